@@ -1,0 +1,71 @@
+"""Typed settings with embedded defaults. The environment is read only in ``from_env``."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+from hub.resources import DEFAULTS_ROOT
+
+DEFAULT_DATA_DIR = Path("govhub-data")
+DEFAULT_BUS_URL = "memory://"
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8700
+DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024
+DEFAULT_LEASE_SECONDS = 30.0
+DEFAULT_RELAY_INTERVAL_SECONDS = 1.0
+DEFAULT_MAX_ATTEMPTS = 10
+DEFAULT_RETRY_BASE_SECONDS = 1.0
+DEFAULT_RETRY_MAX_SECONDS = 300.0
+DEFAULT_WORKER_THREADS = 4
+
+ENV_PREFIX = "GOVHUB_"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a hub process needs to know. Every field has a working default."""
+
+    data_dir: Path = DEFAULT_DATA_DIR
+    database_url: str = ""  # empty: SQLite file in data_dir
+    bus_url: str = DEFAULT_BUS_URL
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    departments_file: Path = field(default=DEFAULTS_ROOT / "departments.toml")
+    routes_file: Path = field(default=DEFAULTS_ROOT / "routes.toml")
+    lease_seconds: float = DEFAULT_LEASE_SECONDS
+    relay_interval_seconds: float = DEFAULT_RELAY_INTERVAL_SECONDS
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    retry_base_seconds: float = DEFAULT_RETRY_BASE_SECONDS
+    retry_max_seconds: float = DEFAULT_RETRY_MAX_SECONDS
+    worker_threads: int = DEFAULT_WORKER_THREADS
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'hub.db').resolve()}"
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:
+        """Settings from GOVHUB_* variables, then explicit overrides (e.g. CLI options)."""
+        environ = dict(os.environ if environ is None else environ)
+        values: dict[str, object] = {}
+        for f in fields(cls):
+            raw = environ.get(ENV_PREFIX + f.name.upper())
+            if raw is not None:
+                values[f.name] = _coerce(f.type, raw)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return replace(cls(), **values)
+
+
+def _coerce(type_name: object, raw: str) -> object:
+    if type_name in ("Path", Path):
+        return Path(raw)
+    if type_name in ("int", int):
+        return int(raw)
+    if type_name in ("float", float):
+        return float(raw)
+    return raw

@@ -1,0 +1,105 @@
+"""The one exception tree of govhub.
+
+    HubError                       every error the hub raises on purpose
+    ├── ClientError                the caller sent something we refuse (SOAP "Client.*")
+    │   ├── MalformedXML           not well-formed, hostile (DTD, entities), bad encoding
+    │   ├── BodyTooLarge           over the configured size limit
+    │   ├── SchemaInvalid          well-formed but violates a schema (path and line kept)
+    │   ├── InvalidIdentityNumber  GB 11643 check character does not match
+    │   ├── UnknownMessageType     no schema / route for this message type
+    │   ├── UnknownSender          the sender is not a registered department
+    │   ├── NotAuthorized          the sender may not send this message type
+    │   └── MappingError           a record cannot be translated (missing required field, unknown code)
+    ├── ConfigurationError         a settings, department, route or mapping file is wrong
+    ├── NotFound                   an id the caller asked about does not exist
+    └── DeliveryError              a department did not take a delivery
+        ├── RetryableDeliveryError   down, timeout, HTTP 5xx, SOAP Server fault: try again later
+        └── PermanentDeliveryError   the department rejects the content: HTTP 4xx, SOAP Client fault
+
+Each error carries a stable ``code`` (used as the SOAP fault code) and an optional ``detail``
+that names the schema path and line, or the reason.
+"""
+
+from __future__ import annotations
+
+
+class HubError(Exception):
+    """Base of every error govhub raises on purpose."""
+
+    code = "Server.Error"
+
+    def __init__(self, message: str, *, detail: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.detail = detail
+
+    def __str__(self) -> str:
+        return self.message if not self.detail else f"{self.message} ({self.detail})"
+
+
+class ClientError(HubError):
+    code = "Client.Error"
+
+
+class MalformedXML(ClientError):
+    code = "Client.MalformedXML"
+
+
+class BodyTooLarge(ClientError):
+    code = "Client.BodyTooLarge"
+
+
+class SchemaInvalid(ClientError):
+    code = "Client.SchemaInvalid"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        detail: str | None = None,
+        path: str | None = None,
+        line: int | None = None,
+    ) -> None:
+        super().__init__(message, detail=detail)
+        self.path = path
+        self.line = line
+
+
+class InvalidIdentityNumber(ClientError):
+    code = "Client.InvalidIdentityNumber"
+
+
+class UnknownMessageType(ClientError):
+    code = "Client.UnknownMessageType"
+
+
+class UnknownSender(ClientError):
+    code = "Client.UnknownSender"
+
+
+class NotAuthorized(ClientError):
+    code = "Client.NotAuthorized"
+
+
+class MappingError(ClientError):
+    code = "Client.MappingError"
+
+
+class ConfigurationError(HubError):
+    code = "Server.ConfigurationError"
+
+
+class NotFound(HubError):
+    code = "Client.NotFound"
+
+
+class DeliveryError(HubError):
+    code = "Server.DeliveryError"
+
+
+class RetryableDeliveryError(DeliveryError):
+    code = "Server.Unavailable"
+
+
+class PermanentDeliveryError(DeliveryError):
+    code = "Server.Rejected"

@@ -1,0 +1,57 @@
+"""Resident identity numbers (GB 11643): check character and masking for logs."""
+
+from __future__ import annotations
+
+import re
+
+from hub.errors import InvalidIdentityNumber
+
+_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_CHECK_CHARACTERS = "10X98765432"
+_SHAPE = re.compile(r"^\d{17}[\dX]$")
+# Anything that looks like an 18-character identity number inside free text.
+_IN_TEXT = re.compile(r"(?<![\dA-Za-z])(\d{6})\d{8}(\d{3}[\dXx])(?![\dA-Za-z])")
+
+
+def check_character(first_seventeen: str) -> str:
+    """The ISO 7064 MOD 11-2 check character for the first 17 digits."""
+    total = sum(int(digit) * weight for digit, weight in zip(first_seventeen, _WEIGHTS, strict=True))
+    return _CHECK_CHARACTERS[total % 11]
+
+
+def is_valid(number: str) -> bool:
+    return bool(_SHAPE.match(number)) and check_character(number[:17]) == number[17]
+
+
+def verify(number: str, *, where: str = "") -> None:
+    """Raise InvalidIdentityNumber unless ``number`` is a well-formed GB 11643 number."""
+    if not _SHAPE.match(number):
+        raise InvalidIdentityNumber(
+            f"identity number {mask(number)} is not 17 digits and a check character",
+            detail=where or None,
+        )
+    expected = check_character(number[:17])
+    if number[17] != expected:
+        raise InvalidIdentityNumber(
+            f"identity number {mask(number)} has check character {number[17]}, expected one "
+            "that matches its digits (GB 11643)",
+            detail=where or None,
+        )
+
+
+def mask(number: str) -> str:
+    """Keep the region code and the last four characters: 110105********123X."""
+    if len(number) < 10:
+        return "*" * len(number)
+    return number[:6] + "*" * (len(number) - 10) + number[-4:]
+
+
+def mask_in_text(text: str) -> str:
+    """Mask every identity number that appears in a log line or error text."""
+    return _IN_TEXT.sub(lambda m: m.group(1) + "********" + m.group(2), text)
+
+
+def make_number(region_and_birth: str, sequence: str) -> str:
+    """Build a valid number from 6 region + 8 birth-date digits and a 3-digit sequence."""
+    first = region_and_birth + sequence
+    return first + check_character(first)

@@ -1,0 +1,109 @@
+"""Schema registry: every XSD and JSON Schema compiled once, validation with clear errors.
+
+Paths are relative to the ``xsd/`` folder that ships in the package, e.g.
+``canonical/canonical.xsd`` or ``departments/TAX/marital-event.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+from lxml import etree
+from referencing import Registry, Resource
+
+from hub.errors import ConfigurationError, SchemaInvalid
+from hub.resources import XSD_ROOT
+
+
+class SchemaRegistry:
+    """Compiles schemas on first use and keeps them; safe to share between threads."""
+
+    def __init__(self, root: Path = XSD_ROOT) -> None:
+        self.root = root
+        self._xml: dict[str, etree.XMLSchema] = {}
+        self._json: dict[str, jsonschema.protocols.Validator] = {}
+        self._lock = threading.Lock()
+
+    def xml_schema(self, relative_path: str) -> etree.XMLSchema:
+        schema = self._xml.get(relative_path)
+        if schema is None:
+            with self._lock:
+                schema = self._xml.get(relative_path) or self._compile_xml(relative_path)
+                self._xml[relative_path] = schema
+        return schema
+
+    def validate_xml(self, element: etree._Element, relative_path: str) -> None:
+        """Raise SchemaInvalid naming the first error's path and line."""
+        schema = self.xml_schema(relative_path)
+        # XMLSchema objects are not re-entrant across threads; validation is fast.
+        with self._lock:
+            valid = schema.validate(element)
+            errors = list(schema.error_log) if not valid else []
+        if errors:
+            first = errors[0]
+            raise SchemaInvalid(
+                f"does not match {relative_path}: {first.message}",
+                detail=f"{first.path} line {first.line}",
+                path=first.path,
+                line=first.line,
+            )
+
+    def json_validator(self, relative_path: str) -> jsonschema.protocols.Validator:
+        validator = self._json.get(relative_path)
+        if validator is None:
+            with self._lock:
+                validator = self._json.get(relative_path) or self._compile_json(relative_path)
+                self._json[relative_path] = validator
+        return validator
+
+    def validate_json(self, document: Any, relative_path: str) -> None:
+        validator = self.json_validator(relative_path)
+        error = jsonschema.exceptions.best_match(validator.iter_errors(document))
+        if error is not None:
+            path = "/" + "/".join(str(part) for part in error.absolute_path)
+            raise SchemaInvalid(
+                f"does not match {relative_path}: {error.message}", detail=path, path=path
+            )
+
+    def _compile_xml(self, relative_path: str) -> etree.XMLSchema:
+        path = self._existing(relative_path)
+        try:
+            return etree.XMLSchema(etree.parse(str(path)))
+        except (etree.XMLSchemaParseError, etree.XMLSyntaxError) as exc:
+            raise ConfigurationError(f"schema {relative_path} does not compile: {exc}") from exc
+
+    def _compile_json(self, relative_path: str) -> jsonschema.protocols.Validator:
+        path = self._existing(relative_path)
+        # Sibling JSON Schemas may be referenced by their $id (e.g. "urn:tax:common").
+        resources = []
+        for sibling in sorted(path.parent.glob("*.json")):
+            contents = json.loads(sibling.read_text(encoding="utf-8"))
+            if "$id" in contents:
+                resources.append((contents["$id"], Resource.from_contents(contents)))
+        schema = json.loads(path.read_text(encoding="utf-8"))
+        validator_class = jsonschema.validators.validator_for(schema)
+        try:
+            validator_class.check_schema(schema)
+        except jsonschema.exceptions.SchemaError as exc:
+            raise ConfigurationError(f"schema {relative_path} is not valid: {exc.message}") from exc
+        return validator_class(schema, registry=Registry().with_resources(resources))
+
+    def _existing(self, relative_path: str) -> Path:
+        path = (self.root / relative_path).resolve()
+        if not path.is_file() or self.root.resolve() not in path.parents:
+            raise ConfigurationError(f"schema {relative_path} not found under {self.root}")
+        return path
+
+
+_default: SchemaRegistry | None = None
+
+
+def default_registry() -> SchemaRegistry:
+    global _default
+    if _default is None:
+        _default = SchemaRegistry()
+    return _default

@@ -1,0 +1,81 @@
+"""The one hardened XML parser. Nothing else in govhub parses untrusted bytes.
+
+Refused: any DOCTYPE (so no DTD, no entity expansion, no XXE), network access,
+XInclude, bodies over the size limit, nesting deeper than a bound, and text that
+does not decode in its declared encoding. lxml's own limits stay on (``huge_tree``
+off), which caps text nodes and attribute counts.
+"""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from hub.errors import BodyTooLarge, MalformedXML
+
+DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+DEFAULT_MAX_DEPTH = 256
+
+
+class _RefuseExternal(etree.Resolver):
+    """libxml2 still reads an external DTD subset with load_dtd off; refuse every fetch."""
+
+    def resolve(self, system_url: str, public_id: str, context: object) -> None:
+        raise MalformedXML("external entities and DTDs are not accepted")
+
+
+def _new_parser() -> etree.XMLParser:
+    parser = etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        dtd_validation=False,
+        load_dtd=False,
+        huge_tree=False,
+        remove_comments=True,
+        remove_pis=True,
+        collect_ids=False,
+    )
+    parser.resolvers.add(_RefuseExternal())
+    return parser
+
+
+def parse(
+    data: bytes,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_depth: int = DEFAULT_MAX_DEPTH,
+) -> etree._Element:
+    """Parse untrusted bytes into an element, or raise a ClientError saying why."""
+    if len(data) > max_bytes:
+        raise BodyTooLarge(f"body is {len(data)} bytes, over the limit of {max_bytes} bytes")
+    if not data.strip():
+        raise MalformedXML("body is empty")
+    try:
+        # lxml parser objects are not thread-safe; a fresh one per document is cheap.
+        root = etree.fromstring(data, parser=_new_parser())
+    except etree.XMLSyntaxError as exc:
+        raise MalformedXML(f"not well-formed XML: {exc.msg}", detail=f"line {exc.lineno}") from exc
+    except MalformedXML:
+        raise
+    except (ValueError, LookupError) as exc:
+        raise MalformedXML(f"cannot decode XML: {exc}") from exc
+    tree = root.getroottree()
+    if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
+        raise MalformedXML("DOCTYPE declarations are not accepted")
+    _check_depth(root, max_depth)
+    return root
+
+
+def _check_depth(root: etree._Element, max_depth: int) -> None:
+    base = _depth_of(root)
+    for element in root.iter():
+        if _depth_of(element) - base > max_depth:
+            raise MalformedXML(f"XML nesting deeper than {max_depth} levels")
+
+
+def _depth_of(element: etree._Element) -> int:
+    depth = 0
+    parent = element.getparent()
+    while parent is not None:
+        depth += 1
+        parent = parent.getparent()
+    return depth
