@@ -41,6 +41,8 @@ class Settings:
     retry_base_seconds: float = DEFAULT_RETRY_BASE_SECONDS
     retry_max_seconds: float = DEFAULT_RETRY_MAX_SECONDS
     worker_threads: int = DEFAULT_WORKER_THREADS
+    # "CODE=url,CODE=url": overrides the endpoints of the departments file (per environment).
+    department_endpoints: str = ""
 
     @property
     def effective_database_url(self) -> str:

@@ -1,0 +1,90 @@
+"""What every HTTP-based adapter shares: translating requests' errors and HTTP statuses into
+the hub's delivery errors, and a short, masked excerpt of a department's answer."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+
+import requests
+
+from hub.errors import DeliveryError, PermanentDeliveryError, RetryableDeliveryError
+from hub.identity import mask_in_text
+
+EXCERPT_LIMIT = 500
+# 408 Request Timeout and 429 Too Many Requests say "later", not "never".
+RETRYABLE_CLIENT_STATUSES = frozenset({408, 429})
+USER_AGENT = "govhub/0.1"
+
+_WHITESPACE = re.compile(r"\s+")
+
+
+def excerpt(text: str, limit: int = EXCERPT_LIMIT) -> str:
+    """A one-line excerpt of a department's answer, identity numbers masked."""
+    # Mask before cutting, so a cut can never leave part of a number unmasked.
+    masked = mask_in_text(_WHITESPACE.sub(" ", text).strip())
+    return masked if len(masked) <= limit else masked[: limit - 1] + "…"
+
+
+def response_text(response: requests.Response) -> str:
+    """The answer as text, decoded with its declared charset (UTF-8 when none is declared)."""
+    # requests would assume ISO-8859-1 for text/* without a charset; departments mean UTF-8.
+    declared = "charset=" in _content_type(response)
+    charset = requests.utils.get_encoding_from_headers(response.headers) if declared else None
+    charset = charset or "utf-8"
+    try:
+        return response.content.decode(charset, errors="replace")
+    except LookupError:
+        return response.content.decode("utf-8", errors="replace")
+
+
+def is_success(status: int) -> bool:
+    return 200 <= status < 300
+
+
+def error_for_status(department: str, status: int, answer: str) -> DeliveryError:
+    """The delivery error an HTTP status means when the answer says nothing more precise."""
+    message = f"{department} answered HTTP {status}"
+    if status >= 500 or status in RETRYABLE_CLIENT_STATUSES:
+        return RetryableDeliveryError(message, detail=answer or None)
+    return PermanentDeliveryError(message, detail=answer or None)
+
+
+@contextmanager
+def translated_request_errors(department: str) -> Iterator[None]:
+    """Re-raise requests' errors as the hub's delivery errors (like httpx's
+    map_httpcore_exceptions): down or slow is retryable, a broken request is not."""
+    try:
+        yield
+    except requests.Timeout as exc:
+        raise RetryableDeliveryError(
+            f"{department} did not answer in time", detail=excerpt(str(exc))
+        ) from exc
+    except requests.ConnectionError as exc:
+        raise RetryableDeliveryError(
+            f"cannot connect to {department}", detail=excerpt(str(exc))
+        ) from exc
+    except requests.RequestException as exc:
+        raise PermanentDeliveryError(
+            f"cannot send to {department}: {type(exc).__name__}", detail=excerpt(str(exc))
+        ) from exc
+
+
+def header_value(headers: Mapping[str, str], name: str) -> str | None:
+    """A header's value, whatever the case of its name; None when absent or blank."""
+    wanted = name.lower()
+    for key, value in headers.items():
+        if key.lower() == wanted and value.strip():
+            return value.strip()
+    return None
+
+
+def new_session() -> requests.Session:
+    session = requests.Session()
+    session.headers["User-Agent"] = USER_AGENT
+    return session
+
+
+def _content_type(response: requests.Response) -> str:
+    return response.headers.get("Content-Type", "").lower()

@@ -1,0 +1,199 @@
+"""SoapAdapter: delivers to a department's SOAP 1.1 or 1.2 service with zeep, and decodes
+the SOAP envelopes a department pushes to the hub.
+
+Configured only through DepartmentConfig: ``wsdl`` (relative to the xsd/ folder), ``endpoint``,
+``soap_version``, ``encoding``, ``timeout_seconds``, ``operations`` (message type ->
+operation) and ``inbound`` (payload element ``{ns}Name`` -> message type). ``options`` may
+name the answer's ``result_field``, ``duplicate_value`` and ``reference_field`` and the
+``binding`` (its QName) when the WSDL has several of the configured version.
+"""
+
+from __future__ import annotations
+
+import codecs
+from collections.abc import Mapping
+from typing import Any, Literal
+
+import requests
+import zeep
+import zeep.exceptions
+from lxml import etree
+from zeep.wsdl.bindings import Soap11Binding, Soap12Binding
+
+from adapters import soapenv
+from adapters._http import (
+    error_for_status,
+    excerpt,
+    header_value,
+    is_success,
+    new_session,
+    response_text,
+    translated_request_errors,
+)
+from adapters.base import Adapter, DeliveryResult, InboundRecord, OutboundDelivery
+from adapters.soap_transport import EncodingTransport
+from hub.departments import DepartmentConfig
+from hub.errors import (
+    ConfigurationError,
+    PermanentDeliveryError,
+    RetryableDeliveryError,
+    UnknownMessageType,
+)
+from hub.resources import HEADER_NAMESPACE, XSD_ROOT
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+_BINDING_CLASSES = {
+    "1.1": Soap11Binding,
+    "1.2": Soap12Binding,
+}
+
+
+class SoapAdapter(Adapter):
+    name = "soap"
+
+    def __init__(self, department: DepartmentConfig) -> None:
+        super().__init__(department)
+        if department.soap_version not in soapenv.ENVELOPE_NAMESPACES:
+            raise ConfigurationError(
+                f"{department.code}: soap_version must be 1.1 or 1.2, "
+                f"not {department.soap_version!r}"
+            )
+        _check_encoding(department)
+        self.rules = soapenv.AnswerRules.from_options(department.options)
+        self._session = new_session()
+        self._client = _build_client(department, self._session)
+        binding = _find_binding(self._client, department)
+        self._service = self._client.create_service(  # type: ignore[no-untyped-call]
+            binding.name, department.endpoint
+        )
+        self._input_elements = _input_elements(binding, department)
+
+    def deliver(self, delivery: OutboundDelivery) -> DeliveryResult:
+        code = self.department.code
+        operation = self.department.operations.get(delivery.message_type)
+        if operation is None:
+            raise PermanentDeliveryError(
+                f"{code} has no operation for {delivery.message_type} (see its operations setting)"
+            )
+        arguments = self._arguments(operation, delivery.document)
+        with translated_request_errors(code):
+            response = self._call(operation, arguments, delivery.idempotency_key)
+        return self._read_answer(response)
+
+    def decode_inbound(
+        self, body: bytes, headers: Mapping[str, str], path: str = ""
+    ) -> InboundRecord:
+        payload, header = soapenv.unwrap_push(body, self.department.soap_version)
+        tag = str(payload.tag)
+        message_type = self.department.inbound.get(tag)
+        if message_type is None:
+            known = ", ".join(sorted(self.department.inbound)) or "none"
+            raise UnknownMessageType(
+                f"{self.department.code} does not send {tag}", detail=f"it sends: {known}"
+            )
+        key = header_value(headers, IDEMPOTENCY_HEADER) or soapenv.header_idempotency_key(header)
+        return InboundRecord(message_type, payload, idempotency_key=key, raw=body)
+
+    def close(self) -> None:
+        self._session.close()
+
+    def _arguments(self, operation: str, document: object) -> dict[str, Any]:
+        """The operation's arguments, read from the (already validated) native document."""
+        expected = self._input_elements[operation]
+        if not isinstance(document, etree._Element) or document.tag != expected.qname:
+            got = document.tag if isinstance(document, etree._Element) else type(document).__name__
+            raise PermanentDeliveryError(f"{operation} takes {expected.qname}, not {got}")
+        try:
+            value = expected.parse(document, self._client.wsdl.types)
+        except zeep.exceptions.Error as exc:
+            raise PermanentDeliveryError(f"{operation} cannot take this document: {exc}") from exc
+        return {name: value[name] for name in value}
+
+    def _call(self, operation: str, arguments: dict[str, Any], key: str) -> requests.Response:
+        header = etree.Element(soapenv.IDEMPOTENCY_KEY, nsmap={"h": HEADER_NAMESPACE})
+        header.text = key
+        try:
+            with self._client.settings(raw_response=True):
+                response: requests.Response = self._service[operation](
+                    **arguments, _soapheaders=[header]
+                )
+        except zeep.exceptions.Error as exc:  # the arguments do not fit the operation
+            raise PermanentDeliveryError(f"{operation} cannot be called: {exc}") from exc
+        return response
+
+    def _read_answer(self, response: requests.Response) -> DeliveryResult:
+        code = self.department.code
+        envelope = soapenv.parse_answer(response.content)
+        payload = soapenv.body_payload(envelope) if envelope is not None else None
+        answer = excerpt(response_text(response))
+        fault = soapenv.read_fault(payload) if payload is not None else None
+        if fault is not None:
+            raise soapenv.fault_error(code, fault, answer)
+        if not is_success(response.status_code):
+            raise error_for_status(code, response.status_code, answer)
+        if payload is None:
+            # It said 2xx but nothing readable; the same key makes asking again harmless.
+            raise RetryableDeliveryError(f"{code} answered without a SOAP receipt", detail=answer)
+        status: Literal["accepted", "duplicate"] = (
+            "duplicate" if self.rules.is_duplicate(payload) else "accepted"
+        )
+        return DeliveryResult(status, self.rules.reference(payload), answer)
+
+
+def _build_client(department: DepartmentConfig, session: requests.Session) -> zeep.Client:
+    if not department.wsdl:
+        raise ConfigurationError(f"{department.code}: the soap adapter needs a wsdl setting")
+    path = XSD_ROOT / department.wsdl
+    if not path.is_file():
+        raise ConfigurationError(
+            f"{department.code}: WSDL {department.wsdl} not found under {XSD_ROOT}"
+        )
+    transport = EncodingTransport(session, department.timeout_seconds, department.encoding)
+    settings = zeep.Settings(forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    try:
+        return zeep.Client(  # type: ignore[no-untyped-call]
+            str(path), transport=transport, settings=settings
+        )
+    except (zeep.exceptions.Error, etree.XMLSyntaxError, OSError) as exc:
+        raise ConfigurationError(
+            f"{department.code}: WSDL {department.wsdl} does not load: {exc}"
+        ) from exc
+
+
+def _find_binding(client: zeep.Client, department: DepartmentConfig) -> Any:
+    wanted = department.options.get("binding")
+    version_class = _BINDING_CLASSES[department.soap_version]
+    bindings = [
+        binding
+        for binding in client.wsdl.bindings.values()
+        if isinstance(binding, version_class) and wanted in (None, binding.name.text)
+    ]
+    if not bindings:
+        raise ConfigurationError(
+            f"{department.code}: WSDL {department.wsdl} has no "
+            f"SOAP {department.soap_version} binding" + (f" named {wanted}" if wanted else "")
+        )
+    return bindings[0]
+
+
+def _input_elements(binding: Any, department: DepartmentConfig) -> dict[str, Any]:
+    """Each configured operation's input element; a typo in the config fails here, early."""
+    elements = {}
+    for operation in set(department.operations.values()):
+        if operation not in binding._operations:  # zeep has no public lookup that returns None
+            known = ", ".join(sorted(binding._operations))
+            raise ConfigurationError(
+                f"{department.code}: WSDL {department.wsdl} has no operation {operation}",
+                detail=f"it has: {known}",
+            )
+        elements[operation] = binding._operations[operation].input.body
+    return elements
+
+
+def _check_encoding(department: DepartmentConfig) -> None:
+    try:
+        codecs.lookup(department.encoding)
+    except LookupError as exc:
+        raise ConfigurationError(
+            f"{department.code}: unknown encoding {department.encoding!r}"
+        ) from exc

@@ -1,0 +1,146 @@
+"""The department-facing SOAP API: Submit and GetStatus, typed from our XSDs.
+
+WSDL at /soap?wsdl. Errors are SOAP faults with stable codes (hub.errors), e.g.
+Client.SchemaInvalid, Client.UnknownSender, Client.NotAuthorized, Server.Unavailable.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from spyne import Application, Boolean, ComplexModel, DateTime, Integer, Unicode, rpc
+from spyne.service import Service
+
+from hub.api.soap_protocol import HubSoap11, fault_from
+from hub.api.spyne_models import element_models
+from hub.errors import HubError, SchemaInvalid
+from hub.ingress import Ingress
+from hub.resources import CANONICAL_NAMESPACE, CANONICAL_SCHEMA, HEADER_NAMESPACE, HEADER_SCHEMA
+from hub.store import MessageStatus, Receipt, Store
+
+log = logging.getLogger(__name__)
+
+_SUBMIT = f"{{{HEADER_NAMESPACE}}}Submit"
+_HEADER = f"{{{HEADER_NAMESPACE}}}header"
+_MESSAGE = f"{{{HEADER_NAMESPACE}}}message"
+
+
+class ReceiptModel(ComplexModel):  # type: ignore[misc]
+    __namespace__ = HEADER_NAMESPACE
+    __type_name__ = "Receipt"
+    _type_info = [
+        ("messageId", Unicode),
+        ("state", Unicode),
+        ("duplicate", Boolean),
+        ("receivers", Unicode.customize(max_occurs="unbounded")),
+    ]
+
+
+class DeliveryStatusModel(ComplexModel):  # type: ignore[misc]
+    __namespace__ = HEADER_NAMESPACE
+    __type_name__ = "DeliveryStatus"
+    _type_info = [
+        ("department", Unicode),
+        ("state", Unicode),
+        ("attempts", Integer),
+        ("lastError", Unicode),
+        ("deliveredAt", DateTime),
+    ]
+
+
+class MessageStatusModel(ComplexModel):  # type: ignore[misc]
+    __namespace__ = HEADER_NAMESPACE
+    __type_name__ = "MessageStatus"
+    _type_info = [
+        ("messageId", Unicode),
+        ("messageType", Unicode),
+        ("sender", Unicode),
+        ("state", Unicode),
+        ("receivedAt", DateTime),
+        ("correlationId", Unicode),
+        ("deliveries", DeliveryStatusModel.customize(max_occurs="unbounded")),
+    ]
+
+
+def build_soap_application(ingress: Ingress, store: Store, max_body_bytes: int) -> Application:
+    header_model = element_models(HEADER_SCHEMA, HEADER_NAMESPACE)["MessageHeader"]
+    messages = element_models(CANONICAL_SCHEMA, CANONICAL_NAMESPACE)
+    # One optional element per message type: the caller fills exactly one.
+    message_model = type(
+        "CanonicalMessage",
+        (ComplexModel,),
+        {
+            "__namespace__": CANONICAL_NAMESPACE,
+            "_type_info": [(name, model.customize(min_occurs=0)) for name, model in messages.items()],
+        },
+    )
+
+    class HubService(Service):  # type: ignore[misc]
+        @rpc(header_model, message_model, _returns=ReceiptModel)  # type: ignore[misc]
+        def Submit(ctx: Any, header: Any, message: Any) -> ReceiptModel:
+            try:
+                receipt = ingress.commit(ctx.udc["prepared"])
+            except HubError as error:
+                raise fault_from(error) from error
+            return _receipt_model(receipt)
+
+        @rpc(Unicode(min_occurs=1), _returns=MessageStatusModel)  # type: ignore[misc]
+        def GetStatus(ctx: Any, messageId: str) -> MessageStatusModel:
+            try:
+                return _status_model(store.message_status((messageId or "").strip().lower()))
+            except HubError as error:
+                raise fault_from(error) from error
+
+    def check_submit(ctx: Any) -> None:
+        body = ctx.in_body_doc
+        if body is None or body.tag != _SUBMIT:
+            return
+        header, wrapper = body.find(_HEADER), body.find(_MESSAGE)
+        if header is None or wrapper is None:
+            raise SchemaInvalid("Submit needs a header and a message")
+        children = [child for child in wrapper if isinstance(child.tag, str)]
+        if len(children) != 1:
+            raise SchemaInvalid(f"message must hold exactly one canonical record, not {len(children)}")
+        ctx.udc["prepared"] = ingress.prepare_canonical(header, children[0], ctx.udc["raw"])
+
+    return Application(
+        [HubService],
+        tns=HEADER_NAMESPACE,
+        name="GovHub",
+        in_protocol=HubSoap11(max_bytes=max_body_bytes, check=check_submit),
+        out_protocol=HubSoap11(max_bytes=max_body_bytes),
+    )
+
+
+def _receipt_model(receipt: Receipt) -> ReceiptModel:
+    return ReceiptModel(
+        messageId=receipt.message_id,
+        state=receipt.state,
+        duplicate=receipt.duplicate,
+        receivers=list(receipt.receivers),
+    )
+
+
+def _status_model(status: MessageStatus) -> MessageStatusModel:
+    return MessageStatusModel(
+        messageId=status.message_id,
+        messageType=status.message_type,
+        sender=status.sender,
+        state=status.state,
+        receivedAt=status.received_at,
+        correlationId=status.correlation_id,
+        deliveries=[
+            DeliveryStatusModel(
+                department=d.department,
+                state=d.state,
+                attempts=d.attempts,
+                lastError=d.last_error,
+                deliveredAt=d.delivered_at,
+            )
+            for d in status.deliveries
+        ],
+    )
+
+
+__all__ = ["build_soap_application"]

@@ -1,0 +1,130 @@
+"""The hub's HTTP front: one WSGI app routing to the SOAP API and native ingress.
+
+  /soap                     SOAP 1.1 API (Submit, GetStatus); WSDL at /soap?wsdl
+  /native/<DEPT>[/<path>]   a department pushes a record in its own format
+  /health                   liveness, for load balancers
+
+Request bodies are read with a hard limit before anything parses them.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any
+from xml.sax.saxutils import escape
+
+from spyne.server.wsgi import WsgiApplication
+
+from hub.errors import BodyTooLarge, ClientError, HubError
+from hub.identity import mask_in_text
+from hub.ingress import Ingress
+
+log = logging.getLogger(__name__)
+
+StartResponse = Callable[..., Any]
+Environ = dict[str, Any]
+
+
+class HubWsgiApp:
+    def __init__(self, soap: WsgiApplication, ingress: Ingress, max_body_bytes: int) -> None:
+        self.soap = soap
+        self.ingress = ingress
+        self.max_body_bytes = max_body_bytes
+
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "") or "/"
+        if path == "/health":
+            return _json(start_response, "200 OK", {"status": "ok"})
+        if path.startswith("/native/"):
+            return self._native(environ, start_response, path)
+        if path.rstrip("/") == "/soap":
+            return self._soap(environ, start_response)
+        return _json(start_response, "404 Not Found", {"error": "NotFound", "message": path})
+
+    def _soap(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        if environ.get("REQUEST_METHOD") == "POST":
+            try:
+                environ["wsgi.input"] = io.BytesIO(self._read_body(environ))
+            except BodyTooLarge as error:
+                return _soap_fault(start_response, error)
+            environ["CONTENT_LENGTH"] = str(environ["wsgi.input"].getbuffer().nbytes)
+        result: Iterable[bytes] = self.soap(environ, start_response)
+        return result
+
+    def _native(self, environ: Environ, start_response: StartResponse, path: str) -> Iterable[bytes]:
+        if environ.get("REQUEST_METHOD") != "POST":
+            return _json(start_response, "405 Method Not Allowed", {"error": "MethodNotAllowed"})
+        department, _, rest = path[len("/native/") :].partition("/")
+        try:
+            body = self._read_body(environ)
+            prepared = self.ingress.prepare_native(department, body, _headers(environ), "/" + rest)
+            receipt = self.ingress.commit(prepared)
+        except ClientError as error:
+            log.info("refused native push from %s: %s", department, mask_in_text(str(error)))
+            return _json(start_response, "400 Bad Request", _error_body(error))
+        except HubError as error:
+            log.warning("native push from %s failed: %s", department, mask_in_text(str(error)))
+            return _json(start_response, "503 Service Unavailable", _error_body(error))
+        status = "200 OK" if receipt.duplicate else "202 Accepted"
+        return _json(
+            start_response,
+            status,
+            {
+                "messageId": receipt.message_id,
+                "state": receipt.state,
+                "receivers": list(receipt.receivers),
+                "duplicate": receipt.duplicate,
+            },
+        )
+
+    def _read_body(self, environ: Environ) -> bytes:
+        declared = environ.get("CONTENT_LENGTH") or ""
+        if declared.isdigit() and int(declared) > self.max_body_bytes:
+            raise BodyTooLarge(f"body of {declared} bytes is over the limit of {self.max_body_bytes}")
+        stream = environ["wsgi.input"]
+        limit = int(declared) if declared.isdigit() else self.max_body_bytes + 1
+        body: bytes = stream.read(min(limit, self.max_body_bytes + 1))
+        if len(body) > self.max_body_bytes:
+            raise BodyTooLarge(f"body is over the limit of {self.max_body_bytes} bytes")
+        return body
+
+
+def _headers(environ: Environ) -> dict[str, str]:
+    headers = {"Content-Type": environ.get("CONTENT_TYPE", "")}
+    for key, value in environ.items():
+        if key.startswith("HTTP_"):
+            headers[key[5:].replace("_", "-").title()] = value
+    return headers
+
+
+def _error_body(error: HubError) -> dict[str, Any]:
+    return {"error": error.code, "message": mask_in_text(error.message), "detail": error.detail}
+
+
+def _json(start_response: StartResponse, status: str, body: dict[str, Any]) -> list[bytes]:
+    data = json.dumps(body, ensure_ascii=False).encode("utf-8")
+    start_response(
+        status, [("Content-Type", "application/json; charset=utf-8"), ("Content-Length", str(len(data)))]
+    )
+    return [data]
+
+
+def _soap_fault(start_response: StartResponse, error: HubError) -> list[bytes]:
+    """A SOAP 1.1 fault written by hand: used before spyne sees the request."""
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<soap11env:Envelope xmlns:soap11env="http://schemas.xmlsoap.org/soap/envelope/">'
+        "<soap11env:Body><soap11env:Fault>"
+        f"<faultcode>soap11env:{escape(error.code)}</faultcode>"
+        f"<faultstring>{escape(error.message)}</faultstring>"
+        "</soap11env:Fault></soap11env:Body></soap11env:Envelope>"
+    ).encode()
+    start_response(
+        "500 Internal Server Error",
+        [("Content-Type", "text/xml; charset=utf-8"), ("Content-Length", str(len(body)))],
+    )
+    return [body]
+

@@ -1,0 +1,194 @@
+"""The bus (kombu): one durable queue per department; it only distributes work.
+
+A message says which delivery to attempt: {"delivery_id", "department", "idempotency_key"}.
+The database stays the truth, so a lost or repeated bus message costs nothing but time: the
+relay republishes what is not confirmed, and a claim refuses what someone else holds.
+
+URLs: ``memory://`` (embedded, in-process) or ``amqp://user:password@host:5672/vhost``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import kombu
+import kombu.pools
+from kombu.exceptions import KombuError
+
+from hub.errors import HubError
+from hub.identity import mask_in_text
+
+log = logging.getLogger(__name__)
+
+# kombu ships py.typed but leaves most calls untyped: this module is its one boundary.
+_kombu: Any = kombu
+Connection = Any
+Queue = Any
+
+QUEUE_PREFIX = "govhub.deliver."
+EXCHANGE_NAME = "govhub.deliver"
+DEFAULT_POOL_SIZE = 8
+DEFAULT_PREFETCH = 2
+DEFAULT_POLL_SECONDS = 0.5
+RECONNECT_SECONDS = 1.0
+# Publishing after a commit must not hang the caller for long: the relay covers failures.
+PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0.1, "interval_step": 0.4}
+# memory:// polls its queues; kombu's default (1 s) would add a second per idle wake-up.
+_TRANSPORT_OPTIONS = {"polling_interval": 0.01}
+
+
+@dataclass(frozen=True)
+class DeliveryTask:
+    delivery_id: int
+    department: str
+    idempotency_key: str
+
+    def to_body(self) -> dict[str, Any]:
+        return {
+            "delivery_id": self.delivery_id,
+            "department": self.department,
+            "idempotency_key": self.idempotency_key,
+        }
+
+    @classmethod
+    def from_body(cls, body: Any) -> DeliveryTask:
+        try:
+            return cls(
+                int(body["delivery_id"]), str(body["department"]), str(body["idempotency_key"])
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise HubError(f"bus message is not a delivery task: {exc!r}") from exc
+
+
+def delivery_queue(department: str, prefix: str = QUEUE_PREFIX) -> Queue:
+    name = prefix + department
+    exchange = _kombu.Exchange(EXCHANGE_NAME, type="direct", durable=True)
+    return _kombu.Queue(name, exchange, routing_key=name, durable=True)
+
+
+def _bus_errors(connection: Connection) -> tuple[type[BaseException], ...]:
+    return (KombuError, OSError, *connection.connection_errors, *connection.channel_errors)
+
+
+def _connection(url: str) -> Connection:
+    return _kombu.Connection(url, transport_options=dict(_TRANSPORT_OPTIONS))
+
+
+class Publisher:
+    """Thread-safe: producers come from a pool, each on its own pooled connection."""
+
+    def __init__(
+        self, url: str, *, queue_prefix: str = QUEUE_PREFIX, pool_size: int = DEFAULT_POOL_SIZE
+    ) -> None:
+        self.url = url
+        self.queue_prefix = queue_prefix
+        self._connection = _connection(url)
+        self._connections = self._connection.Pool(limit=pool_size)
+        self._producers = _kombu.pools.ProducerPool(self._connections, limit=pool_size)
+
+    def publish(self, department: str, delivery_id: int, idempotency_key: str) -> None:
+        """Raises HubError when the bus stays unreachable after a short retry."""
+        queue = delivery_queue(department, self.queue_prefix)
+        body = DeliveryTask(delivery_id, department, idempotency_key).to_body()
+        try:
+            with self._producers.acquire(block=True) as producer:
+                producer.publish(
+                    body,
+                    exchange=queue.exchange,
+                    routing_key=queue.routing_key,
+                    declare=[queue],
+                    serializer="json",
+                    delivery_mode=2,  # persistent: survives a RabbitMQ restart
+                    retry=True,
+                    retry_policy=PUBLISH_RETRY_POLICY,
+                )
+        except _bus_errors(self._connection) as exc:
+            raise HubError(f"cannot publish delivery {delivery_id} to {queue.name}: {exc}") from exc
+
+    def publish_quietly(self, department: str, delivery_id: int, idempotency_key: str) -> bool:
+        """Publish, or log and return False: the relay republishes when the lease ends."""
+        try:
+            self.publish(department, delivery_id, idempotency_key)
+        except HubError as exc:
+            log.warning("%s; the relay will publish it later", exc)
+            return False
+        return True
+
+    def close(self) -> None:
+        self._producers.force_close_all()
+        self._connections.force_close_all()
+        self._connection.release()
+
+
+Handler = Callable[[DeliveryTask], None]
+
+
+class QueueConsumer:
+    """Consumes one department's queue in the calling thread until ``stop`` is set.
+
+    Each message is acked after its handler returns or raises: the database, not the bus,
+    remembers unfinished work, so a poison message never blocks the queue.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        department: str,
+        handler: Handler,
+        *,
+        queue_prefix: str = QUEUE_PREFIX,
+        prefetch: int = DEFAULT_PREFETCH,
+        poll_seconds: float = DEFAULT_POLL_SECONDS,
+    ) -> None:
+        self.url = url
+        self.department = department
+        self.handler = handler
+        self.queue = delivery_queue(department, queue_prefix)
+        self.prefetch = prefetch
+        self.poll_seconds = poll_seconds
+        self.ready = threading.Event()  # set once the queue is declared and consumed
+
+    def run(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            connection = _connection(self.url)
+            try:
+                self._consume(connection, stop)
+            except _bus_errors(connection) as exc:
+                log.warning("bus lost for %s (%s); reconnecting", self.queue.name, exc)
+                stop.wait(RECONNECT_SECONDS)
+            finally:
+                connection.release()
+
+    def _consume(self, connection: Connection, stop: threading.Event) -> None:
+        with connection.Consumer(
+            [self.queue],
+            callbacks=[self._on_message],
+            accept=["json"],
+            prefetch_count=self.prefetch,
+        ):
+            self.ready.set()
+            while not stop.is_set():
+                try:
+                    connection.drain_events(timeout=self.poll_seconds)
+                except TimeoutError:
+                    continue
+
+    def _on_message(self, body: Any, message: Any) -> None:
+        try:
+            self.handler(DeliveryTask.from_body(body))
+        except Exception as exc:  # the relay brings it back; never stop the queue for one
+            log.error("handling %s failed: %s", self.queue.name, mask_in_text(repr(exc)))
+        finally:
+            message.ack()
+
+
+def delete_queues(url: str, departments: list[str], queue_prefix: str = QUEUE_PREFIX) -> None:
+    """Remove the departments' queues (tests and tear-down of a test deployment)."""
+    with _connection(url) as connection:
+        channel = connection.default_channel
+        for department in departments:
+            delivery_queue(department, queue_prefix)(channel).delete()

@@ -1,0 +1,161 @@
+"""The `govhub` command line."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from hub import logs
+from hub.config import Settings
+from hub.errors import HubError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def settings_options(command: F) -> F:
+    """Options every hub command shares; each falls back to GOVHUB_* and then the default."""
+    options = [
+        click.option("--data-dir", type=click.Path(path_type=Path), help="Folder for the embedded database. [default: ./govhub-data]"),
+        click.option("--database-url", help="SQLAlchemy URL, e.g. postgresql+psycopg://user:pw@host/db. [default: SQLite in the data dir]"),
+        click.option("--bus-url", help="kombu URL: memory:// (in-process) or amqp://user:pw@host//. [default: memory://]"),
+        click.option("--log-level", default="INFO", show_default=True, help="Logging level."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def build_settings(**overrides: Any) -> Settings:
+    overrides.pop("log_level", None)
+    return Settings.from_env(**overrides)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """govhub: enter a citizen's record once; the hub validates, translates and delivers it
+    to every department that needs it."""
+
+
+@main.command()
+@settings_options
+@click.option("--host", help="Address to listen on. [default: 127.0.0.1]")
+@click.option("--port", type=int, help="Port to listen on. [default: 8700]")
+@click.option("--no-workers", is_flag=True, help="Serve the API only; run `govhub worker` elsewhere.")
+def serve(no_workers: bool, log_level: str, **options: Any) -> None:
+    """Serve the SOAP API (and, by default, the delivery workers) in one process."""
+    from hub.runtime import HubRuntime
+    from hub.webserver import BackgroundServer
+
+    logs.configure(log_level)
+    settings = build_settings(**options)
+    runtime = _runtime(settings)
+    runtime.store.upgrade()
+    if not no_workers:
+        runtime.start_workers()
+    server = BackgroundServer(runtime.wsgi_app(), settings.host, settings.port)
+    click.echo(f"govhub serving on {server.url}/soap (WSDL: {server.url}/soap?wsdl)")
+    _run_until_stopped(server.start().stop, runtime.close)
+
+
+@main.command()
+@settings_options
+def worker(log_level: str, **options: Any) -> None:
+    """Run delivery workers and the relay only (distributed setup: amqp:// bus, shared database)."""
+    from hub.runtime import HubRuntime
+
+    logs.configure(log_level)
+    settings = build_settings(**options)
+    if settings.bus_url.startswith("memory"):
+        click.echo("warning: memory:// is in-process; a separate worker sees no messages "
+                   "(it still delivers through the relay). Use --bus-url amqp://...", err=True)
+    runtime = _runtime(settings)
+    runtime.start_workers()
+    click.echo("govhub worker running")
+    _run_until_stopped(runtime.close)
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def validate(files: tuple[Path, ...], as_json: bool) -> None:
+    """Say which schema each FILE matches, and list every error if it does not."""
+    from hub.validate import validate_file
+
+    reports = [validate_file(path) for path in files]
+    if as_json:
+        click.echo(json.dumps([{**r.__dict__, "valid": r.valid} for r in reports], indent=2))
+    else:
+        for report in reports:
+            verdict = "valid" if report.valid else "INVALID"
+            click.echo(f"{report.file}: {verdict} ({report.schema or 'no matching schema'})")
+            for error in report.errors:
+                click.echo(f"  - {error}")
+    sys.exit(0 if all(r.valid for r in reports) else 1)
+
+
+@main.group()
+def db() -> None:
+    """Database maintenance."""
+
+
+@db.command()
+@settings_options
+def upgrade(log_level: str, **options: Any) -> None:
+    """Create or migrate the hub's database to the newest schema (Alembic)."""
+    from hub.store import Store
+
+    logs.configure(log_level)
+    settings = build_settings(**options)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    store = Store(settings.effective_database_url)
+    store.upgrade()
+    store.dispose()
+    click.echo("database is up to date")
+
+
+@main.command()
+@settings_options
+@click.option("--once", is_flag=True, help="Run the scenario once and exit (0 if every leg arrived).")
+@click.option("--port", type=int, default=8700, show_default=True, help="Hub port; mock departments use the next three.")
+@click.option("--keep-data", is_flag=True, help="Keep earlier demo data instead of starting fresh.")
+def demo(once: bool, port: int, keep_data: bool, log_level: str, **options: Any) -> None:
+    """Start the hub and three mock departments and show a record entered once reaching everyone."""
+    from hub.demo import run_demo
+
+    logs.configure("WARNING" if log_level == "INFO" else log_level)
+    settings = build_settings(port=port, **options)
+    sys.exit(run_demo(settings, once=once, fresh=not keep_data, echo=click.echo))
+
+
+def _runtime(settings: Settings) -> Any:
+    from hub.runtime import HubRuntime
+
+    try:
+        return HubRuntime(settings)
+    except HubError as error:
+        raise click.ClickException(str(error)) from error
+
+
+def _run_until_stopped(*cleanups: Callable[[], None]) -> None:
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    stop.wait()
+    for cleanup in cleanups:
+        cleanup()
+
+
+def _attach_mock_departments() -> None:
+    from mock_departments.cli import mock_departments_cli
+
+    main.add_command(mock_departments_cli, name="mock-departments")
+
+
+_attach_mock_departments()

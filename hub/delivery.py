@@ -1,0 +1,193 @@
+"""One delivery attempt: claim, translate the canonical record, hand it to the adapter, record.
+
+Outcomes by error class (hub/errors.py):
+  RetryableDeliveryError            retrying with backoff, failed after max_attempts
+  PermanentDeliveryError, ClientError (MappingError, SchemaInvalid, ...)   failed at once
+  anything else (a bug, a config gap) retrying, logged with identity numbers masked
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal, Protocol
+
+from lxml import etree
+
+from adapters.base import Adapter, DeliveryResult, NativeDocument, OutboundDelivery
+from hub.departments import DepartmentConfig, DepartmentDirectory
+from hub.errors import ClientError, PermanentDeliveryError, RetryableDeliveryError
+from hub.identity import mask_in_text
+from hub.retry import RetryPolicy
+from hub.store import AttemptRecord, ClaimedDelivery, Store
+from hub.xmlparse import parse
+
+log = logging.getLogger(__name__)
+
+AdapterFactory = Callable[[DepartmentConfig], Adapter]
+
+
+class OutboundMapping(Protocol):
+    """What delivery needs of hub.mapping.Mapping."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def target_encoding(self) -> str: ...
+
+    def translate(self, canonical: etree._Element) -> NativeDocument: ...
+
+
+class MappingLookup(Protocol):
+    """What delivery needs of hub.mapping.MappingRegistry."""
+
+    def get(
+        self, department: str, direction: Literal["outbound"], message_type: str
+    ) -> OutboundMapping: ...
+
+
+@dataclass
+class _Trace:
+    """What an attempt got to before it ended, kept for the attempt row."""
+
+    started_at: datetime
+    started: float
+    mapping: str | None = None
+    payload_sha256: str | None = None
+
+    def elapsed_ms(self) -> int:
+        return int((time.perf_counter() - self.started) * 1000)
+
+
+class DeliveryHandler:
+    """Safe to call from several threads; adapters are made once per department."""
+
+    def __init__(
+        self,
+        store: Store,
+        mappings: MappingLookup,
+        departments: DepartmentDirectory,
+        adapter_for: AdapterFactory,
+        policy: RetryPolicy,
+        *,
+        lease_seconds: float,
+    ) -> None:
+        self.store = store
+        self.mappings = mappings
+        self.departments = departments
+        self.adapter_for = adapter_for
+        self.policy = policy
+        self.lease_seconds = lease_seconds
+        self._adapters: dict[str, Adapter] = {}
+        self._lock = threading.Lock()
+
+    def handle(self, delivery_id: int) -> str | None:
+        """Attempt one delivery; its state afterwards, or None if it was not ours to take."""
+        claimed = self.store.claim(delivery_id, self.lease_seconds)
+        if claimed is None:
+            return None
+        attempt = self._attempt(claimed)
+        state = self.store.record_attempt(claimed, attempt)
+        log.info(
+            "delivery %s of %s to %s, attempt %s: %s -> %s",
+            delivery_id,
+            claimed.message_id,
+            claimed.department,
+            claimed.attempt,
+            attempt.outcome,
+            state,
+        )
+        return state
+
+    def close(self) -> None:
+        with self._lock:
+            adapters, self._adapters = list(self._adapters.values()), {}
+        for adapter in adapters:
+            adapter.close()
+
+    def _attempt(self, claimed: ClaimedDelivery) -> AttemptRecord:
+        trace = _Trace(self.store.clock(), time.perf_counter())
+        try:
+            result = self._deliver(claimed, trace)
+        except Exception as exc:
+            return self._failure(claimed, trace, exc)
+        return AttemptRecord(
+            outcome="duplicate" if result.status == "duplicate" else "delivered",
+            started_at=trace.started_at,
+            duration_ms=trace.elapsed_ms(),
+            response_excerpt=mask_in_text(result.response_excerpt),
+            payload_sha256=trace.payload_sha256,
+            outbound_mapping=trace.mapping,
+        )
+
+    def _deliver(self, claimed: ClaimedDelivery, trace: _Trace) -> DeliveryResult:
+        mapping = self.mappings.get(claimed.department, "outbound", claimed.message_type)
+        trace.mapping = mapping.name
+        document = mapping.translate(parse(claimed.canonical))
+        trace.payload_sha256 = payload_sha256(document, mapping.target_encoding)
+        outbound = OutboundDelivery(
+            department=claimed.department,
+            message_type=claimed.message_type,
+            message_id=claimed.message_id,
+            idempotency_key=claimed.idempotency_key,
+            document=document,
+            encoding=mapping.target_encoding,
+        )
+        return self._adapter(claimed.department).deliver(outbound)
+
+    def _failure(self, claimed: ClaimedDelivery, trace: _Trace, exc: Exception) -> AttemptRecord:
+        outcome: Literal["retry", "failed"] = "retry"
+        if isinstance(exc, PermanentDeliveryError | ClientError):
+            outcome = "failed"
+        elif not isinstance(exc, RetryableDeliveryError):
+            log.error(
+                "unexpected error delivering %s to %s: %s",
+                claimed.delivery_id,
+                claimed.department,
+                mask_in_text("".join(traceback.format_exception(exc))),
+            )
+        message = mask_in_text(str(exc))
+        if outcome == "retry" and self.policy.gives_up_after(claimed.attempt):
+            outcome, message = "failed", f"gave up after {claimed.attempt} attempts: {message}"
+        return AttemptRecord(
+            outcome=outcome,
+            started_at=trace.started_at,
+            duration_ms=trace.elapsed_ms(),
+            retry_at=self._retry_at(claimed) if outcome == "retry" else None,
+            error_class=type(exc).__name__,
+            error_message=message,
+            payload_sha256=trace.payload_sha256,
+            outbound_mapping=trace.mapping,
+        )
+
+    def _retry_at(self, claimed: ClaimedDelivery) -> datetime:
+        delay = self.policy.delay_seconds(claimed.attempt)
+        return self.store.clock() + timedelta(seconds=delay)
+
+    def _adapter(self, department: str) -> Adapter:
+        with self._lock:
+            adapter = self._adapters.get(department)
+            if adapter is None:
+                adapter = self.adapter_for(self.departments.get(department))
+                self._adapters[department] = adapter
+            return adapter
+
+
+def payload_sha256(document: NativeDocument, encoding: str) -> str:
+    """Hash of the native document as serialised for the department (XML or sorted JSON)."""
+    if isinstance(document, dict):
+        return _sha256(json.dumps(document, sort_keys=True, ensure_ascii=False).encode("utf-8"))
+    return _sha256(etree.tostring(document, encoding=encoding, xml_declaration=True))
+
+
+def _sha256(data: bytes | str) -> str:
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    return hashlib.sha256(raw).hexdigest()

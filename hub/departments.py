@@ -1,0 +1,112 @@
+"""Department directory: who the hub talks to and how, read from a TOML file."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from hub.errors import ConfigurationError, UnknownSender
+
+_KNOWN_KEYS = {
+    "name",
+    "adapter",
+    "endpoint",
+    "wsdl",
+    "soap_version",
+    "encoding",
+    "timeout_seconds",
+    "operations",
+    "inbound",
+    "options",
+}
+
+
+@dataclass(frozen=True)
+class DepartmentConfig:
+    """One department: its adapter and that adapter's settings.
+
+    ``operations`` maps a message type to the SOAP operation or URL path that receives it;
+    ``inbound`` maps a native root element (``{ns}Name``) or URL path to the message type
+    the department sends with it.
+    """
+
+    code: str
+    name: str
+    adapter: str
+    endpoint: str
+    wsdl: str | None = None
+    soap_version: str = "1.1"
+    encoding: str = "UTF-8"
+    timeout_seconds: float = 10.0
+    operations: Mapping[str, str] = field(default_factory=dict)
+    inbound: Mapping[str, str] = field(default_factory=dict)
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+class DepartmentDirectory:
+    """All registered departments, by code."""
+
+    def __init__(self, departments: Mapping[str, DepartmentConfig]) -> None:
+        self._departments = dict(departments)
+
+    @classmethod
+    def from_file(cls, path: Path) -> DepartmentDirectory:
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigurationError(f"cannot read departments file {path}: {exc}") from exc
+        return cls({code: _parse_department(path, code, table) for code, table in raw.items()})
+
+    def with_endpoints(self, overrides: str) -> DepartmentDirectory:
+        """A copy with endpoints replaced, from text like "TAX=http://h:1,SOCIAL_SECURITY=...".
+        """
+        departments = dict(self._departments)
+        for item in filter(None, (part.strip() for part in overrides.split(","))):
+            code, _, url = item.partition("=")
+            if code not in departments or not url:
+                raise ConfigurationError(f"endpoint override {item!r}: expected KNOWN_CODE=url")
+            departments[code] = replace(departments[code], endpoint=url)
+        return DepartmentDirectory(departments)
+
+    def get(self, code: str) -> DepartmentConfig:
+        try:
+            return self._departments[code]
+        except KeyError:
+            raise UnknownSender(f"unknown department {code!r}") from None
+
+    def __contains__(self, code: object) -> bool:
+        return code in self._departments
+
+    def __iter__(self) -> Iterator[DepartmentConfig]:
+        return iter(self._departments.values())
+
+    def codes(self) -> list[str]:
+        return sorted(self._departments)
+
+
+def _parse_department(path: Path, code: str, table: Any) -> DepartmentConfig:
+    where = f"{path} [{code}]"
+    if not isinstance(table, dict):
+        raise ConfigurationError(f"{where}: expected a table of settings")
+    unknown = set(table) - _KNOWN_KEYS
+    if unknown:
+        raise ConfigurationError(f"{where}: unknown setting(s) {', '.join(sorted(unknown))}")
+    for required in ("name", "adapter", "endpoint"):
+        if not isinstance(table.get(required), str):
+            raise ConfigurationError(f"{where}: {required} is required and must be text")
+    return DepartmentConfig(
+        code=code,
+        name=table["name"],
+        adapter=table["adapter"],
+        endpoint=table["endpoint"],
+        wsdl=table.get("wsdl"),
+        soap_version=str(table.get("soap_version", "1.1")),
+        encoding=str(table.get("encoding", "UTF-8")),
+        timeout_seconds=float(table.get("timeout_seconds", 10.0)),
+        operations=dict(table.get("operations", {})),
+        inbound=dict(table.get("inbound", {})),
+        options=dict(table.get("options", {})),
+    )

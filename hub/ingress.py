@@ -1,0 +1,169 @@
+"""Ingress: from a department's request to an accepted, stored, published message.
+
+The order of the steps is written down here, once (ARCHITECTURE.md, steps 1-5):
+  prepare   who sent it, may they send this type, schema-valid, identity numbers correct,
+            (native pushes) translated to canonical through the department's inbound mapping
+  commit    message + one delivery per receiver in ONE transaction, then publish to the bus
+A caller is told "accepted" only after commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from lxml import etree
+
+from adapters.base import Adapter
+from hub import identity
+from hub.bus import Publisher
+from hub.config import Settings
+from hub.departments import DepartmentConfig, DepartmentDirectory
+from hub.errors import SchemaInvalid, UnknownMessageType
+from hub.mapping import MappingRegistry
+from hub.resources import (
+    CANONICAL_NAMESPACE,
+    CANONICAL_SCHEMA,
+    CANONICAL_SCHEMA_VERSION,
+    HEADER_SCHEMA,
+)
+from hub.routing import RoutingTable
+from hub.schemas import SchemaRegistry
+from hub.store import NewMessage, Receipt, Store
+
+log = logging.getLogger(__name__)
+
+_IDENTITY_TAG = f"{{{CANONICAL_NAMESPACE}}}identityNumber"
+NATIVE_PURPOSE = "native notification"
+
+
+@dataclass(frozen=True)
+class PreparedMessage:
+    """A message that passed every check and may be committed."""
+
+    message: NewMessage
+    receivers: tuple[str, ...]
+
+
+class Ingress:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        routes: RoutingTable,
+        departments: DepartmentDirectory,
+        mappings: MappingRegistry,
+        schemas: SchemaRegistry,
+        publisher: Publisher,
+        adapter_for: Callable[[DepartmentConfig], Adapter],
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.routes = routes
+        self.departments = departments
+        self.mappings = mappings
+        self.schemas = schemas
+        self.publisher = publisher
+        self.adapter_for = adapter_for
+
+    def prepare_canonical(
+        self, header: etree._Element, message: etree._Element, original: bytes
+    ) -> PreparedMessage:
+        """A department submitted a header and a canonical message (the SOAP API)."""
+        self.schemas.validate_xml(header, HEADER_SCHEMA)
+        fields = {etree.QName(child).localname: (child.text or "") for child in header}
+        sender, message_type = fields["sender"], fields["messageType"]
+        self.departments.get(sender)
+        receivers = self.routes.receivers_for(sender, message_type)
+        if message.tag != f"{{{CANONICAL_NAMESPACE}}}{message_type}":
+            raise SchemaInvalid(
+                f"header says {message_type} but the message is {etree.QName(message).localname}"
+            )
+        canonical = self._checked_canonical(message)
+        return PreparedMessage(
+            NewMessage(
+                message_id=fields["messageId"].lower(),
+                message_type=message_type,
+                sender=sender,
+                correlation_id=fields.get("correlationId") or None,
+                idempotency_key=fields["idempotencyKey"],
+                purpose=fields["purpose"],
+                sent_at=_parse_datetime(fields["sentAt"]),
+                schema_version=fields["schemaVersion"],
+                original=original,
+                original_content_type="application/soap+xml",
+                canonical=canonical,
+                inbound_mapping=None,
+            ),
+            receivers,
+        )
+
+    def prepare_native(
+        self, department: str, body: bytes, headers: Mapping[str, str], path: str
+    ) -> PreparedMessage:
+        """A department pushed a record in its own format (its adapter decodes it)."""
+        config = self.departments.get(department)
+        record = self.adapter_for(config).decode_inbound(body, headers, path)
+        receivers = self.routes.receivers_for(department, record.message_type)
+        mapping = self.mappings.get(department, "inbound", record.message_type)
+        translated = mapping.translate(record.document)
+        if not isinstance(translated, etree._Element):
+            raise UnknownMessageType(f"mapping {mapping.name} does not produce canonical XML")
+        canonical = self._checked_canonical(translated)
+        key = record.idempotency_key or hashlib.sha256(body).hexdigest()
+        return PreparedMessage(
+            NewMessage(
+                message_id=str(uuid.uuid4()),
+                message_type=record.message_type,
+                sender=department,
+                correlation_id=headers.get("X-Correlation-Id") or None,
+                idempotency_key=key,
+                purpose=headers.get("X-Purpose") or NATIVE_PURPOSE,
+                sent_at=datetime.now(UTC),
+                schema_version=CANONICAL_SCHEMA_VERSION,
+                original=body,
+                original_content_type=headers.get("Content-Type", "application/octet-stream"),
+                canonical=canonical,
+                inbound_mapping=mapping.name,
+            ),
+            receivers,
+        )
+
+    def commit(self, prepared: PreparedMessage) -> Receipt:
+        """Store in one transaction, then publish each new delivery. Returns the receipt."""
+        receipt = self.store.save_accepted(
+            prepared.message, prepared.receivers, self.settings.lease_seconds
+        )
+        if not receipt.duplicate:
+            for delivery_id, department, key in receipt.deliveries:
+                # A failed publish loses nothing: the relay republishes when the lease ends.
+                self.publisher.publish_quietly(department, delivery_id, key)
+        log.info(
+            "accepted %s %s from %s for %s%s",
+            prepared.message.message_type,
+            receipt.message_id,
+            prepared.message.sender,
+            ",".join(receipt.receivers) or "nobody",
+            " (repeat)" if receipt.duplicate else "",
+        )
+        return receipt
+
+    def _checked_canonical(self, message: etree._Element) -> bytes:
+        self.schemas.validate_xml(message, CANONICAL_SCHEMA)
+        for element in message.iter(_IDENTITY_TAG):
+            identity.verify(element.text or "", where=_element_path(element))
+        return etree.tostring(message, encoding="UTF-8")
+
+
+def _parse_datetime(text: str) -> datetime:
+    parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _element_path(element: etree._Element) -> str:
+    return element.getroottree().getpath(element)
+

@@ -1,0 +1,30 @@
+"""Logging set-up: one format, identity numbers masked in every line."""
+
+from __future__ import annotations
+
+import logging
+
+from hub.identity import mask_in_text
+
+
+class MaskIdentityNumbers(logging.Filter):
+    """Rewrites each record's message so no full identity number reaches a log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        masked = mask_in_text(message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        return True
+
+
+def configure(level: str = "INFO") -> None:
+    handler = logging.StreamHandler()
+    handler.addFilter(MaskIdentityNumbers())
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    # spyne logs whole failed documents at debug and tracebacks for every client fault.
+    logging.getLogger("spyne").setLevel(logging.CRITICAL)
+    logging.getLogger("zeep").setLevel(logging.WARNING)

@@ -1,0 +1,78 @@
+"""Build a target document from field values, in the order the fields are declared."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from lxml import etree
+
+from hub.mapping.paths import FieldPath
+
+
+def find_conflict(paths: Sequence[FieldPath]) -> tuple[FieldPath, str] | None:
+    """The first path that writes where another already does, and why; None if all is well."""
+    leaves: dict[tuple[str, ...], FieldPath] = {}
+    for path in paths:
+        if path.key in leaves:
+            return path, f"writes to the same place as {leaves[path.key].text!r}"
+        leaves[path.key] = path
+    for path in paths:
+        for other in paths:
+            if _nests_under(other.key, path.key):
+                return other, f"would put an element inside the value of {path.text!r}"
+    return None
+
+
+def _nests_under(key: tuple[str, ...], leaf: tuple[str, ...]) -> bool:
+    # An attribute may sit on an element that has text; a child element may not (no mixed content).
+    return len(key) > len(leaf) and key[: len(leaf)] == leaf and not key[len(leaf)].startswith("@")
+
+
+class XmlBuilder:
+    """Creates elements lazily, so optional branches without values are left out."""
+
+    def __init__(self, root: str, nsmap: Mapping[str, str], paths: Sequence[FieldPath]) -> None:
+        self._root = root
+        self._nsmap = dict(nsmap)
+        # Per field: (the key of every element step, that step's tag) and the attribute.
+        self._plans = tuple(
+            (tuple((path.steps[: i + 1], tag) for i, tag in enumerate(path.steps)), path.attribute)
+            for path in paths
+        )
+
+    def build(self, values: Sequence[str | None]) -> etree._Element:
+        root = etree.Element(self._root, nsmap=self._nsmap)
+        nodes: dict[tuple[str, ...], etree._Element] = {}
+        for (steps, attribute), value in zip(self._plans, values, strict=True):
+            if value is None:
+                continue
+            parent = root
+            for key, tag in steps:
+                node = nodes.get(key)
+                if node is None:
+                    node = nodes[key] = etree.SubElement(parent, tag)
+                parent = node
+            if attribute is None:
+                parent.text = value
+            else:
+                parent.set(attribute, value)
+        return root
+
+
+class JsonBuilder:
+    """Nested dicts; keys appear in the order the fields are declared."""
+
+    def __init__(self, paths: Sequence[FieldPath]) -> None:
+        self._plans = tuple((path.steps[:-1], path.steps[-1]) for path in paths)
+
+    def build(self, values: Sequence[str | None]) -> dict[str, Any]:
+        document: dict[str, Any] = {}
+        for (parents, leaf), value in zip(self._plans, values, strict=True):
+            if value is None:
+                continue
+            target = document
+            for key in parents:
+                target = target.setdefault(key, {})
+            target[leaf] = value
+        return document

@@ -1,0 +1,88 @@
+"""One hub process, wired from settings: schemas, mappings, directory, routes, store, bus,
+adapters, ingress, the HTTP front and the delivery workers."""
+
+from __future__ import annotations
+
+import threading
+
+from spyne.server.wsgi import WsgiApplication
+
+from adapters.base import Adapter
+from adapters.registry import load_adapter
+from hub.api.soap_service import build_soap_application
+from hub.api.wsgi import HubWsgiApp
+from hub.bus import Publisher
+from hub.config import Settings
+from hub.departments import DepartmentConfig, DepartmentDirectory
+from hub.ingress import Ingress
+from hub.mapping import MappingRegistry
+from hub.routing import RoutingTable
+from hub.schemas import SchemaRegistry
+from hub.store import Store
+from hub.workers import WorkerService
+
+
+class AdapterCache:
+    """One adapter per department, built on first use and shared between threads."""
+
+    def __init__(self) -> None:
+        self._adapters: dict[str, Adapter] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, config: DepartmentConfig) -> Adapter:
+        adapter = self._adapters.get(config.code)
+        if adapter is None:
+            with self._lock:
+                adapter = self._adapters.get(config.code) or load_adapter(config)
+                self._adapters[config.code] = adapter
+        return adapter
+
+    def close(self) -> None:
+        for adapter in self._adapters.values():
+            adapter.close()
+
+
+class HubRuntime:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self.schemas = SchemaRegistry()
+        self.mappings = MappingRegistry(schemas=self.schemas)
+        self.departments = DepartmentDirectory.from_file(settings.departments_file).with_endpoints(
+            settings.department_endpoints
+        )
+        self.routes = RoutingTable.from_file(settings.routes_file)
+        self.routes.check_against(set(self.departments.codes()))
+        self.store = Store(settings.effective_database_url)
+        self.publisher = Publisher(settings.bus_url)
+        self.adapters = AdapterCache()
+        self.ingress = Ingress(
+            settings,
+            self.store,
+            self.routes,
+            self.departments,
+            self.mappings,
+            self.schemas,
+            self.publisher,
+            self.adapters,
+        )
+        self._workers: WorkerService | None = None
+
+    def wsgi_app(self) -> HubWsgiApp:
+        soap = build_soap_application(self.ingress, self.store, self.settings.max_body_bytes)
+        wsgi = WsgiApplication(soap, max_content_length=self.settings.max_body_bytes)
+        return HubWsgiApp(wsgi, self.ingress, self.settings.max_body_bytes)
+
+    def start_workers(self) -> WorkerService:
+        self._workers = WorkerService(
+            self.settings, self.store, self.mappings, self.departments, self.adapters
+        )
+        self._workers.start()
+        return self._workers
+
+    def close(self) -> None:
+        if self._workers is not None:
+            self._workers.stop()
+        self.adapters.close()
+        self.publisher.close()
+        self.store.dispose()

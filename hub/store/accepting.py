@@ -1,0 +1,117 @@
+"""Storing an accepted message with its deliveries, and reading a message's status."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hub.errors import ClientError, NotFound
+from hub.store.models import DeliveryRow, MessageRow
+from hub.store.records import (
+    DeliveryStatus,
+    MessageStatus,
+    NewMessage,
+    QueuedDelivery,
+    Receipt,
+    message_state,
+)
+
+# Fixed namespace: the key a department sees for a message must never change (replay).
+_DELIVERY_KEY_NAMESPACE = uuid.UUID("6f1c1a52-8c4b-4f55-9d8e-2a7b0c5e9d31")
+
+
+def delivery_key(message_id: str, department: str) -> str:
+    """The one idempotency key a department gets for a message, on every attempt."""
+    return str(uuid.uuid5(_DELIVERY_KEY_NAMESPACE, f"{message_id}/{department}"))
+
+
+def add_accepted(
+    session: Session,
+    message: NewMessage,
+    receivers: Sequence[str],
+    now: datetime,
+    lease_until: datetime,
+) -> tuple[QueuedDelivery, ...]:
+    """Add the message and one queued delivery per receiver; flush to get delivery ids."""
+    session.add(_message_row(message, now))
+    session.flush()  # no ORM relationship orders the inserts; the message goes first
+    rows = [
+        DeliveryRow(
+            message_id=message.message_id,
+            department=department,
+            state="queued",
+            attempts=0,
+            lease_until=lease_until,
+            idempotency_key=delivery_key(message.message_id, department),
+        )
+        for department in receivers
+    ]
+    session.add_all(rows)
+    session.flush()
+    return tuple(QueuedDelivery(row.id, row.department, row.idempotency_key) for row in rows)
+
+
+def existing_receipt(session: Session, message: NewMessage) -> Receipt | None:
+    """The receipt of an earlier message with the same sender and idempotency key."""
+    found = session.scalar(
+        select(MessageRow.id).where(
+            MessageRow.sender == message.sender,
+            MessageRow.idempotency_key == message.idempotency_key,
+        )
+    )
+    if found is None:
+        if session.get(MessageRow, message.message_id) is not None:
+            raise ClientError(
+                f"message id {message.message_id} was already used with another idempotency key"
+            )
+        return None
+    status = read_status(session, found)
+    receivers = tuple(d.department for d in status.deliveries)
+    return Receipt(status.message_id, status.state, receivers, duplicate=True)
+
+
+def read_status(session: Session, message_id: str) -> MessageStatus:
+    row = session.get(MessageRow, message_id)
+    if row is None:
+        raise NotFound(f"no message with id {message_id}")
+    deliveries = session.scalars(
+        select(DeliveryRow).where(DeliveryRow.message_id == message_id).order_by(DeliveryRow.id)
+    ).all()
+    statuses = tuple(
+        DeliveryStatus(d.department, d.state, d.attempts, d.last_error, d.delivered_at)
+        for d in deliveries
+    )
+    return MessageStatus(
+        message_id=row.id,
+        message_type=row.message_type,
+        sender=row.sender,
+        state=message_state([d.state for d in statuses]),
+        received_at=row.received_at,
+        correlation_id=row.correlation_id,
+        deliveries=statuses,
+    )
+
+
+def _message_row(message: NewMessage, now: datetime) -> MessageRow:
+    return MessageRow(
+        id=message.message_id,
+        message_type=message.message_type,
+        sender=message.sender,
+        correlation_id=message.correlation_id,
+        idempotency_key=message.idempotency_key,
+        purpose=message.purpose,
+        sent_at=message.sent_at,
+        received_at=now,
+        schema_version=message.schema_version,
+        inbound_mapping=message.inbound_mapping,
+        original=message.original,
+        original_content_type=message.original_content_type,
+        original_sha256=hashlib.sha256(message.original).hexdigest(),
+        canonical=message.canonical,
+        canonical_sha256=hashlib.sha256(message.canonical).hexdigest(),
+    )

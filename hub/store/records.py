@@ -1,0 +1,108 @@
+"""What goes into the store and what comes out: plain frozen records, no ORM objects."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal, NamedTuple
+
+DeliveryState = Literal["queued", "delivering", "retrying", "delivered", "failed"]
+MessageState = Literal["accepted", "delivered", "failed"]
+Outcome = Literal["delivered", "duplicate", "retry", "failed"]
+
+PENDING_STATES: tuple[DeliveryState, ...] = ("queued", "delivering", "retrying")
+
+
+@dataclass(frozen=True)
+class NewMessage:
+    """A message that passed every check at ingress and is about to be stored."""
+
+    message_id: str
+    message_type: str
+    sender: str
+    correlation_id: str | None
+    idempotency_key: str
+    purpose: str
+    sent_at: datetime
+    schema_version: str
+    original: bytes
+    original_content_type: str
+    canonical: bytes
+    inbound_mapping: str | None
+
+
+class QueuedDelivery(NamedTuple):
+    """One delivery created by ``save_accepted``: what the ingress publishes to the bus."""
+
+    delivery_id: int
+    department: str
+    idempotency_key: str
+
+
+@dataclass(frozen=True)
+class Receipt:
+    message_id: str
+    state: str
+    receivers: tuple[str, ...]
+    duplicate: bool
+    # Empty for a duplicate: nothing new to publish (the relay covers the old ones).
+    deliveries: tuple[QueuedDelivery, ...] = ()
+
+
+@dataclass(frozen=True)
+class DeliveryStatus:
+    department: str
+    state: str
+    attempts: int
+    last_error: str | None
+    delivered_at: datetime | None
+
+
+@dataclass(frozen=True)
+class MessageStatus:
+    message_id: str
+    message_type: str
+    sender: str
+    state: str
+    received_at: datetime
+    correlation_id: str | None
+    deliveries: tuple[DeliveryStatus, ...]
+
+
+@dataclass(frozen=True)
+class ClaimedDelivery:
+    """A delivery a worker holds until ``lease_until``; ``attempt`` fences stale workers."""
+
+    delivery_id: int
+    message_id: str
+    message_type: str
+    sender: str
+    department: str
+    idempotency_key: str
+    attempt: int
+    lease_until: datetime
+    canonical: bytes
+
+
+@dataclass(frozen=True)
+class AttemptRecord:
+    """What one delivery attempt did. ``retry_at`` is required when outcome is "retry"."""
+
+    outcome: Outcome
+    started_at: datetime
+    duration_ms: int
+    retry_at: datetime | None = None
+    error_class: str | None = None
+    error_message: str | None = None
+    response_excerpt: str = ""
+    payload_sha256: str | None = None
+    outbound_mapping: str | None = None
+
+
+def message_state(delivery_states: list[str]) -> MessageState:
+    """accepted while any delivery is pending; failed if any failed; else delivered."""
+    if any(state in PENDING_STATES for state in delivery_states):
+        return "accepted"
+    if "failed" in delivery_states:
+        return "failed"
+    return "delivered"

@@ -1,0 +1,104 @@
+"""The store: the hub's source of truth for messages, deliveries and attempts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from hub.config import DEFAULT_LEASE_SECONDS
+from hub.store import accepting, leases, migrate
+from hub.store.engine import make_engine
+from hub.store.records import (
+    AttemptRecord,
+    ClaimedDelivery,
+    MessageStatus,
+    NewMessage,
+    QueuedDelivery,
+    Receipt,
+)
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Store:
+    """Thread-safe; one per process. ``clock`` is replaceable so tests can move time."""
+
+    def __init__(self, database_url: str, *, clock: Clock = utc_now) -> None:
+        self.database_url = database_url
+        self.clock = clock
+        self._engine = make_engine(database_url)
+
+    @property
+    def engine(self) -> Engine:
+        """For migrations and read-only reports; writes go through the methods below."""
+        return self._engine
+
+    def upgrade(self) -> None:
+        """``alembic upgrade head`` for this store's database."""
+        migrate.upgrade(self._engine)
+
+    def dispose(self) -> None:
+        self._engine.dispose()
+
+    def save_accepted(
+        self, message: NewMessage, receivers: Sequence[str], lease_seconds: float
+    ) -> Receipt:
+        """Message + one queued delivery per receiver in ONE transaction; a repeat of
+        (sender, idempotency_key) writes nothing and returns the first one's receipt."""
+        receivers = tuple(dict.fromkeys(receivers))
+        now = self.clock()
+        try:
+            with Session(self._engine) as session, session.begin():
+                queued = accepting.add_accepted(
+                    session, message, receivers, now, now + timedelta(seconds=lease_seconds)
+                )
+        except IntegrityError:
+            with Session(self._engine) as session:
+                earlier = accepting.existing_receipt(session, message)
+            if earlier is None:
+                raise
+            return earlier
+        state = "accepted" if receivers else "delivered"
+        return Receipt(message.message_id, state, receivers, duplicate=False, deliveries=queued)
+
+    def message_status(self, message_id: str) -> MessageStatus:
+        """Raises hub.errors.NotFound for an unknown id."""
+        with Session(self._engine) as session:
+            return accepting.read_status(session, message_id)
+
+    def claim(self, delivery_id: int, lease_seconds: float) -> ClaimedDelivery | None:
+        """Take a delivery for one attempt, or None if it is held, not yet due, or done."""
+        now = self.clock()
+        with self._engine.begin() as connection:
+            return leases.claim(
+                connection, delivery_id, now, now + timedelta(seconds=lease_seconds)
+            )
+
+    def record_attempt(self, claimed: ClaimedDelivery, attempt: AttemptRecord) -> str:
+        """Store one attempt and move the delivery on; returns its state afterwards."""
+        with self._engine.begin() as connection:
+            return leases.record(connection, claimed, attempt, self.clock())
+
+    def due_for_relay(
+        self, limit: int, lease_seconds: float = DEFAULT_LEASE_SECONDS
+    ) -> list[tuple[int, str]]:
+        """(delivery_id, department) of pending deliveries whose lease passed; bumps it."""
+        return [(d.delivery_id, d.department) for d in self.due_deliveries(limit, lease_seconds)]
+
+    def due_deliveries(
+        self, limit: int, lease_seconds: float = DEFAULT_LEASE_SECONDS
+    ) -> list[QueuedDelivery]:
+        """Like ``due_for_relay``, with the idempotency key the bus message carries."""
+        now = self.clock()
+        with self._engine.begin() as connection:
+            return leases.due_for_relay(
+                connection, limit, now, now + timedelta(seconds=lease_seconds)
+            )

@@ -1,0 +1,39 @@
+"""Serving a WSGI app with waitress, in the foreground or in a background thread."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from waitress.server import create_server
+
+DEFAULT_THREADS = 8
+
+
+class BackgroundServer:
+    """A waitress server on its own thread; ``port`` is the bound port (0 picks a free one)."""
+
+    def __init__(self, app: Any, host: str, port: int, threads: int = DEFAULT_THREADS) -> None:
+        self._server = create_server(
+            app, host=host, port=port, threads=threads, ident="govhub", clear_untrusted_proxy_headers=True
+        )
+        self.host = host
+        self.port: int = self._server.effective_port
+        self._thread = threading.Thread(target=self._server.run, name=f"http-{self.port}", daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> BackgroundServer:
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        self._server.run()
+
+    def stop(self) -> None:
+        self._server.close()
+        self._server.task_dispatcher.shutdown()
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)

@@ -1,0 +1,143 @@
+"""Start the three mock departments together (``govhub demo``, ``govhub mock-departments``,
+tests) and hand back what a caller needs: each department, its server and its URL."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+from hub.config import DEFAULT_DATA_DIR
+from hub.errors import NotFound
+from mock_departments.department import MockDepartment
+from mock_departments.marriage import MarriageRegistry
+from mock_departments.pusher import DEFAULT_HUB_URL, DEFAULT_RETRY_SECONDS
+from mock_departments.server import MockServer
+from mock_departments.social_security import SocialSecurity
+from mock_departments.tax import Tax
+
+DEPARTMENTS: dict[str, type[MockDepartment]] = {
+    MarriageRegistry.code: MarriageRegistry,
+    SocialSecurity.code: SocialSecurity,
+    Tax.code: Tax,
+}
+DEFAULT_PORTS = {MarriageRegistry.code: 8701, SocialSecurity.code: 8702, Tax.code: 8703}
+DEFAULT_HOST = "127.0.0.1"
+T = TypeVar("T", bound=MockDepartment)
+ALIASES = {"marriage": "MARRIAGE_REGISTRY", "social-security": "SOCIAL_SECURITY", "tax": "TAX"}
+
+
+def department_code(name: str) -> str:
+    """A department code from a code or an alias, in any case."""
+    code = ALIASES.get(name.lower(), name.upper().replace("-", "_"))
+    if code not in DEPARTMENTS:
+        known = ", ".join([*DEPARTMENTS, *ALIASES])
+        raise NotFound(f"no mock department {name!r}; known: {known}")
+    return code
+
+
+@dataclass
+class RunningDepartment:
+    department: MockDepartment
+    server: MockServer
+
+    @property
+    def url(self) -> str:
+        """The base URL (SOAP departments answer at ``url + '/soap'``)."""
+        return self.server.url
+
+    def stop(self) -> None:
+        self.server.stop()
+        self.department.close()
+
+
+@dataclass
+class MockDepartments:
+    """The running mocks, by department code."""
+
+    running: dict[str, RunningDepartment]
+
+    @property
+    def marriage_registry(self) -> MarriageRegistry:
+        return _as(self.running[MarriageRegistry.code].department, MarriageRegistry)
+
+    @property
+    def social_security(self) -> SocialSecurity:
+        return _as(self.running[SocialSecurity.code].department, SocialSecurity)
+
+    @property
+    def tax(self) -> Tax:
+        return _as(self.running[Tax.code].department, Tax)
+
+    def url(self, code: str) -> str:
+        return self.running[department_code(code)].url
+
+    def endpoints(self) -> dict[str, str]:
+        """Department code -> the endpoint the hub should deliver to."""
+        return {
+            code: run.url + ("" if code == Tax.code else "/soap")
+            for code, run in self.running.items()
+        }
+
+    def stop(self) -> None:
+        for run in self.running.values():
+            run.stop()
+
+    def __enter__(self) -> MockDepartments:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+
+def start_mock_departments(
+    *,
+    data_dir: Path = DEFAULT_DATA_DIR,
+    host: str = DEFAULT_HOST,
+    ports: Mapping[str, int] | None = None,
+    hub_url: str = DEFAULT_HUB_URL,
+    retry_seconds: float = DEFAULT_RETRY_SECONDS,
+) -> MockDepartments:
+    """Start all three mocks; ``ports`` overrides some of DEFAULT_PORTS (0: a free port)."""
+    chosen = {**DEFAULT_PORTS, **(ports or {})}
+    running: dict[str, RunningDepartment] = {}
+    try:
+        for code, cls in DEPARTMENTS.items():
+            running[code] = start_one(
+                cls,
+                data_dir=data_dir,
+                host=host,
+                port=chosen[code],
+                hub_url=hub_url,
+                retry_seconds=retry_seconds,
+            )
+    except BaseException:
+        MockDepartments(running).stop()
+        raise
+    return MockDepartments(running)
+
+
+def start_one(
+    cls: type[MockDepartment],
+    *,
+    data_dir: Path,
+    host: str = DEFAULT_HOST,
+    port: int = 0,
+    hub_url: str = DEFAULT_HUB_URL,
+    retry_seconds: float = DEFAULT_RETRY_SECONDS,
+) -> RunningDepartment:
+    """Open one department's store, start its outbox retries and its server."""
+    department = cls.open(data_dir, hub_url=hub_url, retry_seconds=retry_seconds)
+    try:
+        server = MockServer(department, host=host, port=port).start()
+    except BaseException:
+        department.close()
+        raise
+    department.start()
+    return RunningDepartment(department, server)
+
+
+def _as(department: MockDepartment, cls: type[T]) -> T:
+    assert isinstance(department, cls)
+    return department

@@ -1,0 +1,246 @@
+"""Test backends and doubles: real databases and buses, fakes only for what is outside the hub.
+
+A backend that is not reachable skips its tests on a laptop and fails them in CI (CI=true).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, NoReturn
+
+import psycopg
+import pytest
+import requests
+from lxml import etree
+from sqlalchemy.engine import make_url
+
+from adapters.base import Adapter, DeliveryResult, OutboundDelivery
+from hub.bus import DeliveryTask, QueueConsumer
+from hub.departments import DepartmentConfig, DepartmentDirectory
+from hub.errors import ConfigurationError, PermanentDeliveryError, RetryableDeliveryError
+from hub.identity import make_number
+from hub.store import NewMessage
+
+DEFAULT_DATABASE_URL = "postgresql+psycopg://govhub:govhub@127.0.0.1:5432/govhub_test"
+DEFAULT_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672//"
+CANONICAL_NS = "urn:govhub:canonical:1"
+IDENTITY_NUMBER = make_number("11010519900307", "123")
+DEPARTMENTS = ("SOCIAL_SECURITY", "TAX")
+
+
+def unavailable(what: str, exc: BaseException) -> NoReturn:
+    message = f"{what} is not reachable: {exc}"
+    if os.environ.get("CI") == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+# --- databases -------------------------------------------------------------------------
+
+
+@contextmanager
+def fresh_postgresql_database() -> Iterator[str]:
+    """A new, empty database for one test, dropped afterwards."""
+    base = make_url(os.environ.get("GOVHUB_TEST_DATABASE_URL", DEFAULT_DATABASE_URL))
+    name = f"govhub_t_{uuid.uuid4().hex[:12]}"
+    admin = base.set(drivername="postgresql").render_as_string(hide_password=False)
+    try:
+        with psycopg.connect(admin, autocommit=True, connect_timeout=3) as connection:
+            connection.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.OperationalError as exc:
+        unavailable("PostgreSQL", exc)
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def amqp_url() -> str:
+    url = os.environ.get("GOVHUB_TEST_AMQP_URL", DEFAULT_AMQP_URL)
+    from kombu import Connection
+
+    try:
+        with Connection(url, connect_timeout=3) as connection:
+            connection.ensure_connection(max_retries=1)
+    except Exception as exc:
+        unavailable("RabbitMQ", exc)
+    return url
+
+
+class FakeClock:
+    """The store's clock, moved by hand so leases and retries need no sleeping."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2024, 5, 20, 9, 0, tzinfo=UTC)
+        self._lock = threading.Lock()
+
+    def __call__(self) -> datetime:
+        with self._lock:
+            return self.now
+
+    def advance(self, seconds: float) -> None:
+        with self._lock:
+            self.now += timedelta(seconds=seconds)
+
+
+# --- messages ----------------------------------------------------------------------------
+
+
+def canonical_xml(identity_number: str = IDENTITY_NUMBER) -> bytes:
+    root = etree.Element(f"{{{CANONICAL_NS}}}MarriageRegistered")
+    etree.SubElement(root, f"{{{CANONICAL_NS}}}identityNumber").text = identity_number
+    return etree.tostring(root, encoding="UTF-8")
+
+
+def new_message(key: str | None = None, *, message_id: str | None = None) -> NewMessage:
+    return NewMessage(
+        message_id=message_id or str(uuid.uuid4()),
+        message_type="MarriageRegistered",
+        sender="MARRIAGE_REGISTRY",
+        correlation_id="case-1",
+        idempotency_key=key or uuid.uuid4().hex,
+        purpose="marriage registration",
+        sent_at=datetime(2024, 5, 20, 8, 59, tzinfo=UTC),
+        schema_version="1.0",
+        original=b"<JieHunDengJi/>",
+        original_content_type="application/soap+xml",
+        canonical=canonical_xml(),
+        inbound_mapping="MARRIAGE_REGISTRY/inbound/MarriageRegistered@1",
+    )
+
+
+# --- mapping stand-ins (same shape as hub.mapping) ----------------------------------------
+
+
+@dataclass
+class StubMapping:
+    name: str
+    target_encoding: str = "UTF-8"
+    fail_with: Exception | None = None
+
+    def translate(self, canonical: etree._Element) -> dict[str, Any]:
+        if self.fail_with is not None:
+            raise self.fail_with
+        number = canonical.findtext(f"{{{CANONICAL_NS}}}identityNumber")
+        return {"idNumber": number, "event": etree.QName(canonical).localname}
+
+
+@dataclass
+class StubMappings:
+    mappings: dict[str, StubMapping] = field(default_factory=dict)
+
+    def get(self, department: str, direction: str, message_type: str) -> StubMapping:
+        name = f"{department}/{direction}/{message_type}@1"
+        if department not in self.mappings:
+            self.mappings[department] = StubMapping(name)
+        return self.mappings[department]
+
+
+# --- departments and adapters (the departments' servers are faked with `responses`) -------
+
+
+def departments() -> DepartmentDirectory:
+    return DepartmentDirectory(
+        {
+            code: DepartmentConfig(
+                code=code, name=code, adapter="test-json", endpoint=f"http://{code.lower()}.test"
+            )
+            for code in DEPARTMENTS
+        }
+    )
+
+
+class JsonPostAdapter(Adapter):
+    """POSTs the document as JSON with the idempotency key, the way a REST department takes it."""
+
+    name = "test-json"
+
+    def deliver(self, delivery: OutboundDelivery) -> DeliveryResult:
+        try:
+            response = requests.post(
+                f"{self.department.endpoint}/deliveries",
+                json=delivery.document,
+                headers={"Idempotency-Key": delivery.idempotency_key},
+                timeout=self.department.timeout_seconds,
+            )
+        except requests.RequestException as exc:
+            raise RetryableDeliveryError(f"{self.department.code} is down: {exc}") from exc
+        if response.status_code == 409:
+            return DeliveryResult("duplicate", response_excerpt=response.text)
+        if response.status_code >= 500:
+            raise RetryableDeliveryError(f"HTTP {response.status_code}")
+        if response.status_code >= 400:
+            raise PermanentDeliveryError(f"HTTP {response.status_code}: {response.text}")
+        return DeliveryResult("accepted", response_excerpt=response.text)
+
+
+class GatedAdapter(Adapter):
+    """Records deliveries; a department in ``closed`` waits at its gate (a hung server)."""
+
+    name = "test-gated"
+    calls: list[OutboundDelivery]
+    gate: threading.Event
+
+    def deliver(self, delivery: OutboundDelivery) -> DeliveryResult:
+        if not self.gate.wait(30):
+            raise RetryableDeliveryError("gate never opened")
+        self.calls.append(delivery)
+        return DeliveryResult("accepted")
+
+
+def gated_adapters(closed: set[str]) -> tuple[dict[str, GatedAdapter], Any]:
+    made: dict[str, GatedAdapter] = {}
+
+    def adapter_for(config: DepartmentConfig) -> Adapter:
+        adapter = GatedAdapter(config)
+        adapter.calls, adapter.gate = [], threading.Event()
+        if config.code not in closed:
+            adapter.gate.set()
+        made[config.code] = adapter
+        return adapter
+
+    return made, adapter_for
+
+
+def no_adapter(config: DepartmentConfig) -> Adapter:
+    raise ConfigurationError(f"no adapter for {config.code} in this test")
+
+
+# --- bus helpers ---------------------------------------------------------------------------
+
+
+def drain(url: str, department: str, prefix: str, count: int) -> list[DeliveryTask]:
+    """Consume ``count`` bus messages from a department's queue (waits up to 20 s)."""
+    got: list[DeliveryTask] = []
+    stop = threading.Event()
+
+    def collect(task: DeliveryTask) -> None:
+        got.append(task)
+        if len(got) >= count:
+            stop.set()
+
+    consumer = QueueConsumer(url, department, collect, queue_prefix=prefix, poll_seconds=0.1)
+    thread = threading.Thread(target=consumer.run, args=(stop,), daemon=True)
+    thread.start()
+    stop.wait(20)
+    stop.set()
+    thread.join(5)
+    return got
+
+
+def wait_for(predicate: Any, seconds: float = 20.0) -> bool:
+    """Poll until ``predicate()`` is true; a deadline, not a timing assertion."""
+    done = threading.Event()
+    deadline = datetime.now(UTC) + timedelta(seconds=seconds)
+    while datetime.now(UTC) < deadline:
+        if predicate():
+            return True
+        done.wait(0.02)
+    return bool(predicate())

@@ -1,0 +1,58 @@
+"""Fixtures parametrised over real backends: SQLite and PostgreSQL, memory:// and RabbitMQ."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from hub.bus import delete_queues
+from hub.store import Store
+from backends import DEPARTMENTS, FakeClock, amqp_url, fresh_postgresql_database
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.distributed)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'hub.db'}"
+        return
+    with fresh_postgresql_database() as url:
+        yield url
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def store(database_url: str, clock: FakeClock) -> Iterator[Store]:
+    """A migrated store whose clock the test moves by hand."""
+    store = Store(database_url, clock=clock)
+    store.upgrade()
+    yield store
+    store.dispose()
+
+
+@pytest.fixture
+def live_store(database_url: str) -> Iterator[Store]:
+    """A migrated store on the real clock, for tests with running worker threads."""
+    store = Store(database_url)
+    store.upgrade()
+    yield store
+    store.dispose()
+
+
+@pytest.fixture(params=["memory", pytest.param("amqp", marks=pytest.mark.distributed)])
+def bus_url(request: pytest.FixtureRequest) -> str:
+    return "memory://" if request.param == "memory" else amqp_url()
+
+
+@pytest.fixture
+def queue_prefix(bus_url: str) -> Iterator[str]:
+    """Queue names of this test only; deleted afterwards."""
+    prefix = f"govhub.test.{uuid.uuid4().hex[:10]}."
+    yield prefix
+    delete_queues(bus_url, list(DEPARTMENTS), prefix)
