@@ -39,7 +39,10 @@ class FakeDepartment:
         self.handler = handler
         self.requests: list[FakeRequest] = []
         self._server = ThreadingHTTPServer((host, 0), _request_handler(self))
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        # A short poll interval lets shutdown() return promptly.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     @property
     def url(self) -> str:

@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 import threading
 from pathlib import Path
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, cast
 
 import jsonschema
 from lxml import etree
@@ -42,7 +43,7 @@ class SchemaRegistry:
         # XMLSchema objects are not re-entrant across threads; validation is fast.
         with self._lock:
             valid = schema.validate(element)
-            errors = list(schema.error_log) if not valid else []
+            errors: list[Any] = list(cast(Iterable[Any], schema.error_log)) if not valid else []
         if errors:
             first = errors[0]
             raise SchemaInvalid(

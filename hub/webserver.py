@@ -14,9 +14,10 @@ class BackgroundServer:
     """A waitress server on its own thread; ``port`` is the bound port (0 picks a free one)."""
 
     def __init__(self, app: Any, host: str, port: int, threads: int = DEFAULT_THREADS) -> None:
-        self._server = create_server(
+        server: Any = create_server(
             app, host=host, port=port, threads=threads, ident="govhub", clear_untrusted_proxy_headers=True
         )
+        self._server = server
         self.host = host
         self.port: int = self._server.effective_port
         self._thread = threading.Thread(target=self._server.run, name=f"http-{self.port}", daemon=True)

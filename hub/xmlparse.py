@@ -8,6 +8,8 @@ off), which caps text nodes and attribute counts.
 
 from __future__ import annotations
 
+from typing import Any
+
 from lxml import etree
 
 from hub.errors import BodyTooLarge, MalformedXML
@@ -19,7 +21,7 @@ DEFAULT_MAX_DEPTH = 256
 class _RefuseExternal(etree.Resolver):
     """libxml2 still reads an external DTD subset with load_dtd off; refuse every fetch."""
 
-    def resolve(self, system_url: str, public_id: str, context: object) -> None:
+    def resolve(self, system_url: str, public_id: str, context: object) -> None:  # type: ignore[override]
         raise MalformedXML("external entities and DTDs are not accepted")
 
 
@@ -58,8 +60,8 @@ def parse(
         raise
     except (ValueError, LookupError) as exc:
         raise MalformedXML(f"cannot decode XML: {exc}") from exc
-    tree = root.getroottree()
-    if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
+    docinfo: Any = root.getroottree().docinfo
+    if docinfo.doctype or docinfo.internalDTD is not None:
         raise MalformedXML("DOCTYPE declarations are not accepted")
     _check_depth(root, max_depth)
     return root

@@ -158,7 +158,10 @@ class MockDepartment:
 
     def _received_summary(self, request: Request) -> dict[str, Any]:
         kind = request.query.get("kind", [""])[0] or None
-        limit = int((request.query.get("limit") or ["100"])[0])
+        try:
+            limit = int(request.query.get("limit", ["100"])[0])
+        except ValueError as exc:
+            raise ClientError("limit must be a whole number") from exc
         records = [asdict(r) for r in self.store.received(kind=kind, limit=limit)]
         return {
             "count": self.store.count(kind),

@@ -47,8 +47,9 @@ class Pusher:
     def push(self, entry: OutboxEntry) -> str:
         """Try one entry once; record and return its new status."""
         with self._push_lock:
-            if self.store.outbox_entry(entry.idempotency_key).status != PENDING:
-                return self.store.outbox_entry(entry.idempotency_key).status
+            current = self.store.outbox_entry(entry.idempotency_key).status
+            if current != PENDING:  # the other thread got there first
+                return current
             status, error = self._send(entry)
             self.store.mark(entry.id, status, error)
         if status == PENDING:

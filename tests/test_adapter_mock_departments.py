@@ -8,7 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from tests.fixtures.adapters.samples import department
+from fixtures.adapters.samples import department
 
 from adapters.base import Adapter, NativeDocument, OutboundDelivery
 from adapters.registry import load_adapter

@@ -3,7 +3,7 @@ from __future__ import annotations
 from importlib.metadata import EntryPoint
 
 import pytest
-from tests.fixtures.adapters.samples import department
+from fixtures.adapters.samples import department
 
 from adapters import registry
 from adapters.base import Adapter, DeliveryResult, OutboundDelivery
@@ -64,7 +64,7 @@ def test_a_dotted_path_to_a_missing_class_is_a_configuration_error() -> None:
 
 
 def test_a_class_that_is_not_an_adapter_is_refused() -> None:
-    with pytest.raises(ConfigurationError, match="not a subclass of adapters.base.Adapter"):
+    with pytest.raises(ConfigurationError, match=r"not a subclass of adapters\.base\.Adapter"):
         registry.adapter_class(f"{__name__}:NotAnAdapter")
 
 

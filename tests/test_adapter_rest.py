@@ -7,12 +7,17 @@ from typing import Any
 import pytest
 import requests
 import responses
-from tests.fixtures.adapters.samples import ID_NUMBER, department
+from fixtures.adapters.samples import ID_NUMBER, department
 
 from adapters.base import OutboundDelivery
 from adapters.jsonparse import MalformedJSON
 from adapters.rest import RestAdapter
-from hub.errors import PermanentDeliveryError, RetryableDeliveryError, UnknownMessageType
+from hub.errors import (
+    DeliveryError,
+    PermanentDeliveryError,
+    RetryableDeliveryError,
+    UnknownMessageType,
+)
 from hub.identity import mask
 
 URL = "http://departments.test/api/v1/marital-events"
@@ -76,7 +81,7 @@ def test_a_success_without_a_json_answer_is_accepted(
     ids=["connection refused", "timeout", "invalid url"],
 )
 def test_requests_errors_are_translated(
-    fake: responses.RequestsMock, tax: RestAdapter, answer: Exception, expected: type
+    fake: responses.RequestsMock, tax: RestAdapter, answer: Exception, expected: type[DeliveryError]
 ) -> None:
     fake.post(URL, body=answer)
     with pytest.raises(expected) as caught:
@@ -98,7 +103,7 @@ def test_requests_errors_are_translated(
     ],
 )
 def test_http_statuses_are_classified(
-    fake: responses.RequestsMock, tax: RestAdapter, status: int, expected: type
+    fake: responses.RequestsMock, tax: RestAdapter, status: int, expected: type[DeliveryError]
 ) -> None:
     fake.post(URL, json={"error": f"bad {ID_NUMBER}"}, status=status)
     with pytest.raises(expected, match=f"HTTP {status}") as caught:

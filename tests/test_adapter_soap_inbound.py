@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import pytest
-from tests.fixtures.adapters.samples import HY, SI, department, envelope
+from fixtures.adapters.samples import HY, SI, department, envelope
 from lxml import etree
 
 from adapters.soap import SoapAdapter
@@ -11,7 +11,10 @@ MARRIAGE = (
     f'<hy:JieHunDengJi xmlns:hy="{HY}"><hy:DengJiBianHao>J2024-1</hy:DengJiBianHao>'
     "<hy:BeiZhu>新婚</hy:BeiZhu></hy:JieHunDengJi>"
 )
-ENROLLMENT = f'<si:EnrollmentNotice xmlns:si="{SI}"><si:EnrolledOn>2024-03-01</si:EnrolledOn></si:EnrollmentNotice>'
+ENROLLMENT = (
+    f'<si:EnrollmentNotice xmlns:si="{SI}">'
+    "<si:EnrolledOn>2024-03-01</si:EnrolledOn></si:EnrollmentNotice>"
+)
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +84,7 @@ def test_a_payload_the_department_does_not_send_is_an_unknown_message_type(
 
 
 def test_a_body_that_is_not_an_envelope_is_malformed(marriage: SoapAdapter) -> None:
-    with pytest.raises(MalformedXML, match="expected a SOAP 1.1 Envelope"):
+    with pytest.raises(MalformedXML, match=r"expected a SOAP 1\.1 Envelope"):
         marriage.decode_inbound(MARRIAGE.encode(), {})
 
 

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 import requests
-from tests.fixtures.adapters.samples import address_change, department
+from fixtures.adapters.samples import address_change, department
 from lxml import etree
 
 from adapters.base import Adapter, DeliveryResult, OutboundDelivery
@@ -17,8 +17,8 @@ from adapters.soap import SoapAdapter
 from adapters.testkit import AdapterContractError, check_adapter
 from hub.departments import DepartmentConfig
 from hub.errors import PermanentDeliveryError, RetryableDeliveryError
-from mock_departments.runner import RunningDepartment, start_one
 from mock_departments.marriage import MarriageRegistry
+from mock_departments.runner import RunningDepartment, start_one
 
 ALL_CHECKS = [
     "well formed",
@@ -106,14 +106,16 @@ def test_a_third_party_adapter_that_keeps_the_contract_passes_every_check(
 def test_an_adapter_leaking_requests_errors_fails_with_a_clear_message(
     xml_department: DepartmentConfig,
 ) -> None:
-    with pytest.raises(AdapterContractError, match="raised ConnectionError.*RetryableDeliveryError"):
+    with pytest.raises(
+        AdapterContractError, match=r"raised ConnectionError.*RetryableDeliveryError"
+    ):
         check_adapter(LeakyAdapter, xml_department, address_change(), live=False)
 
 
 def test_an_adapter_that_misses_duplicates_fails_the_duplicate_check(
     xml_department: DepartmentConfig,
 ) -> None:
-    with pytest.raises(AdapterContractError, match="twice gave 'accepted'.*expected 'duplicate'"):
+    with pytest.raises(AdapterContractError, match=r"twice gave 'accepted'.*expected 'duplicate'"):
         check_adapter(ForgetfulAdapter, xml_department, address_change())
 
 

@@ -95,16 +95,20 @@ def due_for_relay(
 ) -> list[QueuedDelivery]:
     """Pending deliveries whose lease passed; their lease moves on so others skip them."""
     pending = and_(DeliveryRow.state.in_(PENDING_STATES), DeliveryRow.lease_until <= now)
+    # A materialized CTE runs once: PostgreSQL may re-run a plain IN subquery and so
+    # exceed the LIMIT.
     due = (
         select(DeliveryRow.id)
         .where(pending)
         .order_by(DeliveryRow.lease_until)
         .limit(limit)
         .with_for_update(skip_locked=True)  # PostgreSQL; SQLite has one writer anyway
+        .cte("due")
+        .prefix_with("MATERIALIZED", dialect="postgresql")
     )
     rows = connection.execute(
         update(DeliveryRow)
-        .where(DeliveryRow.id.in_(due), pending)
+        .where(DeliveryRow.id.in_(select(due.c.id)), pending)
         .values(
             lease_until=lease_until,
             # A worker that died mid-delivery left it "delivering": make it claimable again.

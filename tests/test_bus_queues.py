@@ -1,0 +1,81 @@
+"""The bus against memory:// and RabbitMQ: one queue per department, acks, clean stops."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from backends import drain, wait_for
+
+from hub.bus import DeliveryTask, Publisher, QueueConsumer, delivery_queue
+from hub.errors import HubError
+
+
+def test_a_published_delivery_reaches_the_consumer_of_its_department_queue(
+    bus_url: str, queue_prefix: str
+) -> None:
+    publisher = Publisher(bus_url, queue_prefix=queue_prefix)
+    publisher.publish("TAX", 7, "key-7")
+    publisher.close()
+    assert drain(bus_url, "TAX", queue_prefix, 1) == [DeliveryTask(7, "TAX", "key-7")]
+
+
+def test_each_department_has_its_own_durable_queue(bus_url: str, queue_prefix: str) -> None:
+    publisher = Publisher(bus_url, queue_prefix=queue_prefix)
+    publisher.publish("TAX", 1, "k1")
+    publisher.publish("SOCIAL_SECURITY", 2, "k2")
+    publisher.close()
+    assert [t.delivery_id for t in drain(bus_url, "SOCIAL_SECURITY", queue_prefix, 1)] == [2]
+    assert [t.delivery_id for t in drain(bus_url, "TAX", queue_prefix, 1)] == [1]
+    queue = delivery_queue("TAX")
+    assert (queue.name, queue.durable) == ("govhub.deliver.TAX", True)
+
+
+def test_publishing_from_many_threads_delivers_every_message(
+    bus_url: str, queue_prefix: str
+) -> None:
+    publisher = Publisher(bus_url, queue_prefix=queue_prefix, pool_size=3)
+    threads = [
+        threading.Thread(
+            target=lambda n=n: [publisher.publish("TAX", n * 10 + i, "k") for i in range(10)]
+        )
+        for n in range(6)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    publisher.close()
+    got = drain(bus_url, "TAX", queue_prefix, 60)
+    assert sorted(t.delivery_id for t in got) == list(range(60))
+
+
+def test_a_handler_that_raises_does_not_stop_the_queue(bus_url: str, queue_prefix: str) -> None:
+    handled: list[int] = []
+
+    def handler(task: DeliveryTask) -> None:
+        handled.append(task.delivery_id)
+        if task.delivery_id == 1:
+            raise RuntimeError("poison for 110105199003071234")
+
+    publisher = Publisher(bus_url, queue_prefix=queue_prefix)
+    stop = threading.Event()
+    consumer = QueueConsumer(bus_url, "TAX", handler, queue_prefix=queue_prefix, poll_seconds=0.1)
+    thread = threading.Thread(target=consumer.run, args=(stop,))
+    thread.start()
+    try:
+        for delivery_id in (1, 2):
+            publisher.publish("TAX", delivery_id, "k")
+        assert wait_for(lambda: handled == [1, 2])
+    finally:
+        stop.set()
+        thread.join(10)
+        publisher.close()
+    assert not thread.is_alive()
+
+
+def test_publishing_to_an_unreachable_broker_raises_a_hub_error() -> None:
+    publisher = Publisher("amqp://guest:guest@127.0.0.1:1//")
+    with pytest.raises(HubError, match="cannot publish delivery 5"):
+        publisher.publish("TAX", 5, "k")
+    assert publisher.publish_quietly("TAX", 5, "k") is False

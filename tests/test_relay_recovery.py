@@ -1,0 +1,81 @@
+"""The relay: nothing is lost when a process dies between commit and publish, or mid-delivery."""
+
+from __future__ import annotations
+
+from backends import FakeClock, drain, new_message
+
+from hub.bus import Publisher
+from hub.relay import Relay
+from hub.store import AttemptRecord, Store
+
+RECEIVERS = ("SOCIAL_SECURITY", "TAX")
+
+
+def relay(store: Store, publisher: Publisher) -> Relay:
+    return Relay(store, publisher, interval_seconds=0.05, lease_seconds=30)
+
+
+def test_relay_republishes_a_delivery_whose_publish_was_lost_after_commit(
+    store: Store, clock: FakeClock, bus_url: str, queue_prefix: str
+) -> None:
+    # The ingress committed, then died before publishing anything.
+    receipt = store.save_accepted(new_message(), RECEIVERS, lease_seconds=30)
+    publisher = Publisher(bus_url, queue_prefix=queue_prefix)
+    try:
+        assert relay(store, publisher).run_once() == 0  # still within the first lease
+        clock.advance(30)
+        assert relay(store, publisher).run_once() == 2
+    finally:
+        publisher.close()
+    tax = receipt.deliveries[1]
+    got = drain(bus_url, "TAX", queue_prefix, 1)
+    assert [(t.delivery_id, t.idempotency_key) for t in got] == [
+        (tax.delivery_id, tax.idempotency_key)
+    ]
+    assert store.claim(tax.delivery_id, lease_seconds=30) is not None
+
+
+def test_relay_republishes_a_delivery_whose_worker_died_mid_delivery(
+    store: Store, clock: FakeClock, bus_url: str, queue_prefix: str
+) -> None:
+    receipt = store.save_accepted(new_message(), ("TAX",), lease_seconds=30)
+    delivery_id = receipt.deliveries[0].delivery_id
+    assert store.claim(delivery_id, lease_seconds=30) is not None  # then the worker dies
+    publisher = Publisher(bus_url, queue_prefix=queue_prefix)
+    try:
+        clock.advance(29)
+        assert relay(store, publisher).run_once() == 0
+        clock.advance(2)
+        assert relay(store, publisher).run_once() == 1
+    finally:
+        publisher.close()
+    assert [t.delivery_id for t in drain(bus_url, "TAX", queue_prefix, 1)] == [delivery_id]
+    second = store.claim(delivery_id, lease_seconds=30)
+    assert second is not None and second.attempt == 2
+    store.record_attempt(second, AttemptRecord("delivered", clock(), 3))
+    assert store.message_status(receipt.message_id).state == "delivered"
+
+
+def test_relay_publishes_a_due_delivery_once_per_lease(
+    store: Store, clock: FakeClock, bus_url: str, queue_prefix: str
+) -> None:
+    store.save_accepted(new_message(), RECEIVERS, lease_seconds=0)
+    publisher = Publisher(bus_url, queue_prefix=queue_prefix)
+    try:
+        assert relay(store, publisher).run_once() == 2
+        assert relay(store, publisher).run_once() == 0
+    finally:
+        publisher.close()
+
+
+def test_two_relays_share_the_due_deliveries_without_overlap(
+    store: Store, clock: FakeClock, database_url: str, bus_url: str, queue_prefix: str
+) -> None:
+    for _ in range(5):
+        store.save_accepted(new_message(), RECEIVERS, lease_seconds=0)
+    other = Store(database_url, clock=clock)
+    first = store.due_for_relay(limit=4)
+    second = other.due_for_relay(limit=100)
+    other.dispose()
+    assert len(first) == 4 and len(second) == 6
+    assert not set(first) & set(second)
