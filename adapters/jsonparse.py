@@ -6,17 +6,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from hub.errors import ClientError
+from hub.errors import MalformedJSON
 
 DEFAULT_MAX_DEPTH = 64
-
-
-class MalformedJSON(ClientError):
-    """Not valid JSON, not UTF-8, not an object, or nested too deep.
-
-    The JSON sibling of hub.errors.MalformedXML; it belongs in hub/errors.py."""
-
-    code = "Client.MalformedJSON"
 
 
 def parse_object(data: bytes, *, max_depth: int = DEFAULT_MAX_DEPTH) -> dict[str, Any]:

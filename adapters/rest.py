@@ -25,9 +25,9 @@ from adapters._http import (
     translated_request_errors,
 )
 from adapters.base import Adapter, DeliveryResult, InboundRecord, OutboundDelivery
-from adapters.jsonparse import MalformedJSON, parse_object
+from adapters.jsonparse import parse_object
 from hub.departments import DepartmentConfig
-from hub.errors import ClientError, PermanentDeliveryError, UnknownMessageType
+from hub.errors import ClientError, MalformedJSON, PermanentDeliveryError, UnknownMessageType
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 DEFAULT_REFERENCE_FIELDS = ("reference", "id")

@@ -113,10 +113,9 @@ class SoapAdapter(Adapter):
         header = etree.Element(soapenv.IDEMPOTENCY_KEY, nsmap={"h": HEADER_NAMESPACE})
         header.text = key
         try:
-            with self._client.settings(raw_response=True):
-                response: requests.Response = self._service[operation](
-                    **arguments, _soapheaders=[header]
-                )
+            response: requests.Response = self._service[operation](
+                **arguments, _soapheaders=[header]
+            )
         except zeep.exceptions.Error as exc:  # the arguments do not fit the operation
             raise PermanentDeliveryError(f"{operation} cannot be called: {exc}") from exc
         return response
@@ -125,7 +124,9 @@ class SoapAdapter(Adapter):
         code = self.department.code
         envelope = soapenv.parse_answer(response.content)
         payload = soapenv.body_payload(envelope) if envelope is not None else None
-        answer = excerpt(response_text(response))
+        # Parsed XML knows its own encoding (GB18030 answers often omit the HTTP charset).
+        text = response_text(response) if envelope is None else _as_text(envelope)
+        answer = excerpt(text)
         fault = soapenv.read_fault(payload) if payload is not None else None
         if fault is not None:
             raise soapenv.fault_error(code, fault, answer)
@@ -149,7 +150,10 @@ def _build_client(department: DepartmentConfig, session: requests.Session) -> ze
             f"{department.code}: WSDL {department.wsdl} not found under {XSD_ROOT}"
         )
     transport = EncodingTransport(session, department.timeout_seconds, department.encoding)
-    settings = zeep.Settings(forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    # raw_response: the answer is read by soapenv, with the hub's parser, faults included.
+    settings = zeep.Settings(
+        forbid_dtd=True, forbid_entities=True, forbid_external=True, raw_response=True
+    )
     try:
         return zeep.Client(  # type: ignore[no-untyped-call]
             str(path), transport=transport, settings=settings
@@ -197,3 +201,7 @@ def _check_encoding(department: DepartmentConfig) -> None:
         raise ConfigurationError(
             f"{department.code}: unknown encoding {department.encoding!r}"
         ) from exc
+
+
+def _as_text(envelope: etree._Element) -> str:
+    return str(etree.tostring(envelope, encoding="unicode"))

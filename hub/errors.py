@@ -3,6 +3,7 @@
     HubError                       every error the hub raises on purpose
     ├── ClientError                the caller sent something we refuse (SOAP "Client.*")
     │   ├── MalformedXML           not well-formed, hostile (DTD, entities), bad encoding
+    │   ├── MalformedJSON          not valid JSON, not UTF-8, not an object, nested too deep
     │   ├── BodyTooLarge           over the configured size limit
     │   ├── SchemaInvalid          well-formed but violates a schema (path and line kept)
     │   ├── InvalidIdentityNumber  GB 11643 check character does not match
@@ -43,6 +44,10 @@ class ClientError(HubError):
 
 class MalformedXML(ClientError):
     code = "Client.MalformedXML"
+
+
+class MalformedJSON(ClientError):
+    code = "Client.MalformedJSON"
 
 
 class BodyTooLarge(ClientError):

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, NoReturn
 
+import kombu
 import psycopg
 import pytest
 import requests
@@ -27,6 +28,7 @@ from hub.errors import ConfigurationError, PermanentDeliveryError, RetryableDeli
 from hub.identity import make_number
 from hub.store import NewMessage
 
+kombu_any: Any = kombu  # mostly untyped, see hub/bus.py
 DEFAULT_DATABASE_URL = "postgresql+psycopg://govhub:govhub@127.0.0.1:5432/govhub_test"
 DEFAULT_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672//"
 CANONICAL_NS = "urn:govhub:canonical:1"
@@ -64,10 +66,8 @@ def fresh_postgresql_database() -> Iterator[str]:
 
 def amqp_url() -> str:
     url = os.environ.get("GOVHUB_TEST_AMQP_URL", DEFAULT_AMQP_URL)
-    from kombu import Connection
-
     try:
-        with Connection(url, connect_timeout=3) as connection:
+        with kombu_any.Connection(url, connect_timeout=3) as connection:
             connection.ensure_connection(max_retries=1)
     except Exception as exc:
         unavailable("RabbitMQ", exc)

@@ -7,10 +7,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from backends import DEPARTMENTS, FakeClock, amqp_url, fresh_postgresql_database
 
 from hub.bus import delete_queues
 from hub.store import Store
-from backends import DEPARTMENTS, FakeClock, amqp_url, fresh_postgresql_database
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.distributed)])

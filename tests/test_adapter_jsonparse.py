@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.jsonparse import MalformedJSON, parse_object
-from hub.errors import ClientError
+from adapters.jsonparse import parse_object
+from hub.errors import ClientError, MalformedJSON
 
 
 def test_a_json_object_in_utf8_is_parsed() -> None:

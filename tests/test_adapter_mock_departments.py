@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -83,3 +84,16 @@ def test_a_failing_department_is_retryable_and_a_rejecting_one_permanent(
     finally:
         faults.clear()
         adapter.close()
+
+
+def test_one_soap_adapter_serves_several_worker_threads_at_once(mocks: MockDepartments) -> None:
+    adapter = adapter_for(mocks, "SOCIAL_SECURITY")
+    sent = [
+        delivery("SOCIAL_SECURITY", "AddressChanged", "AddressChanged.out.xml", f"thread-{n}")
+        for n in range(8)
+    ]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(adapter.deliver, sent))
+    adapter.close()
+    assert [result.status for result in results] == ["accepted"] * 8
+    assert len({result.reference for result in results}) == 8

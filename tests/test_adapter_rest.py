@@ -10,10 +10,10 @@ import responses
 from fixtures.adapters.samples import ID_NUMBER, department
 
 from adapters.base import OutboundDelivery
-from adapters.jsonparse import MalformedJSON
 from adapters.rest import RestAdapter
 from hub.errors import (
     DeliveryError,
+    MalformedJSON,
     PermanentDeliveryError,
     RetryableDeliveryError,
     UnknownMessageType,

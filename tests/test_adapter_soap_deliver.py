@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import requests
@@ -293,3 +294,19 @@ def canonical_xml(element: etree._Element) -> object:
     text = (element.text or "").strip()
     children = [canonical_xml(child) for child in element]
     return (element.tag, sorted(element.attrib.items()), text, children)
+
+
+def test_a_wsdl_that_imports_from_the_network_is_refused_without_fetching() -> None:
+    wsdl = Path(__file__).parent / "fixtures" / "adapters" / "remote-import.wsdl"
+    with pytest.raises(ConfigurationError, match=r"ExternalReferenceForbidden|local files only"):
+        SoapAdapter(department("MARRIAGE_REGISTRY", wsdl=str(wsdl)))
+
+
+def test_a_gb18030_fault_without_an_http_charset_keeps_a_readable_excerpt(
+    fake: responses.RequestsMock, marriage: SoapAdapter
+) -> None:
+    answer = gb18030(fault11("Client", "身份证号码格式错误"))
+    fake.post(ENDPOINT, body=answer, status=500, content_type="text/xml")
+    with pytest.raises(PermanentDeliveryError, match="身份证号码格式错误") as caught:
+        marriage.deliver(to_marriage())
+    assert "身份证号码格式错误" in (caught.value.detail or "")

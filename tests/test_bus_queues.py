@@ -35,12 +35,12 @@ def test_publishing_from_many_threads_delivers_every_message(
     bus_url: str, queue_prefix: str
 ) -> None:
     publisher = Publisher(bus_url, queue_prefix=queue_prefix, pool_size=3)
-    threads = [
-        threading.Thread(
-            target=lambda n=n: [publisher.publish("TAX", n * 10 + i, "k") for i in range(10)]
-        )
-        for n in range(6)
-    ]
+
+    def publish_ten(first: int) -> None:
+        for delivery_id in range(first, first + 10):
+            publisher.publish("TAX", delivery_id, "k")
+
+    threads = [threading.Thread(target=publish_ten, args=(n * 10,)) for n in range(6)]
     for thread in threads:
         thread.start()
     for thread in threads:

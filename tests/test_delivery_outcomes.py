@@ -27,7 +27,9 @@ from hub.store.models import AttemptRow, DeliveryRow
 TAX_URL = "http://tax.test/deliveries"
 
 
-def handler(store: Store, mappings: StubMappings | None = None, attempts: int = 3) -> DeliveryHandler:
+def handler(
+    store: Store, mappings: StubMappings | None = None, attempts: int = 3
+) -> DeliveryHandler:
     return DeliveryHandler(
         store,
         mappings or StubMappings(),
@@ -64,7 +66,7 @@ def test_a_delivered_record_reaches_the_department_mapped_and_with_its_idempoten
     delivery_id = tax_delivery(store)
     assert handler(store).handle(delivery_id) == "delivered"
     sent = responses.calls[0].request
-    assert sent.body is not None and IDENTITY_NUMBER.encode() in bytes(sent.body)
+    assert isinstance(sent.body, bytes) and IDENTITY_NUMBER.encode() in sent.body
     assert store.message_status(_message_of(store, delivery_id)).state == "delivered"
     assert sent.headers["Idempotency-Key"] == delivery_key(_message_of(store, delivery_id), "TAX")
     with store.engine.connect() as connection:
@@ -154,9 +156,7 @@ def test_an_unexpected_error_is_retried_and_logged_without_the_identity_number(
 
 
 @responses.activate
-def test_a_replayed_attempt_sends_the_same_idempotency_key(
-    store: Store, clock: FakeClock
-) -> None:
+def test_a_replayed_attempt_sends_the_same_idempotency_key(store: Store, clock: FakeClock) -> None:
     responses.post(TAX_URL, status=500)
     delivery_id = tax_delivery(store)
     worker = handler(store)

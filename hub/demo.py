@@ -1,0 +1,148 @@
+"""`govhub demo`: the once-only scenario end to end, on the embedded default.
+
+The hub and three mock departments start in this process (SQLite, memory:// bus). A clerk at
+the marriage registry registers a marriage once; the demo shows it arriving, translated, at
+social security and tax. Then a clerk at tax records an address change; it arrives at the
+other two. Each leg's state is printed from the hub's own store.
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from collections.abc import Callable
+from typing import TypeVar
+from dataclasses import replace
+from datetime import date
+
+from hub.config import Settings
+from hub.errors import NotFound
+from hub.identity import make_number, mask_in_text
+from hub.runtime import HubRuntime
+from hub.store import MessageStatus, delivery_key
+from hub.webserver import BackgroundServer
+from mock_departments.people import Person
+from mock_departments.runner import MockDepartments, start_mock_departments
+
+Echo = Callable[[str], None]
+T = TypeVar("T")
+WAIT_SECONDS = 30.0
+EXCERPT_CHARS = 240
+
+HUSBAND = Person("张伟", make_number("11010519900307", "131"))
+WIFE = Person("王芳", make_number("11010819920815", "242"))
+
+
+def run_demo(settings: Settings, *, once: bool, fresh: bool, echo: Echo) -> int:
+    data_dir = settings.data_dir / "demo"
+    if fresh and data_dir.exists():
+        shutil.rmtree(data_dir)
+    hub_url = f"http://{settings.host}:{settings.port}"
+    mocks = start_mock_departments(
+        data_dir=data_dir,
+        host=settings.host,
+        ports={code: settings.port + offset for offset, code in enumerate(_CODES, start=1)},
+        hub_url=hub_url,
+        retry_seconds=0.5,
+    )
+    endpoints = ",".join(f"{code}={url}" for code, url in mocks.endpoints().items())
+    settings = replace(settings, data_dir=data_dir, department_endpoints=endpoints)
+    runtime = HubRuntime(settings)
+    runtime.store.upgrade()
+    runtime.start_workers()
+    server = BackgroundServer(runtime.wsgi_app(), settings.host, settings.port).start()
+    try:
+        _introduce(echo, server.url, mocks, data_dir)
+        ok = _scenario(runtime, mocks, echo)
+        if once:
+            return 0 if ok else 1
+        echo("\nStill serving (Ctrl-C to stop). Try the SOAP API at "
+             f"{server.url}/soap?wsdl, or `govhub mock-departments show TAX --data-dir {data_dir}`.")
+        _wait_for_interrupt()
+        return 0
+    finally:
+        server.stop()
+        runtime.close()
+        mocks.stop()
+
+
+_CODES = ("MARRIAGE_REGISTRY", "SOCIAL_SECURITY", "TAX")
+
+
+def _introduce(echo: Echo, hub_url: str, mocks: MockDepartments, data_dir: object) -> None:
+    echo(f"govhub demo: hub at {hub_url}/soap, data in {data_dir}")
+    for code in _CODES:
+        echo(f"  mock {code:<18} {mocks.url(code)}")
+
+
+def _scenario(runtime: HubRuntime, mocks: MockDepartments, echo: Echo) -> bool:
+    echo("\n1. A clerk at the marriage registry registers a marriage, once.")
+    number = mocks.marriage_registry.register_marriage(
+        HUSBAND, WIFE, day=date(2026, 5, 20), office="110105"
+    )
+    echo(f"   registration {number}: pushed to the hub as SOAP 1.1, GB18030, YYYYMMDD dates")
+    first = _follow(runtime, mocks, "MARRIAGE_REGISTRY", number, echo)
+
+    echo("\n2. A clerk at the tax bureau records the husband's new address, once.")
+    change = mocks.tax.record_address_change(
+        HUSBAND, region_code="110108", line="海淀区中关村大街27号", effective=date(2026, 6, 1)
+    )
+    echo(f"   change {change}: pushed to the hub as JSON (camelCase, ISO 8601 with zone)")
+    second = _follow(runtime, mocks, "TAX", change, echo)
+
+    ok = first and second
+    echo("\n" + ("Every leg arrived: entered once, delivered to every department that needs it."
+                 if ok else "Some legs did not arrive; see the states above."))
+    return ok
+
+
+def _follow(
+    runtime: HubRuntime, mocks: MockDepartments, sender: str, key: str, echo: Echo
+) -> bool:
+    message_id = _wait(lambda: runtime.store.find_message_id(sender, key))
+    if message_id is None:
+        echo("   the hub did not receive it (is the port free?)")
+        return False
+    status = _wait(lambda: _settled(runtime.store.message_status(message_id)))
+    status = status or runtime.store.message_status(message_id)
+    echo(f"   hub message {message_id} ({status.message_type}): {status.state}")
+    for leg in status.deliveries:
+        mark = "✓" if leg.state == "delivered" else "✗"
+        echo(f"   {mark} {leg.department:<18} {leg.state}, {leg.attempts} attempt(s)"
+             + (f", last error: {leg.last_error}" if leg.last_error else ""))
+        record = _received(mocks, leg.department, delivery_key(message_id, leg.department))
+        if record:
+            echo(f"     it holds, in its own format: {record}")
+    return status.state == "delivered"
+
+
+def _settled(status: MessageStatus) -> MessageStatus | None:
+    return status if status.state in ("delivered", "failed") else None
+
+
+def _received(mocks: MockDepartments, code: str, key: str) -> str | None:
+    store = mocks.running[code].department.store
+    try:
+        payload = store.get(key).payload
+    except NotFound:
+        return None
+    flat = " ".join(payload.split())
+    return mask_in_text(flat[:EXCERPT_CHARS] + ("…" if len(flat) > EXCERPT_CHARS else ""))
+
+
+def _wait(probe: Callable[[], T | None], seconds: float = WAIT_SECONDS) -> T | None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        result = probe()
+        if result is not None:
+            return result
+        time.sleep(0.1)
+    return None
+
+
+def _wait_for_interrupt() -> None:
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
