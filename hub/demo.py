@@ -124,11 +124,12 @@ def _settled(status: MessageStatus) -> MessageStatus | None:
 def _received(mocks: MockDepartments, code: str, key: str) -> str | None:
     store = mocks.running[code].department.store
     try:
-        payload = store.get(key).payload
+        record = store.get(key)
     except NotFound:
         return None
-    flat = " ".join(payload.split())
-    return mask_in_text(flat[:EXCERPT_CHARS] + ("…" if len(flat) > EXCERPT_CHARS else ""))
+    flat = " ".join(record.payload.split())
+    excerpt = flat[:EXCERPT_CHARS] + ("…" if len(flat) > EXCERPT_CHARS else "")
+    return f"({record.encoding}) {mask_in_text(excerpt)}"
 
 
 def _wait(probe: Callable[[], T | None], seconds: float = WAIT_SECONDS) -> T | None:

@@ -28,3 +28,5 @@ def configure(level: str = "INFO") -> None:
     # spyne logs whole failed documents at debug and tracebacks for every client fault.
     logging.getLogger("spyne").setLevel(logging.CRITICAL)
     logging.getLogger("zeep").setLevel(logging.WARNING)
+    # memory:// has no host; kombu warns about it on every connection.
+    logging.getLogger("kombu.connection").setLevel(logging.ERROR)

@@ -115,3 +115,12 @@ def _message_row(message: NewMessage, now: datetime) -> MessageRow:
         canonical=message.canonical,
         canonical_sha256=hashlib.sha256(message.canonical).hexdigest(),
     )
+
+
+def find_message_id(session: Session, sender: str, idempotency_key: str) -> str | None:
+    found: str | None = session.scalar(
+        select(MessageRow.id).where(
+            MessageRow.sender == sender, MessageRow.idempotency_key == idempotency_key
+        )
+    )
+    return found

@@ -102,3 +102,8 @@ class Store:
             return leases.due_for_relay(
                 connection, limit, now, now + timedelta(seconds=lease_seconds)
             )
+
+    def find_message_id(self, sender: str, idempotency_key: str) -> str | None:
+        """The id of the message a sender sent with this idempotency key, if any."""
+        with Session(self._engine) as session:
+            return accepting.find_message_id(session, sender, idempotency_key)
