@@ -19,7 +19,7 @@ import kombu
 import kombu.pools
 from kombu.exceptions import KombuError
 
-from hub.errors import HubError
+from hub.errors import BusUnavailable, HubError
 from hub.identity import mask_in_text
 
 log = logging.getLogger(__name__)
@@ -91,7 +91,7 @@ class Publisher:
         self._producers = _kombu.pools.ProducerPool(self._connections, limit=pool_size)
 
     def publish(self, department: str, delivery_id: int, idempotency_key: str) -> None:
-        """Raises HubError when the bus stays unreachable after a short retry."""
+        """Raises BusUnavailable when the bus stays unreachable after a short retry."""
         queue = delivery_queue(department, self.queue_prefix)
         body = DeliveryTask(delivery_id, department, idempotency_key).to_body()
         try:
@@ -107,7 +107,9 @@ class Publisher:
                     retry_policy=PUBLISH_RETRY_POLICY,
                 )
         except _bus_errors(self._connection) as exc:
-            raise HubError(f"cannot publish delivery {delivery_id} to {queue.name}: {exc}") from exc
+            raise BusUnavailable(
+                f"cannot publish delivery {delivery_id} to {queue.name}: {exc}"
+            ) from exc
 
     def publish_quietly(self, department: str, delivery_id: int, idempotency_key: str) -> bool:
         """Publish, or log and return False: the relay republishes when the lease ends."""

@@ -22,9 +22,20 @@ F = TypeVar("F", bound=Callable[..., Any])
 def settings_options(command: F) -> F:
     """Options every hub command shares; each falls back to GOVHUB_* and then the default."""
     options = [
-        click.option("--data-dir", type=click.Path(path_type=Path), help="Folder for the embedded database. [default: ./govhub-data]"),
-        click.option("--database-url", help="SQLAlchemy URL, e.g. postgresql+psycopg://user:pw@host/db. [default: SQLite in the data dir]"),
-        click.option("--bus-url", help="kombu URL: memory:// (in-process) or amqp://user:pw@host//. [default: memory://]"),
+        click.option(
+            "--data-dir",
+            type=click.Path(path_type=Path),
+            help="Folder for the embedded database. [default: ./govhub-data]",
+        ),
+        click.option(
+            "--database-url",
+            help="SQLAlchemy URL, e.g. postgresql+psycopg://user:pw@host/db. "
+            "[default: SQLite in the data dir]",
+        ),
+        click.option(
+            "--bus-url",
+            help="kombu URL: memory:// (in-process) or amqp://user:pw@host//. [default: memory://]",
+        ),
         click.option("--log-level", default="INFO", show_default=True, help="Logging level."),
     ]
     for option in reversed(options):
@@ -47,10 +58,11 @@ def main() -> None:
 @settings_options
 @click.option("--host", help="Address to listen on. [default: 127.0.0.1]")
 @click.option("--port", type=int, help="Port to listen on. [default: 8700]")
-@click.option("--no-workers", is_flag=True, help="Serve the API only; run `govhub worker` elsewhere.")
+@click.option(
+    "--no-workers", is_flag=True, help="Serve the API only; run `govhub worker` elsewhere."
+)
 def serve(no_workers: bool, log_level: str, **options: Any) -> None:
     """Serve the SOAP API (and, by default, the delivery workers) in one process."""
-    from hub.runtime import HubRuntime
     from hub.webserver import BackgroundServer
 
     logs.configure(log_level)
@@ -68,13 +80,15 @@ def serve(no_workers: bool, log_level: str, **options: Any) -> None:
 @settings_options
 def worker(log_level: str, **options: Any) -> None:
     """Run delivery workers and the relay only (distributed setup: amqp:// bus, shared database)."""
-    from hub.runtime import HubRuntime
 
     logs.configure(log_level)
     settings = build_settings(**options)
     if settings.bus_url.startswith("memory"):
-        click.echo("warning: memory:// is in-process; a separate worker sees no messages "
-                   "(it still delivers through the relay). Use --bus-url amqp://...", err=True)
+        click.echo(
+            "warning: memory:// is in-process; a separate worker sees no messages "
+            "(it still delivers through the relay). Use --bus-url amqp://...",
+            err=True,
+        )
     runtime = _runtime(settings)
     runtime.start_workers()
     click.echo("govhub worker running")
@@ -82,7 +96,9 @@ def worker(log_level: str, **options: Any) -> None:
 
 
 @main.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def validate(files: tuple[Path, ...], as_json: bool) -> None:
     """Say which schema each FILE matches, and list every error if it does not."""
@@ -122,8 +138,16 @@ def upgrade(log_level: str, **options: Any) -> None:
 
 @main.command()
 @settings_options
-@click.option("--once", is_flag=True, help="Run the scenario once and exit (0 if every leg arrived).")
-@click.option("--port", type=int, default=8700, show_default=True, help="Hub port; mock departments use the next three.")
+@click.option(
+    "--once", is_flag=True, help="Run the scenario once and exit (0 if every leg arrived)."
+)
+@click.option(
+    "--port",
+    type=int,
+    default=8700,
+    show_default=True,
+    help="Hub port; mock departments use the next three.",
+)
 @click.option("--keep-data", is_flag=True, help="Keep earlier demo data instead of starting fresh.")
 def demo(once: bool, port: int, keep_data: bool, log_level: str, **options: Any) -> None:
     """Start the hub and three mock departments and show a record entered once reaching everyone."""

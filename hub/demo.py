@@ -8,13 +8,14 @@ other two. Each leg's state is printed from the hub's own store.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import threading
 import time
 from collections.abc import Callable
-from typing import TypeVar
 from dataclasses import replace
 from datetime import date
+from typing import TypeVar
 
 from hub.config import Settings
 from hub.errors import NotFound
@@ -57,8 +58,10 @@ def run_demo(settings: Settings, *, once: bool, fresh: bool, echo: Echo) -> int:
         ok = _scenario(runtime, mocks, echo)
         if once:
             return 0 if ok else 1
-        echo("\nStill serving (Ctrl-C to stop). Try the SOAP API at "
-             f"{server.url}/soap?wsdl, or `govhub mock-departments show TAX --data-dir {data_dir}`.")
+        echo(
+            "\nStill serving (Ctrl-C to stop). Try the SOAP API at "
+            f"{server.url}/soap?wsdl, or `govhub mock-departments show TAX --data-dir {data_dir}`."
+        )
         _wait_for_interrupt()
         return 0
     finally:
@@ -92,14 +95,18 @@ def _scenario(runtime: HubRuntime, mocks: MockDepartments, echo: Echo) -> bool:
     second = _follow(runtime, mocks, "TAX", change, echo)
 
     ok = first and second
-    echo("\n" + ("Every leg arrived: entered once, delivered to every department that needs it."
-                 if ok else "Some legs did not arrive; see the states above."))
+    echo(
+        "\n"
+        + (
+            "Every leg arrived: entered once, delivered to every department that needs it."
+            if ok
+            else "Some legs did not arrive; see the states above."
+        )
+    )
     return ok
 
 
-def _follow(
-    runtime: HubRuntime, mocks: MockDepartments, sender: str, key: str, echo: Echo
-) -> bool:
+def _follow(runtime: HubRuntime, mocks: MockDepartments, sender: str, key: str, echo: Echo) -> bool:
     message_id = _wait(lambda: runtime.store.find_message_id(sender, key))
     if message_id is None:
         echo("   the hub did not receive it (is the port free?)")
@@ -109,8 +116,10 @@ def _follow(
     echo(f"   hub message {message_id} ({status.message_type}): {status.state}")
     for leg in status.deliveries:
         mark = "✓" if leg.state == "delivered" else "✗"
-        echo(f"   {mark} {leg.department:<18} {leg.state}, {leg.attempts} attempt(s)"
-             + (f", last error: {leg.last_error}" if leg.last_error else ""))
+        echo(
+            f"   {mark} {leg.department:<18} {leg.state}, {leg.attempts} attempt(s)"
+            + (f", last error: {leg.last_error}" if leg.last_error else "")
+        )
         record = _received(mocks, leg.department, delivery_key(message_id, leg.department))
         if record:
             echo(f"     it holds, in its own format: {record}")
@@ -143,7 +152,5 @@ def _wait(probe: Callable[[], T | None], seconds: float = WAIT_SECONDS) -> T | N
 
 
 def _wait_for_interrupt() -> None:
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         threading.Event().wait()
-    except KeyboardInterrupt:
-        pass

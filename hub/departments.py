@@ -61,8 +61,7 @@ class DepartmentDirectory:
         return cls({code: _parse_department(path, code, table) for code, table in raw.items()})
 
     def with_endpoints(self, overrides: str) -> DepartmentDirectory:
-        """A copy with endpoints replaced, from text like "TAX=http://h:1,SOCIAL_SECURITY=...".
-        """
+        """A copy with endpoints replaced, from text like "TAX=http://h:1,SOCIAL_SECURITY=..."."""
         departments = dict(self._departments)
         for item in filter(None, (part.strip() for part in overrides.split(","))):
             code, _, url = item.partition("=")

@@ -3,16 +3,17 @@
     HubError                       every error the hub raises on purpose
     ├── ClientError                the caller sent something we refuse (SOAP "Client.*")
     │   ├── MalformedXML           not well-formed, hostile (DTD, entities), bad encoding
-    │   ├── MalformedJSON          not valid JSON, not UTF-8, not an object, nested too deep
+    │   ├── MalformedJSON          not JSON, not UTF-8, not an object, nested too deep
     │   ├── BodyTooLarge           over the configured size limit
     │   ├── SchemaInvalid          well-formed but violates a schema (path and line kept)
     │   ├── InvalidIdentityNumber  GB 11643 check character does not match
     │   ├── UnknownMessageType     no schema / route for this message type
     │   ├── UnknownSender          the sender is not a registered department
     │   ├── NotAuthorized          the sender may not send this message type
-    │   └── MappingError           a record cannot be translated (missing required field, unknown code)
+    │   └── MappingError           a record cannot be translated (missing field, unknown code)
     ├── ConfigurationError         a settings, department, route or mapping file is wrong
     ├── NotFound                   an id the caller asked about does not exist
+    ├── BusUnavailable             the message bus cannot be reached (the relay republishes later)
     └── DeliveryError              a department did not take a delivery
         ├── RetryableDeliveryError   down, timeout, HTTP 5xx, SOAP Server fault: try again later
         └── PermanentDeliveryError   the department rejects the content: HTTP 4xx, SOAP Client fault
@@ -96,6 +97,10 @@ class ConfigurationError(HubError):
 
 class NotFound(HubError):
     code = "Client.NotFound"
+
+
+class BusUnavailable(HubError):
+    code = "Server.BusUnavailable"
 
 
 class DeliveryError(HubError):

@@ -166,4 +166,3 @@ def _parse_datetime(text: str) -> datetime:
 
 def _element_path(element: etree._Element) -> str:
     return element.getroottree().getpath(element)
-

@@ -40,6 +40,7 @@ class AdapterCache:
     def close(self) -> None:
         for adapter in self._adapters.values():
             adapter.close()
+        self._adapters.clear()
 
 
 class HubRuntime:
@@ -75,7 +76,12 @@ class HubRuntime:
 
     def start_workers(self) -> WorkerService:
         self._workers = WorkerService(
-            self.settings, self.store, self.mappings, self.departments, self.adapters
+            self.settings,
+            self.store,
+            self.mappings,
+            self.departments,
+            self.adapters,
+            publisher=self.publisher,
         )
         self._workers.start()
         return self._workers

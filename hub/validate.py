@@ -93,7 +93,7 @@ def _schema_declaring(tag: str) -> str | None:
         names = tree.getroot().xpath(
             "xs:element/@name", namespaces={"xs": "http://www.w3.org/2001/XMLSchema"}
         )
-        if qname.localname in names:
+        if isinstance(names, list) and qname.localname in names:
             if qname.namespace == CANONICAL_NAMESPACE:
                 return "canonical/canonical.xsd"
             return candidate.relative_to(XSD_ROOT).as_posix()

@@ -15,12 +15,19 @@ class BackgroundServer:
 
     def __init__(self, app: Any, host: str, port: int, threads: int = DEFAULT_THREADS) -> None:
         server: Any = create_server(
-            app, host=host, port=port, threads=threads, ident="govhub", clear_untrusted_proxy_headers=True
+            app,
+            host=host,
+            port=port,
+            threads=threads,
+            ident="govhub",
+            clear_untrusted_proxy_headers=True,
         )
         self._server = server
         self.host = host
         self.port: int = self._server.effective_port
-        self._thread = threading.Thread(target=self._server.run, name=f"http-{self.port}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.run, name=f"http-{self.port}", daemon=True
+        )
 
     @property
     def url(self) -> str:

@@ -9,8 +9,8 @@ from typing import Any
 from spyne import Fault
 from spyne.const.http import HTTP_405
 from spyne.error import RequestNotAllowed
-from spyne.server.http import HttpTransportContext
 from spyne.protocol.soap import Soap11
+from spyne.server.http import HttpTransportContext
 
 from hub import xmlparse
 from hub.errors import ClientError, HubError

@@ -29,7 +29,7 @@ _MESSAGE = f"{{{HEADER_NAMESPACE}}}message"
 class ReceiptModel(ComplexModel):  # type: ignore[misc]
     __namespace__ = HEADER_NAMESPACE
     __type_name__ = "Receipt"
-    _type_info = [
+    _type_info = [  # noqa: RUF012 (spyne reads this class attribute)
         ("messageId", Unicode),
         ("state", Unicode),
         ("duplicate", Boolean),
@@ -40,7 +40,7 @@ class ReceiptModel(ComplexModel):  # type: ignore[misc]
 class DeliveryStatusModel(ComplexModel):  # type: ignore[misc]
     __namespace__ = HEADER_NAMESPACE
     __type_name__ = "DeliveryStatus"
-    _type_info = [
+    _type_info = [  # noqa: RUF012 (spyne reads this class attribute)
         ("department", Unicode),
         ("state", Unicode),
         ("attempts", Integer),
@@ -52,7 +52,7 @@ class DeliveryStatusModel(ComplexModel):  # type: ignore[misc]
 class MessageStatusModel(ComplexModel):  # type: ignore[misc]
     __namespace__ = HEADER_NAMESPACE
     __type_name__ = "MessageStatus"
-    _type_info = [
+    _type_info = [  # noqa: RUF012 (spyne reads this class attribute)
         ("messageId", Unicode),
         ("messageType", Unicode),
         ("sender", Unicode),
@@ -72,12 +72,14 @@ def build_soap_application(ingress: Ingress, store: Store, max_body_bytes: int) 
         (ComplexModel,),
         {
             "__namespace__": CANONICAL_NAMESPACE,
-            "_type_info": [(name, model.customize(min_occurs=0)) for name, model in messages.items()],
+            "_type_info": [
+                (name, model.customize(min_occurs=0)) for name, model in messages.items()
+            ],
         },
     )
 
     class HubService(Service):  # type: ignore[misc]
-        @rpc(header_model, message_model, _returns=ReceiptModel)  # type: ignore[misc]
+        @rpc(header_model, message_model, _returns=ReceiptModel)  # type: ignore[untyped-decorator]
         def Submit(ctx: Any, header: Any, message: Any) -> ReceiptModel:
             try:
                 receipt = ingress.commit(ctx.udc["prepared"])
@@ -85,7 +87,7 @@ def build_soap_application(ingress: Ingress, store: Store, max_body_bytes: int) 
                 raise fault_from(error) from error
             return _receipt_model(receipt)
 
-        @rpc(Unicode(min_occurs=1), _returns=MessageStatusModel)  # type: ignore[misc]
+        @rpc(Unicode(min_occurs=1), _returns=MessageStatusModel)  # type: ignore[untyped-decorator]
         def GetStatus(ctx: Any, messageId: str) -> MessageStatusModel:
             try:
                 return _status_model(store.message_status((messageId or "").strip().lower()))
@@ -101,7 +103,9 @@ def build_soap_application(ingress: Ingress, store: Store, max_body_bytes: int) 
             raise SchemaInvalid("Submit needs a header and a message")
         children = [child for child in wrapper if isinstance(child.tag, str)]
         if len(children) != 1:
-            raise SchemaInvalid(f"message must hold exactly one canonical record, not {len(children)}")
+            raise SchemaInvalid(
+                f"message must hold exactly one canonical record, not {len(children)}"
+            )
         ctx.udc["prepared"] = ingress.prepare_canonical(header, children[0], ctx.udc["raw"])
 
     return Application(

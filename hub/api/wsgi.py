@@ -54,7 +54,9 @@ class HubWsgiApp:
         result: Iterable[bytes] = self.soap(environ, start_response)
         return result
 
-    def _native(self, environ: Environ, start_response: StartResponse, path: str) -> Iterable[bytes]:
+    def _native(
+        self, environ: Environ, start_response: StartResponse, path: str
+    ) -> Iterable[bytes]:
         if environ.get("REQUEST_METHOD") != "POST":
             return _json(start_response, "405 Method Not Allowed", {"error": "MethodNotAllowed"})
         department, _, rest = path[len("/native/") :].partition("/")
@@ -83,7 +85,9 @@ class HubWsgiApp:
     def _read_body(self, environ: Environ) -> bytes:
         declared = environ.get("CONTENT_LENGTH") or ""
         if declared.isdigit() and int(declared) > self.max_body_bytes:
-            raise BodyTooLarge(f"body of {declared} bytes is over the limit of {self.max_body_bytes}")
+            raise BodyTooLarge(
+                f"body of {declared} bytes is over the limit of {self.max_body_bytes}"
+            )
         stream = environ["wsgi.input"]
         limit = int(declared) if declared.isdigit() else self.max_body_bytes + 1
         body: bytes = stream.read(min(limit, self.max_body_bytes + 1))
@@ -107,7 +111,8 @@ def _error_body(error: HubError) -> dict[str, Any]:
 def _json(start_response: StartResponse, status: str, body: dict[str, Any]) -> list[bytes]:
     data = json.dumps(body, ensure_ascii=False).encode("utf-8")
     start_response(
-        status, [("Content-Type", "application/json; charset=utf-8"), ("Content-Length", str(len(data)))]
+        status,
+        [("Content-Type", "application/json; charset=utf-8"), ("Content-Length", str(len(data)))],
     )
     return [data]
 
@@ -127,4 +132,3 @@ def _soap_fault(start_response: StartResponse, error: HubError) -> list[bytes]:
         [("Content-Type", "text/xml; charset=utf-8"), ("Content-Length", str(len(body)))],
     )
     return [body]
-
