@@ -42,6 +42,8 @@ class Settings:
     retry_base_seconds: float = DEFAULT_RETRY_BASE_SECONDS
     retry_max_seconds: float = DEFAULT_RETRY_MAX_SECONDS
     worker_threads: int = DEFAULT_WORKER_THREADS
+    # Bus queues are named <prefix><DEPARTMENT>; separate hubs sharing one broker differ here.
+    queue_prefix: str = "govhub.deliver."
     # "CODE=url,CODE=url": overrides the endpoints of the departments file (per environment).
     department_endpoints: str = ""
 

@@ -55,7 +55,7 @@ class HubRuntime:
         self.routes = RoutingTable.from_file(settings.routes_file)
         self.routes.check_against(set(self.departments.codes()))
         self.store = Store(settings.effective_database_url)
-        self.publisher = Publisher(settings.bus_url)
+        self.publisher = Publisher(settings.bus_url, queue_prefix=settings.queue_prefix)
         self.adapters = AdapterCache()
         self.ingress = Ingress(
             settings,
@@ -82,6 +82,7 @@ class HubRuntime:
             self.departments,
             self.adapters,
             publisher=self.publisher,
+            queue_prefix=self.settings.queue_prefix,
         )
         self._workers.start()
         return self._workers

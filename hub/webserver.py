@@ -23,6 +23,7 @@ class BackgroundServer:
             clear_untrusted_proxy_headers=True,
         )
         self._server = server
+        server.asyncore_loop_timeout = 0.2  # how soon the loop notices stop()
         self.host = host
         self.port: int = self._server.effective_port
         self._thread = threading.Thread(
@@ -41,7 +42,12 @@ class BackgroundServer:
         self._server.run()
 
     def stop(self) -> None:
-        self._server.close()
-        self._server.task_dispatcher.shutdown()
+        # waitress's loop runs while any channel is open (its listener, a wake-up trigger,
+        # client connections): close them all, then let the worker threads finish.
+        server = self._server
+        while server._map:
+            for channel in list(server._map.values()):
+                channel.handle_close()
+        server.task_dispatcher.shutdown()
         if self._thread.is_alive():
             self._thread.join(timeout=5)

@@ -1,0 +1,163 @@
+"""Bad input of every kind gets a clear fault; nothing is stored; the server keeps serving."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import requests
+from hubstack import HubStack, header, marriage, running_hub
+from lxml import etree
+from sqlalchemy import text
+
+pytestmark = pytest.mark.slow
+
+MAX_BODY_BYTES = 100_000
+SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
+CANONICAL = "urn:govhub:canonical:1"
+HUB = "urn:govhub:hub:1"
+Edit = Callable[[etree._Element], None]
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubStack]:
+    with running_hub(tmp_path_factory.mktemp("bad"), max_body_bytes=MAX_BODY_BYTES) as running:
+        yield running
+
+
+def submit_envelope(stack: HubStack, edit: Edit | None = None, **header_fields: str) -> bytes:
+    """A valid Submit request as zeep builds it, then changed by ``edit``."""
+    client = stack.client()
+    envelope = client.create_message(
+        client.service, "Submit", header=header(**header_fields), message=marriage()
+    )
+    if edit is not None:
+        edit(envelope)
+    return etree.tostring(envelope, xml_declaration=True, encoding="UTF-8")
+
+
+def post(stack: HubStack, body: bytes, content_type: str = "text/xml; charset=utf-8") -> str:
+    """POST a raw body to /soap; return the fault code (without prefix), or "" if none."""
+    answer = requests.post(stack.soap_url, data=body, headers={"Content-Type": content_type})
+    fault = etree.fromstring(answer.content).find(f".//{{{SOAP11}}}Fault")
+    return "" if fault is None else (fault.findtext("faultcode") or "").split(":")[-1]
+
+
+def set_text(local_name: str, value: str) -> Edit:
+    def edit(envelope: etree._Element) -> None:
+        next(envelope.iter(f"{{{CANONICAL}}}{local_name}")).text = value
+
+    return edit
+
+
+def rename_record(envelope: etree._Element) -> None:
+    record = next(envelope.iter(f"{{{CANONICAL}}}MarriageRegistered"))
+    record.tag = "{urn:somebody:else}MarriageRegistered"
+
+
+def stored_messages(stack: HubStack) -> int:
+    with stack.runtime.store.engine.connect() as connection:
+        return int(connection.execute(text("SELECT count(*) FROM messages")).scalar_one())
+
+
+def wrong_check_character(envelope: etree._Element) -> None:
+    number = next(envelope.iter(f"{{{CANONICAL}}}identityNumber"))
+    last = number.text[-1] if number.text else "0"
+    number.text = (number.text or "")[:-1] + ("1" if last != "1" else "2")
+
+
+CASES: dict[str, tuple[Callable[[HubStack], bytes], str]] = {
+    "malformed XML": (lambda s: submit_envelope(s)[:-40], "Client.MalformedXML"),
+    "a DOCTYPE with an external entity": (
+        lambda s: b'<?xml version="1.0"?><!DOCTYPE e [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+        + submit_envelope(s).split(b"?>", 1)[1],
+        "Client.MalformedXML",
+    ),
+    "a record in the wrong namespace": (
+        lambda s: submit_envelope(s, rename_record),
+        "Client.SchemaInvalid",
+    ),
+    "a schema violation": (
+        lambda s: submit_envelope(s, set_text("registrationOffice", "ABC")),
+        "Client.SchemaInvalid",
+    ),
+    "an identity number with a wrong check character": (
+        lambda s: submit_envelope(s, wrong_check_character),
+        "Client.InvalidIdentityNumber",
+    ),
+    "an unknown message type": (
+        lambda s: submit_envelope(s, messageType="BirthRegistered"),
+        "Client.UnknownMessageType",
+    ),
+    "an unknown sender": (
+        lambda s: submit_envelope(s, sender="HOUSEHOLD_REGISTRY"),
+        "Client.UnknownSender",
+    ),
+    "a sender not allowed to send this type": (
+        lambda s: submit_envelope(s, sender="TAX"),
+        "Client.NotAuthorized",
+    ),
+    "a body over the size limit": (
+        lambda s: submit_envelope(s).replace(b"</soap-env:Envelope>", b"")
+        + b"<!--" + b"x" * MAX_BODY_BYTES + b"--></soap-env:Envelope>",
+        "Client.BodyTooLarge",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_bad_input_gets_a_clear_fault_and_nothing_is_stored(stack: HubStack, case: str) -> None:
+    build, expected_code = CASES[case]
+    before = stored_messages(stack)
+
+    assert post(stack, build(stack)) == expected_code
+    assert stored_messages(stack) == before
+
+
+def test_the_server_keeps_serving_after_bad_input(stack: HubStack) -> None:
+    for build, _ in CASES.values():
+        post(stack, build(stack))
+
+    receipt = stack.client().service.Submit(header=header(), message=marriage())
+
+    assert receipt.state == "accepted"
+
+
+def test_a_schema_fault_names_the_path_and_line(stack: HubStack) -> None:
+    body = submit_envelope(stack, set_text("registrationOffice", "ABC"))
+    answer = requests.post(stack.soap_url, data=body, headers={"Content-Type": "text/xml"})
+
+    fault = etree.fromstring(answer.content).find(f".//{{{SOAP11}}}Fault")
+    assert fault is not None
+    assert "registrationOffice" in (fault.findtext("faultstring") or "")
+    assert "line" in etree.tostring(fault.find("detail")).decode()
+
+
+def test_a_soap_12_envelope_sent_to_the_soap_11_api_is_refused(stack: HubStack) -> None:
+    body = submit_envelope(stack).replace(
+        SOAP11.encode(), b"http://www.w3.org/2003/05/soap-envelope"
+    )
+    assert post(stack, body, "application/soap+xml; charset=utf-8").startswith("Client")
+
+
+def test_a_native_push_from_an_unknown_department_is_refused_with_a_json_error(
+    stack: HubStack,
+) -> None:
+    answer = requests.post(f"{stack.server.url}/native/POLICE", data=b"{}")
+
+    assert answer.status_code == 400
+    assert answer.json()["error"] == "Client.UnknownSender"
+
+
+def test_a_malformed_native_push_is_refused_and_nothing_is_stored(stack: HubStack) -> None:
+    before = stored_messages(stack)
+    answer = requests.post(
+        f"{stack.server.url}/native/MARRIAGE_REGISTRY",
+        data=b"<soap:Envelope xmlns:soap='" + SOAP11.encode() + b"'><soap:Body>",
+        headers={"Content-Type": "text/xml; charset=GB18030"},
+    )
+
+    assert answer.status_code == 400
+    assert answer.json()["error"] == "Client.MalformedXML"
+    assert stored_messages(stack) == before
