@@ -70,8 +70,10 @@ def wrong_check_character(envelope: etree._Element) -> None:
 CASES: dict[str, tuple[Callable[[HubStack], bytes], str]] = {
     "malformed XML": (lambda s: submit_envelope(s)[:-40], "Client.MalformedXML"),
     "a DOCTYPE with an external entity": (
-        lambda s: b'<?xml version="1.0"?><!DOCTYPE e [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
-        + submit_envelope(s).split(b"?>", 1)[1],
+        lambda s: (
+            b'<?xml version="1.0"?><!DOCTYPE e [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+            + submit_envelope(s).split(b"?>", 1)[1]
+        ),
         "Client.MalformedXML",
     ),
     "a record in the wrong namespace": (
@@ -99,8 +101,12 @@ CASES: dict[str, tuple[Callable[[HubStack], bytes], str]] = {
         "Client.NotAuthorized",
     ),
     "a body over the size limit": (
-        lambda s: submit_envelope(s).replace(b"</soap-env:Envelope>", b"")
-        + b"<!--" + b"x" * MAX_BODY_BYTES + b"--></soap-env:Envelope>",
+        lambda s: (
+            submit_envelope(s).replace(b"</soap-env:Envelope>", b"")
+            + b"<!--"
+            + b"x" * MAX_BODY_BYTES
+            + b"--></soap-env:Envelope>"
+        ),
         "Client.BodyTooLarge",
     ),
 }

@@ -86,12 +86,18 @@ def test_one_department_down_does_not_delay_another(
         for receipt in receipts:
             for queued in receipt.deliveries:
                 publisher.publish(*_publish_args(queued))
+        # Social security's worker is stuck inside its first delivery...
+        social_security_stuck = wait_for(
+            lambda: "SOCIAL_SECURITY" in made
+            and states(live_store, receipts[0].message_id)["SOCIAL_SECURITY"] == "delivering"
+        )
+        # ...while every tax delivery completes.
         tax_done = wait_for(
             lambda: all(states(live_store, r.message_id)["TAX"] == "delivered" for r in receipts)
         )
-        social_security_stuck = states(live_store, receipts[0].message_id)["SOCIAL_SECURITY"]
+        still_stuck = states(live_store, receipts[0].message_id)["SOCIAL_SECURITY"]
         made["SOCIAL_SECURITY"].gate.set()
-        assert tax_done and social_security_stuck == "delivering"
+        assert social_security_stuck and tax_done and still_stuck == "delivering"
         assert wait_for(
             lambda: all(
                 live_store.message_status(r.message_id).state == "delivered" for r in receipts

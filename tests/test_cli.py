@@ -1,0 +1,123 @@
+"""The `govhub` command line as a user runs it."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import create_engine, inspect
+
+from hub.cli import main
+
+EXAMPLES = Path(__file__).parent.parent / "examples"
+
+
+def test_demo_once_shows_every_leg_arriving_and_exits_zero(tmp_path: Path) -> None:
+    port = _four_free_ports()
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "hub",
+            "demo",
+            "--once",
+            "--port",
+            str(port),
+            "--data-dir",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Every leg arrived" in result.stdout
+    assert result.stdout.count("✓") == 4  # two legs per record, two records
+    assert "(GB18030)" in result.stdout  # the registry got its address change in its encoding
+
+
+def test_db_upgrade_creates_the_hub_tables(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["db", "upgrade", "--data-dir", str(tmp_path)])
+
+    assert result.exit_code == 0, result.output
+    tables = inspect(create_engine(f"sqlite:///{tmp_path / 'hub.db'}")).get_table_names()
+    assert {"messages", "deliveries", "attempts"} <= set(tables)
+
+
+def test_validate_names_the_schema_a_canonical_example_matches() -> None:
+    result = CliRunner().invoke(
+        main, ["validate", str(EXAMPLES / "canonical" / "MarriageRegistered.xml")]
+    )
+
+    assert result.exit_code == 0, result.output
+    assert "valid (canonical/canonical.xsd)" in result.output
+
+
+def test_validate_recognises_a_gb18030_native_document() -> None:
+    native = next((EXAMPLES / "mappings" / "MARRIAGE_REGISTRY" / "inbound").glob("*.in.xml"))
+
+    result = CliRunner().invoke(main, ["validate", "--json", str(native)])
+
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)[0]["schema"].endswith("marriage-registry.xsd")
+
+
+def test_validate_lists_every_error_and_exits_one(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.xml"
+    broken.write_text(
+        (EXAMPLES / "canonical" / "MarriageRegistered.xml")
+        .read_text(encoding="utf-8")
+        .replace("<c:registrationOffice>110105", "<c:registrationOffice>ABC")
+        .replace("<c:maritalStatus>20", "<c:maritalStatus>77"),
+        encoding="utf-8",
+    )
+
+    result = CliRunner().invoke(main, ["validate", str(broken)])
+
+    assert result.exit_code == 1
+    assert "INVALID" in result.output
+    assert "registrationOffice" in result.output and "maritalStatus" in result.output
+
+
+def test_validate_reports_json_for_tax(tmp_path: Path) -> None:
+    native = next((EXAMPLES / "mappings" / "TAX" / "inbound").glob("*.in.json"))
+
+    result = CliRunner().invoke(main, ["validate", str(native)])
+
+    assert result.exit_code == 0, result.output
+    assert "address-change.json" in result.output
+
+
+def test_every_command_has_help() -> None:
+    for command in (
+        ["serve"],
+        ["worker"],
+        ["validate"],
+        ["db", "upgrade"],
+        ["demo"],
+        ["mock-departments"],
+    ):
+        result = CliRunner().invoke(main, [*command, "--help"])
+        assert result.exit_code == 0 and "Usage:" in result.output, command
+
+
+def _four_free_ports() -> int:
+    for base in range(18000, 19000, 7):
+        if all(_free(base + offset) for offset in range(4)):
+            return base
+    pytest.skip("no four consecutive free ports")
+
+
+def _free(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
