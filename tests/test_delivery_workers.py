@@ -88,8 +88,10 @@ def test_one_department_down_does_not_delay_another(
                 publisher.publish(*_publish_args(queued))
         # Social security's worker is stuck inside its first delivery...
         social_security_stuck = wait_for(
-            lambda: "SOCIAL_SECURITY" in made
-            and states(live_store, receipts[0].message_id)["SOCIAL_SECURITY"] == "delivering"
+            lambda: (
+                "SOCIAL_SECURITY" in made
+                and states(live_store, receipts[0].message_id)["SOCIAL_SECURITY"] == "delivering"
+            )
         )
         # ...while every tax delivery completes.
         tax_done = wait_for(
