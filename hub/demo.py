@@ -11,15 +11,14 @@ from __future__ import annotations
 import contextlib
 import shutil
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
-from typing import TypeVar
 
 from hub.config import Settings
 from hub.errors import NotFound
 from hub.identity import make_number, mask_in_text
+from hub.polling import wait_for
 from hub.runtime import HubRuntime
 from hub.store import MessageStatus, delivery_key
 from hub.webserver import BackgroundServer
@@ -27,7 +26,6 @@ from mock_departments.people import Person
 from mock_departments.runner import MockDepartments, start_mock_departments
 
 Echo = Callable[[str], None]
-T = TypeVar("T")
 WAIT_SECONDS = 30.0
 EXCERPT_CHARS = 240
 
@@ -107,11 +105,11 @@ def _scenario(runtime: HubRuntime, mocks: MockDepartments, echo: Echo) -> bool:
 
 
 def _follow(runtime: HubRuntime, mocks: MockDepartments, sender: str, key: str, echo: Echo) -> bool:
-    message_id = _wait(lambda: runtime.store.find_message_id(sender, key))
+    message_id = wait_for(lambda: runtime.store.find_message_id(sender, key), WAIT_SECONDS)
     if message_id is None:
         echo("   the hub did not receive it (is the port free?)")
         return False
-    status = _wait(lambda: _settled(runtime.store.message_status(message_id)))
+    status = wait_for(lambda: _settled(runtime.store.message_status(message_id)), WAIT_SECONDS)
     status = status or runtime.store.message_status(message_id)
     echo(f"   hub message {message_id} ({status.message_type}): {status.state}")
     for leg in status.deliveries:
@@ -139,16 +137,6 @@ def _received(mocks: MockDepartments, code: str, key: str) -> str | None:
     flat = " ".join(record.payload.split())
     excerpt = flat[:EXCERPT_CHARS] + ("…" if len(flat) > EXCERPT_CHARS else "")
     return f"({record.encoding}) {mask_in_text(excerpt)}"
-
-
-def _wait(probe: Callable[[], T | None], seconds: float = WAIT_SECONDS) -> T | None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        result = probe()
-        if result is not None:
-            return result
-        time.sleep(0.1)
-    return None
 
 
 def _wait_for_interrupt() -> None:

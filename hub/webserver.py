@@ -47,7 +47,7 @@ class BackgroundServer:
         server = self._server
         while server._map:
             for channel in list(server._map.values()):
-                channel.handle_close()
+                channel.close()
         server.task_dispatcher.shutdown()
         if self._thread.is_alive():
             self._thread.join(timeout=5)

@@ -22,6 +22,7 @@ from lxml import etree
 from sqlalchemy.engine import make_url
 
 from adapters.base import Adapter, DeliveryResult, OutboundDelivery
+from hub import polling
 from hub.bus import DeliveryTask, QueueConsumer
 from hub.departments import DepartmentConfig, DepartmentDirectory
 from hub.errors import ConfigurationError, PermanentDeliveryError, RetryableDeliveryError
@@ -237,10 +238,4 @@ def drain(url: str, department: str, prefix: str, count: int) -> list[DeliveryTa
 
 def wait_for(predicate: Any, seconds: float = 20.0) -> bool:
     """Poll until ``predicate()`` is true; a deadline, not a timing assertion."""
-    done = threading.Event()
-    deadline = datetime.now(UTC) + timedelta(seconds=seconds)
-    while datetime.now(UTC) < deadline:
-        if predicate():
-            return True
-        done.wait(0.02)
-    return bool(predicate())
+    return bool(polling.wait_for(predicate, seconds, interval=0.02))

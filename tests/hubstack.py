@@ -3,25 +3,24 @@ workers, with the three mock departments as the department systems."""
 
 from __future__ import annotations
 
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import zeep
 
 from hub.config import Settings
 from hub.identity import make_number
+from hub.polling import wait_for
 from hub.runtime import HubRuntime
 from hub.store import MessageStatus
 from hub.webserver import BackgroundServer
 from mock_departments.runner import MockDepartments, start_mock_departments
 
-T = TypeVar("T")
 HUSBAND_ID = make_number("11010519900307", "131")
 WIFE_ID = make_number("11010819920815", "242")
 
@@ -82,16 +81,6 @@ def running_hub(
 
 
 _CODES = ("MARRIAGE_REGISTRY", "SOCIAL_SECURITY", "TAX")
-
-
-def wait_for(probe: Callable[[], T | None], seconds: float = 20.0) -> T | None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        result = probe()
-        if result is not None:
-            return result
-        time.sleep(0.05)
-    return None
 
 
 def header(

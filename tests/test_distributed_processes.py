@@ -18,9 +18,10 @@ import pytest
 import requests
 import zeep
 from backends import amqp_url, fresh_postgresql_database
-from hubstack import HUSBAND_ID, WIFE_ID, header, marriage, wait_for
+from hubstack import HUSBAND_ID, WIFE_ID, header, marriage
 
 from hub.bus import delete_queues
+from hub.polling import wait_for
 from hub.store import Store
 from mock_departments.people import Person
 from mock_departments.runner import MockDepartments, start_mock_departments

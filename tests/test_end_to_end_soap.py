@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 import zeep
-from hubstack import HUSBAND_ID, WIFE_ID, HubStack, header, marriage, running_hub, wait_for
+from hubstack import HUSBAND_ID, WIFE_ID, HubStack, header, marriage, running_hub
 
+from hub.polling import wait_for
 from hub.store import delivery_key
 from mock_departments.people import Person
 
