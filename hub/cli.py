@@ -144,12 +144,10 @@ def upgrade(log_level: str, **options: Any) -> None:
 @click.option(
     "--port",
     type=int,
-    default=8700,
-    show_default=True,
-    help="Hub port; mock departments use the next three.",
+    help="Hub port; mock departments use the next three. [default: 8700]",
 )
 @click.option("--keep-data", is_flag=True, help="Keep earlier demo data instead of starting fresh.")
-def demo(once: bool, port: int, keep_data: bool, log_level: str, **options: Any) -> None:
+def demo(once: bool, port: int | None, keep_data: bool, log_level: str, **options: Any) -> None:
     """Start the hub and three mock departments and show a record entered once reaching everyone."""
     from hub.demo import run_demo
 

@@ -16,10 +16,9 @@ DEFAULT_PORT = 8700
 DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024
 DEFAULT_LEASE_SECONDS = 30.0
 DEFAULT_RELAY_INTERVAL_SECONDS = 1.0
-DEFAULT_MAX_ATTEMPTS = 10
+DEFAULT_MAX_ATTEMPTS = 40  # with 1 s doubling to 300 s: 1.3 to 2.6 hours of trying
 DEFAULT_RETRY_BASE_SECONDS = 1.0
 DEFAULT_RETRY_MAX_SECONDS = 300.0
-DEFAULT_WORKER_THREADS = 4
 
 ENV_PREFIX = "GOVHUB_"
 
@@ -41,7 +40,6 @@ class Settings:
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
     retry_base_seconds: float = DEFAULT_RETRY_BASE_SECONDS
     retry_max_seconds: float = DEFAULT_RETRY_MAX_SECONDS
-    worker_threads: int = DEFAULT_WORKER_THREADS
     # Bus queues are named <prefix><DEPARTMENT>; separate hubs sharing one broker differ here.
     queue_prefix: str = "govhub.deliver."
     # "CODE=url,CODE=url": overrides the endpoints of the departments file (per environment).

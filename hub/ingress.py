@@ -1,8 +1,9 @@
 """Ingress: from a department's request to an accepted, stored, published message.
 
-The order of the steps is written down here, once (ARCHITECTURE.md, steps 1-5):
-  prepare   who sent it, may they send this type, schema-valid, identity numbers correct,
-            (native pushes) translated to canonical through the department's inbound mapping
+The order of the steps is written down here, once:
+  prepare   who sent it, may they send this type, schema-valid (and a schema version this hub
+            speaks), identity numbers correct, (native pushes) translated to canonical through
+            the department's inbound mapping
   commit    message + one delivery per receiver in ONE transaction, then publish to the bus
 A caller is told "accepted" only after commit.
 """
@@ -71,12 +72,21 @@ class Ingress:
         self.adapter_for = adapter_for
 
     def prepare_canonical(
-        self, header: etree._Element, message: etree._Element, original: bytes
+        self,
+        header: etree._Element,
+        message: etree._Element,
+        original: bytes,
+        content_type: str = "text/xml",
     ) -> PreparedMessage:
         """A department submitted a header and a canonical message (the SOAP API)."""
         self.schemas.validate_xml(header, HEADER_SCHEMA)
         fields = {etree.QName(child).localname: (child.text or "") for child in header}
         sender, message_type = fields["sender"], fields["messageType"]
+        if fields["schemaVersion"] != CANONICAL_SCHEMA_VERSION:
+            raise SchemaInvalid(
+                f"schema version {fields['schemaVersion']} is not supported; "
+                f"this hub speaks {CANONICAL_SCHEMA_VERSION}"
+            )
         self.departments.get(sender)
         receivers = self.routes.receivers_for(sender, message_type)
         if message.tag != f"{{{CANONICAL_NAMESPACE}}}{message_type}":
@@ -95,7 +105,7 @@ class Ingress:
                 sent_at=_parse_datetime(fields["sentAt"]),
                 schema_version=fields["schemaVersion"],
                 original=original,
-                original_content_type="application/soap+xml",
+                original_content_type=content_type,
                 canonical=canonical,
                 inbound_mapping=None,
             ),
@@ -160,7 +170,10 @@ class Ingress:
 
 
 def _parse_datetime(text: str) -> datetime:
-    parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:  # XSD allows 24:00:00, Python does not
+        raise SchemaInvalid(f"sentAt {text!r} is not a date and time this hub can use") from exc
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 

@@ -14,6 +14,7 @@ from hub.api.wsgi import HubWsgiApp
 from hub.bus import Publisher
 from hub.config import Settings
 from hub.departments import DepartmentConfig, DepartmentDirectory
+from hub.errors import ConfigurationError
 from hub.ingress import Ingress
 from hub.mapping import MappingRegistry
 from hub.routing import RoutingTable
@@ -43,6 +44,22 @@ class AdapterCache:
         self._adapters.clear()
 
 
+def check_deliverable(
+    routes: RoutingTable, departments: DepartmentDirectory, mappings: MappingRegistry
+) -> None:
+    """Every receiver of every route has an outbound mapping and an operation for it; all
+    gaps are reported at once, at start-up, instead of as failed deliveries later."""
+    gaps = []
+    for message_type in routes.message_types():
+        for receiver in routes.route(message_type).receivers:
+            if mappings.find(receiver, "outbound", message_type) is None:
+                gaps.append(f"no outbound mapping {receiver}/outbound/{message_type}")
+            if message_type not in departments.get(receiver).operations:
+                gaps.append(f"department {receiver} has no operation for {message_type}")
+    if gaps:
+        raise ConfigurationError("routes cannot be delivered: " + "; ".join(gaps))
+
+
 class HubRuntime:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -54,6 +71,7 @@ class HubRuntime:
         )
         self.routes = RoutingTable.from_file(settings.routes_file)
         self.routes.check_against(set(self.departments.codes()))
+        check_deliverable(self.routes, self.departments, self.mappings)
         self.store = Store(settings.effective_database_url)
         self.publisher = Publisher(settings.bus_url, queue_prefix=settings.queue_prefix)
         self.adapters = AdapterCache()

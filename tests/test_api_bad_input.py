@@ -99,6 +99,14 @@ CASES: dict[str, tuple[Callable[[HubStack], bytes], str]] = {
         lambda s: submit_envelope(s, sender="TAX"),
         "Client.NotAuthorized",
     ),
+    "a schema version this hub does not speak": (
+        lambda s: submit_envelope(s, schemaVersion="9.9"),
+        "Client.SchemaInvalid",
+    ),
+    "a sent-at time of 24:00 (valid XSD, no real time)": (
+        lambda s: submit_envelope(s, sentAt="2026-05-20T24:00:00Z"),
+        "Client.SchemaInvalid",
+    ),
     "a body over the size limit": (
         lambda s: (
             submit_envelope(s).replace(b"</soap-env:Envelope>", b"")

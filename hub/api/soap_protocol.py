@@ -3,6 +3,7 @@ checks before spyne touches the body. All spyne compatibility code lives in hub/
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -13,10 +14,11 @@ from spyne.protocol.soap import Soap11
 from spyne.server.http import HttpTransportContext
 
 from hub import xmlparse
-from hub.errors import ClientError, HubError
+from hub.errors import HubError
 from hub.identity import mask_in_text
 
 RequestCheck = Callable[[Any], None]
+log = logging.getLogger(__name__)
 
 
 def fault_from(error: HubError) -> Fault:
@@ -54,6 +56,9 @@ class HubSoap11(Soap11):  # type: ignore[misc]
         if message is self.REQUEST and self._check is not None:
             try:
                 self._check(ctx)
-            except ClientError as error:
+            except HubError as error:
                 raise fault_from(error) from error
+            except Exception as exc:  # a bug must still answer with a fault, not a dropped call
+                log.exception("request check failed")
+                raise fault_from(HubError("internal error while checking the request")) from exc
         super().deserialize(ctx, message)

@@ -106,7 +106,10 @@ def build_soap_application(ingress: Ingress, store: Store, max_body_bytes: int) 
             raise SchemaInvalid(
                 f"message must hold exactly one canonical record, not {len(children)}"
             )
-        ctx.udc["prepared"] = ingress.prepare_canonical(header, children[0], ctx.udc["raw"])
+        content_type = ctx.transport.get_request_content_type() or "text/xml"
+        ctx.udc["prepared"] = ingress.prepare_canonical(
+            header, children[0], ctx.udc["raw"], content_type
+        )
 
     return Application(
         [HubService],

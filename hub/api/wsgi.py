@@ -97,7 +97,7 @@ class HubWsgiApp:
 
 
 def _headers(environ: Environ) -> dict[str, str]:
-    headers = {"Content-Type": environ.get("CONTENT_TYPE", "")}
+    headers = {"Content-Type": environ["CONTENT_TYPE"]} if environ.get("CONTENT_TYPE") else {}
     for key, value in environ.items():
         if key.startswith("HTTP_"):
             headers[key[5:].replace("_", "-").title()] = value

@@ -21,7 +21,7 @@ from hub.store.records import (
     message_state,
 )
 
-# Fixed namespace: the key a department sees for a message must never change (replay).
+# Fixed namespace: the key a department sees for a message never changes between attempts.
 _DELIVERY_KEY_NAMESPACE = uuid.UUID("6f1c1a52-8c4b-4f55-9d8e-2a7b0c5e9d31")
 
 
