@@ -43,11 +43,17 @@ class BackgroundServer:
 
     def stop(self) -> None:
         # waitress's loop runs while any channel is open (its listener, a wake-up trigger,
-        # client connections): close them all, then let the worker threads finish.
+        # client connections). Close them all from inside the loop's own thread, so the loop
+        # never polls a closed socket, then let the request threads finish.
         server = self._server
-        while server._map:
+
+        def close_all_channels() -> None:
             for channel in list(server._map.values()):
                 channel.close()
-        server.task_dispatcher.shutdown()
+
         if self._thread.is_alive():
+            server.trigger.pull_trigger(close_all_channels)
             self._thread.join(timeout=5)
+        else:
+            close_all_channels()
+        server.task_dispatcher.shutdown()

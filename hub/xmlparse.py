@@ -1,9 +1,9 @@
 """The one hardened XML parser. Nothing else in govhub parses untrusted bytes.
 
 Refused: any DOCTYPE (so no DTD, no entity expansion, no XXE), network access,
-XInclude, bodies over the size limit, nesting deeper than a bound, and text that
-does not decode in its declared encoding. lxml's own limits stay on (``huge_tree``
-off), which caps text nodes and attribute counts.
+XInclude, bodies over the size limit, and text that does not decode in its declared
+encoding. lxml's own limits stay on (``huge_tree`` off): nesting deeper than 256
+levels, and very large text nodes, are refused by libxml2 itself.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from lxml import etree
 from hub.errors import BodyTooLarge, MalformedXML
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
-DEFAULT_MAX_DEPTH = 256
 
 
 class _RefuseExternal(etree.Resolver):
@@ -40,12 +39,7 @@ def _new_parser() -> etree.XMLParser:
     return parser
 
 
-def parse(
-    data: bytes,
-    *,
-    max_bytes: int = DEFAULT_MAX_BYTES,
-    max_depth: int = DEFAULT_MAX_DEPTH,
-) -> etree._Element:
+def parse(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> etree._Element:
     """Parse untrusted bytes into an element, or raise a ClientError saying why."""
     if len(data) > max_bytes:
         raise BodyTooLarge(f"body is {len(data)} bytes, over the limit of {max_bytes} bytes")
@@ -63,21 +57,4 @@ def parse(
     docinfo: Any = root.getroottree().docinfo
     if docinfo.doctype or docinfo.internalDTD is not None:
         raise MalformedXML("DOCTYPE declarations are not accepted")
-    _check_depth(root, max_depth)
     return root
-
-
-def _check_depth(root: etree._Element, max_depth: int) -> None:
-    base = _depth_of(root)
-    for element in root.iter():
-        if _depth_of(element) - base > max_depth:
-            raise MalformedXML(f"XML nesting deeper than {max_depth} levels")
-
-
-def _depth_of(element: etree._Element) -> int:
-    depth = 0
-    parent = element.getparent()
-    while parent is not None:
-        depth += 1
-        parent = parent.getparent()
-    return depth
