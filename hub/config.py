@@ -19,6 +19,17 @@ DEFAULT_RELAY_INTERVAL_SECONDS = 1.0
 DEFAULT_MAX_ATTEMPTS = 40  # with 1 s doubling to 300 s: 1.3 to 2.6 hours of trying
 DEFAULT_RETRY_BASE_SECONDS = 1.0
 DEFAULT_RETRY_MAX_SECONDS = 300.0
+DEFAULT_RETRY_MAX_AGE_SECONDS = 86400.0  # no retry is scheduled a day after the round began
+# A hung department holds one consumer thread per stuck delivery, up to its adapter timeout;
+# the others keep its queue moving.
+DEFAULT_CONSUMERS_PER_DEPARTMENT = 2
+DEFAULT_BODY_RETENTION_DAYS = 30.0
+DEFAULT_METADATA_RETENTION_DAYS = 0.0  # 0: keep metadata and hashes for ever
+DEFAULT_PRUNE_INTERVAL_SECONDS = 3600.0  # 0: no automatic pruning in the worker service
+DEFAULT_PRUNE_BATCH_SIZE = 500
+# A bulk replay is released to the relay in batches this far apart, so new traffic interleaves.
+DEFAULT_REPLAY_BATCH_SIZE = 200
+DEFAULT_REPLAY_BATCH_INTERVAL_SECONDS = 1.0
 
 ENV_PREFIX = "GOVHUB_"
 
@@ -40,6 +51,16 @@ class Settings:
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
     retry_base_seconds: float = DEFAULT_RETRY_BASE_SECONDS
     retry_max_seconds: float = DEFAULT_RETRY_MAX_SECONDS
+    retry_max_age_seconds: float = DEFAULT_RETRY_MAX_AGE_SECONDS
+    consumers_per_department: int = DEFAULT_CONSUMERS_PER_DEPARTMENT
+    # Bodies (original, canonical, delivered payloads) of fully delivered messages are emptied
+    # after this many days; metadata and hashes stay for metadata_retention_days (0: for ever).
+    body_retention_days: float = DEFAULT_BODY_RETENTION_DAYS
+    metadata_retention_days: float = DEFAULT_METADATA_RETENTION_DAYS
+    prune_interval_seconds: float = DEFAULT_PRUNE_INTERVAL_SECONDS
+    prune_batch_size: int = DEFAULT_PRUNE_BATCH_SIZE
+    replay_batch_size: int = DEFAULT_REPLAY_BATCH_SIZE
+    replay_batch_interval_seconds: float = DEFAULT_REPLAY_BATCH_INTERVAL_SECONDS
     # Bus queues are named <prefix><DEPARTMENT>; separate hubs sharing one broker differ here.
     queue_prefix: str = "govhub.deliver."
     # "CODE=url,CODE=url": overrides the endpoints of the departments file (per environment).

@@ -4,6 +4,11 @@ Outcomes by error class (hub/errors.py):
   RetryableDeliveryError            retrying with backoff, failed after max_attempts
   PermanentDeliveryError, ClientError (MappingError, SchemaInvalid, ...)   failed at once
   anything else (a bug, a config gap) retrying, logged with identity numbers masked
+
+Each department's retry policy is the hub's, with its ``retry`` overrides; attempts and age
+count from the start of the round (creation, or the last replay). A retry is never waited
+for here: it is written to the database and the relay publishes it when it is due, so a
+down department holds a worker thread only as long as its adapter timeout.
 """
 
 from __future__ import annotations
@@ -23,7 +28,12 @@ from lxml import etree
 
 from adapters.base import Adapter, DeliveryResult, NativeDocument, OutboundDelivery
 from hub.departments import DepartmentConfig, DepartmentDirectory
-from hub.errors import ClientError, PermanentDeliveryError, RetryableDeliveryError
+from hub.errors import (
+    ClientError,
+    ConfigurationError,
+    PermanentDeliveryError,
+    RetryableDeliveryError,
+)
 from hub.identity import mask_in_text
 from hub.retry import RetryPolicy
 from hub.store import AttemptRecord, ClaimedDelivery, Store
@@ -62,6 +72,7 @@ class _Trace:
     started: float
     mapping: str | None = None
     payload_sha256: str | None = None
+    payload: bytes | None = None
 
     def elapsed_ms(self) -> int:
         return int((time.perf_counter() - self.started) * 1000)
@@ -126,13 +137,17 @@ class DeliveryHandler:
             response_excerpt=mask_in_text(result.response_excerpt),
             payload_sha256=trace.payload_sha256,
             outbound_mapping=trace.mapping,
+            payload=trace.payload,
         )
 
     def _deliver(self, claimed: ClaimedDelivery, trace: _Trace) -> DeliveryResult:
-        mapping = self.mappings.get(claimed.department, "outbound", claimed.message_type)
+        mapping = self._mapping(claimed)
         trace.mapping = mapping.name
+        if not claimed.canonical:
+            raise PermanentDeliveryError("the message's bodies were pruned; nothing to deliver")
         document = mapping.translate(parse(claimed.canonical))
-        trace.payload_sha256 = payload_sha256(document, mapping.target_encoding)
+        trace.payload = payload_bytes(document, mapping.target_encoding)
+        trace.payload_sha256 = _sha256(trace.payload)
         outbound = OutboundDelivery(
             department=claimed.department,
             message_type=claimed.message_type,
@@ -155,22 +170,49 @@ class DeliveryHandler:
                 mask_in_text("".join(traceback.format_exception(exc))),
             )
         message = mask_in_text(str(exc))
-        if outcome == "retry" and self.policy.gives_up_after(claimed.attempt):
-            outcome, message = "failed", f"gave up after {claimed.attempt} attempts: {message}"
+        retry_at = None
+        if outcome == "retry":
+            retry_at, gave_up = self._retry_at(claimed)
+            if gave_up:
+                outcome, retry_at, message = "failed", None, f"{gave_up}: {message}"
         return AttemptRecord(
             outcome=outcome,
             started_at=trace.started_at,
             duration_ms=trace.elapsed_ms(),
-            retry_at=self._retry_at(claimed) if outcome == "retry" else None,
+            retry_at=retry_at,
             error_class=type(exc).__name__,
             error_message=message,
             payload_sha256=trace.payload_sha256,
             outbound_mapping=trace.mapping,
+            payload=trace.payload,
         )
 
-    def _retry_at(self, claimed: ClaimedDelivery) -> datetime:
-        delay = self.policy.delay_seconds(claimed.attempt)
-        return self.store.clock() + timedelta(seconds=delay)
+    def _retry_at(self, claimed: ClaimedDelivery) -> tuple[datetime, str]:
+        """When to try again, and why not to (empty when a retry is allowed)."""
+        policy = self.policy_for(claimed.department)
+        attempt = claimed.attempt_in_round
+        retry_at = self.store.clock() + timedelta(seconds=policy.delay_seconds(attempt))
+        if policy.gives_up_after(attempt):
+            return retry_at, f"gave up after {attempt} attempts"
+        if policy.too_old(claimed.queued_at, retry_at):
+            return retry_at, f"gave up after {attempt} attempts: older than the retry max age"
+        return retry_at, ""
+
+    def policy_for(self, department: str) -> RetryPolicy:
+        """The hub's policy with the department's overrides (the hub's alone if unknown)."""
+        if department not in self.departments:
+            return self.policy
+        return self.policy.with_overrides(self.departments.get(department).retry)
+
+    def _mapping(self, claimed: ClaimedDelivery) -> OutboundMapping:
+        mapping = self.mappings.get(claimed.department, "outbound", claimed.message_type)
+        pinned = claimed.pinned_mapping
+        if pinned and mapping.name != pinned:
+            # Only one version of a mapping is installed at a time: say so, do not guess.
+            raise ConfigurationError(
+                f"delivery is pinned to mapping {pinned}, but {mapping.name} is installed"
+            )
+        return mapping
 
     def _adapter(self, department: str) -> Adapter:
         with self._lock:
@@ -183,9 +225,14 @@ class DeliveryHandler:
 
 def payload_sha256(document: NativeDocument, encoding: str) -> str:
     """Hash of the native document as serialised for the department (XML or sorted JSON)."""
+    return _sha256(payload_bytes(document, encoding))
+
+
+def payload_bytes(document: NativeDocument, encoding: str) -> bytes:
+    """The native document as serialised for the department (XML or sorted JSON)."""
     if isinstance(document, dict):
-        return _sha256(json.dumps(document, sort_keys=True, ensure_ascii=False).encode("utf-8"))
-    return _sha256(etree.tostring(document, encoding=encoding, xml_declaration=True))
+        return json.dumps(document, sort_keys=True, ensure_ascii=False).encode("utf-8")
+    return bytes(etree.tostring(document, encoding=encoding, xml_declaration=True))
 
 
 def _sha256(data: bytes | str) -> str:

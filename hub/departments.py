@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from hub.errors import ConfigurationError, UnknownSender
+from hub.retry import RetryOverrides
 
 _KNOWN_KEYS = {
     "name",
@@ -21,7 +22,9 @@ _KNOWN_KEYS = {
     "operations",
     "inbound",
     "options",
+    "retry",
 }
+_RETRY_KEYS = {"max_attempts", "max_age_seconds", "base_seconds", "max_seconds"}
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,8 @@ class DepartmentConfig:
     operations: Mapping[str, str] = field(default_factory=dict)
     inbound: Mapping[str, str] = field(default_factory=dict)
     options: Mapping[str, Any] = field(default_factory=dict)
+    # The department's own retry policy; None fields keep the hub-wide settings.
+    retry: RetryOverrides = field(default_factory=RetryOverrides)
 
 
 class DepartmentDirectory:
@@ -108,4 +113,29 @@ def _parse_department(path: Path, code: str, table: Any) -> DepartmentConfig:
         operations=dict(table.get("operations", {})),
         inbound=dict(table.get("inbound", {})),
         options=dict(table.get("options", {})),
+        retry=_parse_retry(where, table.get("retry", {})),
     )
+
+
+def _parse_retry(where: str, table: Any) -> RetryOverrides:
+    if not isinstance(table, dict) or set(table) - _RETRY_KEYS:
+        raise ConfigurationError(
+            f"{where}: retry must be a table of {', '.join(sorted(_RETRY_KEYS))}"
+        )
+    try:
+        return RetryOverrides(
+            max_attempts=_positive(table.get("max_attempts"), int),
+            max_age_seconds=_positive(table.get("max_age_seconds"), float),
+            base_seconds=_positive(table.get("base_seconds"), float),
+            max_seconds=_positive(table.get("max_seconds"), float),
+        )
+    except (TypeError, ValueError) as exc:
+        raise ConfigurationError(f"{where}: retry: {exc}") from exc
+
+
+def _positive(value: Any, kind: type[int] | type[float]) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise ValueError(f"expected a number >= 0, not {value!r}")
+    return kind(value)

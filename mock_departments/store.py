@@ -24,7 +24,8 @@ CREATE TABLE IF NOT EXISTS received (
     kind TEXT NOT NULL,
     received_at TEXT NOT NULL,
     payload TEXT NOT NULL,
-    encoding TEXT NOT NULL
+    encoding TEXT NOT NULL,
+    repeats INTEGER NOT NULL DEFAULT 0  -- deliveries of this key it ignored
 );
 CREATE INDEX IF NOT EXISTS received_kind ON received (kind);
 CREATE TABLE IF NOT EXISTS received_person (
@@ -142,6 +143,10 @@ class MockStore:
                 (key, kind, now_iso(), payload, encoding),
             )
             is_new = cursor.rowcount == 1
+            if not is_new:
+                db.execute(
+                    "UPDATE received SET repeats = repeats + 1 WHERE idempotency_key = ?", (key,)
+                )
             if is_new:
                 db.executemany(
                     "INSERT INTO received_person (received_id, id_number) VALUES (?, ?)",
@@ -156,6 +161,11 @@ class MockStore:
             rows = self._query("SELECT COUNT(*) FROM received")
         else:
             rows = self._query("SELECT COUNT(*) FROM received WHERE kind = ?", (kind,))
+        return int(str(rows[0][0]))
+
+    def repeats(self) -> int:
+        """How many repeated deliveries of keys it already had were ignored, in all."""
+        rows = self._query("SELECT COALESCE(SUM(repeats), 0) FROM received")
         return int(str(rows[0][0]))
 
     def count_by_kind(self) -> dict[str, int]:

@@ -38,6 +38,15 @@ def test_store_ignores_a_repeated_idempotency_key(store: MockStore) -> None:
     assert store.count() == 1
 
 
+def test_store_counts_the_repeats_it_ignored(store: MockStore) -> None:
+    keep(store, "k1")
+    keep(store, "k1")
+    keep(store, "k1")
+    keep(store, "k2")
+
+    assert store.repeats() == 2
+
+
 def test_store_answers_a_repeat_with_the_first_reference(store: MockStore) -> None:
     first, _ = store.record(key="k1", kind="a", payload="one", encoding="UTF-8")
     again, _ = store.record(key="k1", kind="a", payload="two", encoding="UTF-8")

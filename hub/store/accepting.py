@@ -11,7 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hub.errors import ClientError, NotFound
-from hub.store.models import DeliveryRow, MessageRow
+from hub.store.identities import identity_hashes
+from hub.store.models import DeliveryRow, MessageIdentityRow, MessageRow
 from hub.store.records import (
     DeliveryStatus,
     MessageStatus,
@@ -40,6 +41,7 @@ def add_accepted(
     """Add the message and one queued delivery per receiver; flush to get delivery ids."""
     session.add(_message_row(message, now))
     session.flush()  # no ORM relationship orders the inserts; the message goes first
+    session.add_all(identity_rows(message))
     rows = [
         DeliveryRow(
             message_id=message.message_id,
@@ -48,12 +50,21 @@ def add_accepted(
             attempts=0,
             lease_until=lease_until,
             idempotency_key=delivery_key(message.message_id, department),
+            queued_at=now,
         )
         for department in receivers
     ]
     session.add_all(rows)
     session.flush()
     return tuple(QueuedDelivery(row.id, row.department, row.idempotency_key) for row in rows)
+
+
+def identity_rows(message: NewMessage) -> list[MessageIdentityRow]:
+    """The identity-lookup rows of a message (for any code that inserts messages)."""
+    return [
+        MessageIdentityRow(message_id=message.message_id, identity_sha256=digest)
+        for digest in sorted(identity_hashes(message.canonical))
+    ]
 
 
 def existing_receipt(session: Session, message: NewMessage) -> Receipt | None:

@@ -9,10 +9,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, insert, or_, select, update
+from sqlalchemy import Connection, and_, case, func, insert, or_, select, type_coerce, update
 from sqlalchemy.sql.elements import ColumnElement
 
-from hub.store.models import AttemptRow, DeliveryRow, MessageRow
+from hub.store.models import AttemptRow, DeliveryRow, MessageRow, UTCDateTime
 from hub.store.records import PENDING_STATES, AttemptRecord, ClaimedDelivery, QueuedDelivery
 
 MAX_ERROR_CHARS = 2000
@@ -52,6 +52,11 @@ def claim(
             DeliveryRow.idempotency_key,
             DeliveryRow.attempts,
             MessageRow.canonical,
+            type_coerce(
+                func.coalesce(DeliveryRow.queued_at, MessageRow.received_at), UTCDateTime()
+            ).label("queued_at"),
+            DeliveryRow.attempts_at_replay,
+            DeliveryRow.pinned_mapping,
         )
         .join(MessageRow, MessageRow.id == DeliveryRow.message_id)
         .where(DeliveryRow.id == delivery_id)
@@ -66,6 +71,9 @@ def claim(
         attempt=row.attempts,
         lease_until=lease_until,
         canonical=row.canonical,
+        queued_at=row.queued_at,
+        attempts_at_replay=row.attempts_at_replay or 0,
+        pinned_mapping=row.pinned_mapping,
     )
 
 
@@ -120,6 +128,13 @@ def due_for_relay(
 
 
 def _transition(attempt: AttemptRecord, now: datetime) -> dict[str, Any]:
+    values = _state_change(attempt, now)
+    if attempt.payload is not None:
+        values["payload"] = attempt.payload
+    return values
+
+
+def _state_change(attempt: AttemptRecord, now: datetime) -> dict[str, Any]:
     error = _error_text(attempt)
     if attempt.outcome in ("delivered", "duplicate"):
         return {
@@ -153,6 +168,7 @@ def _attempt_values(claimed: ClaimedDelivery, attempt: AttemptRecord) -> dict[st
         "error_message": _clip(attempt.error_message, MAX_ERROR_CHARS),
         "response_excerpt": _clip(attempt.response_excerpt, MAX_EXCERPT_CHARS),
         "payload_sha256": attempt.payload_sha256,
+        "outbound_mapping": attempt.outbound_mapping,
     }
 
 

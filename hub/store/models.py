@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy import (
+    Boolean,
     DateTime,
     Dialect,
     ForeignKey,
@@ -48,7 +49,10 @@ class Base(DeclarativeBase):
 
 class MessageRow(Base):
     __tablename__ = "messages"
-    __table_args__ = (UniqueConstraint("sender", "idempotency_key", name="uq_messages_sender_key"),)
+    __table_args__ = (
+        UniqueConstraint("sender", "idempotency_key", name="uq_messages_sender_key"),
+        Index("ix_messages_correlation_id", "correlation_id"),
+    )
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     message_type: Mapped[str] = mapped_column(String(100))
@@ -65,6 +69,8 @@ class MessageRow(Base):
     original_sha256: Mapped[str] = mapped_column(String(64))
     canonical: Mapped[bytes] = mapped_column(LargeBinary)
     canonical_sha256: Mapped[str] = mapped_column(String(64))
+    # Set when the bodies were pruned (emptied); the hashes and metadata stay.
+    pruned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class DeliveryRow(Base):
@@ -72,6 +78,7 @@ class DeliveryRow(Base):
     __table_args__ = (
         UniqueConstraint("message_id", "department", name="uq_deliveries_message_department"),
         Index("ix_deliveries_state_lease", "state", "lease_until"),
+        Index("ix_deliveries_department_state", "department", "state"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -85,6 +92,15 @@ class DeliveryRow(Base):
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     outbound_mapping: Mapped[str | None] = mapped_column(String(200))
     idempotency_key: Mapped[str] = mapped_column(String(200))
+    # When the current round of attempts began (creation or the last replay): max age counts
+    # from here, and attempts_at_replay is where the round's attempt budget starts.
+    queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts_at_replay: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    replays: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # name@version the next attempts must use (replay --pin-mapping); NULL: the current one.
+    pinned_mapping: Mapped[str | None] = mapped_column(String(200))
+    # The document as translated for the department by the latest attempt that got that far.
+    payload: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
 class AttemptRow(Base):
@@ -101,3 +117,33 @@ class AttemptRow(Base):
     error_message: Mapped[str | None] = mapped_column(Text)
     response_excerpt: Mapped[str | None] = mapped_column(String(500))
     payload_sha256: Mapped[str | None] = mapped_column(String(64))
+    outbound_mapping: Mapped[str | None] = mapped_column(String(200))
+
+
+class MessageIdentityRow(Base):
+    """SHA-256 of each identity number a message names, to find a citizen's messages."""
+
+    __tablename__ = "message_identities"
+
+    message_id: Mapped[str] = mapped_column(
+        ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True
+    )
+    identity_sha256: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+
+
+class OperatorActionRow(Base):
+    """The audit trail of what operators did (replay, prune): who, why, when, dry run or not.
+
+    No foreign key: the trail outlives the messages it names.
+    """
+
+    __tablename__ = "operator_actions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    action: Mapped[str] = mapped_column(String(40))
+    actor: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(Text)
+    dry_run: Mapped[bool] = mapped_column(Boolean)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    message_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    detail: Mapped[str] = mapped_column(Text)

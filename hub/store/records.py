@@ -82,6 +82,15 @@ class ClaimedDelivery:
     attempt: int
     lease_until: datetime
     canonical: bytes
+    # The round of attempts (since creation or the last replay): for max age and max attempts.
+    queued_at: datetime | None = None
+    attempts_at_replay: int = 0
+    pinned_mapping: str | None = None
+
+    @property
+    def attempt_in_round(self) -> int:
+        """1 for the first attempt after creation or after a replay."""
+        return self.attempt - self.attempts_at_replay
 
 
 @dataclass(frozen=True)
@@ -97,6 +106,8 @@ class AttemptRecord:
     response_excerpt: str = ""
     payload_sha256: str | None = None
     outbound_mapping: str | None = None
+    # The translated document as sent (kept on the delivery until pruned).
+    payload: bytes | None = None
 
 
 def message_state(delivery_states: list[str]) -> MessageState:

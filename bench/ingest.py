@@ -1,0 +1,72 @@
+"""1. Ingest: concurrent SOAP Submit with the realistic size mix, against a spyne echo.
+
+Both servers are separate processes behind the same WSGI server and thread count; the
+client sends the same mix of pre-built envelopes over the same number of connections.
+The hub runs `govhub serve --no-workers`: every accepted message is parsed, validated,
+checked and committed (with its deliveries) before its receipt; workers would compete for
+the same two cores, and end-to-end is measured separately.
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Any, Callable
+
+from bench import messages
+from bench.load import LoadResult, closed_loop
+from bench.processes import Fleet
+from bench.setups import distributed, embedded
+from bench.stats import latency_ms, ratio
+
+Setup = Callable[[Path], AbstractContextManager[dict[str, str]]]
+WARM_UP = 100
+
+
+def run(options: Any) -> dict[str, Any]:
+    count = int(options.seconds * 4000)
+    bodies = messages.mixed(count)
+    rows: list[dict[str, Any]] = []
+    with Fleet(options.work / "logs" / "ingest") as fleet:
+        _, echo_url = fleet.echo({})
+        baseline = _measure(echo_url, bodies, options)
+        fleet.stop()
+        rows.append(_row("spyne echo (baseline)", baseline, None))
+        setups: list[tuple[str, Setup]] = [("hub, embedded (SQLite, memory://)", embedded)]
+        if options.distributed_missing is None:
+            setups.append(("hub, distributed (PostgreSQL, RabbitMQ)", distributed))
+        for name, setup in setups:
+            with setup(options.work) as env:
+                _, hub_url = fleet.hub(name.split(",")[1].split()[0], env, "--no-workers")
+                rows.append(_row(name, _measure(hub_url, messages.mixed(count, seed=7), options),
+                                 baseline))
+                fleet.stop()
+    return {
+        "name": "ingest",
+        "what": "accepted Submit/s, size mix 2 kB 30% / 10 kB 60% / 100 kB 9% / 1 MB 1%",
+        "concurrency": options.concurrency,
+        "mean_body_bytes": messages.mean_size(bodies),
+        "goal": "hub >= 0.6 of the echo",
+        "skipped": options.distributed_missing,
+        "rows": rows,
+    }
+
+
+def _measure(url: str, bodies: list[bytes], options: Any) -> LoadResult:
+    warm = [messages.submit(2_000, n) for n in range(WARM_UP)]
+    closed_loop(url, warm, concurrency=options.concurrency, seconds=30)
+    return closed_loop(url, bodies, concurrency=options.concurrency, seconds=options.seconds)
+
+
+def _row(name: str, result: LoadResult, baseline: LoadResult | None) -> dict[str, Any]:
+    return {
+        "setup": name,
+        "per_second": round(result.per_second, 1),
+        "ratio": ratio(result.per_second, baseline.per_second) if baseline else 1.0,
+        **latency_ms(result.latencies),
+        "ok": result.ok,
+        "failed": result.failed,
+        "first_failure": result.first_failure[:300],
+        "MB_per_second": round(result.bytes_sent / result.seconds / 1e6, 1),
+        "client_cpu_cores": result.client_cpu,
+    }

@@ -1,0 +1,97 @@
+"""The real servers, as separate OS processes: `govhub serve`, `govhub worker`, the mock
+departments and the echo baseline. Each gets a free port (never 8700-8703) and a log file."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+Process = subprocess.Popen[bytes]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def peak_rss_mb(process: Process) -> float:
+    """The process's peak resident memory so far (VmHWM), in MB."""
+    try:
+        with open(f"/proc/{process.pid}/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+@dataclass
+class Fleet:
+    """Every process one benchmark started; ``stop`` ends them all (only these)."""
+
+    logs: Path
+    processes: list[Process] = field(default_factory=list)
+
+    def spawn(self, name: str, args: list[str], env: dict[str, str]) -> Process:
+        self.logs.mkdir(parents=True, exist_ok=True)
+        log = (self.logs / f"{name}.log").open("ab")
+        process = subprocess.Popen(
+            [sys.executable, *args], env={**os.environ, **env}, stdout=log, stderr=log
+        )
+        self.processes.append(process)
+        return process
+
+    def hub(self, name: str, env: dict[str, str], *extra: str) -> tuple[Process, str]:
+        port = free_port()
+        process = self.spawn(name, ["-m", "hub", "serve", "--port", str(port), *extra], env)
+        url = f"http://127.0.0.1:{port}"
+        wait_healthy(f"{url}/health", process, self.logs / f"{name}.log")
+        return process, url
+
+    def echo(self, env: dict[str, str]) -> tuple[Process, str]:
+        port = free_port()
+        process = self.spawn("echo", ["-m", "bench.echo", "--port", str(port)], env)
+        url = f"http://127.0.0.1:{port}"
+        wait_healthy(f"{url}/soap?wsdl", process, self.logs / "echo.log")
+        return process, url
+
+    def stop(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                process.terminate()
+        for process in self.processes:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        self.processes.clear()
+
+    def __enter__(self) -> Fleet:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+
+def wait_healthy(url: str, process: Process, log: Path, seconds: float = 60.0) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{url} exited with {process.returncode}; see {log}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not come up in {seconds:.0f} s; see {log}")
