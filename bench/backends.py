@@ -24,7 +24,9 @@ _kombu: Any = kombu
 
 
 def _env(name: str, default: str) -> str:
-    return os.environ.get(f"GOVHUB_BENCH_{name}") or os.environ.get(f"GOVHUB_TEST_{name}") or default
+    return (
+        os.environ.get(f"GOVHUB_BENCH_{name}") or os.environ.get(f"GOVHUB_TEST_{name}") or default
+    )
 
 
 def distributed_missing() -> str | None:

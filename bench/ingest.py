@@ -38,8 +38,9 @@ def run(options: Any) -> dict[str, Any]:
         for name, setup in setups:
             with setup(options.work) as env:
                 _, hub_url = fleet.hub(name.split(",")[1].split()[0], env, "--no-workers")
-                rows.append(_row(name, _measure(hub_url, messages.mixed(count, seed=7), options),
-                                 baseline))
+                rows.append(
+                    _row(name, _measure(hub_url, messages.mixed(count, seed=7), options), baseline)
+                )
                 fleet.stop()
     return {
         "name": "ingest",

@@ -130,7 +130,11 @@ def paced(
 
 
 def _one(
-    sender: _Sender, body: bytes, started: float, result: LoadResult, lock: threading.Lock,
+    sender: _Sender,
+    body: bytes,
+    started: float,
+    result: LoadResult,
+    lock: threading.Lock,
     check: Check,
 ) -> None:
     try:

@@ -72,9 +72,7 @@ def _attachment(room: int) -> str:
     if room < 120:
         return ""
     text = base64.b64encode(os.urandom(room)).decode()[: room - 100]
-    parts = "".join(
-        f"<a:Part>{text[i : i + _CHUNK]}</a:Part>" for i in range(0, len(text), _CHUNK)
-    )
+    parts = "".join(f"<a:Part>{text[i : i + _CHUNK]}</a:Part>" for i in range(0, len(text), _CHUNK))
     return f'<a:Attachment xmlns:a="urn:govhub:bench:attachment">{parts}</a:Attachment>'
 
 
@@ -87,3 +85,9 @@ def mixed(count: int, seed: int = 6) -> list[bytes]:
 
 def mean_size(bodies: list[bytes]) -> int:
     return sum(map(len, bodies)) // max(1, len(bodies))
+
+
+def message_id(body: bytes) -> str:
+    """The message id inside a Submit envelope built here."""
+    start = body.index(b"<h:messageId>") + len(b"<h:messageId>")
+    return body[start : start + 36].decode()

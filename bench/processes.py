@@ -64,6 +64,25 @@ class Fleet:
         wait_healthy(f"{url}/soap?wsdl", process, self.logs / "echo.log")
         return process, url
 
+    def mocks(self, work: Path, hub_url: str) -> dict[str, str]:
+        """The three mock departments in one process; returns GOVHUB_DEPARTMENT_ENDPOINTS."""
+        ports = {"MARRIAGE_REGISTRY": free_port(), "SOCIAL_SECURITY": free_port(), "TAX": free_port()}
+        args = ["-m", "hub", "mock-departments", "--data-dir", str(work / "mocks")]
+        args += ["--hub-url", hub_url, "--marriage-port", str(ports["MARRIAGE_REGISTRY"])]
+        args += ["--social-security-port", str(ports["SOCIAL_SECURITY"])]
+        args += ["--tax-port", str(ports["TAX"])]
+        process = self.spawn("mocks", args, {})
+        for port in ports.values():
+            wait_listening(port, process, self.logs / "mocks.log")
+        endpoints = ",".join(
+            f"{code}=http://127.0.0.1:{port}{'' if code == 'TAX' else '/soap'}"
+            for code, port in ports.items()
+        )
+        return {"GOVHUB_DEPARTMENT_ENDPOINTS": endpoints}
+
+    def worker(self, name: str, env: dict[str, str]) -> Process:
+        return self.spawn(name, ["-m", "hub", "worker"], env)
+
     def stop(self) -> None:
         for process in self.processes:
             if process.poll() is None:
@@ -95,3 +114,36 @@ def wait_healthy(url: str, process: Process, log: Path, seconds: float = 60.0) -
         except OSError:
             time.sleep(0.1)
     raise RuntimeError(f"{url} did not come up in {seconds:.0f} s; see {log}")
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU time of one process so far (0 if it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds spent not idle, summed over every core, since boot (/proc/stat)."""
+    try:
+        with open("/proc/stat", encoding="ascii") as stat:
+            values = [int(v) for v in stat.readline().split()[1:]]
+        return (sum(values) - values[3] - values[4]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def wait_listening(port: int, process: Process, log: Path, seconds: float = 60.0) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"port {port}: the process exited; see {log}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"nothing listens on port {port} after {seconds:.0f} s; see {log}")

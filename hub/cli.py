@@ -181,3 +181,23 @@ def _attach_mock_departments() -> None:
 
 
 _attach_mock_departments()
+
+
+def _attach_operations() -> None:
+    from hub.cli_operations import COMMANDS
+
+    for name, command in COMMANDS.items():
+        main.add_command(command, name=name)
+
+
+_attach_operations()
+
+
+def _attach_security() -> None:
+    from hub.cli_security import audit_cli, credentials_cli
+
+    main.add_command(audit_cli, name="audit")
+    main.add_command(credentials_cli, name="credentials")
+
+
+_attach_security()

@@ -30,6 +30,14 @@ DEFAULT_PRUNE_BATCH_SIZE = 500
 # A bulk replay is released to the relay in batches this far apart, so new traffic interleaves.
 DEFAULT_REPLAY_BATCH_SIZE = 200
 DEFAULT_REPLAY_BATCH_INTERVAL_SECONDS = 1.0
+# WS-Security (hub/security/wsse.py): how old a UsernameToken's Created may be, and how far in
+# the future (clock skew); nonces are remembered for max age + skew.
+DEFAULT_WSSE_MAX_AGE_SECONDS = 300.0
+DEFAULT_WSSE_CLOCK_SKEW_SECONDS = 30.0
+# "registered": a department with credentials must authenticate; "required": every department.
+DEFAULT_AUTHENTICATION = "registered"
+# Salted PBKDF2-SHA256 for stored department secrets (hub-issued, 256 random bits).
+DEFAULT_SECRET_HASH_ITERATIONS = 10_000
 
 ENV_PREFIX = "GOVHUB_"
 
@@ -65,6 +73,14 @@ class Settings:
     queue_prefix: str = "govhub.deliver."
     # "CODE=url,CODE=url": overrides the endpoints of the departments file (per environment).
     department_endpoints: str = ""
+    wsse_max_age_seconds: float = DEFAULT_WSSE_MAX_AGE_SECONDS
+    wsse_clock_skew_seconds: float = DEFAULT_WSSE_CLOCK_SKEW_SECONDS
+    authentication: str = DEFAULT_AUTHENTICATION
+    # "id=base64(32 bytes),id=...": AES-256-GCM keys; the first encrypts, all decrypt (rotation).
+    # Never printed: repr=False.
+    encryption_keys: str = field(default="", repr=False)
+    # Ed25519 private key (PEM) that signs `govhub audit export` archives.
+    audit_signing_key_file: str = ""
 
     @property
     def effective_database_url(self) -> str:

@@ -232,7 +232,8 @@ def payload_bytes(document: NativeDocument, encoding: str) -> bytes:
     """The native document as serialised for the department (XML or sorted JSON)."""
     if isinstance(document, dict):
         return json.dumps(document, sort_keys=True, ensure_ascii=False).encode("utf-8")
-    return bytes(etree.tostring(document, encoding=encoding, xml_declaration=True))
+    serialised = etree.tostring(document, encoding=encoding, xml_declaration=True)
+    return serialised if isinstance(serialised, bytes) else serialised.encode(encoding)
 
 
 def _sha256(data: bytes | str) -> str:

@@ -9,9 +9,13 @@
     │   ├── InvalidIdentityNumber  GB 11643 check character does not match
     │   ├── UnknownMessageType     no schema / route for this message type
     │   ├── UnknownSender          the sender is not a registered department
+    │   ├── NotAuthenticated       WS-Security missing or wrong (token, digest, nonce, signature)
     │   ├── NotAuthorized          the sender may not send this message type
     │   └── MappingError           a record cannot be translated (missing field, unknown code)
     ├── ConfigurationError         a settings, department, route or mapping file is wrong
+    ├── AuditChainBroken           the audit log was edited, or entries inserted or deleted
+    ├── DecryptionFailed           stored data sealed with a missing key, or tampered with
+    ├── ExportInvalid              a signed audit export fails its signature, hash or chain
     ├── NotFound                   an id the caller asked about does not exist
     ├── BusUnavailable             the message bus cannot be reached (the relay republishes later)
     └── DeliveryError              a department did not take a delivery
@@ -83,6 +87,12 @@ class UnknownSender(ClientError):
     code = "Client.UnknownSender"
 
 
+class NotAuthenticated(ClientError):
+    """The request does not prove who sent it; the message says what is missing, never a secret."""
+
+    code = "Client.NotAuthenticated"
+
+
 class NotAuthorized(ClientError):
     code = "Client.NotAuthorized"
 
@@ -93,6 +103,24 @@ class MappingError(ClientError):
 
 class ConfigurationError(HubError):
     code = "Server.ConfigurationError"
+
+
+class AuditChainBroken(HubError):
+    """``seq`` is the first audit entry where the hash chain does not hold."""
+
+    code = "Server.AuditChainBroken"
+
+    def __init__(self, message: str, *, seq: int, detail: str | None = None) -> None:
+        super().__init__(message, detail=detail)
+        self.seq = seq
+
+
+class DecryptionFailed(HubError):
+    code = "Server.DecryptionFailed"
+
+
+class ExportInvalid(HubError):
+    code = "Server.ExportInvalid"
 
 
 class NotFound(HubError):

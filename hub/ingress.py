@@ -4,7 +4,8 @@ The order of the steps is written down here, once:
   prepare   who sent it, may they send this type, schema-valid (and a schema version this hub
             speaks), identity numbers correct, (native pushes) translated to canonical through
             the department's inbound mapping
-  commit    message + one delivery per receiver in ONE transaction, then publish to the bus
+  commit    message + one delivery per receiver in ONE transaction (shared with whatever
+            other requests are waiting: group commit), then publish to the bus
 A caller is told "accepted" only after commit.
 """
 
@@ -35,6 +36,7 @@ from hub.resources import (
 from hub.routing import RoutingTable
 from hub.schemas import SchemaRegistry
 from hub.store import NewMessage, Receipt, Store
+from hub.store.group_commit import GroupCommitter
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +72,8 @@ class Ingress:
         self.schemas = schemas
         self.publisher = publisher
         self.adapter_for = adapter_for
+        # Concurrent requests share one transaction; each is answered after its commit.
+        self._committer = GroupCommitter(store, settings.lease_seconds)
 
     def prepare_canonical(
         self,
@@ -145,9 +149,7 @@ class Ingress:
 
     def commit(self, prepared: PreparedMessage) -> Receipt:
         """Store in one transaction, then publish each new delivery. Returns the receipt."""
-        receipt = self.store.save_accepted(
-            prepared.message, prepared.receivers, self.settings.lease_seconds
-        )
+        receipt = self._committer.save_accepted(prepared.message, prepared.receivers)
         if not receipt.duplicate:
             for delivery_id, department, key in receipt.deliveries:
                 # A failed publish loses nothing: the relay republishes when the lease ends.

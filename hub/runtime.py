@@ -9,6 +9,7 @@ from spyne.server.wsgi import WsgiApplication
 
 from adapters.base import Adapter
 from adapters.registry import load_adapter
+from hub.api.admin_service import build_admin_application
 from hub.api.soap_service import build_soap_application
 from hub.api.wsgi import HubWsgiApp
 from hub.bus import Publisher
@@ -90,7 +91,9 @@ class HubRuntime:
     def wsgi_app(self) -> HubWsgiApp:
         soap = build_soap_application(self.ingress, self.store, self.settings.max_body_bytes)
         wsgi = WsgiApplication(soap, max_content_length=self.settings.max_body_bytes)
-        return HubWsgiApp(wsgi, self.ingress, self.settings.max_body_bytes)
+        admin = build_admin_application(self.store, set(self.departments.codes()), self.settings)
+        admin_wsgi = WsgiApplication(admin, max_content_length=self.settings.max_body_bytes)
+        return HubWsgiApp(wsgi, self.ingress, self.settings.max_body_bytes, admin_wsgi)
 
     def start_workers(self) -> WorkerService:
         self._workers = WorkerService(

@@ -17,6 +17,7 @@ from lxml import etree
 from referencing import Registry, Resource
 
 from hub.errors import ConfigurationError, SchemaInvalid
+from hub.json_fastpath import Check, compile_check
 from hub.resources import XSD_ROOT
 
 
@@ -27,7 +28,11 @@ class SchemaRegistry:
         self.root = root
         self._xml: dict[str, etree.XMLSchema] = {}
         self._json: dict[str, jsonschema.protocols.Validator] = {}
+        self._json_fast: dict[str, Check | None] = {}
         self._lock = threading.Lock()
+        # An XMLSchema keeps its error log in the object, so validating threads must not share
+        # one: each thread gets its own copy (compiled once per thread), and needs no lock.
+        self._per_thread = threading.local()
 
     def xml_schema(self, relative_path: str) -> etree.XMLSchema:
         schema = self._xml.get(relative_path)
@@ -39,11 +44,10 @@ class SchemaRegistry:
 
     def validate_xml(self, element: etree._Element, relative_path: str) -> None:
         """Raise SchemaInvalid naming the first error's path and line."""
-        schema = self.xml_schema(relative_path)
-        # XMLSchema objects are not re-entrant across threads; validation is fast.
-        with self._lock:
-            valid = schema.validate(element)
-            errors: list[Any] = list(cast(Iterable[Any], schema.error_log)) if not valid else []
+        schema = self._thread_schema(relative_path)
+        if schema.validate(element):
+            return
+        errors: list[Any] = list(cast(Iterable[Any], schema.error_log))
         if errors:
             first = errors[0]
             raise SchemaInvalid(
@@ -52,6 +56,16 @@ class SchemaRegistry:
                 path=first.path,
                 line=first.line,
             )
+
+    def _thread_schema(self, relative_path: str) -> etree.XMLSchema:
+        schemas: dict[str, etree.XMLSchema] | None = getattr(self._per_thread, "xml", None)
+        if schemas is None:
+            schemas = self._per_thread.xml = {}
+        schema = schemas.get(relative_path)
+        if schema is None:
+            self.xml_schema(relative_path)  # compiled once here first: errors are raised once
+            schema = schemas[relative_path] = self._compile_xml(relative_path)
+        return schema
 
     def json_validator(self, relative_path: str) -> jsonschema.protocols.Validator:
         validator = self._json.get(relative_path)
@@ -63,6 +77,9 @@ class SchemaRegistry:
 
     def validate_json(self, document: Any, relative_path: str) -> None:
         validator = self.json_validator(relative_path)
+        fast = self._json_fast.get(relative_path)
+        if fast is not None and fast(document):
+            return  # the fast check says "valid" only when jsonschema would
         error = jsonschema.exceptions.best_match(validator.iter_errors(document))
         if error is not None:
             path = "/" + "/".join(str(part) for part in error.absolute_path)
@@ -91,7 +108,9 @@ class SchemaRegistry:
             validator_class.check_schema(schema)
         except jsonschema.exceptions.SchemaError as exc:
             raise ConfigurationError(f"schema {relative_path} is not valid: {exc.message}") from exc
-        return validator_class(schema, registry=Registry().with_resources(resources))
+        registry: Registry[Any] = Registry().with_resources(resources)
+        self._json_fast[relative_path] = compile_check(schema, registry, schema.get("$id", ""))
+        return validator_class(schema, registry=registry)
 
     def _existing(self, relative_path: str) -> Path:
         path = (self.root / relative_path).resolve()

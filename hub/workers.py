@@ -1,6 +1,9 @@
-"""Worker service: the relay thread plus one consumer thread per department queue.
+"""Worker service: the relay thread, ``consumers_per_department`` consumer threads per
+department queue, and (if ``prune_interval_seconds`` > 0) a pruning thread.
 
-One thread per department means a slow or down department never delays the others.
+Threads per department mean a slow or down department never delays the others; more than one
+per department means a message that makes its department hang (up to the adapter's timeout)
+does not hold up that department's other messages.
 Used by ``govhub serve`` (with the API, memory:// bus) and ``govhub worker`` (amqp://).
 """
 
@@ -14,6 +17,7 @@ from hub.bus import QUEUE_PREFIX, DeliveryTask, Publisher, QueueConsumer
 from hub.config import Settings
 from hub.delivery import AdapterFactory, DeliveryHandler, MappingLookup
 from hub.departments import DepartmentDirectory
+from hub.operations.prune import Pruner
 from hub.relay import Relay
 from hub.retry import RetryPolicy
 from hub.store import Store
@@ -36,6 +40,7 @@ class WorkerService:
         queue_prefix: str = QUEUE_PREFIX,
     ) -> None:
         self.settings = settings
+        self.store = store
         self.departments = departments
         self.queue_prefix = queue_prefix
         self.publisher = publisher or Publisher(settings.bus_url, queue_prefix=queue_prefix)
@@ -63,12 +68,21 @@ class WorkerService:
             raise RuntimeError("worker service already started")
         self._stop.clear()
         for config in self.departments:
-            consumer = QueueConsumer(
-                self.settings.bus_url, config.code, self._handle, queue_prefix=self.queue_prefix
-            )
-            self._consumers.append(consumer)
-            self._spawn(f"govhub-deliver-{config.code}", consumer.run)
+            for number in range(max(1, self.settings.consumers_per_department)):
+                consumer = QueueConsumer(
+                    self.settings.bus_url,
+                    config.code,
+                    self._handle,
+                    queue_prefix=self.queue_prefix,
+                    # One task at a time: a thread stuck in a hung delivery must not hold
+                    # prefetched tasks that another thread could deliver meanwhile.
+                    prefetch=1,
+                )
+                self._consumers.append(consumer)
+                self._spawn(f"govhub-deliver-{config.code}-{number}", consumer.run)
         self._spawn("govhub-relay", self.relay.run)
+        if self.settings.prune_interval_seconds > 0:
+            self._spawn("govhub-prune", Pruner(self.store, self.settings).run)
         log.info("workers started for %s", ", ".join(self.departments.codes()))
 
     def wait_ready(self, timeout: float) -> bool:

@@ -8,6 +8,7 @@ levels, and very large text nodes, are refused by libxml2 itself.
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from lxml import etree
@@ -39,6 +40,17 @@ def _new_parser() -> etree.XMLParser:
     return parser
 
 
+_per_thread = threading.local()
+
+
+def _thread_parser() -> etree.XMLParser:
+    """lxml parsers are not thread-safe, but one per thread is reused from document to document."""
+    parser: etree.XMLParser | None = getattr(_per_thread, "parser", None)
+    if parser is None:
+        parser = _per_thread.parser = _new_parser()
+    return parser
+
+
 def parse(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> etree._Element:
     """Parse untrusted bytes into an element, or raise a ClientError saying why."""
     if len(data) > max_bytes:
@@ -46,8 +58,7 @@ def parse(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> etree._Element:
     if not data.strip():
         raise MalformedXML("body is empty")
     try:
-        # lxml parser objects are not thread-safe; a fresh one per document is cheap.
-        root = etree.fromstring(data, parser=_new_parser())
+        root = etree.fromstring(data, parser=_thread_parser())
     except etree.XMLSyntaxError as exc:
         raise MalformedXML(f"not well-formed XML: {exc.msg}", detail=f"line {exc.lineno}") from exc
     except MalformedXML:

@@ -81,6 +81,7 @@ def build_soap_application(ingress: Ingress, store: Store, max_body_bytes: int) 
     class HubService(Service):  # type: ignore[misc]
         @rpc(header_model, message_model, _returns=ReceiptModel)  # type: ignore[untyped-decorator]
         def Submit(ctx: Any, header: Any, message: Any) -> ReceiptModel:
+            # header and message are None: check_submit prepared the request from the XML.
             try:
                 receipt = ingress.commit(ctx.udc["prepared"])
             except HubError as error:
@@ -94,10 +95,11 @@ def build_soap_application(ingress: Ingress, store: Store, max_body_bytes: int) 
             except HubError as error:
                 raise fault_from(error) from error
 
-    def check_submit(ctx: Any) -> None:
+    def check_submit(ctx: Any) -> bool:
+        """Run every ingress check on the lxml elements; True: Submit needs nothing else."""
         body = ctx.in_body_doc
         if body is None or body.tag != _SUBMIT:
-            return
+            return False
         header, wrapper = body.find(_HEADER), body.find(_MESSAGE)
         if header is None or wrapper is None:
             raise SchemaInvalid("Submit needs a header and a message")
@@ -110,6 +112,7 @@ def build_soap_application(ingress: Ingress, store: Store, max_body_bytes: int) 
         ctx.udc["prepared"] = ingress.prepare_canonical(
             header, children[0], ctx.udc["raw"], content_type
         )
+        return True
 
     return Application(
         [HubService],

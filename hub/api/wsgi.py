@@ -1,6 +1,7 @@
 """The hub's HTTP front: one WSGI app routing to the SOAP API and native ingress.
 
   /soap                     SOAP 1.1 API (Submit, GetStatus); WSDL at /soap?wsdl
+  /admin                    SOAP 1.1 operators' API (hub/api/admin_service.py); /admin?wsdl
   /native/<DEPT>[/<path>]   a department pushes a record in its own format
   /health                   liveness, for load balancers
 
@@ -29,8 +30,15 @@ Environ = dict[str, Any]
 
 
 class HubWsgiApp:
-    def __init__(self, soap: WsgiApplication, ingress: Ingress, max_body_bytes: int) -> None:
+    def __init__(
+        self,
+        soap: WsgiApplication,
+        ingress: Ingress,
+        max_body_bytes: int,
+        admin: WsgiApplication | None = None,
+    ) -> None:
         self.soap = soap
+        self.admin = admin
         self.ingress = ingress
         self.max_body_bytes = max_body_bytes
 
@@ -42,16 +50,20 @@ class HubWsgiApp:
             return self._native(environ, start_response, path)
         if path.rstrip("/") == "/soap":
             return self._soap(environ, start_response)
+        if path.rstrip("/") == "/admin" and self.admin is not None:
+            return self._soap(environ, start_response, self.admin)
         return _json(start_response, "404 Not Found", {"error": "NotFound", "message": path})
 
-    def _soap(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+    def _soap(
+        self, environ: Environ, start_response: StartResponse, app: WsgiApplication | None = None
+    ) -> Iterable[bytes]:
         if environ.get("REQUEST_METHOD") == "POST":
             try:
                 environ["wsgi.input"] = io.BytesIO(self._read_body(environ))
             except BodyTooLarge as error:
                 return _soap_fault(start_response, error)
             environ["CONTENT_LENGTH"] = str(environ["wsgi.input"].getbuffer().nbytes)
-        result: Iterable[bytes] = self.soap(environ, start_response)
+        result: Iterable[bytes] = (app or self.soap)(environ, start_response)
         return result
 
     def _native(

@@ -52,6 +52,8 @@ class MessageRow(Base):
     __table_args__ = (
         UniqueConstraint("sender", "idempotency_key", name="uq_messages_sender_key"),
         Index("ix_messages_correlation_id", "correlation_id"),
+        # Pruning walks the unpruned messages oldest first.
+        Index("ix_messages_pruned_received", "pruned_at", "received_at"),
     )
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)

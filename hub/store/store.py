@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from hub.config import DEFAULT_LEASE_SECONDS
 from hub.store import accepting, leases, migrate
 from hub.store.engine import make_engine
+from hub.store.models import DeliveryRow
 from hub.store.records import (
     AttemptRecord,
     ClaimedDelivery,
@@ -107,3 +108,51 @@ class Store:
         """The id of the message a sender sent with this idempotency key, if any."""
         with Session(self._engine) as session:
             return accepting.find_message_id(session, sender, idempotency_key)
+
+    # --- group commit (hub/store/group_commit.py) ---------------------------------------
+
+    def save_accepted_batch(
+        self, batch: Sequence[tuple[NewMessage, tuple[str, ...]]], lease_seconds: float
+    ) -> list[Receipt]:
+        """Many messages, none of them a repeat, in ONE transaction: all or nothing.
+
+        The rows are those ``accepting.add_accepted`` writes (the same helpers build them),
+        inserted table by table, so a batch costs a few statements instead of a few per
+        message. Raises IntegrityError if any collides; the caller then saves them one by one.
+        """
+        now = self.clock()
+        lease_until = now + timedelta(seconds=lease_seconds)
+        deliveries = [_delivery_rows(m, r, now, lease_until) for m, r in batch]
+        with Session(self._engine) as session, session.begin():
+            session.add_all([accepting._message_row(message, now) for message, _ in batch])
+            session.flush()  # messages first: deliveries and identities refer to them
+            for message, _ in batch:
+                session.add_all(accepting.identity_rows(message))
+            session.add_all([row for rows in deliveries for row in rows])
+            session.flush()
+            queued = [
+                tuple(QueuedDelivery(d.id, d.department, d.idempotency_key) for d in rows)
+                for rows in deliveries
+            ]  # read before the commit expires the rows
+        return [
+            Receipt(m.message_id, "accepted" if r else "delivered", r, False, q)
+            for (m, r), q in zip(batch, queued, strict=True)
+        ]
+
+
+def _delivery_rows(
+    message: NewMessage, receivers: Sequence[str], now: datetime, lease_until: datetime
+) -> list[DeliveryRow]:
+    """The queued deliveries of one message, as ``accepting.add_accepted`` builds them."""
+    return [
+        DeliveryRow(
+            message_id=message.message_id,
+            department=department,
+            state="queued",
+            attempts=0,
+            lease_until=lease_until,
+            idempotency_key=accepting.delivery_key(message.message_id, department),
+            queued_at=now,
+        )
+        for department in receivers
+    ]

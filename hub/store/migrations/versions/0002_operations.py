@@ -24,6 +24,7 @@ _UTC = sa.DateTime(timezone=True)
 def upgrade() -> None:
     op.add_column("messages", sa.Column("pruned_at", _UTC, nullable=True))
     op.create_index("ix_messages_correlation_id", "messages", ["correlation_id"])
+    op.create_index("ix_messages_pruned_received", "messages", ["pruned_at", "received_at"])
     _delivery_columns()
     op.add_column("attempts", sa.Column("outbound_mapping", sa.String(200), nullable=True))
     op.create_index("ix_deliveries_department_state", "deliveries", ["department", "state"])
@@ -82,6 +83,7 @@ def downgrade() -> None:
     op.drop_table("message_identities")
     op.drop_index("ix_deliveries_department_state", "deliveries")
     op.drop_index("ix_messages_correlation_id", "messages")
+    op.drop_index("ix_messages_pruned_received", "messages")
     # Plain DROP COLUMN (SQLite >= 3.35): a batch copy would cascade-delete child rows.
     op.drop_column("attempts", "outbound_mapping")
     for name in ("payload", "pinned_mapping", "replays", "attempts_at_replay", "queued_at"):

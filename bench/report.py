@@ -1,0 +1,31 @@
+"""Print one benchmark's result as a table: its rows, every column they share."""
+
+from __future__ import annotations
+
+from typing import Any
+
+_HIDDEN = {"first_failure"}
+
+
+def print_result(result: dict[str, Any]) -> None:
+    print(f"\n== {result['name']}: {result['what']}")
+    if result.get("goal"):
+        print(f"   goal: {result['goal']}")
+    if result.get("skipped"):
+        print(f"   skipped in part: {result['skipped']}")
+    rows = result.get("rows", [])
+    if not rows:
+        return
+    columns = [key for key in rows[0] if key not in _HIDDEN]
+    widths = {c: max(len(c), *(len(_cell(row.get(c))) for row in rows)) for c in columns}
+    print("   " + "  ".join(c.rjust(widths[c]) for c in columns))
+    for row in rows:
+        print("   " + "  ".join(_cell(row.get(c)).rjust(widths[c]) for c in columns))
+        if row.get("first_failure"):
+            print(f"     first failure: {row['first_failure']}")
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:,.3f}" if abs(value) < 10 else f"{value:,.1f}"
+    return "" if value is None else str(value)

@@ -1,0 +1,346 @@
+"""The operators' SOAP API at /admin (WSDL at /admin?wsdl): the same operations as the CLI.
+
+ListMessages, ShowMessage, Replay, Trace, Prune. Errors are SOAP faults with the hub's codes
+(Client.NotFound for an unknown id, Client.Error for a filter that cannot mean anything).
+Identity numbers are masked unless ``reveal`` is true. There is no authentication yet (see
+docs/operations.md): expose /admin only where operators are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Container
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from spyne import Application, Boolean, ComplexModel, DateTime, Float, Integer, Unicode, rpc
+from spyne.service import Service
+
+from hub.api.soap_protocol import HubSoap11, fault_from
+from hub.config import Settings
+from hub.errors import HubError
+from hub.identity import mask_in_text
+from hub.operations.prune import prune
+from hub.operations.queries import list_messages
+from hub.operations.replay import ReplayRequest, replay
+from hub.operations.show import show_message
+from hub.operations.trace import trace
+from hub.operations.views import (
+    AttemptView,
+    LegDetail,
+    LegView,
+    MessageDetail,
+    MessageFilter,
+    MessageSummary,
+    ReplayReport,
+    TraceAnswer,
+)
+from hub.store import Store
+
+ADMIN_NAMESPACE = "urn:govhub:admin:1"
+T = TypeVar("T")
+
+
+def _many(model: Any) -> Any:
+    return model.customize(max_occurs="unbounded")
+
+
+class _Model(ComplexModel):  # type: ignore[misc]
+    __namespace__ = ADMIN_NAMESPACE
+
+
+class Leg(_Model):
+    _type_info = [  # noqa: RUF012 (spyne reads this class attribute)
+        ("deliveryId", Integer),
+        ("department", Unicode),
+        ("state", Unicode),
+        ("attempts", Integer),
+        ("lastError", Unicode),
+        ("deliveredAt", DateTime),
+        ("nextAttemptAt", DateTime),
+        ("outboundMapping", Unicode),
+        ("pinnedMapping", Unicode),
+        ("replays", Integer),
+        ("idempotencyKey", Unicode),
+    ]
+
+
+class Message(_Model):
+    _type_info = [  # noqa: RUF012
+        ("messageId", Unicode),
+        ("messageType", Unicode),
+        ("sender", Unicode),
+        ("state", Unicode),
+        ("receivedAt", DateTime),
+        ("correlationId", Unicode),
+        ("prunedAt", DateTime),
+        ("legs", _many(Leg)),
+    ]
+
+
+class Attempt(_Model):
+    _type_info = [  # noqa: RUF012
+        ("number", Integer),
+        ("startedAt", DateTime),
+        ("durationMs", Integer),
+        ("outcome", Unicode),
+        ("errorClass", Unicode),
+        ("errorMessage", Unicode),
+        ("responseExcerpt", Unicode),
+        ("payloadSha256", Unicode),
+        ("outboundMapping", Unicode),
+    ]
+
+
+class LegHistory(_Model):
+    _type_info = [  # noqa: RUF012
+        ("leg", Leg),
+        ("attempts", _many(Attempt)),
+        ("payload", Unicode),
+    ]
+
+
+class MessageHistory(_Model):
+    _type_info = [  # noqa: RUF012
+        ("message", Message),
+        ("purpose", Unicode),
+        ("sentAt", DateTime),
+        ("originalContentType", Unicode),
+        ("originalSha256", Unicode),
+        ("canonicalSha256", Unicode),
+        ("original", Unicode),
+        ("canonical", Unicode),
+        ("legs", _many(LegHistory)),
+    ]
+
+
+class LegReplay(_Model):
+    _type_info = [  # noqa: RUF012
+        ("messageId", Unicode),
+        ("department", Unicode),
+        ("result", Unicode),
+        ("note", Unicode),
+    ]
+
+
+class ReplayResult(_Model):
+    _type_info = [  # noqa: RUF012
+        ("dryRun", Boolean),
+        ("replayed", Integer),
+        ("legs", _many(LegReplay)),
+        ("notFound", _many(Unicode)),
+    ]
+
+
+class TraceResult(_Model):
+    _type_info = [  # noqa: RUF012
+        ("message", Message),
+        ("everyone", Boolean),
+        ("verdict", Unicode),
+    ]
+
+
+class PruneResult(_Model):
+    _type_info = [  # noqa: RUF012
+        ("dryRun", Boolean),
+        ("bodiesPruned", Integer),
+        ("messagesDeleted", Integer),
+    ]
+
+
+class ListFilter(_Model):
+    _type_info = [  # noqa: RUF012
+        ("state", Unicode),
+        ("department", Unicode),
+        ("messageType", Unicode),
+        ("since", DateTime),
+        ("until", DateTime),
+        ("identityNumber", Unicode),
+        ("limit", Integer),
+    ]
+
+
+def build_admin_application(
+    store: Store, departments: Container[str], settings: Settings
+) -> Application:
+    class AdminService(Service):  # type: ignore[misc]
+        @rpc(ListFilter, Boolean, _returns=_many(Message))  # type: ignore[untyped-decorator]
+        def ListMessages(ctx: Any, filter: Any, reveal: bool | None) -> list[Message]:
+            found = _faults(lambda: list_messages(store, _filter(filter)))
+            return [_message(m, bool(reveal)) for m in found]
+
+        @rpc(Unicode(min_occurs=1), Boolean, _returns=MessageHistory)  # type: ignore[untyped-decorator]
+        def ShowMessage(ctx: Any, messageId: str, reveal: bool | None) -> MessageHistory:
+            detail = _faults(lambda: show_message(store, messageId or "", reveal=bool(reveal)))
+            return _history(detail, bool(reveal))
+
+        @rpc(  # type: ignore[untyped-decorator]
+            _many(Unicode),
+            ListFilter,
+            Unicode,
+            Unicode,
+            Boolean,
+            Boolean,
+            _returns=ReplayResult,
+        )
+        def Replay(
+            ctx: Any,
+            messageIds: list[str] | None,
+            filter: Any,
+            reason: str | None,
+            actor: str | None,
+            dryRun: bool | None,
+            pinMapping: bool | None,
+        ) -> ReplayResult:
+            request = ReplayRequest(
+                actor=actor or "admin-api",
+                reason=reason or "",
+                message_ids=tuple(messageIds or ()),
+                wanted=_filter(filter),
+                dry_run=bool(dryRun),
+                pin_mapping=bool(pinMapping),
+                batch_size=settings.replay_batch_size,
+                batch_interval_seconds=settings.replay_batch_interval_seconds,
+            )
+            report = _faults(lambda: replay(store, departments, request))
+            return ReplayResult(
+                dryRun=report.dry_run,
+                replayed=report.replayed,
+                legs=[
+                    LegReplay(**_camel(vars_of(o), drop=("delivery_id",))) for o in report.outcomes
+                ],
+                notFound=list(report.not_found),
+            )
+
+        @rpc(Unicode(min_occurs=1), Boolean, _returns=_many(TraceResult))  # type: ignore[untyped-decorator]
+        def Trace(ctx: Any, key: str, reveal: bool | None) -> list[TraceResult]:
+            answers = _faults(lambda: trace(store, key or ""))
+            return [
+                TraceResult(
+                    message=_message(a.message, bool(reveal)),
+                    everyone=a.everyone,
+                    verdict=a.verdict,
+                )
+                for a in answers
+            ]
+
+        @rpc(Float, Boolean, Unicode, Unicode, _returns=PruneResult)  # type: ignore[untyped-decorator]
+        def Prune(
+            ctx: Any,
+            olderThanDays: float | None,
+            dryRun: bool | None,
+            reason: str | None,
+            actor: str | None,
+        ) -> PruneResult:
+            days = settings.body_retention_days if olderThanDays is None else olderThanDays
+            report = _faults(
+                lambda: prune(
+                    store,
+                    bodies_older_than=timedelta(days=days),
+                    batch_size=settings.prune_batch_size,
+                    dry_run=bool(dryRun),
+                    actor=actor or "admin-api",
+                    reason=reason or "prune over the admin API",
+                )
+            )
+            return PruneResult(
+                dryRun=report.dry_run,
+                bodiesPruned=report.bodies_pruned,
+                messagesDeleted=report.messages_deleted,
+            )
+
+    return Application(
+        [AdminService],
+        tns=ADMIN_NAMESPACE,
+        name="GovHubAdmin",
+        in_protocol=HubSoap11(max_bytes=settings.max_body_bytes),
+        out_protocol=HubSoap11(max_bytes=settings.max_body_bytes),
+    )
+
+
+def _replay_result(report: ReplayReport) -> ReplayResult:
+    legs = [LegReplay(**_camel(vars_of(o), drop=("delivery_id",))) for o in report.outcomes]
+    return ReplayResult(
+        dryRun=report.dry_run,
+        replayed=report.replayed,
+        legs=legs,
+        notFound=list(report.not_found),
+    )
+
+
+def _trace_result(answer: TraceAnswer, reveal: bool) -> TraceResult:
+    return TraceResult(
+        message=_message(answer.message, reveal), everyone=answer.everyone, verdict=answer.verdict
+    )
+
+
+def _faults(call: Callable[[], T]) -> T:
+    try:
+        return call()
+    except HubError as error:
+        raise fault_from(error) from error
+
+
+def _filter(given: Any) -> MessageFilter:
+    if given is None:
+        return MessageFilter()
+    return MessageFilter(
+        state=given.state,
+        department=given.department,
+        message_type=given.messageType,
+        since=given.since,
+        until=given.until,
+        person=given.identityNumber,
+        limit=given.limit or 50,
+    )
+
+
+def vars_of(record: Any) -> dict[str, Any]:
+    return {name: getattr(record, name) for name in record.__dataclass_fields__}
+
+
+def _camel(values: dict[str, Any], drop: tuple[str, ...] = ()) -> dict[str, Any]:
+    def camel(name: str) -> str:
+        head, *rest = name.split("_")
+        return head + "".join(part.title() for part in rest)
+
+    return {camel(k): v for k, v in values.items() if k not in drop}
+
+
+def _leg(leg: LegView) -> Leg:
+    return Leg(**_camel(vars_of(leg)))
+
+
+def _message(message: MessageSummary, reveal: bool) -> Message:
+    values = _camel(vars_of(message), drop=("legs",))
+    if not reveal and message.correlation_id:
+        values["correlationId"] = mask_in_text(message.correlation_id)
+    return Message(legs=[_leg(leg) for leg in message.legs], **values)
+
+
+def _attempt(attempt: AttemptView) -> Attempt:
+    return Attempt(**_camel(vars_of(attempt)))
+
+
+def _leg_history(detail: LegDetail) -> LegHistory:
+    return LegHistory(
+        leg=_leg(detail.leg),
+        attempts=[_attempt(a) for a in detail.attempts],
+        payload=detail.payload,
+    )
+
+
+def _history(detail: MessageDetail, reveal: bool) -> MessageHistory:
+    return MessageHistory(
+        message=_message(detail.summary, reveal),
+        purpose=detail.purpose,
+        sentAt=detail.sent_at,
+        originalContentType=detail.original_content_type,
+        originalSha256=detail.original_sha256,
+        canonicalSha256=detail.canonical_sha256,
+        original=detail.original,
+        canonical=detail.canonical,
+        legs=[_leg_history(leg) for leg in detail.legs],
+    )
+
+
+__all__ = ["ADMIN_NAMESPACE", "build_admin_application"]

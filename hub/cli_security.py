@@ -1,0 +1,285 @@
+"""`govhub audit …` and `govhub credentials …`: verify and export the audit log, issue,
+rotate, revoke and list department credentials. Secrets are printed once, never logged."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from hub.cli import build_settings, settings_options
+from hub.config import Settings
+from hub.errors import HubError
+from hub.security import audit
+from hub.security.credentials import CredentialStore, IssuedSecret
+from hub.security.encryption import KeyRing, new_key_text
+from hub.security.export import export, load_signing_key, new_signing_key, public_pem, verify_export
+from hub.store import Store
+
+_json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+_actor_option = click.option(
+    "--actor", required=True, help="Who makes the change (recorded in the audit log)."
+)
+
+
+def _store(options: dict[str, Any]) -> tuple[Settings, Store]:
+    options.pop("log_level", None)
+    settings = build_settings(**options)
+    store = Store(settings.effective_database_url)
+    store.upgrade()
+    return settings, store
+
+
+def _credentials(options: dict[str, Any]) -> tuple[Store, CredentialStore]:
+    settings, store = _store(options)
+    try:
+        keys = KeyRing.parse(settings.encryption_keys)
+    except HubError as error:
+        raise click.ClickException(str(error)) from error
+    return store, CredentialStore(store.engine, keys=keys)
+
+
+@click.group("audit")
+def audit_cli() -> None:
+    """The hash-chained audit log: verify it, export it signed."""
+
+
+@audit_cli.command("verify")
+@settings_options
+@_json_option
+@click.option(
+    "--against",
+    type=click.Path(exists=True, path_type=Path),
+    help="A signed export: its last entry must still be in the log unchanged.",
+)
+def verify_command(as_json: bool, against: Path | None, **options: Any) -> None:
+    """Check every entry; exit 1 and name the first edited, inserted or deleted entry."""
+    _, store = _store(options)
+    try:
+        anchor = _anchor(against) if against else None
+        with store.engine.connect() as connection:
+            report = audit.verify(connection, anchor=anchor)
+    except HubError as error:
+        raise click.ClickException(str(error)) from error
+    finally:
+        store.dispose()
+    result = {**report.__dict__, "ok": report.ok}
+    if as_json:
+        click.echo(json.dumps(result))
+    elif report.ok:
+        click.echo(f"audit log intact: {report.entries} entries, head {report.head_seq}")
+    else:
+        click.echo(f"audit log BROKEN at entry {report.broken_at}: {report.reason}")
+    sys.exit(0 if report.ok else 1)
+
+
+def _anchor(path: Path) -> tuple[int, str] | None:
+    manifest = verify_export(path)
+    if manifest.last_seq is None or manifest.last_hash is None:
+        return None
+    return manifest.last_seq, manifest.last_hash
+
+
+@audit_cli.command("export")
+@settings_options
+@_json_option
+@click.argument("archive", type=click.Path(path_type=Path))
+@click.option(
+    "--signing-key",
+    type=click.Path(exists=True, path_type=Path),
+    help="Ed25519 private key (PEM). [default: GOVHUB_AUDIT_SIGNING_KEY_FILE]",
+)
+def export_command(archive: Path, signing_key: Path | None, as_json: bool, **options: Any) -> None:
+    """Write every entry to ARCHIVE (zip: audit.jsonl, manifest.json, manifest.sig)."""
+    settings, store = _store(options)
+    key_path = signing_key or (
+        Path(settings.audit_signing_key_file) if settings.audit_signing_key_file else None
+    )
+    if key_path is None:
+        raise click.UsageError("give --signing-key or set GOVHUB_AUDIT_SIGNING_KEY_FILE")
+    try:
+        with store.engine.connect() as connection:
+            manifest = export(connection, archive, load_signing_key(key_path))
+    except HubError as error:
+        raise click.ClickException(str(error)) from error
+    finally:
+        store.dispose()
+    click.echo(json.dumps(manifest.__dict__) if as_json else f"wrote {archive}: {manifest}")
+
+
+@audit_cli.command("verify-export")
+@click.argument("archive", type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--public-key",
+    type=click.Path(exists=True, path_type=Path),
+    help="The Ed25519 public key (PEM) you trust; without it only integrity is checked.",
+)
+def verify_export_command(archive: Path, public_key: Path | None) -> None:
+    """Check an export's signature, file hash and chain."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+    from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+    key = load_pem_public_key(public_key.read_bytes()) if public_key else None
+    if key is not None and not isinstance(key, Ed25519PublicKey):
+        raise click.ClickException(f"{public_key} is not an Ed25519 public key")
+    try:
+        manifest = verify_export(archive, key)
+    except HubError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"{archive}: valid, entries {manifest.first_seq} to {manifest.last_seq}")
+
+
+@audit_cli.command("keygen")
+@click.argument("private_key", type=click.Path(path_type=Path))
+def keygen_command(private_key: Path) -> None:
+    """Create an Ed25519 signing key (mode 0600) and print its public key (PEM)."""
+    click.echo(public_pem(new_signing_key(private_key)).decode("ascii"), nl=False)
+
+
+@click.group("credentials")
+def credentials_cli() -> None:
+    """Department credentials: UsernameToken secrets and signing certificates."""
+
+
+def _print_secret(issued: IssuedSecret, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps({**_public(issued), "secret": issued.secret}))
+        return
+    click.echo(f"username:   {issued.username}\ndepartment: {issued.department}")
+    click.echo(f"generation: {issued.generation}\nsecret:     {issued.secret}")
+    click.echo("The secret is shown only now; give it to the department over a safe channel.")
+
+
+def _public(issued: IssuedSecret) -> dict[str, Any]:
+    return {
+        "username": issued.username,
+        "department": issued.department,
+        "generation": issued.generation,
+    }
+
+
+@credentials_cli.command("issue")
+@settings_options
+@_json_option
+@_actor_option
+@click.argument("department")
+@click.option("--username", help="Token username. [default: the department code]")
+def issue_command(
+    department: str, username: str | None, actor: str, as_json: bool, **options: Any
+) -> None:
+    """Issue a UsernameToken secret for DEPARTMENT; it is printed once."""
+    store, credentials = _credentials(options)
+    try:
+        _print_secret(credentials.issue(department, username=username, actor=actor), as_json)
+    except HubError as error:
+        raise click.ClickException(str(error)) from error
+    finally:
+        store.dispose()
+
+
+@credentials_cli.command("rotate")
+@settings_options
+@_json_option
+@_actor_option
+@click.argument("username")
+def rotate_command(username: str, actor: str, as_json: bool, **options: Any) -> None:
+    """Replace USERNAME's secret at once; the new one is printed once."""
+    store, credentials = _credentials(options)
+    try:
+        _print_secret(credentials.rotate(username, actor=actor), as_json)
+    except HubError as error:
+        raise click.ClickException(str(error)) from error
+    finally:
+        store.dispose()
+
+
+@credentials_cli.command("revoke")
+@settings_options
+@_json_option
+@_actor_option
+@click.argument("username")
+def revoke_command(username: str, actor: str, as_json: bool, **options: Any) -> None:
+    """Revoke USERNAME: its secret and certificate stop working at once."""
+    store, credentials = _credentials(options)
+    try:
+        credential = credentials.revoke(username, actor=actor)
+    except HubError as error:
+        raise click.ClickException(str(error)) from error
+    finally:
+        store.dispose()
+    click.echo(json.dumps(credential.as_json()) if as_json else f"revoked {username}")
+
+
+@credentials_cli.command("certificate")
+@settings_options
+@_json_option
+@_actor_option
+@click.argument("department")
+@click.argument("certificate", type=click.Path(exists=True, path_type=Path))
+@click.option("--username", help="Credential username. [default: the department code]")
+def certificate_command(
+    department: str,
+    certificate: Path,
+    username: str | None,
+    actor: str,
+    as_json: bool,
+    **options: Any,
+) -> None:
+    """Register DEPARTMENT's signing CERTIFICATE (PEM, public part only)."""
+    store, credentials = _credentials(options)
+    try:
+        credential = credentials.set_certificate(
+            department, certificate.read_bytes(), username=username, actor=actor
+        )
+    except HubError as error:
+        raise click.ClickException(str(error)) from error
+    finally:
+        store.dispose()
+    click.echo(json.dumps(credential.as_json()) if as_json else f"certificate set: {credential}")
+
+
+@credentials_cli.command("list")
+@settings_options
+@_json_option
+@click.option("--department", help="Only this department.")
+def list_command(department: str | None, as_json: bool, **options: Any) -> None:
+    """List credentials: state, generation, certificate fingerprint; never a secret."""
+    store, credentials = _credentials(options)
+    try:
+        rows = credentials.all(department)
+    finally:
+        store.dispose()
+    if as_json:
+        click.echo(json.dumps([row.as_json() for row in rows]))
+        return
+    for row in rows:
+        cert = row.certificate_sha256[:16] if row.certificate_sha256 else "-"
+        click.echo(
+            f"{row.username:24} {row.department:20} {row.state:8} g{row.generation} "
+            f"digest={'yes' if row.digest_ready else 'no'} cert={cert}"
+        )
+
+
+@credentials_cli.command("new-key")
+@click.argument("key_id")
+def new_key_command(key_id: str) -> None:
+    """Print a new encryption key entry, id=base64, to put first in GOVHUB_ENCRYPTION_KEYS."""
+    click.echo(new_key_text(key_id))
+
+
+@credentials_cli.command("reseal")
+@settings_options
+@_actor_option
+def reseal_command(actor: str, **options: Any) -> None:
+    """Re-encrypt every stored secret with the first (current) encryption key."""
+    store, credentials = _credentials(options)
+    try:
+        count = credentials.reseal(actor=actor)
+    except HubError as error:
+        raise click.ClickException(str(error)) from error
+    finally:
+        store.dispose()
+    click.echo(f"resealed {count} secrets")

@@ -1,0 +1,125 @@
+"""Finding messages by state, department, type, time and person; reading their legs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Select, exists, select
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from hub.errors import ClientError
+from hub.identity import is_valid, mask
+from hub.operations.views import FILTER_STATES, LegView, MessageFilter, MessageSummary
+from hub.store import Store
+from hub.store.identities import identity_sha256
+from hub.store.models import DeliveryRow, MessageIdentityRow, MessageRow
+from hub.store.records import PENDING_STATES, message_state
+
+
+def check_filter(wanted: MessageFilter) -> None:
+    """Refuse a filter that cannot mean anything (ClientError names the field)."""
+    if wanted.state is not None and wanted.state not in FILTER_STATES:
+        raise ClientError(f"unknown state {wanted.state!r}; one of {', '.join(FILTER_STATES)}")
+    if wanted.person is not None and not is_valid(wanted.person.strip().upper()):
+        raise ClientError(f"{mask(wanted.person)} is not a valid identity number (GB 11643)")
+    if wanted.since and wanted.until and wanted.since > wanted.until:
+        raise ClientError("since is after until")
+    if wanted.limit < 1:
+        raise ClientError("limit must be at least 1")
+
+
+def leg_condition(wanted: MessageFilter) -> list[ColumnElement[bool]]:
+    """Conditions on deliveries for the filter's state and department."""
+    conditions: list[ColumnElement[bool]] = []
+    if wanted.state == "accepted":
+        conditions.append(DeliveryRow.state.in_(PENDING_STATES))
+    elif wanted.state is not None:
+        conditions.append(DeliveryRow.state == wanted.state)
+    if wanted.department is not None:
+        conditions.append(DeliveryRow.department == wanted.department)
+    return conditions
+
+
+def message_conditions(wanted: MessageFilter) -> list[ColumnElement[bool]]:
+    """Conditions on messages for type, time and person."""
+    conditions: list[ColumnElement[bool]] = []
+    if wanted.message_type is not None:
+        conditions.append(MessageRow.message_type == wanted.message_type)
+    if wanted.since is not None:
+        conditions.append(MessageRow.received_at >= wanted.since)
+    if wanted.until is not None:
+        conditions.append(MessageRow.received_at < wanted.until)
+    if wanted.person is not None:
+        conditions.append(
+            exists().where(
+                MessageIdentityRow.message_id == MessageRow.id,
+                MessageIdentityRow.identity_sha256 == identity_sha256(wanted.person),
+            )
+        )
+    return conditions
+
+
+def matching_ids(wanted: MessageFilter) -> Select[Any]:
+    """Newest first, at most ``limit``."""
+    query = select(MessageRow.id).where(*message_conditions(wanted))
+    legs = leg_condition(wanted)
+    if legs:
+        query = query.where(exists().where(DeliveryRow.message_id == MessageRow.id, *legs))
+    return query.order_by(MessageRow.received_at.desc(), MessageRow.id).limit(wanted.limit)
+
+
+def list_messages(store: Store, wanted: MessageFilter) -> list[MessageSummary]:
+    check_filter(wanted)
+    with Session(store.engine) as session:
+        ids = list(session.scalars(matching_ids(wanted)))
+        return summaries(session, ids)
+
+
+def summaries(session: Session, message_ids: Sequence[str]) -> list[MessageSummary]:
+    """The messages with all their legs, in the order of ``message_ids``."""
+    if not message_ids:
+        return []
+    rows = {
+        r.id: r for r in session.scalars(select(MessageRow).where(MessageRow.id.in_(message_ids)))
+    }
+    legs = legs_of(session, list(rows))
+    return [_summary(rows[i], legs.get(i, ())) for i in message_ids if i in rows]
+
+
+def legs_of(session: Session, message_ids: list[str]) -> dict[str, tuple[LegView, ...]]:
+    found: dict[str, list[LegView]] = {}
+    query = select(DeliveryRow).where(DeliveryRow.message_id.in_(message_ids))
+    for row in session.scalars(query.order_by(DeliveryRow.id)):
+        found.setdefault(row.message_id, []).append(leg_view(row))
+    return {key: tuple(value) for key, value in found.items()}
+
+
+def leg_view(row: DeliveryRow) -> LegView:
+    return LegView(
+        delivery_id=row.id,
+        department=row.department,
+        state=row.state,
+        attempts=row.attempts,
+        last_error=row.last_error,
+        delivered_at=row.delivered_at,
+        next_attempt_at=row.next_attempt_at if row.state == "retrying" else None,
+        outbound_mapping=row.outbound_mapping,
+        pinned_mapping=row.pinned_mapping,
+        replays=row.replays or 0,
+        idempotency_key=row.idempotency_key,
+    )
+
+
+def _summary(row: MessageRow, legs: tuple[LegView, ...]) -> MessageSummary:
+    return MessageSummary(
+        message_id=row.id,
+        message_type=row.message_type,
+        sender=row.sender,
+        state=message_state([leg.state for leg in legs]),
+        received_at=row.received_at,
+        correlation_id=row.correlation_id,
+        pruned_at=row.pruned_at,
+        legs=legs,
+    )

@@ -1,0 +1,239 @@
+"""The append-only, hash-chained audit log.
+
+Entry ``n`` stores ``prev_hash`` = hash of entry ``n-1`` (the genesis hash for entry 1) and
+``hash`` = SHA-256 over its own fields and ``prev_hash``. One head row (``audit_head``) holds the
+last seq and hash; every append updates it first, which takes the write lock on SQLite and the
+row lock on PostgreSQL, so concurrent writers form one line. ``verify`` walks the chain and
+names the first entry that was edited, inserted or deleted; an attacker who rewrites the whole
+chain and the head is caught by comparing with a signed export (``anchor``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, insert, select, update
+
+from hub.identity import mask_in_text
+from hub.security.tables import GENESIS_HASH, audit_head, audit_log
+
+# What happened. Free text is allowed; these are the ones the hub writes.
+ACCEPTED = "accepted"
+TRANSLATED = "translated"
+DELIVERY_ATTEMPT = "delivery_attempt"
+REPLAYED = "replayed"
+REFUSED = "refused"
+ADMIN_CHANGE = "admin_change"
+
+HEAD_ID = 1
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    seq: int
+    at: datetime
+    actor: str
+    action: str
+    subject: str
+    details: str  # JSON text exactly as hashed
+    prev_hash: str
+    hash: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "seq": self.seq,
+            "at": timestamp_text(self.at),
+            "actor": self.actor,
+            "action": self.action,
+            "subject": self.subject,
+            "details": json.loads(self.details),
+            "details_text": self.details,
+            "prev_hash": self.prev_hash,
+            "hash": self.hash,
+        }
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    """``broken_at`` is the first seq where the chain does not hold (None: intact)."""
+
+    entries: int
+    head_seq: int
+    head_hash: str
+    broken_at: int | None = None
+    reason: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.broken_at is None
+
+
+def timestamp_text(at: datetime) -> str:
+    return at.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def details_text(details: Mapping[str, Any] | None) -> str:
+    """Canonical JSON; identity numbers masked, so the log never holds a full one."""
+    text = json.dumps(dict(details or {}), ensure_ascii=False, sort_keys=True, default=str)
+    return mask_in_text(text)
+
+
+def entry_hash(
+    seq: int, at: datetime, actor: str, action: str, subject: str, details: str, prev_hash: str
+) -> str:
+    fields = [seq, timestamp_text(at), actor, action, subject, details, prev_hash]
+    canonical = json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def append(
+    connection: Connection,
+    *,
+    actor: str,
+    action: str,
+    subject: str,
+    at: datetime,
+    details: Mapping[str, Any] | None = None,
+) -> AuditEntry:
+    """Add one entry inside the caller's transaction (it commits or rolls back with it)."""
+    # Take the lock first (an UPDATE), then read: no two writers see the same head.
+    connection.execute(
+        update(audit_head).where(audit_head.c.id == HEAD_ID).values(seq=audit_head.c.seq + 1)
+    )
+    seq, prev_hash = connection.execute(
+        select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == HEAD_ID)
+    ).one()
+    text = details_text(details)
+    entry = AuditEntry(seq, at, actor, action, subject, text, prev_hash, "")
+    digest = entry_hash(seq, at, actor, action, subject, text, prev_hash)
+    connection.execute(insert(audit_log).values(_row(entry, digest)))
+    connection.execute(update(audit_head).where(audit_head.c.id == HEAD_ID).values(hash=digest))
+    return AuditEntry(seq, at, actor, action, subject, text, prev_hash, digest)
+
+
+class AuditLog:
+    """For callers without a transaction of their own (refusals, admin commands)."""
+
+    def __init__(self, engine: Engine, clock: Callable[[], datetime] | None = None) -> None:
+        self._engine = engine
+        self._clock = clock or (lambda: datetime.now(UTC))
+
+    def append(
+        self, *, actor: str, action: str, subject: str, details: Mapping[str, Any] | None = None
+    ) -> AuditEntry:
+        with self._engine.begin() as connection:
+            return append(
+                connection,
+                actor=actor,
+                action=action,
+                subject=subject,
+                at=self._clock(),
+                details=details,
+            )
+
+
+def entries(connection: Connection, *, batch: int = 1000) -> Iterator[AuditEntry]:
+    """Every stored entry in seq order, streamed."""
+    query = select(audit_log).order_by(audit_log.c.seq)
+    result = connection.execution_options(yield_per=batch).execute(query)
+    for row in result:
+        yield AuditEntry(
+            row.seq,
+            row.at,
+            row.actor,
+            row.action,
+            row.subject,
+            row.details,
+            row.prev_hash,
+            row.hash,
+        )
+
+
+def head(connection: Connection) -> tuple[int, str]:
+    seq, digest = connection.execute(
+        select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == HEAD_ID)
+    ).one()
+    return int(seq), str(digest)
+
+
+def verify(connection: Connection, *, anchor: tuple[int, str] | None = None) -> ChainReport:
+    """Walk the chain; ``anchor`` = (seq, hash) from a signed export must still be in it."""
+    head_seq, head_hash = head(connection)
+    report = check_chain(entries(connection), head_seq, head_hash)
+    if report.ok and anchor is not None:
+        return _check_anchor(connection, report, anchor)
+    return report
+
+
+def check_chain(stream: Iterable[AuditEntry], head_seq: int, head_hash: str) -> ChainReport:
+    """The chain rules, on any stream of entries (the database or an export)."""
+    expected_seq, prev_hash, count = 1, GENESIS_HASH, 0
+    for entry in stream:
+        problem = _problem(entry, expected_seq, prev_hash, head_seq)
+        if problem is not None:
+            return ChainReport(count, head_seq, head_hash, problem[0], problem[1])
+        expected_seq, prev_hash, count = entry.seq + 1, entry.hash, count + 1
+    if expected_seq - 1 != head_seq:
+        return _broken(
+            count, head_seq, head_hash, expected_seq, _missing_tail(expected_seq, head_seq)
+        )
+    if prev_hash != head_hash:
+        return _broken(count, head_seq, head_hash, head_seq, "the chain head does not match")
+    return ChainReport(count, head_seq, head_hash)
+
+
+def _problem(
+    entry: AuditEntry, expected_seq: int, prev_hash: str, head_seq: int
+) -> tuple[int, str] | None:
+    if entry.seq > head_seq:
+        return entry.seq, f"entry {entry.seq} is beyond the chain head {head_seq} (inserted)"
+    if entry.seq != expected_seq:
+        return expected_seq, f"entry {expected_seq} is missing (deleted)"
+    fields = (entry.seq, entry.at, entry.actor, entry.action, entry.subject, entry.details)
+    if entry_hash(*fields, entry.prev_hash) != entry.hash:
+        return entry.seq, f"entry {entry.seq} was edited: its hash does not match its content"
+    if entry.prev_hash != prev_hash:
+        return entry.seq, (
+            f"entry {entry.seq} does not follow entry {entry.seq - 1} (edited, inserted or "
+            "replaced; its prev_hash differs)"
+        )
+    return None
+
+
+def _missing_tail(expected_seq: int, head_seq: int) -> str:
+    if expected_seq - 1 > head_seq:
+        return f"entries after {head_seq} were added without the chain head"
+    return f"entries {expected_seq} to {head_seq} are missing (deleted at the end)"
+
+
+def _broken(count: int, head_seq: int, head_hash: str, seq: int, reason: str) -> ChainReport:
+    return ChainReport(count, head_seq, head_hash, seq, reason)
+
+
+def _check_anchor(
+    connection: Connection, report: ChainReport, anchor: tuple[int, str]
+) -> ChainReport:
+    seq, digest = anchor
+    stored = connection.execute(select(audit_log.c.hash).where(audit_log.c.seq == seq)).scalar()
+    if stored == digest:
+        return report
+    reason = f"entry {seq} differs from the signed export (the chain was rewritten)"
+    return _broken(report.entries, report.head_seq, report.head_hash, seq, reason)
+
+
+def _row(entry: AuditEntry, digest: str) -> dict[str, Any]:
+    return {
+        "seq": entry.seq,
+        "at": entry.at,
+        "actor": entry.actor,
+        "action": entry.action,
+        "subject": entry.subject,
+        "details": entry.details,
+        "prev_hash": entry.prev_hash,
+        "hash": digest,
+    }

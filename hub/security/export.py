@@ -1,0 +1,167 @@
+"""Signed audit exports: a zip with ``audit.jsonl``, ``manifest.json`` and ``manifest.sig``.
+
+The manifest names the entries (first and last seq, the last hash, the chain head), the
+SHA-256 of ``audit.jsonl`` and the Ed25519 public key; ``manifest.sig`` is the raw Ed25519
+signature of ``manifest.json``'s bytes. Anyone can check an archive without govhub:
+
+    unzip export.zip && sha256sum audit.jsonl      # equals manifest.json "jsonl_sha256"
+    openssl pkeyutl -verify -pubin -inkey audit-public.pem -rawin \\
+        -in manifest.json -sigfile manifest.sig
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import zipfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from sqlalchemy import Connection
+
+from hub.errors import ConfigurationError, ExportInvalid
+from hub.security import audit
+
+FORMAT = "govhub-audit-export/1"
+
+
+@dataclass(frozen=True)
+class ExportManifest:
+    entries: int
+    first_seq: int | None
+    last_seq: int | None
+    last_hash: str | None
+    head_seq: int
+    head_hash: str
+    public_key: str  # base64 of the raw 32-byte Ed25519 key
+
+
+def new_signing_key(path: Path) -> Ed25519PublicKey:
+    """Write a new Ed25519 private key (PEM, mode 0600) and return its public half."""
+    key = Ed25519PrivateKey.generate()
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(pem)
+    return key.public_key()
+
+
+def load_signing_key(path: Path) -> Ed25519PrivateKey:
+    try:
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    except (OSError, ValueError) as exc:
+        raise ConfigurationError(f"cannot read the audit signing key {path}: {exc}") from exc
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ConfigurationError(f"{path} is not an Ed25519 private key")
+    return key
+
+
+def public_pem(key: Ed25519PublicKey) -> bytes:
+    return key.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
+def export(connection: Connection, path: Path, signing_key: Ed25519PrivateKey) -> ExportManifest:
+    """Write every entry and a signed manifest; read in the caller's transaction (a snapshot)."""
+    head_seq, head_hash = audit.head(connection)
+    lines = [json.dumps(e.as_json(), ensure_ascii=False) for e in audit.entries(connection)]
+    jsonl = "".join(line + "\n" for line in lines).encode("utf-8")
+    manifest = _manifest(lines, head_seq, head_hash, signing_key.public_key())
+    manifest_bytes = json.dumps(_manifest_json(manifest, jsonl), indent=2).encode("utf-8")
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("audit.jsonl", jsonl)
+        archive.writestr("manifest.json", manifest_bytes)
+        archive.writestr("manifest.sig", signing_key.sign(manifest_bytes))
+    return manifest
+
+
+def verify_export(path: Path, public_key: Ed25519PublicKey | None = None) -> ExportManifest:
+    """Check signature, file hash and the chain inside; raise ExportInvalid naming what fails.
+
+    Without ``public_key`` the archive's own key is used: that proves integrity only; pass the
+    key you trust to prove who signed it.
+    """
+    jsonl, manifest_bytes, signature = _read_archive(path)
+    raw = json.loads(manifest_bytes)
+    key = public_key or Ed25519PublicKey.from_public_bytes(base64.b64decode(raw["public_key"]))
+    try:
+        key.verify(signature, manifest_bytes)
+    except InvalidSignature as exc:
+        raise ExportInvalid(f"{path}: the manifest's signature does not verify") from exc
+    if hashlib.sha256(jsonl).hexdigest() != raw["jsonl_sha256"]:
+        raise ExportInvalid(f"{path}: audit.jsonl does not match the signed manifest")
+    _check_entries(path, jsonl, raw)
+    return _from_json(raw)
+
+
+def _manifest(
+    lines: list[str], head_seq: int, head_hash: str, public_key: Ed25519PublicKey
+) -> ExportManifest:
+    first = json.loads(lines[0]) if lines else None
+    last = json.loads(lines[-1]) if lines else None
+    raw_key = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return ExportManifest(
+        entries=len(lines),
+        first_seq=first["seq"] if first else None,
+        last_seq=last["seq"] if last else None,
+        last_hash=last["hash"] if last else None,
+        head_seq=head_seq,
+        head_hash=head_hash,
+        public_key=base64.b64encode(raw_key).decode("ascii"),
+    )
+
+
+def _manifest_json(manifest: ExportManifest, jsonl: bytes) -> dict[str, Any]:
+    return {
+        "format": FORMAT,
+        "exported_at": datetime.now(UTC).isoformat(),
+        "jsonl_sha256": hashlib.sha256(jsonl).hexdigest(),
+        **manifest.__dict__,
+    }
+
+
+def _from_json(raw: dict[str, Any]) -> ExportManifest:
+    names = ExportManifest.__dataclass_fields__
+    return ExportManifest(**{name: raw[name] for name in names})
+
+
+def _read_archive(path: Path) -> tuple[bytes, bytes, bytes]:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return tuple(  # type: ignore[return-value]
+                archive.read(name) for name in ("audit.jsonl", "manifest.json", "manifest.sig")
+            )
+    except (OSError, KeyError, zipfile.BadZipFile) as exc:
+        raise ExportInvalid(f"{path} is not a govhub audit export: {exc}") from exc
+
+
+def _check_entries(path: Path, jsonl: bytes, raw: dict[str, Any]) -> None:
+    stream = (_entry(json.loads(line)) for line in jsonl.decode("utf-8").splitlines())
+    report = audit.check_chain(stream, raw["head_seq"], raw["head_hash"])
+    if not report.ok:
+        raise ExportInvalid(f"{path}: {report.reason}")
+
+
+def _entry(raw: dict[str, Any]) -> audit.AuditEntry:
+    return audit.AuditEntry(
+        seq=raw["seq"],
+        at=datetime.fromisoformat(raw["at"]),
+        actor=raw["actor"],
+        action=raw["action"],
+        subject=raw["subject"],
+        details=raw["details_text"],
+        prev_hash=raw["prev_hash"],
+        hash=raw["hash"],
+    )

@@ -1,0 +1,61 @@
+"""The security tables (SQLAlchemy Core), on the store's metadata so migrations compare them.
+
+``migrations/versions/0003_security.py`` creates exactly these; change both together.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, Index, Integer, LargeBinary, String, Table, Text
+
+from hub.store.models import Base, UTCDateTime
+
+metadata = Base.metadata
+
+# Hash of "nothing before": the prev_hash of the first audit entry.
+GENESIS_HASH = "0" * 64
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("action", String(40), nullable=False),
+    Column("subject", String(200), nullable=False),
+    Column("details", Text, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
+# One row (id 1): the chain's last seq and hash. Appenders lock it, so the chain is a line.
+audit_head = Table(
+    "audit_head",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("seq", Integer, nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
+wsse_nonces = Table(
+    "wsse_nonces",
+    metadata,
+    Column("key", String(64), primary_key=True),  # SHA-256 of username and nonce
+    Column("expires_at", UTCDateTime, nullable=False),
+    Index("ix_wsse_nonces_expires_at", "expires_at"),
+)
+
+department_credentials = Table(
+    "department_credentials",
+    metadata,
+    Column("username", String(200), primary_key=True),
+    Column("department", String(64), nullable=False),
+    # PBKDF2-SHA256 "iterations$salt_b64$hash_b64" (PasswordText)
+    Column("secret_hash", String(200), nullable=True),
+    # the secret encrypted with an encryption key (PasswordDigest needs the secret itself)
+    Column("secret_encrypted", LargeBinary, nullable=True),
+    Column("certificate_pem", Text, nullable=True),  # public certificate only, never a key
+    Column("state", String(16), nullable=False),  # active | revoked
+    Column("generation", Integer, nullable=False),  # 1, +1 per rotation
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_department_credentials_department", "department"),
+)

@@ -1,0 +1,274 @@
+"""Check a SOAP request's wsse:Security header against the claimed sender's credentials.
+
+    verifier.verify(envelope, sender)  ->  Authenticated | None  (or raises NotAuthenticated)
+
+A credential with a secret needs a UsernameToken (PasswordDigest with Nonce and Created, or
+PasswordText); a credential with a certificate needs an X.509 signature over the soap:Body
+(and over wsu:Timestamp when there is one), checked with xmlsec against the registered
+certificate, never against a key the request carries. Errors say what is wrong, not a secret.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+from lxml import etree
+
+from hub.config import (
+    DEFAULT_AUTHENTICATION,
+    DEFAULT_WSSE_CLOCK_SKEW_SECONDS,
+    DEFAULT_WSSE_MAX_AGE_SECONDS,
+)
+from hub.errors import NotAuthenticated
+from hub.security import secret_hash
+from hub.security.credentials import StoredCredential
+from hub.security.nonces import NonceCache
+from hub.security.signature import verify_signature
+
+WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
+WSU = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd"
+_PROFILE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-username-token-profile-1.0"
+PASSWORD_DIGEST = _PROFILE + "#PasswordDigest"
+PASSWORD_TEXT = _PROFILE + "#PasswordText"
+SOAP_NAMESPACES = (
+    "http://schemas.xmlsoap.org/soap/envelope/",
+    "http://www.w3.org/2003/05/soap-envelope",
+)
+
+
+class CredentialSource(Protocol):
+    def lookup(self, username: str) -> StoredCredential | None: ...
+
+    def for_department(self, department: str) -> list[StoredCredential]: ...
+
+
+@dataclass(frozen=True)
+class Authenticated:
+    department: str
+    username: str
+    password: str | None  # "digest", "text" or None (signature only)
+    signed: bool
+
+
+@dataclass(frozen=True)
+class _Token:
+    username: str
+    password: str
+    password_type: str
+    nonce: bytes | None
+    created: str | None
+
+
+class WsseVerifier:
+    """Thread-safe if its credential source and nonce cache are."""
+
+    def __init__(
+        self,
+        credentials: CredentialSource,
+        nonces: NonceCache,
+        *,
+        max_age_seconds: float = DEFAULT_WSSE_MAX_AGE_SECONDS,
+        clock_skew_seconds: float = DEFAULT_WSSE_CLOCK_SKEW_SECONDS,
+        authentication: str = DEFAULT_AUTHENTICATION,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        if authentication not in ("registered", "required"):
+            raise ValueError("authentication must be 'registered' or 'required'")
+        self._credentials = credentials
+        self._nonces = nonces
+        self._max_age = timedelta(seconds=max_age_seconds)
+        self._skew = timedelta(seconds=clock_skew_seconds)
+        self._required = authentication == "required"
+        self._clock = clock or (lambda: datetime.now(UTC))
+
+    def verify(self, envelope: etree._Element, sender: str) -> Authenticated | None:
+        """None: the sender has no credentials and authentication is not required."""
+        registered = self._credentials.for_department(sender)
+        if not registered:
+            if self._required:
+                raise NotAuthenticated(f"department {sender} has no credentials registered")
+            return None
+        security = _security_header(envelope)
+        token = _token(security) if security is not None else None
+        if token is not None:
+            return self._with_token(envelope, security, token, sender)
+        return self._signature_only(envelope, security, registered, sender)
+
+    def _with_token(
+        self,
+        envelope: etree._Element,
+        security: etree._Element | None,
+        token: _Token,
+        sender: str,
+    ) -> Authenticated:
+        credential = self._credentials.lookup(token.username)
+        if credential is None or not credential.active:
+            raise NotAuthenticated(f"unknown or revoked user {token.username}")
+        if credential.department != sender:
+            raise NotAuthenticated(f"user {token.username} may not act for department {sender}")
+        method = self._check_password(credential, token)
+        signed = self._check_signature(envelope, security, credential)
+        return Authenticated(sender, token.username, method, signed)
+
+    def _signature_only(
+        self,
+        envelope: etree._Element,
+        security: etree._Element | None,
+        registered: list[StoredCredential],
+        sender: str,
+    ) -> Authenticated:
+        certified = [c for c in registered if c.certificate_pem and not c.secret_hash]
+        if not certified:
+            raise NotAuthenticated("no wsse:UsernameToken in the wsse:Security header")
+        failure: NotAuthenticated | None = None
+        for credential in certified:
+            try:
+                self._check_signature(envelope, security, credential)
+            except NotAuthenticated as error:
+                failure = failure or error
+                continue
+            return Authenticated(sender, credential.username, None, True)
+        assert failure is not None
+        raise failure
+
+    def _check_password(self, credential: StoredCredential, token: _Token) -> str:
+        if token.password_type == PASSWORD_DIGEST:
+            self._check_digest(credential, token)
+            return "digest"
+        if token.password_type == PASSWORD_TEXT:
+            self._check_text(credential, token)
+            return "text"
+        raise NotAuthenticated(f"unsupported password type {token.password_type}")
+
+    def _check_digest(self, credential: StoredCredential, token: _Token) -> None:
+        if token.nonce is None or token.created is None:
+            raise NotAuthenticated("PasswordDigest needs a wsse:Nonce and a wsu:Created")
+        if credential.secret is None:
+            raise NotAuthenticated(
+                f"user {token.username} cannot use PasswordDigest here; use PasswordText over TLS"
+            )
+        created = self._fresh(token.created, "the UsernameToken")
+        expected = _digest(token.nonce, token.created, credential.secret)
+        if not hmac.compare_digest(expected, token.password.strip()):
+            raise NotAuthenticated(f"wrong password digest for user {token.username}")
+        self._remember(token, created)
+
+    def _check_text(self, credential: StoredCredential, token: _Token) -> None:
+        created = self._fresh(token.created, "the UsernameToken") if token.created else None
+        stored = credential.secret_hash
+        if stored is None or not secret_hash.matches(token.password, stored):
+            raise NotAuthenticated(f"wrong password for user {token.username}")
+        if token.nonce is not None and created is not None:
+            self._remember(token, created)
+
+    def _remember(self, token: _Token, created: datetime) -> None:
+        assert token.nonce is not None
+        expires = created + self._max_age + self._skew
+        if not self._nonces.remember(token.username, token.nonce, expires, self._clock()):
+            raise NotAuthenticated(f"replayed nonce from user {token.username}")
+
+    def _check_signature(
+        self,
+        envelope: etree._Element,
+        security: etree._Element | None,
+        credential: StoredCredential,
+    ) -> bool:
+        if not credential.certificate_pem:
+            return False
+        if security is None:
+            raise NotAuthenticated("the request is not signed: no wsse:Security header")
+        verify_signature(envelope, security, credential.certificate_pem, self._clock())
+        self._check_timestamp(security)
+        return True
+
+    def _check_timestamp(self, security: etree._Element) -> None:
+        timestamp = security.find(f"{{{WSU}}}Timestamp")
+        if timestamp is None:
+            return
+        self._fresh(timestamp.findtext(f"{{{WSU}}}Created"), "the wsu:Timestamp")
+        expires = timestamp.findtext(f"{{{WSU}}}Expires")
+        if expires and _parse_time(expires, "the wsu:Timestamp") < self._clock() - self._skew:
+            raise NotAuthenticated("stale timestamp: the wsu:Timestamp has expired")
+
+    def _fresh(self, created_text: str | None, what: str) -> datetime:
+        if not created_text:
+            raise NotAuthenticated(f"{what} has no wsu:Created")
+        created, now = _parse_time(created_text, what), self._clock()
+        if created < now - self._max_age:
+            raise NotAuthenticated(
+                f"stale timestamp: {what} was created more than "
+                f"{int(self._max_age.total_seconds())} s ago"
+            )
+        if created > now + self._skew:
+            raise NotAuthenticated(f"stale timestamp: {what} was created in the future")
+        return created
+
+
+def password_digest(nonce: bytes, created: str, secret: str) -> str:
+    """Base64(SHA-1(nonce + created + password)), as the UsernameToken Profile defines it."""
+    return _digest(nonce, created, secret)
+
+
+def _digest(nonce: bytes, created: str, secret: str) -> str:
+    raw = hashlib.sha1(nonce + created.encode("utf-8") + secret.encode("utf-8")).digest()
+    return base64.b64encode(raw).decode("ascii")
+
+
+def _security_header(envelope: etree._Element) -> etree._Element | None:
+    namespace = etree.QName(envelope).namespace
+    if namespace not in SOAP_NAMESPACES:
+        raise NotAuthenticated("not a SOAP envelope")
+    header = envelope.find(f"{{{namespace}}}Header")
+    if header is None:
+        return None
+    found = header.findall(f"{{{WSSE}}}Security")
+    if len(found) > 1:
+        raise NotAuthenticated("more than one wsse:Security header")
+    return found[0] if found else None
+
+
+def _token(security: etree._Element) -> _Token | None:
+    tokens = security.findall(f"{{{WSSE}}}UsernameToken")
+    if not tokens:
+        return None
+    if len(tokens) > 1:
+        raise NotAuthenticated("more than one wsse:UsernameToken")
+    token = tokens[0]
+    username = (token.findtext(f"{{{WSSE}}}Username") or "").strip()
+    password = token.find(f"{{{WSSE}}}Password")
+    if not username or password is None:
+        raise NotAuthenticated("the wsse:UsernameToken needs a Username and a Password")
+    return _Token(
+        username=username,
+        password=password.text or "",
+        password_type=password.get("Type", PASSWORD_TEXT),
+        nonce=_nonce(token.findtext(f"{{{WSSE}}}Nonce")),
+        created=token.findtext(f"{{{WSU}}}Created"),
+    )
+
+
+def _nonce(text: str | None) -> bytes | None:
+    if text is None:
+        return None
+    try:
+        nonce = base64.b64decode(text.strip(), validate=True)
+    except binascii.Error as exc:
+        raise NotAuthenticated("the wsse:Nonce is not base64") from exc
+    if len(nonce) < 8:
+        raise NotAuthenticated("the wsse:Nonce is shorter than 8 bytes")
+    return nonce
+
+
+def _parse_time(text: str, what: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError as exc:
+        raise NotAuthenticated(f"{what} has an unreadable time") from exc
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

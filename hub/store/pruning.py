@@ -1,0 +1,73 @@
+"""Bounded storage: empty the bodies of old, fully delivered messages; later delete them.
+
+A message qualifies only when every leg is delivered (or it has none) and both its arrival
+and its newest delivery are older than the cutoff: nothing pending or failed is touched.
+Each batch is one short transaction whose first statement is a write (no SQLite lock
+upgrade), so traffic waits at most one batch.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, delete, func, not_, or_, select, update
+from sqlalchemy.sql.elements import ColumnElement
+
+from hub.store.models import DeliveryRow, MessageRow
+
+
+def settled_before(cutoff: datetime) -> ColumnElement[bool]:
+    unsettled = (
+        select(DeliveryRow.id)
+        .where(
+            DeliveryRow.message_id == MessageRow.id,
+            or_(
+                DeliveryRow.state != "delivered",
+                DeliveryRow.delivered_at.is_(None),
+                DeliveryRow.delivered_at >= cutoff,
+            ),
+        )
+        .exists()
+    )
+    return and_(MessageRow.received_at < cutoff, not_(unsettled))
+
+
+def body_candidates(cutoff: datetime) -> ColumnElement[bool]:
+    return and_(MessageRow.pruned_at.is_(None), settled_before(cutoff))
+
+
+def count(connection: Connection, condition: ColumnElement[bool]) -> int:
+    query = select(func.count()).select_from(MessageRow).where(condition)
+    return int(connection.scalar(query) or 0)
+
+
+def prune_bodies(connection: Connection, cutoff: datetime, now: datetime, limit: int) -> int:
+    """Empty the bodies of up to ``limit`` messages, oldest first; returns how many."""
+    pruned = connection.execute(
+        update(MessageRow)
+        .where(MessageRow.id.in_(_oldest(body_candidates(cutoff), limit)))
+        .where(MessageRow.pruned_at.is_(None))
+        .values(original=b"", canonical=b"", pruned_at=now)
+        .returning(MessageRow.id)
+    ).scalars()
+    ids = list(pruned)
+    if ids:
+        connection.execute(
+            update(DeliveryRow).where(DeliveryRow.message_id.in_(ids)).values(payload=None)
+        )
+    return len(ids)
+
+
+def delete_messages(connection: Connection, cutoff: datetime, limit: int) -> int:
+    """Delete up to ``limit`` settled messages, oldest first; their deliveries, attempts and
+    identity rows go by ON DELETE CASCADE (SQLite: foreign_keys is on, hub/store/engine.py)."""
+    done = connection.execute(
+        delete(MessageRow).where(MessageRow.id.in_(_oldest(settled_before(cutoff), limit)))
+    )
+    return int(done.rowcount)
+
+
+def _oldest(condition: ColumnElement[bool], limit: int) -> Any:
+    """Ids of the oldest ``limit`` messages meeting ``condition`` (a Select)."""
+    return select(MessageRow.id).where(condition).order_by(MessageRow.received_at).limit(limit)
