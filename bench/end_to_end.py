@@ -73,15 +73,16 @@ def _run_setup(name: str, options: Any, is_distributed: bool) -> dict[str, Any]:
 
 def _measure(name: str, url: str, engine: Any, options: Any) -> dict[str, Any]:
     _submit_and_settle(url, engine, 50, None, options)  # warm-up: connections, JIT caches
-    count = int(options.seconds * 600)
+    count = int(options.seconds * (150 if options.quick else 600))
     ids, _ = _submit_and_settle(url, engine, count, None, options)
     with engine.connect() as connection:
         first, last = connection.execute(SPAN, {"ids": ids}).one()
     span = _seconds(last) - _seconds(first)
     deliveries_per_second = 2 * len(ids) / span if span > 0 else 0.0
     half = max(1.0, deliveries_per_second / 4)  # messages/s: half the maximum deliveries/s
-    paced_ids, failed = _submit_and_settle(url, engine, max(20, int(half * options.seconds)),
-                                           half, options)
+    paced_ids, failed = _submit_and_settle(
+        url, engine, max(20, int(half * options.seconds)), half, options
+    )
     with engine.connect() as connection:
         pairs = connection.execute(PER_MESSAGE, {"ids": paced_ids}).all()
     latencies = [_seconds(done) - _seconds(received) for received, done in pairs if done]

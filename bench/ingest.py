@@ -9,9 +9,10 @@ the same two cores, and end-to-end is measured separately.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from bench import messages
 from bench.load import LoadResult, closed_loop

@@ -66,7 +66,11 @@ class Fleet:
 
     def mocks(self, work: Path, hub_url: str) -> dict[str, str]:
         """The three mock departments in one process; returns GOVHUB_DEPARTMENT_ENDPOINTS."""
-        ports = {"MARRIAGE_REGISTRY": free_port(), "SOCIAL_SECURITY": free_port(), "TAX": free_port()}
+        ports = {
+            "MARRIAGE_REGISTRY": free_port(),
+            "SOCIAL_SECURITY": free_port(),
+            "TAX": free_port(),
+        }
         args = ["-m", "hub", "mock-departments", "--data-dir", str(work / "mocks")]
         args += ["--hub-url", hub_url, "--marriage-port", str(ports["MARRIAGE_REGISTRY"])]
         args += ["--social-security-port", str(ports["SOCIAL_SECURITY"])]

@@ -2,10 +2,10 @@
 
 For every canonical example and every outbound mapping that takes it, the hub's path is what
 a delivery worker does: parse with the hardened parser, check identity numbers, translate
-(validate the source against the canonical XSD, map, validate the target: XSD or JSON Schema). The baseline
-is lxml alone: parse the same bytes and validate them against the same canonical XSD. One
-thread, so the figures are per core; the two are measured alternately, in short rounds, so
-a neighbour's load hits both alike.
+(validate the source against the canonical XSD, map, validate the target: XSD or JSON
+Schema). The baseline is lxml alone: parse the same bytes and validate them against the same
+canonical XSD. One thread, so the figures are per core; the two are measured alternately,
+in short rounds, so a neighbour's load hits both alike.
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ EXAMPLES = {
     "departments/TAX/insurance-enrollment.json": ["TAX/outbound/InsuredPersonEnrolled.out.json"],
     "departments/TAX/address-change.json": ["TAX/inbound/AddressChanged.in.json"],
 }
-ODD_VALUES: list[Any] = [None, "", "x" * 300, 7, 7.5, True, [], {}, "M", "20260520", "１"]
+ODD_VALUES: list[Any] = [None, "", "x" * 300, 7, 7.5, True, [], {}, "M", "20260520", "\uff11"]
 
 
 def mutations(document: Any) -> Iterator[Any]:
