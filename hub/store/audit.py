@@ -1,6 +1,6 @@
-"""The operators' audit trail: one row per action on one message (or on none, e.g. prune).
-
-Issue 5 will chain these rows with hashes; until then they are plain inserts.
+"""The operators' audit trail: one row per action on one message (or on none, e.g. prune),
+each also appended to the hash-chained audit log (hub/security/audit.py) in the same
+transaction, so an operator's action cannot be quietly removed afterwards.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, select
 from sqlalchemy.orm import Session
 
+from hub.security import audit as chain
 from hub.store.models import OperatorActionRow
 
 
@@ -39,6 +40,19 @@ def action_values(
 def record_actions(connection: Connection, rows: list[dict[str, Any]]) -> None:
     if rows:
         connection.execute(insert(OperatorActionRow), rows)
+    for row in rows:
+        chain.append(
+            connection,
+            actor=row["actor"],
+            action=chain.REPLAYED if row["action"] == "replay" else row["action"],
+            subject=row["message_id"] or row["action"],
+            at=row["at"],
+            details={
+                "reason": row["reason"],
+                "dry_run": row["dry_run"],
+                "detail": json.loads(row["detail"]),
+            },
+        )
 
 
 def actions_for(session: Session, message_id: str) -> list[OperatorActionRow]:

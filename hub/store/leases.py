@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, case, func, insert, or_, select, type_coerce, update
 from sqlalchemy.sql.elements import ColumnElement
 
+from hub.security import audit
 from hub.store.models import AttemptRow, DeliveryRow, MessageRow, UTCDateTime
 from hub.store.records import PENDING_STATES, AttemptRecord, ClaimedDelivery, QueuedDelivery
 
@@ -82,6 +83,21 @@ def record(
 ) -> str:
     """Store the attempt and move the delivery on; returns the delivery's state after."""
     connection.execute(insert(AttemptRow).values(_attempt_values(claimed, attempt)))
+    audit.append(
+        connection,
+        actor="hub",
+        action=audit.DELIVERY_ATTEMPT,
+        subject=claimed.message_id,
+        at=now,
+        details={
+            "department": claimed.department,
+            "attempt": claimed.attempt,
+            "outcome": attempt.outcome,
+            "error_class": attempt.error_class,
+            "payload_sha256": attempt.payload_sha256,
+            "mapping": attempt.outbound_mapping,
+        },
+    )
     guard: list[ColumnElement[bool]] = [DeliveryRow.id == claimed.delivery_id]
     if attempt.outcome in ("delivered", "duplicate"):
         # Delivered is a fact even from a worker whose lease ran out.
