@@ -33,15 +33,14 @@ def run(options: Any) -> dict[str, Any]:
         baseline = _measure(echo_url, bodies, options)
         fleet.stop()
         rows.append(_row("spyne echo (baseline)", baseline, None))
-        setups: list[tuple[str, Setup]] = [("hub, embedded (SQLite, memory://)", embedded)]
+        setups: list[tuple[str, Setup]] = [("embedded (SQLite, memory://)", embedded)]
         if options.distributed_missing is None:
-            setups.append(("hub, distributed (PostgreSQL, RabbitMQ)", distributed))
+            setups.append(("distributed (PostgreSQL, RabbitMQ)", distributed))
         for name, setup in setups:
             with setup(options.work) as env:
-                _, hub_url = fleet.hub(name.split(",")[1].split()[0], env, "--no-workers")
-                rows.append(
-                    _row(name, _measure(hub_url, messages.mixed(count, seed=7), options), baseline)
-                )
+                _, hub_url = fleet.hub(name.split()[0], env, "--no-workers")
+                result = _measure(hub_url, messages.mixed(count, seed=7), options)
+                rows.append(_row(f"hub, {name}", result, baseline))
                 fleet.stop()
     return {
         "name": "ingest",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -31,14 +32,8 @@ def distributed(work: Path) -> Iterator[dict[str, str]]:
         }
         subprocess.run(
             [sys.executable, "-m", "hub", "db", "upgrade"],
-            env={**_inherited(), **env},
+            env={**os.environ, **env},
             check=True,
             capture_output=True,
         )
         yield env
-
-
-def _inherited() -> dict[str, str]:
-    import os
-
-    return dict(os.environ)

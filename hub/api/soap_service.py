@@ -114,13 +114,22 @@ def build_soap_application(ingress: Ingress, store: Store, max_body_bytes: int) 
         )
         return True
 
-    return Application(
+    application = Application(
         [HubService],
         tns=HEADER_NAMESPACE,
         name="GovHub",
         in_protocol=HubSoap11(max_bytes=max_body_bytes, check=check_submit),
         out_protocol=HubSoap11(max_bytes=max_body_bytes),
     )
+    application.event_manager.add_listener("method_context_closed", _release_request)
+    return application
+
+
+def _release_request(ctx: Any) -> None:
+    """Drop the request's bytes and trees when spyne is done with it. spyne's context sits in
+    reference cycles, so without this a large body lives until a full garbage collection."""
+    ctx.udc = None
+    ctx.in_string = ctx.in_document = ctx.in_body_doc = ctx.in_header_doc = None
 
 
 def _receipt_model(receipt: Receipt) -> ReceiptModel:

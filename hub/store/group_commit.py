@@ -8,7 +8,8 @@ waits to fill a batch, batches form only while a commit is already under way.
 
 Repeats (an idempotency key already stored, or twice in one batch) and any batch that still
 collides go through ``Store.save_accepted`` one by one, after the batch: the same answers as
-without grouping (a duplicate receipt, or the ClientError of a reused message id).
+without grouping (a duplicate receipt, or the ClientError of a reused message id). The
+batch itself is written by ``Store.save_accepted_batch``: bulk inserts, table by table.
 """
 
 from __future__ import annotations
@@ -98,10 +99,9 @@ class GroupCommitter:
         return batch
 
     def _write(self, batch: list[_Pending]) -> None:
-        if len(batch) == 1:
-            self._one_by_one(batch)
-            return
-        fresh, repeats = self._split(batch)
+        # A lone message skips the repeat query: a repeat is rare, and the bulk insert's
+        # IntegrityError sends it to save_accepted, which answers it.
+        fresh, repeats = self._split(batch) if len(batch) > 1 else (batch, [])
         try:
             receipts = self.store.save_accepted_batch(
                 [(p.message, p.receivers) for p in fresh], self.lease_seconds

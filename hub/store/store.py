@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, insert
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from hub.config import DEFAULT_LEASE_SECONDS
 from hub.store import accepting, leases, migrate
 from hub.store.engine import make_engine
-from hub.store.models import DeliveryRow
+from hub.store.models import DeliveryRow, MessageIdentityRow, MessageRow
 from hub.store.records import (
     AttemptRecord,
     ClaimedDelivery,
@@ -116,28 +118,48 @@ class Store:
     ) -> list[Receipt]:
         """Many messages, none of them a repeat, in ONE transaction: all or nothing.
 
-        The rows are those ``accepting.add_accepted`` writes (the same helpers build them),
-        inserted table by table, so a batch costs a few statements instead of a few per
-        message. Raises IntegrityError if any collides; the caller then saves them one by one.
+        The rows are built by the helpers ``accepting.add_accepted`` uses, then inserted
+        table by table in bulk (three statements a batch instead of three flushes a message).
+        Raises IntegrityError if any collides; the caller then saves them one by one.
         """
         now = self.clock()
         lease_until = now + timedelta(seconds=lease_seconds)
         deliveries = [_delivery_rows(m, r, now, lease_until) for m, r in batch]
+        identities = [row for m, _ in batch for row in accepting.identity_rows(m)]
         with Session(self._engine) as session, session.begin():
-            session.add_all([accepting._message_row(message, now) for message, _ in batch])
-            session.flush()  # messages first: deliveries and identities refer to them
-            for message, _ in batch:
-                session.add_all(accepting.identity_rows(message))
-            session.add_all([row for rows in deliveries for row in rows])
-            session.flush()
-            queued = [
-                tuple(QueuedDelivery(d.id, d.department, d.idempotency_key) for d in rows)
-                for rows in deliveries
-            ]  # read before the commit expires the rows
+            messages = [_values(accepting._message_row(m, now)) for m, _ in batch]
+            session.execute(insert(MessageRow), messages)  # first: the others refer to it
+            if identities:
+                session.execute(insert(MessageIdentityRow), [_values(r) for r in identities])
+            flat = [_values(row) for rows in deliveries for row in rows]
+            ids = iter(
+                session.scalars(
+                    insert(DeliveryRow).returning(DeliveryRow.id, sort_by_parameter_order=True),
+                    flat,
+                ).all()
+                if flat
+                else []
+            )
         return [
-            Receipt(m.message_id, "accepted" if r else "delivered", r, False, q)
-            for (m, r), q in zip(batch, queued, strict=True)
+            Receipt(
+                m.message_id,
+                "accepted" if r else "delivered",
+                r,
+                False,
+                tuple(QueuedDelivery(next(ids), d.department, d.idempotency_key) for d in rows),
+            )
+            for (m, r), rows in zip(batch, deliveries, strict=True)
         ]
+
+
+def _values(row: Any) -> dict[str, Any]:
+    """The attributes a helper set on an ORM row, as one row of a bulk insert."""
+    state = sa_inspect(row)
+    return {
+        attr.key: state.dict[attr.key]
+        for attr in state.mapper.column_attrs
+        if attr.key in state.dict
+    }
 
 
 def _delivery_rows(
