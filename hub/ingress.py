@@ -25,7 +25,8 @@ from hub import identity
 from hub.bus import Publisher
 from hub.config import Settings
 from hub.departments import DepartmentConfig, DepartmentDirectory
-from hub.errors import SchemaInvalid, UnknownMessageType
+from hub.errors import HubError, SchemaInvalid, UnknownMessageType
+from hub.identity import mask_in_text
 from hub.mapping import MappingRegistry
 from hub.resources import (
     CANONICAL_NAMESPACE,
@@ -35,6 +36,9 @@ from hub.resources import (
 )
 from hub.routing import RoutingTable
 from hub.schemas import SchemaRegistry
+from hub.security import audit
+from hub.security.audit import AuditLog
+from hub.security.wsse import WsseVerifier
 from hub.store import NewMessage, Receipt, Store
 from hub.store.group_commit import GroupCommitter
 
@@ -63,6 +67,7 @@ class Ingress:
         schemas: SchemaRegistry,
         publisher: Publisher,
         adapter_for: Callable[[DepartmentConfig], Adapter],
+        verifier: WsseVerifier | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -72,17 +77,21 @@ class Ingress:
         self.schemas = schemas
         self.publisher = publisher
         self.adapter_for = adapter_for
+        self.verifier = verifier
+        self._audit = AuditLog(store.engine)
         # Concurrent requests share one transaction; each is answered after its commit.
         self._committer = GroupCommitter(store, settings.lease_seconds)
 
     def prepare_canonical(
         self,
+        envelope: etree._Element,
         header: etree._Element,
         message: etree._Element,
         original: bytes,
         content_type: str = "text/xml",
     ) -> PreparedMessage:
-        """A department submitted a header and a canonical message (the SOAP API)."""
+        """A department submitted a header and a canonical message (the SOAP API); the
+        envelope carries its WS-Security header, checked against its registered credentials."""
         self.schemas.validate_xml(header, HEADER_SCHEMA)
         fields = {etree.QName(child).localname: (child.text or "") for child in header}
         sender, message_type = fields["sender"], fields["messageType"]
@@ -92,6 +101,8 @@ class Ingress:
                 f"this hub speaks {CANONICAL_SCHEMA_VERSION}"
             )
         self.departments.get(sender)
+        if self.verifier is not None:
+            self.verifier.verify(envelope, sender)
         receivers = self.routes.receivers_for(sender, message_type)
         if message.tag != f"{{{CANONICAL_NAMESPACE}}}{message_type}":
             raise SchemaInvalid(
@@ -146,6 +157,18 @@ class Ingress:
             ),
             receivers,
         )
+
+    def record_refusal(self, sender: str, what: str, error: HubError) -> None:
+        """A refused request goes into the chained audit log: who tried what, and why."""
+        try:
+            self._audit.append(
+                actor=sender or "unknown",
+                action=audit.REFUSED,
+                subject=what or "unknown",
+                details={"code": error.code, "reason": mask_in_text(error.message)},
+            )
+        except Exception:  # the refusal itself must still reach the caller
+            log.exception("could not audit a refusal")
 
     def commit(self, prepared: PreparedMessage) -> Receipt:
         """Store in one transaction, then publish each new delivery. Returns the receipt."""

@@ -20,6 +20,10 @@ from hub.ingress import Ingress
 from hub.mapping import MappingRegistry
 from hub.routing import RoutingTable
 from hub.schemas import SchemaRegistry
+from hub.security.credentials import CredentialStore
+from hub.security.encryption import KeyRing
+from hub.security.nonces import DatabaseNonceCache
+from hub.security.wsse import WsseVerifier
 from hub.store import Store
 from hub.workers import WorkerService
 
@@ -61,6 +65,19 @@ def check_deliverable(
         raise ConfigurationError("routes cannot be delivered: " + "; ".join(gaps))
 
 
+def wsse_verifier(settings: Settings, store: Store) -> WsseVerifier:
+    """WS-Security checks against the departments' registered credentials; nonces are kept
+    in the database so that every API process refuses a replay."""
+    credentials = CredentialStore(store.engine, keys=KeyRing.parse(settings.encryption_keys))
+    return WsseVerifier(
+        credentials,
+        DatabaseNonceCache(store.engine),
+        max_age_seconds=settings.wsse_max_age_seconds,
+        clock_skew_seconds=settings.wsse_clock_skew_seconds,
+        authentication=settings.authentication,
+    )
+
+
 class HubRuntime:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -85,6 +102,7 @@ class HubRuntime:
             self.schemas,
             self.publisher,
             self.adapters,
+            verifier=wsse_verifier(settings, self.store),
         )
         self._workers: WorkerService | None = None
 

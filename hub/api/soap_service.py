@@ -14,7 +14,7 @@ from spyne.service import Service
 
 from hub.api.soap_protocol import HubSoap11, fault_from
 from hub.api.spyne_models import element_models
-from hub.errors import HubError, SchemaInvalid
+from hub.errors import ClientError, HubError, SchemaInvalid
 from hub.ingress import Ingress
 from hub.resources import CANONICAL_NAMESPACE, CANONICAL_SCHEMA, HEADER_NAMESPACE, HEADER_SCHEMA
 from hub.store import MessageStatus, Receipt, Store
@@ -24,6 +24,8 @@ log = logging.getLogger(__name__)
 _SUBMIT = f"{{{HEADER_NAMESPACE}}}Submit"
 _HEADER = f"{{{HEADER_NAMESPACE}}}header"
 _MESSAGE = f"{{{HEADER_NAMESPACE}}}message"
+_SENDER = f"{{{HEADER_NAMESPACE}}}sender"
+_MESSAGE_TYPE = f"{{{HEADER_NAMESPACE}}}messageType"
 
 
 class ReceiptModel(ComplexModel):  # type: ignore[misc]
@@ -109,9 +111,15 @@ def build_soap_application(ingress: Ingress, store: Store, max_body_bytes: int) 
                 f"message must hold exactly one canonical record, not {len(children)}"
             )
         content_type = ctx.transport.get_request_content_type() or "text/xml"
-        ctx.udc["prepared"] = ingress.prepare_canonical(
-            header, children[0], ctx.udc["raw"], content_type
-        )
+        try:
+            ctx.udc["prepared"] = ingress.prepare_canonical(
+                ctx.in_document, header, children[0], ctx.udc["raw"], content_type
+            )
+        except ClientError as error:
+            ingress.record_refusal(
+                header.findtext(_SENDER) or "", header.findtext(_MESSAGE_TYPE) or "", error
+            )
+            raise
         return True
 
     application = Application(

@@ -78,6 +78,7 @@ class HubWsgiApp:
             receipt = self.ingress.commit(prepared)
         except ClientError as error:
             log.info("refused native push from %s: %s", department, mask_in_text(str(error)))
+            self.ingress.record_refusal(department, "/" + rest, error)
             return _json(start_response, "400 Bad Request", _error_body(error))
         except HubError as error:
             log.warning("native push from %s failed: %s", department, mask_in_text(str(error)))

@@ -7,10 +7,11 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from hub.errors import ClientError, NotFound
+from hub.security import audit
 from hub.store.identities import identity_hashes
 from hub.store.models import DeliveryRow, MessageIdentityRow, MessageRow
 from hub.store.records import (
@@ -39,8 +40,10 @@ def add_accepted(
     lease_until: datetime,
 ) -> tuple[QueuedDelivery, ...]:
     """Add the message and one queued delivery per receiver; flush to get delivery ids."""
-    session.add(_message_row(message, now))
+    row = _message_row(message, now)
+    session.add(row)
     session.flush()  # no ORM relationship orders the inserts; the message goes first
+    audit_accepted(session.connection(), row, receivers, now)
     session.add_all(identity_rows(message))
     rows = [
         DeliveryRow(
@@ -57,6 +60,29 @@ def add_accepted(
     session.add_all(rows)
     session.flush()
     return tuple(QueuedDelivery(row.id, row.department, row.idempotency_key) for row in rows)
+
+
+def audit_accepted(
+    connection: Connection, row: MessageRow, receivers: Sequence[str], now: datetime
+) -> None:
+    """The chained audit entry of an accepted message, in the transaction that stores it:
+    proof of what arrived (original hash), what it became (canonical hash, mapping), and
+    where it goes."""
+    audit.append(
+        connection,
+        actor=row.sender,
+        action=audit.ACCEPTED,
+        subject=row.id,
+        at=now,
+        details={
+            "message_type": row.message_type,
+            "idempotency_key": row.idempotency_key,
+            "original_sha256": row.original_sha256,
+            "canonical_sha256": row.canonical_sha256,
+            "inbound_mapping": row.inbound_mapping,
+            "receivers": list(receivers),
+        },
+    )
 
 
 def identity_rows(message: NewMessage) -> list[MessageIdentityRow]:

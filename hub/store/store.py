@@ -127,8 +127,10 @@ class Store:
         deliveries = [_delivery_rows(m, r, now, lease_until) for m, r in batch]
         identities = [row for m, _ in batch for row in accepting.identity_rows(m)]
         with Session(self._engine) as session, session.begin():
-            messages = [_values(accepting._message_row(m, now)) for m, _ in batch]
-            session.execute(insert(MessageRow), messages)  # first: the others refer to it
+            rows = [accepting._message_row(m, now) for m, _ in batch]
+            session.execute(insert(MessageRow), [_values(row) for row in rows])  # first
+            for row, (_, receivers) in zip(rows, batch, strict=True):
+                accepting.audit_accepted(session.connection(), row, receivers, now)
             if identities:
                 session.execute(insert(MessageIdentityRow), [_values(r) for r in identities])
             flat = [_values(row) for rows in deliveries for row in rows]
