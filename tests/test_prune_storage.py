@@ -149,4 +149,5 @@ def test_soak_the_database_stays_bounded_while_traffic_flows_with_pruning_on(
     settled = sizes[15]
     assert max(sizes[15:]) <= settled * 1.1, sizes
     assert sizes[-1] < 40 * 20 * len(body) / 4, sizes
-    assert audit_per_message < 1024  # the audit trail grows by well under 1 kB a message
+    # Two chained entries a message (accepted, delivery attempt), each well under 1 kB.
+    assert audit_per_message < 2 * 1024

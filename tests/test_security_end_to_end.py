@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import requests
@@ -121,4 +122,20 @@ def test_a_token_of_one_department_cannot_speak_for_another(
     with pytest.raises(zeep.exceptions.Fault) as fault:
         hub.service.Submit(header=header(sender="MARRIAGE_REGISTRY"), message=marriage())
 
+    assert fault.value.code.endswith("Client.NotAuthenticated")
+
+
+def test_revoking_a_departments_last_credential_locks_it_out_instead_of_opening_it_up(
+    tmp_path: Path,
+) -> None:
+    with running_hub(tmp_path, encryption_keys=KEYS) as open_stack:  # "registered" mode
+        credentials = CredentialStore(open_stack.runtime.store.engine, keys=KeyRing.parse(KEYS))
+        accepted_before = open_stack.client().service.Submit(header=header(), message=marriage())
+        issued = credentials.issue("MARRIAGE_REGISTRY", actor="admin-wang")
+        credentials.revoke(issued.username, actor="admin-wang")
+
+        with pytest.raises(zeep.exceptions.Fault) as fault:
+            open_stack.client().service.Submit(header=header(), message=marriage())
+
+    assert accepted_before.state == "accepted"  # no credentials yet: "registered" lets it in
     assert fault.value.code.endswith("Client.NotAuthenticated")

@@ -165,6 +165,12 @@ class CredentialStore:
             row = _row(connection, username)
         return None if row is None else self._stored(row)
 
+    def ever_registered(self, department: str) -> bool:
+        """Whether the department has, or once had, credentials (revoked ones count)."""
+        query = select(table.c.username).where(table.c.department == department).limit(1)
+        with self._engine.connect() as connection:
+            return connection.execute(query).first() is not None
+
     def for_department(self, department: str) -> list[StoredCredential]:
         query = select(table).where(table.c.department == department, table.c.state == ACTIVE)
         with self._engine.connect() as connection:

@@ -48,6 +48,8 @@ class CredentialSource(Protocol):
 
     def for_department(self, department: str) -> list[StoredCredential]: ...
 
+    def ever_registered(self, department: str) -> bool: ...
+
 
 @dataclass(frozen=True)
 class Authenticated:
@@ -92,8 +94,9 @@ class WsseVerifier:
         """None: the sender has no credentials and authentication is not required."""
         registered = self._credentials.for_department(sender)
         if not registered:
-            if self._required:
-                raise NotAuthenticated(f"department {sender} has no credentials registered")
+            # Revoking a department's last credential locks it out; it never opens it up.
+            if self._required or self._credentials.ever_registered(sender):
+                raise NotAuthenticated(f"department {sender} has no active credentials")
             return None
         security = _security_header(envelope)
         token = _token(security) if security is not None else None
