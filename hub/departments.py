@@ -136,6 +136,6 @@ def _parse_retry(where: str, table: Any) -> RetryOverrides:
 def _positive(value: Any, kind: type[int] | type[float]) -> Any:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-        raise ValueError(f"expected a number >= 0, not {value!r}")
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise ValueError(f"expected a number > 0, not {value!r}")
     return kind(value)

@@ -1,7 +1,9 @@
 """Claiming deliveries, recording attempts and finding work for the relay.
 
-Every write here starts with an UPDATE guarded by its own WHERE clause, so it is atomic on
-PostgreSQL and never upgrades a SQLite read lock into a write lock (which fails at once).
+Every write here starts with a write (an UPDATE guarded by its own WHERE clause, or the
+attempt's INSERT), so it is atomic on PostgreSQL and never upgrades a SQLite read lock into a
+write lock (which fails at once). Locks are taken in one order everywhere: the delivery row
+first, the audit chain's head last, so a replay and a late attempt cannot deadlock.
 """
 
 from __future__ import annotations
@@ -83,6 +85,19 @@ def record(
 ) -> str:
     """Store the attempt and move the delivery on; returns the delivery's state after."""
     connection.execute(insert(AttemptRow).values(_attempt_values(claimed, attempt)))
+    guard: list[ColumnElement[bool]] = [DeliveryRow.id == claimed.delivery_id]
+    if attempt.outcome in ("delivered", "duplicate"):
+        # Delivered is a fact even from a worker whose lease ran out.
+        guard.append(DeliveryRow.state != "delivered")
+    else:
+        # Only the current holder may schedule a retry or fail it.
+        guard += [DeliveryRow.state == "delivering", DeliveryRow.attempts == claimed.attempt]
+    connection.execute(
+        update(DeliveryRow).where(*guard).values(_transition(attempt, now)),
+    )
+    state = connection.scalar(
+        select(DeliveryRow.state).where(DeliveryRow.id == claimed.delivery_id)
+    )
     audit.append(
         connection,
         actor="hub",
@@ -97,19 +112,6 @@ def record(
             "payload_sha256": attempt.payload_sha256,
             "mapping": attempt.outbound_mapping,
         },
-    )
-    guard: list[ColumnElement[bool]] = [DeliveryRow.id == claimed.delivery_id]
-    if attempt.outcome in ("delivered", "duplicate"):
-        # Delivered is a fact even from a worker whose lease ran out.
-        guard.append(DeliveryRow.state != "delivered")
-    else:
-        # Only the current holder may schedule a retry or fail it.
-        guard += [DeliveryRow.state == "delivering", DeliveryRow.attempts == claimed.attempt]
-    connection.execute(
-        update(DeliveryRow).where(*guard).values(_transition(attempt, now)),
-    )
-    state = connection.scalar(
-        select(DeliveryRow.state).where(DeliveryRow.id == claimed.delivery_id)
     )
     return str(state)
 
