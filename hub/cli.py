@@ -194,10 +194,11 @@ _attach_operations()
 
 
 def _attach_security() -> None:
-    from hub.cli_security import audit_cli, credentials_cli
+    from hub.cli_security import admins_cli, audit_cli, credentials_cli
 
     main.add_command(audit_cli, name="audit")
     main.add_command(credentials_cli, name="credentials")
+    main.add_command(admins_cli, name="admins")
 
 
 _attach_security()

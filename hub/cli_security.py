@@ -1,5 +1,6 @@
-"""`govhub audit …` and `govhub credentials …`: verify and export the audit log, issue,
-rotate, revoke and list department credentials. Secrets are printed once, never logged."""
+"""`govhub audit …`, `govhub credentials …` and `govhub admins …`: verify and export the audit
+log, issue, rotate, revoke and list department credentials, manage /admin accounts. Secrets
+are printed once, never logged."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from hub.cli import build_settings, settings_options
 from hub.config import Settings
 from hub.errors import HubError
 from hub.security import audit
+from hub.security.admins import PERMISSIONS, AdminStore
 from hub.security.credentials import CredentialStore, IssuedSecret
 from hub.security.encryption import KeyRing, new_key_text
 from hub.security.export import export, load_signing_key, new_signing_key, public_pem, verify_export
@@ -283,3 +285,110 @@ def reseal_command(actor: str, **options: Any) -> None:
     finally:
         store.dispose()
     click.echo(f"resealed {count} secrets")
+
+
+@click.group("admins")
+def admins_cli() -> None:
+    """Accounts of the /admin SOAP API and their permissions (read, operate)."""
+
+
+def _admins(options: dict[str, Any]) -> tuple[Store, AdminStore]:
+    settings, store = _store(options)
+    try:
+        keys = KeyRing.parse(settings.encryption_keys)
+    except HubError as error:
+        raise click.ClickException(str(error)) from error
+    return store, AdminStore(store.engine, keys=keys)
+
+
+_permission_argument = click.argument("permissions", nargs=-1, type=click.Choice(PERMISSIONS))
+
+
+@admins_cli.command("add")
+@settings_options
+@_json_option
+@_actor_option
+@click.argument("username")
+@_permission_argument
+def admins_add_command(
+    username: str, permissions: tuple[str, ...], actor: str, as_json: bool, **options: Any
+) -> None:
+    """Add admin USERNAME with PERMISSIONS; its secret is printed once. The first account
+    closes the open /admin of the demo."""
+    store, admins = _admins(options)
+    try:
+        issued = admins.add(username, permissions, actor=actor)
+    except HubError as error:
+        raise click.ClickException(str(error)) from error
+    finally:
+        store.dispose()
+    if as_json:
+        click.echo(
+            json.dumps(
+                {"username": username, "permissions": sorted(permissions), "secret": issued.secret}
+            )
+        )
+        return
+    click.echo(f"username:    {username}\npermissions: {','.join(sorted(permissions)) or '-'}")
+    click.echo(f"secret:      {issued.secret}")
+    click.echo("The secret is shown only now; use it in a WS-Security UsernameToken on /admin.")
+
+
+@admins_cli.command("grant")
+@settings_options
+@_actor_option
+@click.argument("username")
+@click.argument("permissions", nargs=-1, required=True, type=click.Choice(PERMISSIONS))
+def admins_grant_command(
+    username: str, permissions: tuple[str, ...], actor: str, **options: Any
+) -> None:
+    """Give USERNAME the PERMISSIONS."""
+    store, admins = _admins(options)
+    try:
+        account = admins.grant(username, permissions, actor=actor)
+    except HubError as error:
+        raise click.ClickException(str(error)) from error
+    finally:
+        store.dispose()
+    click.echo(f"{username}: {','.join(account.permissions) or '-'}")
+
+
+@admins_cli.command("revoke")
+@settings_options
+@_actor_option
+@click.argument("username")
+@_permission_argument
+def admins_revoke_command(
+    username: str, permissions: tuple[str, ...], actor: str, **options: Any
+) -> None:
+    """Take PERMISSIONS from USERNAME; without any, revoke the account itself."""
+    store, admins = _admins(options)
+    try:
+        account = admins.revoke(username, permissions, actor=actor)
+    except HubError as error:
+        raise click.ClickException(str(error)) from error
+    finally:
+        store.dispose()
+    click.echo(f"{username}: {account.state}, {','.join(account.permissions) or '-'}")
+
+
+@admins_cli.command("list")
+@settings_options
+@_json_option
+def admins_list_command(as_json: bool, **options: Any) -> None:
+    """List admin accounts and permissions; never a secret."""
+    store, admins = _admins(options)
+    try:
+        rows = admins.all()
+    finally:
+        store.dispose()
+    if as_json:
+        click.echo(json.dumps([row.as_json() for row in rows]))
+        return
+    if not rows:
+        click.echo("no admin account: /admin is open unless GOVHUB_AUTHENTICATION=required")
+    for row in rows:
+        click.echo(
+            f"{row.username:24} {row.state:8} {','.join(row.permissions) or '-':14} "
+            f"digest={'yes' if row.digest_ready else 'no'}"
+        )

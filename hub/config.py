@@ -81,6 +81,10 @@ class Settings:
     encryption_keys: str = field(default="", repr=False)
     # Ed25519 private key (PEM) that signs `govhub audit export` archives.
     audit_signing_key_file: str = ""
+    # The hub's own key (PEM, unencrypted, RSA or EC) and certificate: it signs its SOAP replies
+    # to signed requests, as WS-Security clients (zeep's Signature) expect. Both or neither.
+    signing_key_file: str = ""
+    signing_cert_file: str = ""
 
     @property
     def effective_database_url(self) -> str:

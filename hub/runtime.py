@@ -20,9 +20,11 @@ from hub.ingress import Ingress
 from hub.mapping import MappingRegistry
 from hub.routing import RoutingTable
 from hub.schemas import SchemaRegistry
+from hub.security.admins import AdminGuard, AdminStore
 from hub.security.credentials import CredentialStore
 from hub.security.encryption import KeyRing
 from hub.security.nonces import DatabaseNonceCache
+from hub.security.reply_signing import ReplySigner
 from hub.security.wsse import WsseVerifier
 from hub.store import Store
 from hub.workers import WorkerService
@@ -78,6 +80,31 @@ def wsse_verifier(settings: Settings, store: Store) -> WsseVerifier:
     )
 
 
+def admin_guard(settings: Settings, store: Store) -> AdminGuard:
+    """/admin accounts and permissions; their tokens are checked like the departments'."""
+    accounts = AdminStore(store.engine, keys=KeyRing.parse(settings.encryption_keys))
+    verifier = WsseVerifier(
+        accounts,
+        DatabaseNonceCache(store.engine),
+        max_age_seconds=settings.wsse_max_age_seconds,
+        clock_skew_seconds=settings.wsse_clock_skew_seconds,
+        authentication="required",
+    )
+    return AdminGuard(accounts, verifier, settings.authentication)
+
+
+def reply_signer(settings: Settings) -> ReplySigner | None:
+    """The hub's reply signer, or None when no signing key is configured."""
+    key, cert = settings.signing_key_file, settings.signing_cert_file
+    if not key and not cert:
+        return None
+    if not (key and cert):
+        raise ConfigurationError(
+            "set both GOVHUB_SIGNING_KEY_FILE and GOVHUB_SIGNING_CERT_FILE, or neither"
+        )
+    return ReplySigner.from_files(key, cert)
+
+
 class HubRuntime:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -104,12 +131,21 @@ class HubRuntime:
             self.adapters,
             verifier=wsse_verifier(settings, self.store),
         )
+        self.signer = reply_signer(settings)  # a bad key or certificate fails here, at start
         self._workers: WorkerService | None = None
 
     def wsgi_app(self) -> HubWsgiApp:
-        soap = build_soap_application(self.ingress, self.store, self.settings.max_body_bytes)
+        soap = build_soap_application(
+            self.ingress, self.store, self.settings.max_body_bytes, self.signer
+        )
         wsgi = WsgiApplication(soap, max_content_length=self.settings.max_body_bytes)
-        admin = build_admin_application(self.store, set(self.departments.codes()), self.settings)
+        admin = build_admin_application(
+            self.store,
+            set(self.departments.codes()),
+            self.settings,
+            self.signer,
+            admin_guard(self.settings, self.store),
+        )
         admin_wsgi = WsgiApplication(admin, max_content_length=self.settings.max_body_bytes)
         return HubWsgiApp(wsgi, self.ingress, self.settings.max_body_bytes, admin_wsgi)
 

@@ -162,7 +162,7 @@ def test_a_department_without_credentials_passes_unless_authentication_is_requir
     envelope = signed_wire(submit_envelope(client))
     assert WsseVerifier(credentials, MemoryNonceCache()).verify(envelope, SENDER) is None
     strict = WsseVerifier(credentials, MemoryNonceCache(), authentication="required")
-    assert "has no credentials registered" in refused(strict, envelope)
+    assert "has no active credentials" in refused(strict, envelope)
 
 
 def test_api_processes_sharing_a_database_share_their_nonces(

@@ -2,22 +2,27 @@
 
 ListMessages, ShowMessage, Replay, Trace, Prune. Errors are SOAP faults with the hub's codes
 (Client.NotFound for an unknown id, Client.Error for a filter that cannot mean anything).
-Identity numbers are masked unless ``reveal`` is true. There is no authentication yet (see
-docs/operations.md): expose /admin only where operators are.
+Identity numbers are masked unless ``reveal`` is true. Every call passes ``AdminGuard``
+(hub/security/admins.py): a WS-Security UsernameToken of an admin account holding the
+operation's permission (read: list, show, trace; operate: replay, prune), or the fault
+Client.NotAuthenticated / Client.NotAuthorized, audited as a refusal. Open only while
+``authentication=registered`` and no admin account exists (docs/security.md).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Container
 from datetime import timedelta
 from typing import Any, TypeVar
 
+from lxml import etree
 from spyne import Application, Boolean, ComplexModel, DateTime, Float, Integer, Unicode, rpc
 from spyne.service import Service
 
 from hub.api.soap_protocol import HubSoap11, fault_from
 from hub.config import Settings
-from hub.errors import HubError
+from hub.errors import ClientError, HubError
 from hub.identity import mask_in_text
 from hub.operations.prune import prune
 from hub.operations.queries import list_messages
@@ -34,9 +39,15 @@ from hub.operations.views import (
     ReplayReport,
     TraceAnswer,
 )
+from hub.security import audit
+from hub.security.admins import OPEN_ACTOR, AdminGuard
+from hub.security.audit import AuditLog
+from hub.security.reply_signing import ReplySigner
+from hub.security.wsse import WSSE
 from hub.store import Store
 
 ADMIN_NAMESPACE = "urn:govhub:admin:1"
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
@@ -160,7 +171,11 @@ class ListFilter(_Model):
 
 
 def build_admin_application(
-    store: Store, departments: Container[str], settings: Settings
+    store: Store,
+    departments: Container[str],
+    settings: Settings,
+    signer: ReplySigner | None = None,
+    guard: AdminGuard | None = None,
 ) -> Application:
     class AdminService(Service):  # type: ignore[misc]
         @rpc(ListFilter, Boolean, _returns=_many(Message))  # type: ignore[untyped-decorator]
@@ -192,7 +207,7 @@ def build_admin_application(
             pinMapping: bool | None,
         ) -> ReplayResult:
             request = ReplayRequest(
-                actor=actor or "admin-api",
+                actor=_actor(ctx, actor),
                 reason=reason or "",
                 message_ids=tuple(messageIds or ()),
                 wanted=_filter(filter),
@@ -238,7 +253,7 @@ def build_admin_application(
                     bodies_older_than=timedelta(days=days),
                     batch_size=settings.prune_batch_size,
                     dry_run=bool(dryRun),
-                    actor=actor or "admin-api",
+                    actor=_actor(ctx, actor),
                     reason=reason or "prune over the admin API",
                 )
             )
@@ -248,13 +263,51 @@ def build_admin_application(
                 messagesDeleted=report.messages_deleted,
             )
 
+    audit_log = AuditLog(store.engine)
+
+    def check_admin(ctx: Any) -> bool:
+        """Authenticate and authorise the call; False: spyne deserializes it as usual."""
+        if guard is None:
+            return False
+        body = ctx.in_body_doc
+        operation = etree.QName(body).localname if body is not None else ""
+        try:
+            ctx.udc["actor"] = guard.check(ctx.in_document, operation)
+        except ClientError as error:
+            _record_refusal(audit_log, ctx.in_document, operation, error)
+            raise
+        return False
+
     return Application(
         [AdminService],
         tns=ADMIN_NAMESPACE,
         name="GovHubAdmin",
-        in_protocol=HubSoap11(max_bytes=settings.max_body_bytes),
-        out_protocol=HubSoap11(max_bytes=settings.max_body_bytes),
+        in_protocol=HubSoap11(max_bytes=settings.max_body_bytes, check=check_admin),
+        out_protocol=HubSoap11(max_bytes=settings.max_body_bytes, signer=signer),
     )
+
+
+def _actor(ctx: Any, given: str | None) -> str:
+    """The authenticated admin; in open mode, whoever the caller says they are."""
+    authenticated = ctx.udc.get("actor") if isinstance(ctx.udc, dict) else None
+    if authenticated and authenticated != OPEN_ACTOR:
+        return str(authenticated)
+    return given or "admin-api"
+
+
+def _record_refusal(audit_log: AuditLog, envelope: Any, operation: str, error: ClientError) -> None:
+    claimed = None
+    if isinstance(envelope, etree._Element):
+        claimed = envelope.findtext(f".//{{{WSSE}}}UsernameToken/{{{WSSE}}}Username")
+    try:
+        audit_log.append(
+            actor=(claimed or "unknown").strip()[:200],
+            action=audit.REFUSED,
+            subject=f"admin:{operation or 'unknown'}",
+            details={"code": error.code, "reason": mask_in_text(error.message)},
+        )
+    except Exception:  # the refusal itself must still reach the caller
+        log.exception("could not audit a refusal")
 
 
 def _replay_result(report: ReplayReport) -> ReplayResult:

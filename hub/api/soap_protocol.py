@@ -1,5 +1,6 @@
-"""Spyne's SOAP 1.1 protocol, made to parse with our one hardened parser and to run our
-checks before spyne touches the body. All spyne compatibility code lives in hub/api/."""
+"""Spyne's SOAP 1.1 protocol, made to parse with our one hardened parser, to run our checks
+before spyne touches the body and to sign the reply (with the hub's key) to a signed request.
+All spyne compatibility code lives in hub/api/."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from spyne.server.http import HttpTransportContext
 from hub import xmlparse
 from hub.errors import HubError
 from hub.identity import mask_in_text
+from hub.security.reply_signing import ReplySigner, request_is_signed
 
 # Returns True when it prepared all the operation needs: spyne's objects are then not built.
 RequestCheck = Callable[[Any], bool]
@@ -37,12 +39,22 @@ def fault_from(error: HubError) -> Fault:
 
 
 class HubSoap11(Soap11):  # type: ignore[misc]
-    """Soap11 whose parser is hub.xmlparse and which runs ``check`` before deserializing."""
+    """Soap11 whose parser is hub.xmlparse, which runs ``check`` before deserializing and,
+    as an out-protocol with a ``signer``, signs every reply (faults too: zeep checks the
+    signature before it reads a fault) to a request that carried a WS-Security signature."""
 
-    def __init__(self, *, max_bytes: int, check: RequestCheck | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        max_bytes: int,
+        check: RequestCheck | None = None,
+        signer: ReplySigner | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(validator=None, **kwargs)
         self._max_bytes = max_bytes
         self._check = check
+        self._signer = signer
 
     def create_in_document(self, ctx: Any, charset: str | None = None) -> None:
         if isinstance(ctx.transport, HttpTransportContext) and (
@@ -52,11 +64,18 @@ class HubSoap11(Soap11):  # type: ignore[misc]
             ctx.transport.resp_code = HTTP_405
             raise RequestNotAllowed("send a POST request with a Content-Type header")
         raw = b"".join(ctx.in_string)
-        ctx.udc = {"raw": raw}
+        ctx.udc = {"raw": raw, "signed": False}
         try:
-            ctx.in_document = (xmlparse.parse(raw, max_bytes=self._max_bytes), {})
+            envelope = xmlparse.parse(raw, max_bytes=self._max_bytes)
         except HubError as error:
             raise fault_from(error) from error
+        ctx.udc["signed"] = request_is_signed(envelope)
+        ctx.in_document = (envelope, {})
+
+    def serialize(self, ctx: Any, message: Any) -> None:
+        super().serialize(ctx, message)
+        if self._signer is not None and isinstance(ctx.udc, dict) and ctx.udc.get("signed"):
+            self._signer.sign(ctx.out_document)
 
     def deserialize(self, ctx: Any, message: Any) -> None:
         if message is self.REQUEST and self._check is not None:

@@ -17,6 +17,7 @@ from hub.api.spyne_models import element_models
 from hub.errors import ClientError, HubError, SchemaInvalid
 from hub.ingress import Ingress
 from hub.resources import CANONICAL_NAMESPACE, CANONICAL_SCHEMA, HEADER_NAMESPACE, HEADER_SCHEMA
+from hub.security.reply_signing import ReplySigner
 from hub.store import MessageStatus, Receipt, Store
 
 log = logging.getLogger(__name__)
@@ -65,7 +66,9 @@ class MessageStatusModel(ComplexModel):  # type: ignore[misc]
     ]
 
 
-def build_soap_application(ingress: Ingress, store: Store, max_body_bytes: int) -> Application:
+def build_soap_application(
+    ingress: Ingress, store: Store, max_body_bytes: int, signer: ReplySigner | None = None
+) -> Application:
     header_model = element_models(HEADER_SCHEMA, HEADER_NAMESPACE)["MessageHeader"]
     messages = element_models(CANONICAL_SCHEMA, CANONICAL_NAMESPACE)
     # One optional element per message type: the caller fills exactly one.
@@ -127,7 +130,7 @@ def build_soap_application(ingress: Ingress, store: Store, max_body_bytes: int) 
         tns=HEADER_NAMESPACE,
         name="GovHub",
         in_protocol=HubSoap11(max_bytes=max_body_bytes, check=check_submit),
-        out_protocol=HubSoap11(max_bytes=max_body_bytes),
+        out_protocol=HubSoap11(max_bytes=max_body_bytes, signer=signer),
     )
     application.event_manager.add_listener("method_context_closed", _release_request)
     return application

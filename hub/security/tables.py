@@ -59,3 +59,15 @@ department_credentials = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     Index("ix_department_credentials_department", "department"),
 )
+
+# Operators of the /admin SOAP API (migration 0004_admin_accounts).
+admin_accounts = Table(
+    "admin_accounts",
+    metadata,
+    Column("username", String(200), primary_key=True),
+    Column("secret_hash", String(200), nullable=False),  # PBKDF2 (PasswordText)
+    Column("secret_encrypted", LargeBinary, nullable=True),  # sealed secret (PasswordDigest)
+    Column("permissions", String(200), nullable=False),  # "operate,read": sorted, comma-joined
+    Column("state", String(16), nullable=False),  # active | revoked
+    Column("updated_at", UTCDateTime, nullable=False),
+)
