@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -27,21 +29,31 @@ _actor_option = click.option(
 )
 
 
-def _store(options: dict[str, Any]) -> tuple[Settings, Store]:
+@contextmanager
+def _database(options: dict[str, Any]) -> Iterator[tuple[Settings, Store]]:
+    """The hub's store for one command, migrated; a HubError becomes a clean CLI error."""
     options.pop("log_level", None)
     settings = build_settings(**options)
     store = Store(settings.effective_database_url)
-    store.upgrade()
-    return settings, store
-
-
-def _credentials(options: dict[str, Any]) -> tuple[Store, CredentialStore]:
-    settings, store = _store(options)
     try:
-        keys = KeyRing.parse(settings.encryption_keys)
+        store.upgrade()
+        yield settings, store
     except HubError as error:
         raise click.ClickException(str(error)) from error
-    return store, CredentialStore(store.engine, keys=keys)
+    finally:
+        store.dispose()
+
+
+@contextmanager
+def _credentials(options: dict[str, Any]) -> Iterator[CredentialStore]:
+    with _database(options) as (settings, store):
+        yield CredentialStore(store.engine, keys=KeyRing.parse(settings.encryption_keys))
+
+
+@contextmanager
+def _admins(options: dict[str, Any]) -> Iterator[AdminStore]:
+    with _database(options) as (settings, store):
+        yield AdminStore(store.engine, keys=KeyRing.parse(settings.encryption_keys))
 
 
 @click.group("audit")
@@ -59,15 +71,8 @@ def audit_cli() -> None:
 )
 def verify_command(as_json: bool, against: Path | None, **options: Any) -> None:
     """Check every entry; exit 1 and name the first edited, inserted or deleted entry."""
-    _, store = _store(options)
-    try:
-        anchor = _anchor(against) if against else None
-        with store.engine.connect() as connection:
-            report = audit.verify(connection, anchor=anchor)
-    except HubError as error:
-        raise click.ClickException(str(error)) from error
-    finally:
-        store.dispose()
+    with _database(options) as (_, store), store.engine.connect() as connection:
+        report = audit.verify(connection, anchor=_anchor(against) if against else None)
     result = {**report.__dict__, "ok": report.ok}
     if as_json:
         click.echo(json.dumps(result))
@@ -96,19 +101,14 @@ def _anchor(path: Path) -> tuple[int, str] | None:
 )
 def export_command(archive: Path, signing_key: Path | None, as_json: bool, **options: Any) -> None:
     """Write every entry to ARCHIVE (zip: audit.jsonl, manifest.json, manifest.sig)."""
-    settings, store = _store(options)
-    key_path = signing_key or (
-        Path(settings.audit_signing_key_file) if settings.audit_signing_key_file else None
-    )
-    if key_path is None:
-        raise click.UsageError("give --signing-key or set GOVHUB_AUDIT_SIGNING_KEY_FILE")
-    try:
+    with _database(options) as (settings, store):
+        key_path = signing_key or (
+            Path(settings.audit_signing_key_file) if settings.audit_signing_key_file else None
+        )
+        if key_path is None:
+            raise click.UsageError("give --signing-key or set GOVHUB_AUDIT_SIGNING_KEY_FILE")
         with store.engine.connect() as connection:
             manifest = export(connection, archive, load_signing_key(key_path))
-    except HubError as error:
-        raise click.ClickException(str(error)) from error
-    finally:
-        store.dispose()
     click.echo(json.dumps(manifest.__dict__) if as_json else f"wrote {archive}: {manifest}")
 
 
@@ -173,13 +173,8 @@ def issue_command(
     department: str, username: str | None, actor: str, as_json: bool, **options: Any
 ) -> None:
     """Issue a UsernameToken secret for DEPARTMENT; it is printed once."""
-    store, credentials = _credentials(options)
-    try:
+    with _credentials(options) as credentials:
         _print_secret(credentials.issue(department, username=username, actor=actor), as_json)
-    except HubError as error:
-        raise click.ClickException(str(error)) from error
-    finally:
-        store.dispose()
 
 
 @credentials_cli.command("rotate")
@@ -189,13 +184,8 @@ def issue_command(
 @click.argument("username")
 def rotate_command(username: str, actor: str, as_json: bool, **options: Any) -> None:
     """Replace USERNAME's secret at once; the new one is printed once."""
-    store, credentials = _credentials(options)
-    try:
+    with _credentials(options) as credentials:
         _print_secret(credentials.rotate(username, actor=actor), as_json)
-    except HubError as error:
-        raise click.ClickException(str(error)) from error
-    finally:
-        store.dispose()
 
 
 @credentials_cli.command("revoke")
@@ -205,13 +195,8 @@ def rotate_command(username: str, actor: str, as_json: bool, **options: Any) -> 
 @click.argument("username")
 def revoke_command(username: str, actor: str, as_json: bool, **options: Any) -> None:
     """Revoke USERNAME: its secret and certificate stop working at once."""
-    store, credentials = _credentials(options)
-    try:
+    with _credentials(options) as credentials:
         credential = credentials.revoke(username, actor=actor)
-    except HubError as error:
-        raise click.ClickException(str(error)) from error
-    finally:
-        store.dispose()
     click.echo(json.dumps(credential.as_json()) if as_json else f"revoked {username}")
 
 
@@ -231,15 +216,10 @@ def certificate_command(
     **options: Any,
 ) -> None:
     """Register DEPARTMENT's signing CERTIFICATE (PEM, public part only)."""
-    store, credentials = _credentials(options)
-    try:
+    with _credentials(options) as credentials:
         credential = credentials.set_certificate(
             department, certificate.read_bytes(), username=username, actor=actor
         )
-    except HubError as error:
-        raise click.ClickException(str(error)) from error
-    finally:
-        store.dispose()
     click.echo(json.dumps(credential.as_json()) if as_json else f"certificate set: {credential}")
 
 
@@ -249,11 +229,8 @@ def certificate_command(
 @click.option("--department", help="Only this department.")
 def list_command(department: str | None, as_json: bool, **options: Any) -> None:
     """List credentials: state, generation, certificate fingerprint; never a secret."""
-    store, credentials = _credentials(options)
-    try:
+    with _credentials(options) as credentials:
         rows = credentials.all(department)
-    finally:
-        store.dispose()
     if as_json:
         click.echo(json.dumps([row.as_json() for row in rows]))
         return
@@ -277,28 +254,14 @@ def new_key_command(key_id: str) -> None:
 @_actor_option
 def reseal_command(actor: str, **options: Any) -> None:
     """Re-encrypt every stored secret with the first (current) encryption key."""
-    store, credentials = _credentials(options)
-    try:
+    with _credentials(options) as credentials:
         count = credentials.reseal(actor=actor)
-    except HubError as error:
-        raise click.ClickException(str(error)) from error
-    finally:
-        store.dispose()
     click.echo(f"resealed {count} secrets")
 
 
 @click.group("admins")
 def admins_cli() -> None:
     """Accounts of the /admin SOAP API and their permissions (read, operate)."""
-
-
-def _admins(options: dict[str, Any]) -> tuple[Store, AdminStore]:
-    settings, store = _store(options)
-    try:
-        keys = KeyRing.parse(settings.encryption_keys)
-    except HubError as error:
-        raise click.ClickException(str(error)) from error
-    return store, AdminStore(store.engine, keys=keys)
 
 
 _permission_argument = click.argument("permissions", nargs=-1, type=click.Choice(PERMISSIONS))
@@ -315,13 +278,8 @@ def admins_add_command(
 ) -> None:
     """Add admin USERNAME with PERMISSIONS; its secret is printed once. The first account
     closes the open /admin of the demo."""
-    store, admins = _admins(options)
-    try:
+    with _admins(options) as admins:
         issued = admins.add(username, permissions, actor=actor)
-    except HubError as error:
-        raise click.ClickException(str(error)) from error
-    finally:
-        store.dispose()
     if as_json:
         click.echo(
             json.dumps(
@@ -343,13 +301,8 @@ def admins_grant_command(
     username: str, permissions: tuple[str, ...], actor: str, **options: Any
 ) -> None:
     """Give USERNAME the PERMISSIONS."""
-    store, admins = _admins(options)
-    try:
+    with _admins(options) as admins:
         account = admins.grant(username, permissions, actor=actor)
-    except HubError as error:
-        raise click.ClickException(str(error)) from error
-    finally:
-        store.dispose()
     click.echo(f"{username}: {','.join(account.permissions) or '-'}")
 
 
@@ -362,13 +315,8 @@ def admins_revoke_command(
     username: str, permissions: tuple[str, ...], actor: str, **options: Any
 ) -> None:
     """Take PERMISSIONS from USERNAME; without any, revoke the account itself."""
-    store, admins = _admins(options)
-    try:
+    with _admins(options) as admins:
         account = admins.revoke(username, permissions, actor=actor)
-    except HubError as error:
-        raise click.ClickException(str(error)) from error
-    finally:
-        store.dispose()
     click.echo(f"{username}: {account.state}, {','.join(account.permissions) or '-'}")
 
 
@@ -377,11 +325,8 @@ def admins_revoke_command(
 @_json_option
 def admins_list_command(as_json: bool, **options: Any) -> None:
     """List admin accounts and permissions; never a secret."""
-    store, admins = _admins(options)
-    try:
+    with _admins(options) as admins:
         rows = admins.all()
-    finally:
-        store.dispose()
     if as_json:
         click.echo(json.dumps([row.as_json() for row in rows]))
         return
