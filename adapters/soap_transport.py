@@ -26,8 +26,13 @@ class EncodingTransport(Transport):
 
     def post(self, address: str, message: bytes, headers: dict[str, str]) -> Any:
         # zeep's own post logs the whole body at DEBUG; ours does not.
+        # No redirects: a 307 would re-post a citizen's record to whatever host it names.
         return self.session.post(
-            address, data=message, headers=headers, timeout=self.operation_timeout
+            address,
+            data=message,
+            headers=headers,
+            timeout=self.operation_timeout,
+            allow_redirects=False,
         )
 
     def load(self, url: str) -> bytes:

@@ -162,6 +162,9 @@ class QueueConsumer:
             except _bus_errors(connection) as exc:
                 log.warning("bus lost for %s (%s); reconnecting", self.queue.name, exc)
                 stop.wait(RECONNECT_SECONDS)
+            except Exception:  # never let one surprise end this department's consumer
+                log.exception("consumer of %s failed; starting again", self.queue.name)
+                stop.wait(RECONNECT_SECONDS)
             finally:
                 connection.release()
 
@@ -171,6 +174,7 @@ class QueueConsumer:
             callbacks=[self._on_message],
             accept=["json"],
             prefetch_count=self.prefetch,
+            on_decode_error=self._on_undecodable,
         ):
             self.ready.set()
             while not stop.is_set():
@@ -178,6 +182,12 @@ class QueueConsumer:
                     connection.drain_events(timeout=self.poll_seconds)
                 except TimeoutError:
                     continue
+
+    def _on_undecodable(self, message: Any, exc: Exception) -> None:
+        """Not a delivery task at all (wrong content type, not JSON): drop it, or it would
+        come back forever and block the queue; the database holds the real work."""
+        log.error("dropped an undecodable message on %s: %s", self.queue.name, exc)
+        message.ack()
 
     def _on_message(self, body: Any, message: Any) -> None:
         try:

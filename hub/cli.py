@@ -67,6 +67,12 @@ def serve(no_workers: bool, log_level: str, **options: Any) -> None:
 
     logs.configure(log_level)
     settings = build_settings(**options)
+    if no_workers and settings.bus_url.startswith("memory"):
+        click.echo(
+            "warning: --no-workers with memory://: nothing in this process consumes what it "
+            "publishes (fine for measuring ingest; use --bus-url amqp://... with workers)",
+            err=True,
+        )
     runtime = _runtime(settings)
     runtime.store.upgrade()
     if not no_workers:

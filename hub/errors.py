@@ -18,6 +18,7 @@
     ├── ExportInvalid              a signed audit export fails its signature, hash or chain
     ├── NotFound                   an id the caller asked about does not exist
     ├── BusUnavailable             the message bus cannot be reached (the relay republishes later)
+    ├── StoreUnavailable           the database cannot take the message now (try again)
     └── DeliveryError              a department did not take a delivery
         ├── RetryableDeliveryError   down, timeout, HTTP 5xx, SOAP Server fault: try again later
         └── PermanentDeliveryError   the department rejects the content: HTTP 4xx, SOAP Client fault
@@ -129,6 +130,10 @@ class NotFound(HubError):
 
 class BusUnavailable(HubError):
     code = "Server.BusUnavailable"
+
+
+class StoreUnavailable(HubError):
+    code = "Server.Unavailable"
 
 
 class DeliveryError(HubError):

@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 
 _IDENTITY_TAG = f"{{{CANONICAL_NAMESPACE}}}identityNumber"
 NATIVE_PURPOSE = "native notification"
+MAX_AUDITED_TEXT = 200
 
 
 @dataclass(frozen=True)
@@ -161,10 +162,11 @@ class Ingress:
     def record_refusal(self, sender: str, what: str, error: HubError) -> None:
         """A refused request goes into the chained audit log: who tried what, and why."""
         try:
+            # Both come from an unauthenticated caller: bounded and masked before they stay.
             self._audit.append(
-                actor=sender or "unknown",
+                actor=mask_in_text(sender)[:MAX_AUDITED_TEXT] or "unknown",
                 action=audit.REFUSED,
-                subject=what or "unknown",
+                subject=mask_in_text(what)[:MAX_AUDITED_TEXT] or "unknown",
                 details={"code": error.code, "reason": mask_in_text(error.message)},
             )
         except Exception:  # the refusal itself must still reach the caller

@@ -15,6 +15,11 @@ class MaskIdentityNumbers(logging.Filter):
         masked = mask_in_text(message)
         if masked != message:
             record.msg, record.args = masked, None
+        if record.exc_info and record.exc_info[1] is not None:
+            # A traceback's text is not the message: format it here, masked, and drop the raw one.
+            text = logging.Formatter().formatException(record.exc_info)
+            record.msg, record.args = f"{record.getMessage()}\n{mask_in_text(text)}", None
+            record.exc_info, record.exc_text = None, None
         return True
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 
+import kombu
 import pytest
 from backends import drain, wait_for
 
@@ -72,6 +73,43 @@ def test_a_handler_that_raises_does_not_stop_the_queue(bus_url: str, queue_prefi
         thread.join(10)
         publisher.close()
     assert not thread.is_alive()
+
+
+def test_a_message_that_is_not_a_delivery_task_is_dropped_and_does_not_block_the_queue(
+    bus_url: str, queue_prefix: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    handled: list[int] = []
+    queue = delivery_queue("TAX", queue_prefix)
+    with kombu.Connection(bus_url) as connection:
+        producer = connection.Producer()
+        producer.publish(
+            b"{ says it is JSON, is not",
+            exchange=queue.exchange,
+            routing_key=queue.routing_key,
+            declare=[queue],
+            content_type="application/json",
+            content_encoding="utf-8",
+        )
+    publisher = Publisher(bus_url, queue_prefix=queue_prefix)
+    stop = threading.Event()
+    consumer = QueueConsumer(
+        bus_url,
+        "TAX",
+        lambda task: handled.append(task.delivery_id),
+        queue_prefix=queue_prefix,
+        poll_seconds=0.1,
+    )
+    thread = threading.Thread(target=consumer.run, args=(stop,))
+    thread.start()
+    try:
+        publisher.publish("TAX", 3, "k")
+        assert wait_for(lambda: handled == [3])
+    finally:
+        stop.set()
+        thread.join(10)
+        publisher.close()
+    assert "dropped an undecodable message" in caplog.text
+    assert "bus lost" not in caplog.text  # dropped, not mistaken for a broken connection
 
 
 def test_publishing_to_an_unreachable_broker_raises_a_hub_error() -> None:

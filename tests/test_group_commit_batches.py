@@ -11,7 +11,7 @@ import pytest
 from backends import new_message
 from sqlalchemy import select
 
-from hub.errors import ClientError
+from hub.errors import ClientError, StoreUnavailable
 from hub.store import Receipt, Store, delivery_key
 from hub.store.group_commit import GroupCommitter, _Pending
 from hub.store.models import DeliveryRow, MessageIdentityRow, MessageRow
@@ -133,6 +133,22 @@ def test_a_message_the_database_refuses_does_not_take_its_batch_down(store: Stor
     assert rows(store, MessageRow, batch[0].message.message_id)
     assert batch[1].receipt is None and batch[1].error is not None
     assert rows(store, MessageRow, broken.message_id) == []
+
+
+def test_a_value_the_database_rejects_fails_only_its_own_message_as_unavailable(
+    store: Store,
+) -> None:
+    committer = GroupCommitter(store, lease_seconds=30)
+    broken = new_message()
+    # Not an IntegrityError: a type the driver cannot store, on SQLite and PostgreSQL alike.
+    object.__setattr__(broken, "purpose", object())
+    batch = [_Pending(new_message(), RECEIVERS), _Pending(broken, RECEIVERS)]
+
+    committer._write(batch)
+
+    assert batch[0].receipt is not None and batch[0].error is None
+    assert isinstance(batch[1].error, StoreUnavailable)
+    assert "object" not in str(batch[1].error)  # the driver's text (parameters) stays out
 
 
 def test_the_writer_thread_ends_when_idle_and_starts_again_on_demand(

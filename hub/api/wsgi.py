@@ -83,6 +83,10 @@ class HubWsgiApp:
         except HubError as error:
             log.warning("native push from %s failed: %s", department, mask_in_text(str(error)))
             return _json(start_response, "503 Service Unavailable", _error_body(error))
+        except Exception:  # a bug: still a structured answer, and the caller may retry
+            log.exception("native push from %s failed unexpectedly", department)
+            unexpected = HubError("the hub could not take the record now; try again")
+            return _json(start_response, "503 Service Unavailable", _error_body(unexpected))
         status = "200 OK" if receipt.duplicate else "202 Accepted"
         return _json(
             start_response,

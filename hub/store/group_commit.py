@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from hub.errors import HubError, StoreUnavailable
 from hub.store.models import MessageRow
 from hub.store.records import NewMessage, Receipt
 from hub.store.store import Store
@@ -76,7 +77,7 @@ class GroupCommitter:
             except Exception as exc:  # e.g. the database is down: every caller hears it
                 for pending in batch:
                     if pending.receipt is None and pending.error is None:
-                        pending.error = exc
+                        pending.error = _unavailable(exc)
             finally:
                 for pending in batch:
                     pending.done.set()
@@ -109,8 +110,11 @@ class GroupCommitter:
         except IntegrityError:  # another process stored one meanwhile, or an id was reused
             repeats = batch
         except Exception as exc:
-            for pending in fresh:
-                pending.error = exc
+            if len(fresh) > 1:  # one bad message must not fail the others: try each alone
+                repeats = batch
+            else:
+                for pending in fresh:
+                    pending.error = _unavailable(exc)
         else:
             for pending, receipt in zip(fresh, receipts, strict=True):
                 pending.receipt = receipt
@@ -147,4 +151,14 @@ class GroupCommitter:
                     pending.message, pending.receivers, self.lease_seconds
                 )
             except Exception as exc:
-                pending.error = exc
+                pending.error = _unavailable(exc)
+
+
+def _unavailable(exc: Exception) -> Exception:
+    """A hub error stays as it is; a database error becomes Server.Unavailable, without the
+    driver's text (it quotes the statement's parameters: personal data)."""
+    if isinstance(exc, HubError):
+        return exc
+    error = StoreUnavailable(f"the hub could not store the message now ({type(exc).__name__})")
+    error.__cause__ = exc
+    return error
