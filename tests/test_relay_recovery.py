@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+import pytest
 from backends import FakeClock, drain, new_message
+from sqlalchemy import text
 
 from hub.bus import Publisher
 from hub.relay import Relay
-from hub.store import AttemptRecord, Store
+from hub.store import AttemptRecord, Store, leases
 
 RECEIVERS = ("SOCIAL_SECURITY", "TAX")
 
@@ -77,5 +81,25 @@ def test_two_relays_share_the_due_deliveries_without_overlap(
     first = store.due_for_relay(limit=4)
     second = other.due_for_relay(limit=100)
     other.dispose()
+    assert len(first) == 4 and len(second) == 6
+    assert not set(first) & set(second)
+
+
+def test_a_relay_skips_deliveries_another_relay_holds_instead_of_waiting_for_them(
+    store: Store, clock: FakeClock, database_url: str
+) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("row locks are PostgreSQL's; SQLite lets one writer in at a time")
+    for _ in range(5):
+        store.save_accepted(new_message(), RECEIVERS, lease_seconds=0)
+    now = clock()
+    until = now + timedelta(seconds=30)
+    with store.engine.connect() as holder, holder.begin():
+        first = leases.due_for_relay(holder, 4, now, until)  # locked, not yet committed
+        with store.engine.connect() as other, other.begin():
+            # Waiting for the held rows would end in an error here, not in a slow pass.
+            other.execute(text("SET LOCAL lock_timeout = '2s'"))
+            second = leases.due_for_relay(other, 100, now, until)
+
     assert len(first) == 4 and len(second) == 6
     assert not set(first) & set(second)

@@ -23,7 +23,7 @@ def test_the_migrations_match_the_models(store: Store) -> None:
     assert differences == []
 
 
-def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: object) -> None:
+def test_sqlite_runs_in_wal_mode_with_foreign_keys_and_durable_commits(tmp_path: object) -> None:
     store = Store(f"sqlite:///{tmp_path}/wal.db")
     try:
         with store.engine.connect() as connection:
@@ -33,4 +33,4 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: object) -> None:
             ]
     finally:
         store.dispose()
-    assert pragmas == ["wal", 1, 1]
+    assert pragmas == ["wal", 1, 2]  # synchronous=FULL: a receipt's commit survives power loss
