@@ -38,7 +38,9 @@ RECONNECT_SECONDS = 1.0
 # Publishing after a commit must not hang the caller for long: the relay covers failures.
 PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0.1, "interval_step": 0.4}
 # memory:// polls its queues; kombu's default (1 s) would add a second per idle wake-up.
-_TRANSPORT_OPTIONS = {"polling_interval": 0.01}
+# RabbitMQ confirms each publish: "published" means the broker has it, not that it sat in a
+# socket buffer that a closing connection may throw away.
+_TRANSPORT_OPTIONS = {"polling_interval": 0.01, "confirm_publish": True}
 
 
 @dataclass(frozen=True)
