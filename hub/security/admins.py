@@ -23,7 +23,13 @@ from sqlalchemy import Connection, Engine, insert, select, update
 from hub.config import DEFAULT_SECRET_HASH_ITERATIONS
 from hub.errors import ConfigurationError, NotAuthenticated, NotAuthorized, NotFound
 from hub.security import audit, secret_hash
-from hub.security.credentials import ACTIVE, REVOKED, IssuedSecret, StoredCredential
+from hub.security.credentials import (
+    ACTIVE,
+    REVOKED,
+    IssuedSecret,
+    StoredCredential,
+    secret_columns,
+)
 from hub.security.encryption import KeyRing
 from hub.security.tables import admin_accounts as table
 from hub.security.wsse import WsseVerifier
@@ -78,13 +84,11 @@ class AdminStore:
         """A new account with a fresh secret (printed once by the CLI)."""
         wanted = _checked(permissions)
         secret = secret_hash.new_secret()
-        sealed = None
-        if self._keys is not None:
-            sealed = self._keys.encrypt(secret.encode("utf-8"), context=_context(username))
         row = {
             "username": username,
-            "secret_hash": secret_hash.hash_secret(secret, iterations=self._iterations),
-            "secret_encrypted": sealed,
+            **secret_columns(
+                secret, keys=self._keys, context=_context(username), iterations=self._iterations
+            ),
             "permissions": _joined(wanted),
             "state": ACTIVE,
             "updated_at": self._clock(),

@@ -194,11 +194,9 @@ class CredentialStore:
         return secret_hash.new_secret()
 
     def _secret_values(self, username: str, secret: str) -> dict[str, Any]:
-        sealed = None
-        if self._keys is not None:
-            sealed = self._keys.encrypt(secret.encode("utf-8"), context=username.encode())
-        hashed = secret_hash.hash_secret(secret, iterations=self._iterations)
-        return {"secret_hash": hashed, "secret_encrypted": sealed}
+        return secret_columns(
+            secret, keys=self._keys, context=username.encode(), iterations=self._iterations
+        )
 
     def _update(self, connection: Connection, username: str, **values: Any) -> None:
         values["updated_at"] = self._clock()
@@ -255,6 +253,16 @@ def load_certificate(pem: bytes) -> str:
     except ValueError as exc:
         raise ConfigurationError(f"not a PEM X.509 certificate: {exc}") from exc
     return certificate.public_bytes(serialization.Encoding.PEM).decode("ascii")
+
+
+def secret_columns(
+    secret: str, *, keys: KeyRing | None, context: bytes, iterations: int
+) -> dict[str, Any]:
+    """How any secret is kept: a salted hash always; sealed under the key ring too when one is
+    configured (a PasswordDigest check needs the secret itself)."""
+    sealed = None if keys is None else keys.encrypt(secret.encode("utf-8"), context=context)
+    hashed = secret_hash.hash_secret(secret, iterations=iterations)
+    return {"secret_hash": hashed, "secret_encrypted": sealed}
 
 
 def fingerprint(certificate_pem: str) -> str:
