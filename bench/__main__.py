@@ -25,6 +25,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, help="time per measurement")
     parser.add_argument("--concurrency", type=int, default=16, help="client connections")
     parser.add_argument("--no-distributed", action="store_true", help="skip PostgreSQL/RabbitMQ")
+    parser.add_argument("--no-embedded", action="store_true", help="skip SQLite/memory://")
     options = parser.parse_args(argv)
     options.seconds = options.seconds or (1.0 if options.quick else 8.0)
     options.only = options.only.split(",") if options.only else list(BENCHMARKS)

@@ -42,7 +42,8 @@ def run(options: Any) -> dict[str, Any]:
     rows = []
     if options.distributed_missing is None:
         rows.append(_run_setup("distributed (PostgreSQL, RabbitMQ, 2 workers)", options, True))
-    rows.append(_run_setup("embedded (SQLite, memory://, workers in serve)", options, False))
+    if not getattr(options, "no_embedded", False):
+        rows.append(_run_setup("embedded (SQLite, memory://, workers in serve)", options, False))
     return {
         "name": "end_to_end",
         "what": "confirmed deliveries/s (2 per message) and latency at half the maximum rate",

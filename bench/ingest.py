@@ -33,7 +33,9 @@ def run(options: Any) -> dict[str, Any]:
         baseline = _measure(echo_url, bodies, options)
         fleet.stop()
         rows.append(_row("spyne echo (baseline)", baseline, None))
-        setups: list[tuple[str, Setup]] = [("embedded (SQLite, memory://)", embedded)]
+        setups: list[tuple[str, Setup]] = []
+        if not getattr(options, "no_embedded", False):
+            setups.append(("embedded (SQLite, memory://)", embedded))
         if options.distributed_missing is None:
             setups.append(("distributed (PostgreSQL, RabbitMQ)", distributed))
         for name, setup in setups:

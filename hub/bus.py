@@ -72,6 +72,14 @@ def delivery_queue(department: str, prefix: str = QUEUE_PREFIX) -> Queue:
     return _kombu.Queue(name, exchange, routing_key=name, durable=True)
 
 
+def _undeclared(producer: Any, queue: Queue) -> list[Queue]:
+    """``[queue]`` unless the producer's connection has declared it already: kombu's own
+    check (``maybe_declare``) first copies and binds the queue and its exchange, each time."""
+    if hash(queue) in producer.connection.declared_entities:
+        return []
+    return [queue]
+
+
 def _bus_errors(connection: Connection) -> tuple[type[BaseException], ...]:
     return (KombuError, OSError, *connection.connection_errors, *connection.channel_errors)
 
@@ -81,7 +89,11 @@ def _connection(url: str) -> Connection:
 
 
 class Publisher:
-    """Thread-safe: producers come from a pool, each on its own pooled connection."""
+    """Thread-safe: producers come from a pool, each on its own pooled connection.
+
+    Each department's queue object is built once; it is declared once per pooled connection
+    (kombu remembers what a connection declared and forgets it when the connection is lost).
+    """
 
     def __init__(
         self, url: str, *, queue_prefix: str = QUEUE_PREFIX, pool_size: int = DEFAULT_POOL_SIZE
@@ -91,10 +103,15 @@ class Publisher:
         self._connection = _connection(url)
         self._connections = self._connection.Pool(limit=pool_size)
         self._producers = _kombu.pools.ProducerPool(self._connections, limit=pool_size)
+        self._queues: dict[str, Queue] = {}
+        self._errors = _bus_errors(self._connection)
 
     def publish(self, department: str, delivery_id: int, idempotency_key: str) -> None:
-        """Raises BusUnavailable when the bus stays unreachable after a short retry."""
-        queue = delivery_queue(department, self.queue_prefix)
+        """Returns once the broker confirmed the message (RabbitMQ publisher confirms).
+
+        Raises BusUnavailable when the bus stays unreachable after a short retry.
+        """
+        queue = self.queue(department)
         body = DeliveryTask(delivery_id, department, idempotency_key).to_body()
         try:
             with self._producers.acquire(block=True) as producer:
@@ -102,16 +119,38 @@ class Publisher:
                     body,
                     exchange=queue.exchange,
                     routing_key=queue.routing_key,
-                    declare=[queue],
+                    declare=_undeclared(producer, queue),
                     serializer="json",
                     delivery_mode=2,  # persistent: survives a RabbitMQ restart
                     retry=True,
                     retry_policy=PUBLISH_RETRY_POLICY,
                 )
-        except _bus_errors(self._connection) as exc:
+        except self._errors as exc:
             raise BusUnavailable(
                 f"cannot publish delivery {delivery_id} to {queue.name}: {exc}"
             ) from exc
+
+    def queue(self, department: str) -> Queue:
+        """The department's queue, unbound, built once (a race builds an equal one)."""
+        queue = self._queues.get(department)
+        if queue is None:
+            queue = self._queues.setdefault(
+                department, delivery_queue(department, self.queue_prefix)
+            )
+        return queue
+
+    def waiting(self, department: str) -> int | None:
+        """How many tasks sit in the department's queue (declared if missing), not counting
+        those consumers hold unacknowledged; None when the bus cannot say."""
+        queue = self.queue(department)
+        try:
+            with self._connections.acquire(block=True) as connection:
+                channel = connection.default_channel
+                _, count, _ = queue(channel).queue_declare()
+                return int(count)
+        except self._errors as exc:
+            log.warning("cannot count the tasks waiting in %s: %s", queue.name, exc)
+            return None
 
     def publish_quietly(self, department: str, delivery_id: int, idempotency_key: str) -> bool:
         """Publish, or log and return False: the relay republishes when the lease ends."""

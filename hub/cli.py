@@ -200,11 +200,22 @@ _attach_operations()
 
 
 def _attach_security() -> None:
-    from hub.cli_security import admins_cli, audit_cli, credentials_cli
+    from hub.cli_security import admins_cli, audit_cli, credentials_cli, payloads_cli
 
     main.add_command(audit_cli, name="audit")
     main.add_command(credentials_cli, name="credentials")
     main.add_command(admins_cli, name="admins")
+    main.add_command(payloads_cli, name="payloads")
 
 
 _attach_security()
+
+
+def _attach_configuration() -> None:
+    from hub.cli_config import departments_cli, routes_cli
+
+    main.add_command(departments_cli, name="departments")
+    main.add_command(routes_cli, name="routes")
+
+
+_attach_configuration()

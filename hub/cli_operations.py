@@ -33,6 +33,7 @@ from hub.operations.show import show_message
 from hub.operations.timeparse import parse_time
 from hub.operations.trace import trace as run_trace
 from hub.operations.views import FILTER_STATES, MessageFilter, to_jsonable
+from hub.security.payloads import payload_sealer
 from hub.store import Store
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -223,7 +224,7 @@ def _session(log_level: str, options: dict[str, Any]) -> Iterator[tuple[Settings
     settings = build_settings(
         **{k: options.pop(k) for k in ("data_dir", "database_url", "bus_url")}
     )
-    store = Store(settings.effective_database_url)
+    store = Store(settings.effective_database_url, sealer=payload_sealer(settings))
     try:
         yield settings, store
     except NotFound as error:

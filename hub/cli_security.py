@@ -1,6 +1,6 @@
-"""`govhub audit …`, `govhub credentials …` and `govhub admins …`: verify and export the audit
-log, issue, rotate, revoke and list department credentials, manage /admin accounts. Secrets
-are printed once, never logged."""
+"""`govhub audit …`, `govhub credentials …`, `govhub admins …` and `govhub payloads …`: verify
+and export the audit log, issue, rotate, revoke and list department credentials, manage /admin
+accounts, re-seal stored bodies. Secrets are printed once, never logged."""
 
 from __future__ import annotations
 
@@ -15,13 +15,15 @@ import click
 
 from hub.cli import build_settings, settings_options
 from hub.config import Settings
-from hub.errors import HubError
+from hub.errors import ConfigurationError, HubError
 from hub.security import audit
 from hub.security.admins import PERMISSIONS, AdminStore
 from hub.security.credentials import CredentialStore, IssuedSecret
 from hub.security.encryption import KeyRing, new_key_text
 from hub.security.export import export, load_signing_key, new_signing_key, public_pem, verify_export
+from hub.security.payloads import payload_sealer
 from hub.store import Store
+from hub.store.resealing import reseal_payloads
 
 _json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 _actor_option = click.option(
@@ -34,7 +36,10 @@ def _database(options: dict[str, Any]) -> Iterator[tuple[Settings, Store]]:
     """The hub's store for one command, migrated; a HubError becomes a clean CLI error."""
     options.pop("log_level", None)
     settings = build_settings(**options)
-    store = Store(settings.effective_database_url)
+    try:
+        store = Store(settings.effective_database_url, sealer=payload_sealer(settings))
+    except HubError as error:
+        raise click.ClickException(str(error)) from error
     try:
         store.upgrade()
         yield settings, store
@@ -257,6 +262,24 @@ def reseal_command(actor: str, **options: Any) -> None:
     with _credentials(options) as credentials:
         count = credentials.reseal(actor=actor)
     click.echo(f"resealed {count} secrets")
+
+
+@click.group("payloads")
+def payloads_cli() -> None:
+    """Stored message bodies sealed at rest (GOVHUB_ENCRYPT_PAYLOADS)."""
+
+
+@payloads_cli.command("reseal")
+@settings_options
+@_actor_option
+def payloads_reseal_command(actor: str, **options: Any) -> None:
+    """Re-encrypt every stored body with the first (current) encryption key; with
+    GOVHUB_ENCRYPT_PAYLOADS=true, plain bodies of older rows are sealed too."""
+    with _database(options) as (_, store):
+        if store.payloads.keys is None:
+            raise ConfigurationError("no encryption keys: set GOVHUB_ENCRYPTION_KEYS")
+        report = reseal_payloads(store, actor=actor)
+    click.echo(f"resealed the bodies of {report.messages} messages, {report.deliveries} deliveries")
 
 
 @click.group("admins")

@@ -39,7 +39,11 @@ DEFAULT_AUTHENTICATION = "registered"
 # Salted PBKDF2-SHA256 for stored department secrets (hub-issued, 256 random bits).
 DEFAULT_SECRET_HASH_ITERATIONS = 10_000
 
+DEFAULT_CONFIG_POLL_SECONDS = 2.0
+
 ENV_PREFIX = "GOVHUB_"
+_BOOLEANS = {"1": True, "true": True, "yes": True, "on": True}
+_BOOLEANS |= {"0": False, "false": False, "no": False, "off": False}
 
 
 @dataclass(frozen=True)
@@ -79,12 +83,17 @@ class Settings:
     # "id=base64(32 bytes),id=...": AES-256-GCM keys; the first encrypts, all decrypt (rotation).
     # Never printed: repr=False.
     encryption_keys: str = field(default="", repr=False)
+    # Seal stored bodies (original, canonical, delivered) under encryption_keys; needs keys.
+    encrypt_payloads: bool = False
     # Ed25519 private key (PEM) that signs `govhub audit export` archives.
     audit_signing_key_file: str = ""
     # The hub's own key (PEM, unencrypted, RSA or EC) and certificate: it signs its SOAP replies
     # to signed requests, as WS-Security clients (zeep's Signature) expect. Both or neither.
     signing_key_file: str = ""
     signing_cert_file: str = ""
+    # How often each process checks the database for a configuration change (registered
+    # departments, routes); a change announced on an amqp:// bus is picked up at once.
+    config_poll_seconds: float = DEFAULT_CONFIG_POLL_SECONDS
 
     @property
     def effective_database_url(self) -> str:
@@ -106,6 +115,10 @@ class Settings:
 
 
 def _coerce(type_name: object, raw: str) -> object:
+    if type_name in ("bool", bool):
+        if raw.strip().lower() not in _BOOLEANS:  # a typo is an error, not a silent "false"
+            raise ValueError(f"{raw!r} is not true or false")
+        return _BOOLEANS[raw.strip().lower()]
     if type_name in ("Path", Path):
         return Path(raw)
     if type_name in ("int", int):

@@ -63,6 +63,8 @@ class MappingLookup(Protocol):
         self, department: str, direction: Literal["outbound"], message_type: str
     ) -> OutboundMapping: ...
 
+    def named(self, name: str) -> OutboundMapping | None: ...
+
 
 @dataclass
 class _Trace:
@@ -97,7 +99,10 @@ class DeliveryHandler:
         self.adapter_for = adapter_for
         self.policy = policy
         self.lease_seconds = lease_seconds
-        self._adapters: dict[str, Adapter] = {}
+        # By department, with the settings it was made from: a reload that changes them
+        # (a new package version) gets a new adapter.
+        self._adapters: dict[str, tuple[DepartmentConfig, Adapter]] = {}
+        self._retired: list[Adapter] = []
         self._lock = threading.Lock()
 
     def handle(self, delivery_id: int) -> str | None:
@@ -120,7 +125,8 @@ class DeliveryHandler:
 
     def close(self) -> None:
         with self._lock:
-            adapters, self._adapters = list(self._adapters.values()), {}
+            adapters = [adapter for _, adapter in self._adapters.values()] + self._retired
+            self._adapters, self._retired = {}, []
         for adapter in adapters:
             adapter.close()
 
@@ -205,21 +211,27 @@ class DeliveryHandler:
         return self.policy.with_overrides(self.departments.get(department).retry)
 
     def _mapping(self, claimed: ClaimedDelivery) -> OutboundMapping:
-        mapping = self.mappings.get(claimed.department, "outbound", claimed.message_type)
         pinned = claimed.pinned_mapping
-        if pinned and mapping.name != pinned:
-            # Only one version of a mapping is installed at a time: say so, do not guess.
-            raise ConfigurationError(
-                f"delivery is pinned to mapping {pinned}, but {mapping.name} is installed"
-            )
+        if not pinned:
+            return self.mappings.get(claimed.department, "outbound", claimed.message_type)
+        mapping = self.mappings.named(pinned)
+        if mapping is None:
+            # A version that is nowhere to be found: say so, do not guess.
+            raise ConfigurationError(f"delivery is pinned to mapping {pinned}, which is not kept")
         return mapping
 
     def _adapter(self, department: str) -> Adapter:
+        config = self.departments.get(department)
         with self._lock:
-            adapter = self._adapters.get(department)
-            if adapter is None:
-                adapter = self.adapter_for(self.departments.get(department))
-                self._adapters[department] = adapter
+            made = self._adapters.get(department)
+            if made is not None and made[0] is config:
+                return made[1]
+            if made is not None:
+                # The settings changed; another thread may still be delivering with the old
+                # adapter, so it is closed with the handler, not now.
+                self._retired.append(made[1])
+            adapter = self.adapter_for(config)
+            self._adapters[department] = (config, adapter)
             return adapter
 
 

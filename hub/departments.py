@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from hub.errors import ConfigurationError, UnknownSender
+from hub.errors import ConfigurationError, NotAuthorized, UnknownSender
 from hub.retry import RetryOverrides
 
 _KNOWN_KEYS = {
@@ -49,13 +49,20 @@ class DepartmentConfig:
     options: Mapping[str, Any] = field(default_factory=dict)
     # The department's own retry policy; None fields keep the hub-wide settings.
     retry: RetryOverrides = field(default_factory=RetryOverrides)
+    # The registered package version it comes from; None: the departments file.
+    version: int | None = None
 
 
 class DepartmentDirectory:
     """All registered departments, by code."""
 
-    def __init__(self, departments: Mapping[str, DepartmentConfig]) -> None:
+    def __init__(
+        self, departments: Mapping[str, DepartmentConfig], disabled: Iterable[str] = ()
+    ) -> None:
         self._departments = dict(departments)
+        # Disabled departments stay here so that what was accepted for them is still
+        # delivered; they may not send, and routes leave them out.
+        self._disabled = frozenset(disabled)
 
     @classmethod
     def from_file(cls, path: Path) -> DepartmentDirectory:
@@ -63,7 +70,9 @@ class DepartmentDirectory:
             raw = tomllib.loads(path.read_text(encoding="utf-8"))
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise ConfigurationError(f"cannot read departments file {path}: {exc}") from exc
-        return cls({code: _parse_department(path, code, table) for code, table in raw.items()})
+        return cls(
+            {code: parse_department(f"{path} [{code}]", code, table) for code, table in raw.items()}
+        )
 
     def with_endpoints(self, overrides: str) -> DepartmentDirectory:
         """A copy with endpoints replaced, from text like "TAX=http://h:1,SOCIAL_SECURITY=..."."""
@@ -73,7 +82,21 @@ class DepartmentDirectory:
             if code not in departments or not url:
                 raise ConfigurationError(f"endpoint override {item!r}: expected KNOWN_CODE=url")
             departments[code] = replace(departments[code], endpoint=url)
-        return DepartmentDirectory(departments)
+        return DepartmentDirectory(departments, self._disabled)
+
+    def replace_with(self, other: DepartmentDirectory) -> None:
+        """Take ``other``'s contents at once (a configuration reload); holders keep this one."""
+        self._departments, self._disabled = other._departments, other._disabled
+
+    def sender(self, code: str) -> DepartmentConfig:
+        """The department, if it may send now."""
+        config = self.get(code)
+        if code in self._disabled:
+            raise NotAuthorized(f"department {code} is disabled")
+        return config
+
+    def is_enabled(self, code: str) -> bool:
+        return code in self._departments and code not in self._disabled
 
     def get(self, code: str) -> DepartmentConfig:
         try:
@@ -91,8 +114,10 @@ class DepartmentDirectory:
         return sorted(self._departments)
 
 
-def _parse_department(path: Path, code: str, table: Any) -> DepartmentConfig:
-    where = f"{path} [{code}]"
+def parse_department(
+    where: str, code: str, table: Any, version: int | None = None
+) -> DepartmentConfig:
+    """One department's settings; ConfigurationError names ``where`` and the setting."""
     if not isinstance(table, dict):
         raise ConfigurationError(f"{where}: expected a table of settings")
     unknown = set(table) - _KNOWN_KEYS
@@ -109,11 +134,12 @@ def _parse_department(path: Path, code: str, table: Any) -> DepartmentConfig:
         wsdl=table.get("wsdl"),
         soap_version=str(table.get("soap_version", "1.1")),
         encoding=str(table.get("encoding", "UTF-8")),
-        timeout_seconds=float(table.get("timeout_seconds", 10.0)),
-        operations=dict(table.get("operations", {})),
-        inbound=dict(table.get("inbound", {})),
-        options=dict(table.get("options", {})),
+        timeout_seconds=_positive_number(where, table.get("timeout_seconds", 10.0)),
+        operations=_texts(where, "operations", table.get("operations", {})),
+        inbound=_texts(where, "inbound", table.get("inbound", {})),
+        options=_table(where, "options", table.get("options", {})),
         retry=_parse_retry(where, table.get("retry", {})),
+        version=version,
     )
 
 
@@ -139,3 +165,24 @@ def _positive(value: Any, kind: type[int] | type[float]) -> Any:
     if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
         raise ValueError(f"expected a number > 0, not {value!r}")
     return kind(value)
+
+
+def _positive_number(where: str, value: Any) -> float:
+    try:
+        return float(_positive(value, float))
+    except ValueError as exc:
+        raise ConfigurationError(f"{where}: timeout_seconds: {exc}") from exc
+
+
+def _table(where: str, name: str, value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ConfigurationError(f"{where}: {name} must be a table")
+    return dict(value)
+
+
+def _texts(where: str, name: str, value: Any) -> dict[str, str]:
+    table = _table(where, name, value)
+    wrong = [key for key, text in table.items() if not isinstance(text, str)]
+    if wrong:
+        raise ConfigurationError(f"{where}: {name}.{wrong[0]} must be text")
+    return table

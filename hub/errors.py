@@ -106,6 +106,17 @@ class ConfigurationError(HubError):
     code = "Server.ConfigurationError"
 
 
+class RegistrationRefused(ConfigurationError):
+    """A department registration or route change failed its checks; ``reasons`` lists them
+    all (each naming its file and field), and nothing was changed."""
+
+    code = "Client.RegistrationRefused"
+
+    def __init__(self, subject: str, reasons: list[str]) -> None:
+        super().__init__(f"{subject} refused: " + "; ".join(reasons))
+        self.reasons = list(reasons)
+
+
 class AuditChainBroken(HubError):
     """``seq`` is the first audit entry where the hash chain does not hold."""
 

@@ -101,10 +101,10 @@ class Ingress:
                 f"schema version {fields['schemaVersion']} is not supported; "
                 f"this hub speaks {CANONICAL_SCHEMA_VERSION}"
             )
-        self.departments.get(sender)
+        self.departments.sender(sender)
         if self.verifier is not None:
             self.verifier.verify(envelope, sender)
-        receivers = self.routes.receivers_for(sender, message_type)
+        receivers = self.routes.receivers_for(sender, message_type, message)
         if message.tag != f"{{{CANONICAL_NAMESPACE}}}{message_type}":
             raise SchemaInvalid(
                 f"header says {message_type} but the message is {etree.QName(message).localname}"
@@ -132,14 +132,15 @@ class Ingress:
         self, department: str, body: bytes, headers: Mapping[str, str], path: str
     ) -> PreparedMessage:
         """A department pushed a record in its own format (its adapter decodes it)."""
-        config = self.departments.get(department)
+        config = self.departments.sender(department)
         record = self.adapter_for(config).decode_inbound(body, headers, path)
-        receivers = self.routes.receivers_for(department, record.message_type)
+        self.routes.receivers_for(department, record.message_type)  # may it send this at all?
         mapping = self.mappings.get(department, "inbound", record.message_type)
         translated = mapping.translate(record.document)
         if not isinstance(translated, etree._Element):
             raise UnknownMessageType(f"mapping {mapping.name} does not produce canonical XML")
         canonical = self._checked_canonical(translated)
+        receivers = self.routes.receivers_for(department, record.message_type, translated)
         key = record.idempotency_key or hashlib.sha256(body).hexdigest()
         return PreparedMessage(
             NewMessage(
@@ -176,9 +177,11 @@ class Ingress:
         """Store in one transaction, then publish each new delivery. Returns the receipt."""
         receipt = self._committer.save_accepted(prepared.message, prepared.receivers)
         if not receipt.duplicate:
-            for delivery_id, department, key in receipt.deliveries:
+            for delivery in receipt.deliveries:
                 # A failed publish loses nothing: the relay republishes when the lease ends.
-                self.publisher.publish_quietly(department, delivery_id, key)
+                self.publisher.publish_quietly(
+                    delivery.department, delivery.delivery_id, delivery.idempotency_key
+                )
         log.info(
             "accepted %s %s from %s for %s%s",
             prepared.message.message_type,

@@ -3,16 +3,26 @@
 This is what makes a crash between commit and publish, or in the middle of a delivery,
 lose nothing; it is also how retries happen (a retrying delivery's lease ends at its next
 attempt). Several relays may run at once: each bumps the lease of what it publishes.
+
+A backlog older than the lease would be published again and again, once per lease period,
+while its first tasks still wait in the queue: so while a department's queue is not empty,
+deliveries not yet attempted in this round get nothing from this pass (their first task is
+most likely in that backlog). Retries and deliveries a dead worker left are published
+regardless, so a department that is always busy never starves them. Nothing is lost by
+waiting: the store already moved those leases on, so a later pass publishes whatever is
+still pending.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterable
 
 from hub.bus import Publisher
 from hub.identity import mask_in_text
 from hub.store import Store
+from hub.store.records import QueuedDelivery
 
 log = logging.getLogger(__name__)
 
@@ -37,10 +47,12 @@ class Relay:
 
     def run_once(self) -> int:
         """Publish one batch of due deliveries; returns how many were published."""
+        due = self.store.due_deliveries(self.batch_size, self.lease_seconds)
+        backlogged = self._backlogged({d.department for d in due if d.unattempted})
         published = 0
-        for delivery in self.store.due_deliveries(self.batch_size, self.lease_seconds):
-            key = delivery.idempotency_key
-            if self.publisher.publish_quietly(delivery.department, delivery.delivery_id, key):
+        for delivery in due:
+            waits = delivery.unattempted and delivery.department in backlogged
+            if not waits and self._publish(delivery):
                 published += 1
         return published
 
@@ -54,3 +66,17 @@ class Relay:
                 full = False
             if not full:
                 stop.wait(self.interval_seconds)
+
+    def _backlogged(self, departments: Iterable[str]) -> set[str]:
+        """Departments whose queue still holds tasks (an unknown count publishes anyway)."""
+        backlogged = set()
+        for department in sorted(departments):
+            waiting = self.publisher.waiting(department)
+            if waiting:
+                log.info("%s has %s tasks waiting; not publishing more yet", department, waiting)
+                backlogged.add(department)
+        return backlogged
+
+    def _publish(self, delivery: QueuedDelivery) -> bool:
+        key = delivery.idempotency_key
+        return self.publisher.publish_quietly(delivery.department, delivery.delivery_id, key)

@@ -4,6 +4,7 @@ adapters, ingress, the HTTP front and the delivery workers."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 from spyne.server.wsgi import WsgiApplication
 
@@ -14,16 +15,20 @@ from hub.api.soap_service import build_soap_application
 from hub.api.wsgi import HubWsgiApp
 from hub.bus import Publisher
 from hub.config import Settings
-from hub.departments import DepartmentConfig, DepartmentDirectory
+from hub.configuration import announce
+from hub.configuration.admin import ConfigurationAdmin
+from hub.configuration.live import LiveConfiguration
+from hub.configuration.loader import BaseConfiguration, Configuration, ConfigurationLoader
+from hub.departments import DepartmentConfig
 from hub.errors import ConfigurationError
 from hub.ingress import Ingress
-from hub.mapping import MappingRegistry
-from hub.routing import RoutingTable
 from hub.schemas import SchemaRegistry
 from hub.security.admins import AdminGuard, AdminStore
 from hub.security.credentials import CredentialStore
 from hub.security.encryption import KeyRing
+from hub.security.native_auth import native_authenticator
 from hub.security.nonces import DatabaseNonceCache
+from hub.security.payloads import payload_sealer
 from hub.security.reply_signing import ReplySigner
 from hub.security.wsse import WsseVerifier
 from hub.store import Store
@@ -31,40 +36,64 @@ from hub.workers import WorkerService
 
 
 class AdapterCache:
-    """One adapter per department, built on first use and shared between threads."""
+    """One adapter per department and settings, built on first use and shared between
+    threads; a reload that changes a department's settings gets it a new adapter."""
 
     def __init__(self) -> None:
-        self._adapters: dict[str, Adapter] = {}
+        self._adapters: dict[str, tuple[DepartmentConfig, Adapter]] = {}
+        self._retired: list[Adapter] = []  # may still be in use by a request in flight
         self._lock = threading.Lock()
 
     def __call__(self, config: DepartmentConfig) -> Adapter:
-        adapter = self._adapters.get(config.code)
-        if adapter is None:
-            with self._lock:
-                adapter = self._adapters.get(config.code) or load_adapter(config)
-                self._adapters[config.code] = adapter
-        return adapter
+        made = self._adapters.get(config.code)
+        if made is not None and made[0] is config:
+            return made[1]
+        with self._lock:
+            made = self._adapters.get(config.code)
+            if made is not None and made[0] is config:
+                return made[1]
+            if made is not None:
+                self._retired.append(made[1])
+            adapter = load_adapter(config)
+            self._adapters[config.code] = (config, adapter)
+            return adapter
 
     def close(self) -> None:
-        for adapter in self._adapters.values():
+        with self._lock:
+            adapters = [adapter for _, adapter in self._adapters.values()] + self._retired
+            self._adapters, self._retired = {}, []
+        for adapter in adapters:
             adapter.close()
-        self._adapters.clear()
 
 
-def check_deliverable(
-    routes: RoutingTable, departments: DepartmentDirectory, mappings: MappingRegistry
-) -> None:
-    """Every receiver of every route has an outbound mapping and an operation for it; all
-    gaps are reported at once, at start-up, instead of as failed deliveries later."""
-    gaps = []
-    for message_type in routes.message_types():
-        for receiver in routes.route(message_type).receivers:
-            if mappings.find(receiver, "outbound", message_type) is None:
-                gaps.append(f"no outbound mapping {receiver}/outbound/{message_type}")
-            if message_type not in departments.get(receiver).operations:
-                gaps.append(f"department {receiver} has no operation for {message_type}")
-    if gaps:
-        raise ConfigurationError("routes cannot be delivered: " + "; ".join(gaps))
+def configuration_loader(
+    settings: Settings,
+    store: Store,
+    schemas: SchemaRegistry | None = None,
+    base: BaseConfiguration | None = None,
+) -> ConfigurationLoader:
+    """The loader of this hub's configuration: files, then what the database adds."""
+    schemas = schemas or SchemaRegistry()
+    base = base or BaseConfiguration.from_files(
+        settings.departments_file, settings.routes_file, settings.department_endpoints, schemas
+    )
+    return ConfigurationLoader(
+        base, store.engine, schemas, settings.data_dir.resolve() / "packages"
+    )
+
+
+def configuration_admin(
+    settings: Settings, loader: ConfigurationLoader, after: Callable[[], None] | None = None
+) -> ConfigurationAdmin:
+    """Admin changes, announced on the bus; ``after`` runs once a change is stored (the API
+    process reloads at once instead of waiting for its own announcement)."""
+
+    def announced(generation: int) -> None:
+        announce.announce(settings.bus_url, settings.queue_prefix, generation)
+        if after is not None:
+            after()
+
+    return ConfigurationAdmin(loader, announce=announced)
 
 
 def wsse_verifier(settings: Settings, store: Store) -> WsseVerifier:
@@ -110,14 +139,20 @@ class HubRuntime:
         self.settings = settings
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.schemas = SchemaRegistry()
-        self.mappings = MappingRegistry(schemas=self.schemas)
-        self.departments = DepartmentDirectory.from_file(settings.departments_file).with_endpoints(
-            settings.department_endpoints
+        base = BaseConfiguration.from_files(
+            settings.departments_file,
+            settings.routes_file,
+            settings.department_endpoints,
+            self.schemas,
         )
-        self.routes = RoutingTable.from_file(settings.routes_file)
-        self.routes.check_against(set(self.departments.codes()))
-        check_deliverable(self.routes, self.departments, self.mappings)
-        self.store = Store(settings.effective_database_url)
+        self.store = Store(settings.effective_database_url, sealer=payload_sealer(settings))
+        self.store.upgrade()  # registered departments and routes live in the database
+        self.config = LiveConfiguration(
+            configuration_loader(settings, self.store, self.schemas, base)
+        )
+        self.departments = self.config.departments
+        self.routes = self.config.routes
+        self.mappings = self.config.mappings
         self.publisher = Publisher(settings.bus_url, queue_prefix=settings.queue_prefix)
         self.adapters = AdapterCache()
         self.ingress = Ingress(
@@ -133,6 +168,26 @@ class HubRuntime:
         )
         self.signer = reply_signer(settings)  # a bad key or certificate fails here, at start
         self._workers: WorkerService | None = None
+        self._stop_watching = threading.Event()
+        self._watcher = threading.Thread(
+            target=self.config.watch,
+            args=(self._stop_watching, settings.config_poll_seconds),
+            name="govhub-config",
+            daemon=True,
+        )
+        self._watcher.start()
+        if announce.broadcasts(settings.bus_url):
+            threading.Thread(
+                target=announce.listen,
+                args=(
+                    settings.bus_url,
+                    settings.queue_prefix,
+                    self.config.wake,
+                    self._stop_watching,
+                ),
+                name="govhub-config-announcements",
+                daemon=True,
+            ).start()
 
     def wsgi_app(self) -> HubWsgiApp:
         soap = build_soap_application(
@@ -141,13 +196,15 @@ class HubRuntime:
         wsgi = WsgiApplication(soap, max_content_length=self.settings.max_body_bytes)
         admin = build_admin_application(
             self.store,
-            set(self.departments.codes()),
+            self.departments,
             self.settings,
             self.signer,
             admin_guard(self.settings, self.store),
+            configuration_admin(self.settings, self.config.loader, after=self.config.wake),
         )
         admin_wsgi = WsgiApplication(admin, max_content_length=self.settings.max_body_bytes)
-        return HubWsgiApp(wsgi, self.ingress, self.settings.max_body_bytes, admin_wsgi)
+        native_auth = native_authenticator(self.settings, self.store.engine)
+        return HubWsgiApp(wsgi, self.ingress, self.settings.max_body_bytes, admin_wsgi, native_auth)
 
     def start_workers(self) -> WorkerService:
         self._workers = WorkerService(
@@ -160,9 +217,16 @@ class HubRuntime:
             queue_prefix=self.settings.queue_prefix,
         )
         self._workers.start()
+        self.config.on_change(self._start_new_departments)
         return self._workers
 
+    def _start_new_departments(self, _: Configuration) -> None:
+        if self._workers is not None:
+            self._workers.start_new_departments()
+
     def close(self) -> None:
+        self._stop_watching.set()
+        self.config.wake()
         if self._workers is not None:
             self._workers.stop()
         self.adapters.close()

@@ -62,28 +62,42 @@ class WorkerService:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._consumers: list[QueueConsumer] = []
+        self._consuming: set[str] = set()
+        self._starting = threading.Lock()
 
     def start(self) -> None:
         if self._threads:
             raise RuntimeError("worker service already started")
         self._stop.clear()
         for config in self.departments:
-            for number in range(max(1, self.settings.consumers_per_department)):
-                consumer = QueueConsumer(
-                    self.settings.bus_url,
-                    config.code,
-                    self._handle,
-                    queue_prefix=self.queue_prefix,
-                    # One task at a time: a thread stuck in a hung delivery must not hold
-                    # prefetched tasks that another thread could deliver meanwhile.
-                    prefetch=1,
-                )
-                self._consumers.append(consumer)
-                self._spawn(f"govhub-deliver-{config.code}-{number}", consumer.run)
+            self._start_consumers(config.code)
         self._spawn("govhub-relay", self.relay.run)
         if self.settings.prune_interval_seconds > 0:
             self._spawn("govhub-prune", Pruner(self.store, self.settings).run)
         log.info("workers started for %s", ", ".join(self.departments.codes()))
+
+    def start_new_departments(self) -> None:
+        """Consume the queues of departments registered since the start (a reload)."""
+        with self._starting:
+            for code in self.departments.codes():
+                if code not in self._consuming and self._threads:
+                    self._start_consumers(code)
+                    log.info("workers started for %s", code)
+
+    def _start_consumers(self, code: str) -> None:
+        self._consuming.add(code)
+        for number in range(max(1, self.settings.consumers_per_department)):
+            consumer = QueueConsumer(
+                self.settings.bus_url,
+                code,
+                self._handle,
+                queue_prefix=self.queue_prefix,
+                # One task at a time: a thread stuck in a hung delivery must not hold
+                # prefetched tasks that another thread could deliver meanwhile.
+                prefetch=1,
+            )
+            self._consumers.append(consumer)
+            self._spawn(f"govhub-deliver-{code}-{number}", consumer.run)
 
     def wait_ready(self, timeout: float) -> bool:
         """True once every department queue is declared and consumed (tests, health)."""
@@ -97,7 +111,7 @@ class WorkerService:
         alive = [thread.name for thread in self._threads if thread.is_alive()]
         if alive:
             log.warning("threads still running after %s s: %s", timeout, ", ".join(alive))
-        self._threads, self._consumers = [], []
+        self._threads, self._consumers, self._consuming = [], [], set()
         self.handler.close()
         if self._owns_publisher:
             self.publisher.close()

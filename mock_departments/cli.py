@@ -1,5 +1,6 @@
-"""`govhub mock-departments`: run the three mock departments, see what they received, and
-inject faults. The environment is read only here (GOVHUB_DATA_DIR, GOVHUB_HUB_URL)."""
+"""`govhub mock-departments`: run the three mock departments (or any of them, and household
+registration, by name), see what they received, and inject faults. The environment is read
+only here (GOVHUB_DATA_DIR, GOVHUB_HUB_URL)."""
 
 from __future__ import annotations
 
@@ -15,16 +16,26 @@ import requests
 from hub.config import DEFAULT_DATA_DIR
 from hub.errors import HubError
 from hub.identity import mask_in_text
-from mock_departments.pusher import DEFAULT_HUB_URL
+from mock_departments.pusher import DEFAULT_HUB_URL, PushCredentials, load_credentials
 from mock_departments.runner import (
+    ALL_DEPARTMENTS,
     DEFAULT_HOST,
     DEFAULT_PORTS,
-    DEPARTMENTS,
     department_code,
     start_mock_departments,
 )
 from mock_departments.store import MockStore, store_path
 
+_host_option = click.option(
+    "--host", default=DEFAULT_HOST, show_default=True, help="Address to listen on."
+)
+_hub_url_option = click.option(
+    "--hub-url",
+    default=DEFAULT_HUB_URL,
+    envvar="GOVHUB_HUB_URL",
+    show_default=True,
+    help="Where the clerks push what they enter.",
+)
 _data_dir_option = click.option(
     "--data-dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -36,7 +47,7 @@ _data_dir_option = click.option(
 
 
 @click.group("mock-departments", invoke_without_command=True)
-@click.option("--host", default=DEFAULT_HOST, show_default=True, help="Address to listen on.")
+@_host_option
 @click.option(
     "--marriage-port",
     type=int,
@@ -59,12 +70,14 @@ _data_dir_option = click.option(
     help="Port of the tax bureau (REST/JSON).",
 )
 @_data_dir_option
+@_hub_url_option
 @click.option(
-    "--hub-url",
-    default=DEFAULT_HUB_URL,
-    envvar="GOVHUB_HUB_URL",
-    show_default=True,
-    help="Where the clerks push what they enter.",
+    "--credentials",
+    "credentials_file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    envvar="GOVHUB_MOCK_CREDENTIALS_FILE",
+    help="TOML file: [DEPARTMENT] username, secret (from `govhub credentials issue`); "
+    "those departments authenticate their pushes.",
 )
 @click.pass_context
 def mock_departments_cli(
@@ -75,6 +88,7 @@ def mock_departments_cli(
     tax_port: int,
     data_dir: Path,
     hub_url: str,
+    credentials_file: Path | None,
 ) -> None:
     """Run the three mock departments until Ctrl-C (without a subcommand).
 
@@ -89,7 +103,56 @@ def mock_departments_cli(
         "TAX": tax_port,
     }
     try:
-        mocks = start_mock_departments(data_dir=data_dir, host=host, ports=ports, hub_url=hub_url)
+        credentials = load_credentials(credentials_file) if credentials_file else None
+    except HubError as exc:
+        raise click.BadParameter(str(exc), param_hint="--credentials") from exc
+    _run(data_dir=data_dir, host=host, ports=ports, hub_url=hub_url, credentials=credentials)
+
+
+@mock_departments_cli.command("serve")
+@click.argument("departments", nargs=-1, required=True)
+@click.option(
+    "--port",
+    type=int,
+    help="Port to listen on (one department only; default: its own, e.g. 8704).",
+)
+@_host_option
+@_data_dir_option
+@_hub_url_option
+def serve(
+    departments: tuple[str, ...], port: int | None, host: str, data_dir: Path, hub_url: str
+) -> None:
+    """Run the named mock DEPARTMENTS until Ctrl-C, each on its default port.
+
+    Household registration (PUBLIC_SECURITY, port 8704) runs only this way, e.g.
+    `govhub mock-departments serve PUBLIC_SECURITY`. A DEPARTMENT is MARRIAGE_REGISTRY,
+    SOCIAL_SECURITY, TAX or PUBLIC_SECURITY (or marriage, social-security, tax, household).
+    """
+    codes = [_code(name) for name in departments]
+    if port is not None and len(set(codes)) != 1:
+        raise click.UsageError("--port goes with exactly one department")
+    ports = {} if port is None else {codes[0]: port}
+    _run(data_dir=data_dir, host=host, ports=ports, hub_url=hub_url, codes=codes)
+
+
+def _run(
+    *,
+    data_dir: Path,
+    host: str,
+    ports: dict[str, int],
+    hub_url: str,
+    codes: list[str] | None = None,
+    credentials: dict[str, PushCredentials] | None = None,
+) -> None:
+    try:
+        mocks = start_mock_departments(
+            data_dir=data_dir,
+            host=host,
+            ports=ports,
+            hub_url=hub_url,
+            codes=codes,
+            credentials=credentials,
+        )
     except HubError as exc:
         raise click.ClickException(str(exc)) from exc
     with mocks:
@@ -118,14 +181,14 @@ def show(
 ) -> None:
     """What DEPARTMENT received and what its clerks pushed, read from its store.
 
-    DEPARTMENT is MARRIAGE_REGISTRY, SOCIAL_SECURITY or TAX (or marriage, social-security, tax).
-    Identity numbers are masked unless --reveal.
+    DEPARTMENT is MARRIAGE_REGISTRY, SOCIAL_SECURITY, TAX or PUBLIC_SECURITY (or marriage,
+    social-security, tax, household). Identity numbers are masked unless --reveal.
     """
     code = _code(department)
     path = store_path(data_dir, code)
     if not path.exists():
         raise click.ClickException(f"{code} has no store at {path} (has it ever run there?)")
-    store = MockStore(path, reference_prefix=DEPARTMENTS[code].reference_prefix)
+    store = MockStore(path, reference_prefix=ALL_DEPARTMENTS[code].reference_prefix)
     try:
         report = _report(store, code, kind, limit)
     finally:
@@ -201,8 +264,8 @@ def fault(
 ) -> None:
     """Inject faults into a running mock DEPARTMENT (POST /_control/faults).
 
-    DEPARTMENT is MARRIAGE_REGISTRY, SOCIAL_SECURITY or TAX (or marriage, social-security, tax).
-    Options combine, e.g. --clear --fail-next 3.
+    DEPARTMENT is MARRIAGE_REGISTRY, SOCIAL_SECURITY, TAX or PUBLIC_SECURITY (or marriage,
+    social-security, tax, household). Options combine, e.g. --clear --fail-next 3.
     """
     code = _code(department)
     settings = _fault_settings(fail_next, permanent, slow, down, up, clear)

@@ -8,11 +8,17 @@ from __future__ import annotations
 
 import logging
 import threading
+import tomllib
 from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
 
 import requests
 
+from hub.errors import ConfigurationError
 from hub.identity import mask_in_text
+from hub.security.native_client import authorization_header, with_username_token
 from mock_departments.store import PENDING, PUSHED, REJECTED, MockStore, OutboxEntry
 
 log = logging.getLogger(__name__)
@@ -21,6 +27,45 @@ DEFAULT_HUB_URL = "http://127.0.0.1:8700"
 DEFAULT_RETRY_SECONDS = 2.0
 DEFAULT_TIMEOUT_SECONDS = 10.0
 _ERROR_CHARS = 500
+
+
+@dataclass(frozen=True)
+class PushCredentials:
+    """A credential the hub issued (``govhub credentials issue``): SOAP pushes carry it as a
+    WS-Security UsernameToken, other pushes as an HMAC Authorization header."""
+
+    username: str
+    secret: str
+
+    def __repr__(self) -> str:  # a stray log line never carries the secret
+        return f"PushCredentials({self.username!r})"
+
+
+def load_credentials(path: Path) -> dict[str, PushCredentials]:
+    """``[DEPARTMENT] username = "…" secret = "…"`` tables of a TOML file, by department."""
+    try:
+        tables = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigurationError(f"cannot read credentials file {path}: {exc}") from exc
+    found: dict[str, PushCredentials] = {}
+    for code, table in tables.items():
+        if not isinstance(table, dict) or not isinstance(table.get("secret"), str):
+            raise ConfigurationError(f"credentials file {path}: [{code}] needs a secret")
+        found[code.upper()] = PushCredentials(str(table.get("username") or code), table["secret"])
+    return found
+
+
+def signed(
+    credentials: PushCredentials | None, url: str, content_type: str, body: bytes
+) -> tuple[bytes, dict[str, str]]:
+    """The body and extra headers of one push with ``credentials`` (fresh nonce and time)."""
+    if credentials is None:
+        return body, {}
+    if content_type.startswith(("text/xml", "application/soap+xml")):
+        return with_username_token(body, credentials.username, credentials.secret), {}
+    path = urlsplit(url).path
+    value = authorization_header(credentials.username, credentials.secret, "POST", path, body)
+    return body, {"Authorization": value}
 
 
 class Pusher:
@@ -33,9 +78,12 @@ class Pusher:
         *,
         retry_seconds: float = DEFAULT_RETRY_SECONDS,
         timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
+        credentials: PushCredentials | None = None,
     ) -> None:
         self.store = store
         self.hub_url = hub_url
+        # None: pushes go unauthenticated (a hub where this department has no credentials).
+        self.credentials = credentials
         self.retry_seconds = retry_seconds
         self.timeout_seconds = timeout_seconds
         self._session = requests.Session()
@@ -70,9 +118,10 @@ class Pusher:
         if entry.content_type.startswith("text/xml"):
             headers["SOAPAction"] = '""'  # SOAP 1.1 wants the header; the URL says the intent
         url = self.hub_url().rstrip("/") + entry.path
+        body, extra = signed(self.credentials, url, entry.content_type, entry.body)
         try:
             answer = self._session.post(
-                url, data=entry.body, headers=headers, timeout=self.timeout_seconds
+                url, data=body, headers=headers | extra, timeout=self.timeout_seconds
             )
         except requests.RequestException as exc:
             return PENDING, f"hub unreachable: {exc.__class__.__name__}"

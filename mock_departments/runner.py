@@ -1,9 +1,12 @@
-"""Start the three mock departments together (``govhub demo``, ``govhub mock-departments``,
-tests) and hand back what a caller needs: each department, its server and its URL."""
+"""Start the mock departments together (``govhub demo``, ``govhub mock-departments``,
+tests) and hand back what a caller needs: each department, its server and its URL.
+
+Three start by default; household registration (PUBLIC_SECURITY) only when named, since it
+stands for a department registered while the hub runs."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -11,8 +14,9 @@ from typing import TypeVar
 from hub.config import DEFAULT_DATA_DIR
 from hub.errors import NotFound
 from mock_departments.department import MockDepartment
+from mock_departments.household import HouseholdRegistration
 from mock_departments.marriage import MarriageRegistry
-from mock_departments.pusher import DEFAULT_HUB_URL, DEFAULT_RETRY_SECONDS
+from mock_departments.pusher import DEFAULT_HUB_URL, DEFAULT_RETRY_SECONDS, PushCredentials
 from mock_departments.server import MockServer
 from mock_departments.social_security import SocialSecurity
 from mock_departments.tax import Tax
@@ -22,17 +26,30 @@ DEPARTMENTS: dict[str, type[MockDepartment]] = {
     SocialSecurity.code: SocialSecurity,
     Tax.code: Tax,
 }
-DEFAULT_PORTS = {MarriageRegistry.code: 8701, SocialSecurity.code: 8702, Tax.code: 8703}
+# Started only when asked for by name (codes=[...], `govhub mock-departments serve CODE`).
+ON_REQUEST: dict[str, type[MockDepartment]] = {HouseholdRegistration.code: HouseholdRegistration}
+ALL_DEPARTMENTS = {**DEPARTMENTS, **ON_REQUEST}
+DEFAULT_PORTS = {
+    MarriageRegistry.code: 8701,
+    SocialSecurity.code: 8702,
+    Tax.code: 8703,
+    HouseholdRegistration.code: 8704,
+}
 DEFAULT_HOST = "127.0.0.1"
 T = TypeVar("T", bound=MockDepartment)
-ALIASES = {"marriage": "MARRIAGE_REGISTRY", "social-security": "SOCIAL_SECURITY", "tax": "TAX"}
+ALIASES = {
+    "marriage": "MARRIAGE_REGISTRY",
+    "social-security": "SOCIAL_SECURITY",
+    "tax": "TAX",
+    "household": "PUBLIC_SECURITY",
+}
 
 
 def department_code(name: str) -> str:
     """A department code from a code or an alias, in any case."""
     code = ALIASES.get(name.lower(), name.upper().replace("-", "_"))
-    if code not in DEPARTMENTS:
-        known = ", ".join([*DEPARTMENTS, *ALIASES])
+    if code not in ALL_DEPARTMENTS:
+        known = ", ".join([*ALL_DEPARTMENTS, *ALIASES])
         raise NotFound(f"no mock department {name!r}; known: {known}")
     return code
 
@@ -70,6 +87,10 @@ class MockDepartments:
     def tax(self) -> Tax:
         return _as(self.running[Tax.code].department, Tax)
 
+    @property
+    def household(self) -> HouseholdRegistration:
+        return _as(self.running[HouseholdRegistration.code].department, HouseholdRegistration)
+
     def url(self, code: str) -> str:
         return self.running[department_code(code)].url
 
@@ -98,19 +119,25 @@ def start_mock_departments(
     ports: Mapping[str, int] | None = None,
     hub_url: str = DEFAULT_HUB_URL,
     retry_seconds: float = DEFAULT_RETRY_SECONDS,
+    codes: Iterable[str] | None = None,
+    credentials: Mapping[str, PushCredentials] | None = None,
 ) -> MockDepartments:
-    """Start all three mocks; ``ports`` overrides some of DEFAULT_PORTS (0: a free port)."""
+    """Start the mocks named by ``codes`` (codes or aliases; default: the three of
+    DEPARTMENTS); ``ports`` overrides some of DEFAULT_PORTS (0: a free port);
+    ``credentials`` (by department code) authenticate their pushes to the hub."""
     chosen = {**DEFAULT_PORTS, **(ports or {})}
+    wanted = [department_code(name) for name in (DEPARTMENTS if codes is None else codes)]
     running: dict[str, RunningDepartment] = {}
     try:
-        for code, cls in DEPARTMENTS.items():
+        for code in dict.fromkeys(wanted):
             running[code] = start_one(
-                cls,
+                ALL_DEPARTMENTS[code],
                 data_dir=data_dir,
                 host=host,
                 port=chosen[code],
                 hub_url=hub_url,
                 retry_seconds=retry_seconds,
+                credentials=(credentials or {}).get(code),
             )
     except BaseException:
         MockDepartments(running).stop()
@@ -126,9 +153,11 @@ def start_one(
     port: int = 0,
     hub_url: str = DEFAULT_HUB_URL,
     retry_seconds: float = DEFAULT_RETRY_SECONDS,
+    credentials: PushCredentials | None = None,
 ) -> RunningDepartment:
     """Open one department's store, start its outbox retries and its server."""
     department = cls.open(data_dir, hub_url=hub_url, retry_seconds=retry_seconds)
+    department.pusher.credentials = credentials
     try:
         server = MockServer(department, host=host, port=port).start()
     except BaseException:

@@ -1,4 +1,4 @@
-"""Serve a WSGI app from a background thread: stdlib wsgiref, one thread per request.
+"""Serve a WSGI app from a background thread with waitress (the hub's own server).
 
 Port 0 binds a free port (see ``port`` after ``start``). ``stop`` really closes the listener;
 ``start`` again re-binds the same port, so a test can take a department down and back up.
@@ -6,23 +6,13 @@ Port 0 binds a free port (see ``port`` after ``start``). ``stop`` really closes 
 
 from __future__ import annotations
 
-import threading
-from socketserver import ThreadingMixIn
 from typing import Any
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from hub.errors import ConfigurationError
+from hub.webserver import BackgroundServer
 
-
-class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
-    daemon_threads = True  # a slow request must not keep the process alive
-    allow_reuse_address = True
-    request_queue_size = 128  # the default 5 drops connections under a burst of deliveries
-
-
-class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        """Per-request lines are noise; the mocks' stores say what arrived."""
+# A "slow" fault holds a thread per request; the hub delivers on a few threads per department.
+THREADS = 16
 
 
 class MockServer:
@@ -32,8 +22,7 @@ class MockServer:
         self.app = app
         self.host = host
         self.port = port
-        self._server: _ThreadingWSGIServer | None = None
-        self._thread: threading.Thread | None = None
+        self._server: BackgroundServer | None = None
 
     @property
     def url(self) -> str:
@@ -47,34 +36,17 @@ class MockServer:
         if self._server is not None:
             return self
         try:
-            server = make_server(
-                self.host,
-                self.port,
-                self.app,
-                server_class=_ThreadingWSGIServer,
-                handler_class=_QuietHandler,
-            )
+            server = BackgroundServer(self.app, self.host, self.port, threads=THREADS)
         except OSError as exc:
             raise ConfigurationError(f"cannot listen on {self.host}:{self.port}: {exc}") from exc
-        self.port = server.server_port
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever,
-            kwargs={"poll_interval": 0.1},
-            daemon=True,
-            name=f"mock-server-{self.port}",
-        )
-        self._thread.start()
+        self.port = server.port
+        self._server = server.start()
         return self
 
     def stop(self) -> None:
-        server, thread = self._server, self._thread
-        self._server = self._thread = None
+        server, self._server = self._server, None
         if server is not None:
-            server.shutdown()
-            server.server_close()
-        if thread is not None:
-            thread.join()
+            server.stop()
 
     def __enter__(self) -> MockServer:
         return self.start()

@@ -143,6 +143,11 @@ class StubMappings:
             self.mappings[department] = StubMapping(name)
         return self.mappings[department]
 
+    def named(self, name: str) -> StubMapping | None:
+        department, direction, rest = name.split("/", 2)
+        mapping = self.get(department, direction, rest.partition("@")[0])
+        return mapping if mapping.name == name else None
+
 
 # --- departments and adapters (the departments' servers are faked with `responses`) -------
 

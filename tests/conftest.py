@@ -11,6 +11,7 @@ from backends import DEPARTMENTS, FakeClock, amqp_url, fresh_postgresql_database
 
 from hub.bus import delete_queues
 from hub.store import Store
+from mock_departments.runner import MockDepartments, start_mock_departments
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.distributed)])
@@ -56,3 +57,16 @@ def queue_prefix(bus_url: str) -> Iterator[str]:
     prefix = f"govhub.test.{uuid.uuid4().hex[:10]}."
     yield prefix
     delete_queues(bus_url, list(DEPARTMENTS), prefix)
+
+
+@pytest.fixture
+def household(tmp_path: Path) -> Iterator[MockDepartments]:
+    """The fourth mock department (household registration, PUBLIC_SECURITY) on a free port,
+    not known to the hub until a test registers its package."""
+    mocks = start_mock_departments(
+        data_dir=tmp_path / "household", ports={"PUBLIC_SECURITY": 0}, codes=["PUBLIC_SECURITY"]
+    )
+    try:
+        yield mocks
+    finally:
+        mocks.stop()

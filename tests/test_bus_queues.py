@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 import kombu
 import pytest
 from backends import drain, wait_for
 
-from hub.bus import DeliveryTask, Publisher, QueueConsumer, delivery_queue
+from hub.bus import DeliveryTask, Publisher, QueueConsumer, delete_queues, delivery_queue
 from hub.errors import HubError
+
+_kombu: Any = kombu  # kombu's calls are untyped
 
 
 def test_a_published_delivery_reaches_the_consumer_of_its_department_queue(
@@ -30,6 +33,34 @@ def test_each_department_has_its_own_durable_queue(bus_url: str, queue_prefix: s
     assert [t.delivery_id for t in drain(bus_url, "TAX", queue_prefix, 1)] == [1]
     queue = delivery_queue("TAX")
     assert (queue.name, queue.durable) == ("govhub.deliver.TAX", True)
+
+
+def test_the_publisher_counts_the_tasks_waiting_in_a_department_queue(
+    bus_url: str, queue_prefix: str
+) -> None:
+    publisher = Publisher(bus_url, queue_prefix=queue_prefix)
+    try:
+        assert publisher.waiting("TAX") == 0  # declared on first sight, empty
+        for delivery_id in (1, 2, 3):
+            publisher.publish("TAX", delivery_id, "k")
+        assert publisher.waiting("TAX") == 3
+        assert publisher.queue("TAX") is publisher.queue("TAX")  # built once, reused
+    finally:
+        publisher.close()
+    assert len(drain(bus_url, "TAX", queue_prefix, 3)) == 3
+
+
+def test_a_queue_deleted_behind_a_new_publisher_is_declared_again(
+    bus_url: str, queue_prefix: str
+) -> None:
+    first = Publisher(bus_url, queue_prefix=queue_prefix)
+    first.publish("TAX", 1, "k")
+    first.close()
+    delete_queues(bus_url, ["TAX"], queue_prefix)
+    second = Publisher(bus_url, queue_prefix=queue_prefix)
+    second.publish("TAX", 2, "k")
+    second.close()
+    assert [t.delivery_id for t in drain(bus_url, "TAX", queue_prefix, 1)] == [2]
 
 
 def test_publishing_from_many_threads_delivers_every_message(
@@ -80,7 +111,7 @@ def test_a_message_that_is_not_a_delivery_task_is_dropped_and_does_not_block_the
 ) -> None:
     handled: list[int] = []
     queue = delivery_queue("TAX", queue_prefix)
-    with kombu.Connection(bus_url) as connection:
+    with _kombu.Connection(bus_url) as connection:
         producer = connection.Producer()
         producer.publish(
             b"{ says it is JSON, is not",

@@ -53,7 +53,8 @@ def test_a_batch_receipt_names_the_stored_deliveries_in_receiver_order(store: St
                 DeliveryRow.message_id == message.message_id
             )
         ).all()
-    assert sorted(receipt.deliveries) == sorted(tuple(row) for row in stored)
+    named = [(d.delivery_id, d.department, d.idempotency_key) for d in receipt.deliveries]
+    assert sorted(named) == sorted(tuple(row) for row in stored)
     assert [d.idempotency_key for d in receipt.deliveries] == [
         delivery_key(message.message_id, code) for code in RECEIVERS
     ]

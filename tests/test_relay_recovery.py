@@ -103,3 +103,43 @@ def test_a_relay_skips_deliveries_another_relay_holds_instead_of_waiting_for_the
 
     assert len(first) == 4 and len(second) == 6
     assert not set(first) & set(second)
+
+
+def test_the_relay_does_not_publish_a_backlog_again_while_its_first_tasks_still_wait(
+    store: Store, clock: FakeClock, bus_url: str, queue_prefix: str
+) -> None:
+    store.save_accepted(new_message(), RECEIVERS, lease_seconds=0)
+    publisher = Publisher(bus_url, queue_prefix=queue_prefix)
+    try:
+        assert relay(store, publisher).run_once() == 2
+        clock.advance(31)  # no worker took them within the lease: the tasks still wait
+        assert relay(store, publisher).run_once() == 0
+        assert len(drain(bus_url, "TAX", queue_prefix, 1)) == 1
+        assert len(drain(bus_url, "SOCIAL_SECURITY", queue_prefix, 1)) == 1
+        clock.advance(31)  # the queues are empty now: what is still pending goes out again
+        assert relay(store, publisher).run_once() == 2
+    finally:
+        publisher.close()
+
+
+def test_a_retry_is_published_even_while_its_department_has_a_backlog(
+    store: Store, clock: FakeClock, bus_url: str, queue_prefix: str
+) -> None:
+    failed = store.save_accepted(new_message(), ("TAX",), lease_seconds=30)
+    claimed = store.claim(failed.deliveries[0].delivery_id, 30)
+    assert claimed is not None
+    retry_at = clock() + timedelta(seconds=5)
+    store.record_attempt(
+        claimed,
+        AttemptRecord(outcome="retry", started_at=clock(), duration_ms=1, retry_at=retry_at),
+    )
+    store.save_accepted(new_message(), ("TAX",), lease_seconds=0)  # the backlog's first task
+    publisher = Publisher(bus_url, queue_prefix=queue_prefix)
+    try:
+        assert relay(store, publisher).run_once() == 1  # the new one, from the ingress' side
+        clock.advance(31)  # the backlog still waits, and the retry is due
+        assert relay(store, publisher).run_once() == 1  # the retry only
+        tasks = drain(bus_url, "TAX", queue_prefix, 2)
+        assert failed.deliveries[0].delivery_id in [task.delivery_id for task in tasks]
+    finally:
+        publisher.close()

@@ -1,6 +1,7 @@
 """The operators' SOAP API at /admin (WSDL at /admin?wsdl): the same operations as the CLI.
 
-ListMessages, ShowMessage, Replay, Trace, Prune. Errors are SOAP faults with the hub's codes
+ListMessages, ShowMessage, Replay, Trace, Prune, and the configuration operations of
+hub/api/config_service.py (departments and routes). Errors are SOAP faults with the hub's codes
 (Client.NotFound for an unknown id, Client.Error for a filter that cannot mean anything).
 Identity numbers are masked unless ``reveal`` is true. Every call passes ``AdminGuard``
 (hub/security/admins.py): a WS-Security UsernameToken of an admin account holding the
@@ -20,8 +21,10 @@ from lxml import etree
 from spyne import Application, Boolean, ComplexModel, DateTime, Float, Integer, Unicode, rpc
 from spyne.service import Service
 
+from hub.api.config_service import configuration_service
 from hub.api.soap_protocol import HubSoap11, fault_from
 from hub.config import Settings
+from hub.configuration.admin import ConfigurationAdmin
 from hub.errors import ClientError, HubError
 from hub.identity import mask_in_text
 from hub.operations.prune import prune
@@ -176,6 +179,7 @@ def build_admin_application(
     settings: Settings,
     signer: ReplySigner | None = None,
     guard: AdminGuard | None = None,
+    configuration: ConfigurationAdmin | None = None,
 ) -> Application:
     class AdminService(Service):  # type: ignore[misc]
         @rpc(ListFilter, Boolean, _returns=_many(Message))  # type: ignore[untyped-decorator]
@@ -278,8 +282,11 @@ def build_admin_application(
             raise
         return False
 
+    services: list[Any] = [AdminService]
+    if configuration is not None:
+        services.append(configuration_service(configuration, _actor))
     return Application(
-        [AdminService],
+        services,
         tns=ADMIN_NAMESPACE,
         name="GovHubAdmin",
         in_protocol=HubSoap11(max_bytes=settings.max_body_bytes, check=check_admin),

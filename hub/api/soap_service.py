@@ -14,10 +14,12 @@ from spyne.service import Service
 
 from hub.api.soap_protocol import HubSoap11, fault_from
 from hub.api.spyne_models import element_models
-from hub.errors import ClientError, HubError, SchemaInvalid
+from hub.errors import ClientError, HubError, NotAuthenticated, NotAuthorized, SchemaInvalid
 from hub.ingress import Ingress
 from hub.resources import CANONICAL_NAMESPACE, CANONICAL_SCHEMA, HEADER_NAMESPACE, HEADER_SCHEMA
 from hub.security.reply_signing import ReplySigner
+from hub.security.status_access import StatusAccess
+from hub.security.wsse import token_username
 from hub.store import MessageStatus, Receipt, Store
 
 log = logging.getLogger(__name__)
@@ -95,10 +97,23 @@ def build_soap_application(
 
         @rpc(Unicode(min_occurs=1), _returns=MessageStatusModel)  # type: ignore[untyped-decorator]
         def GetStatus(ctx: Any, messageId: str) -> MessageStatusModel:
+            message_id = (messageId or "").strip().lower()
             try:
-                return _status_model(store.message_status((messageId or "").strip().lower()))
+                return _status_model(status_for(ctx, message_id))
             except HubError as error:
                 raise fault_from(error) from error
+
+    def status_for(ctx: Any, message_id: str) -> MessageStatus:
+        """The status, for the message's sender or receivers only while credentials are in
+        force (the same WS-Security check as Submit); a refusal is audited."""
+        if ingress is None or ingress.verifier is None:
+            return store.message_status(message_id)
+        try:
+            access = StatusAccess(ingress.verifier)
+            return access.status(ctx.in_document, message_id, store.message_status)
+        except (NotAuthenticated, NotAuthorized) as error:
+            ingress.record_refusal(_asker(ctx.in_document), f"GetStatus:{message_id}", error)
+            raise
 
     def check_submit(ctx: Any) -> bool:
         """Run every ingress check on the lxml elements; True: Submit needs nothing else."""
@@ -134,6 +149,14 @@ def build_soap_application(
     )
     application.event_manager.add_listener("method_context_closed", _release_request)
     return application
+
+
+def _asker(envelope: Any) -> str:
+    """Who the refused request says it is (its token's username), for the audit entry."""
+    try:
+        return token_username(envelope) or "unknown"
+    except NotAuthenticated:
+        return "unknown"
 
 
 def _release_request(ctx: Any) -> None:

@@ -2,7 +2,8 @@
 
   /soap                     SOAP 1.1 API (Submit, GetStatus); WSDL at /soap?wsdl
   /admin                    SOAP 1.1 operators' API (hub/api/admin_service.py); /admin?wsdl
-  /native/<DEPT>[/<path>]   a department pushes a record in its own format
+  /native/<DEPT>[/<path>]   a department pushes a record in its own format (authenticated:
+                            hub/security/native_auth.py)
   /health                   liveness, for load balancers
 
 Request bodies are read with a hard limit before anything parses them.
@@ -19,9 +20,10 @@ from xml.sax.saxutils import escape
 
 from spyne.server.wsgi import WsgiApplication
 
-from hub.errors import BodyTooLarge, ClientError, HubError
+from hub.errors import BodyTooLarge, ClientError, HubError, NotAuthenticated, NotAuthorized
 from hub.identity import mask_in_text
 from hub.ingress import Ingress
+from hub.security.native_auth import SCHEME, NativeAuthenticator, NativeRequest
 
 log = logging.getLogger(__name__)
 
@@ -36,9 +38,11 @@ class HubWsgiApp:
         ingress: Ingress,
         max_body_bytes: int,
         admin: WsgiApplication | None = None,
+        native_auth: NativeAuthenticator | None = None,
     ) -> None:
         self.soap = soap
         self.admin = admin
+        self.native_auth = native_auth
         self.ingress = ingress
         self.max_body_bytes = max_body_bytes
 
@@ -73,13 +77,16 @@ class HubWsgiApp:
             return _json(start_response, "405 Method Not Allowed", {"error": "MethodNotAllowed"})
         department, _, rest = path[len("/native/") :].partition("/")
         try:
-            body = self._read_body(environ)
-            prepared = self.ingress.prepare_native(department, body, _headers(environ), "/" + rest)
+            body, headers = self._read_body(environ), _headers(environ)
+            if self.native_auth is not None:
+                request = NativeRequest(department, "POST", _signed_path(environ), headers, body)
+                self.native_auth.verify(request)
+            prepared = self.ingress.prepare_native(department, body, headers, "/" + rest)
             receipt = self.ingress.commit(prepared)
         except ClientError as error:
             log.info("refused native push from %s: %s", department, mask_in_text(str(error)))
             self.ingress.record_refusal(department, "/" + rest, error)
-            return _json(start_response, "400 Bad Request", _error_body(error))
+            return _refusal(start_response, error)
         except HubError as error:
             log.warning("native push from %s failed: %s", department, mask_in_text(str(error)))
             return _json(start_response, "503 Service Unavailable", _error_body(error))
@@ -113,6 +120,23 @@ class HubWsgiApp:
         return body
 
 
+def _signed_path(environ: Environ) -> str:
+    """The path an HMAC signs: the request path, with its query string if there is one."""
+    query = environ.get("QUERY_STRING", "")
+    return str(environ.get("PATH_INFO", "")) + (f"?{query}" if query else "")
+
+
+def _refusal(start_response: StartResponse, error: ClientError) -> list[bytes]:
+    """401 for who-are-you, 403 for not-allowed, 400 for everything else the caller got
+    wrong; the body carries the same code as the SOAP API's fault."""
+    if isinstance(error, NotAuthenticated):
+        challenge = [("WWW-Authenticate", SCHEME)]
+        return _json(start_response, "401 Unauthorized", _error_body(error), challenge)
+    if isinstance(error, NotAuthorized):
+        return _json(start_response, "403 Forbidden", _error_body(error))
+    return _json(start_response, "400 Bad Request", _error_body(error))
+
+
 def _headers(environ: Environ) -> dict[str, str]:
     headers = {"Content-Type": environ["CONTENT_TYPE"]} if environ.get("CONTENT_TYPE") else {}
     for key, value in environ.items():
@@ -125,11 +149,20 @@ def _error_body(error: HubError) -> dict[str, Any]:
     return {"error": error.code, "message": mask_in_text(error.message), "detail": error.detail}
 
 
-def _json(start_response: StartResponse, status: str, body: dict[str, Any]) -> list[bytes]:
+def _json(
+    start_response: StartResponse,
+    status: str,
+    body: dict[str, Any],
+    extra: list[tuple[str, str]] | None = None,
+) -> list[bytes]:
     data = json.dumps(body, ensure_ascii=False).encode("utf-8")
     start_response(
         status,
-        [("Content-Type", "application/json; charset=utf-8"), ("Content-Length", str(len(data)))],
+        [
+            ("Content-Type", "application/json; charset=utf-8"),
+            ("Content-Length", str(len(data))),
+            *(extra or []),
+        ],
     )
     return [data]
 

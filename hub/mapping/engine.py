@@ -53,6 +53,9 @@ class Mapping:
     def name(self) -> str:
         return f"{self.department}/{self.direction}/{self.message_type}@{self.version}"
 
+    def fields(self) -> tuple[CompiledField, ...]:
+        return self._fields
+
     def translate(self, document: Document) -> Document:
         """Validate the source against its schema, apply, validate the result, return it."""
         self._validate(document, self.source_format, self.source_schema)

@@ -7,6 +7,7 @@ with the file's own ``[mapping]`` table, so a misplaced file fails loudly, not s
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from hub.errors import ConfigurationError
@@ -16,6 +17,8 @@ from hub.resources import MAPPINGS_ROOT
 from hub.schemas import SchemaRegistry, default_registry
 
 Key = tuple[str, str, str]
+# Finds a mapping that is no longer the newest by its name ("DEPT/direction/Type@version").
+Archive = Callable[[str], "Mapping | None"]
 
 
 def load_mapping(path: Path, schemas: SchemaRegistry | None = None) -> Mapping:
@@ -34,6 +37,27 @@ class MappingRegistry:
             mapping = load_mapping(file, schemas)
             self._check_place(file, mapping)
             self._mappings[(mapping.department, mapping.direction, mapping.message_type)] = mapping
+        self.archive: Archive | None = None
+
+    def with_mappings(self, mappings: Iterable[Mapping]) -> MappingRegistry:
+        """A copy that also holds ``mappings`` (each replacing the one with its key)."""
+        copy = MappingRegistry.__new__(MappingRegistry)
+        copy.root, copy._mappings, copy.archive = self.root, dict(self._mappings), self.archive
+        copy._mappings.update({(m.department, m.direction, m.message_type): m for m in mappings})
+        return copy
+
+    def replace_with(self, other: MappingRegistry) -> None:
+        """Take ``other``'s mappings at once (a configuration reload)."""
+        self._mappings, self.archive = other._mappings, other.archive
+
+    def named(self, name: str) -> Mapping | None:
+        """The mapping of that name and version: the installed one, or an older version
+        still kept for replay (registered department packages keep every version)."""
+        department, direction, rest = [*name.split("/", 2), "", ""][:3]
+        current = self.find(department, direction, rest.partition("@")[0])
+        if current is not None and current.name == name:
+            return current
+        return self.archive(name) if self.archive is not None else None
 
     def get(self, department: str, direction: str, message_type: str) -> Mapping:
         mapping = self.find(department, direction, message_type)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -10,6 +12,7 @@ from hub.identity import mask_in_text
 from hub.operations.queries import leg_view, summaries
 from hub.operations.text import body_text
 from hub.operations.views import AttemptView, LegDetail, MessageDetail
+from hub.security.payloads import canonical_context, original_context, payload_context
 from hub.store import Store
 from hub.store.models import AttemptRow, DeliveryRow, MessageRow
 
@@ -22,7 +25,8 @@ def show_message(store: Store, message_id: str, *, reveal: bool = False) -> Mess
         if row is None:
             raise NotFound(f"no message with id {message_id}")
         (summary,) = summaries(session, [message_id])
-        legs = tuple(_leg(session, d, reveal) for d in _deliveries(session, message_id))
+        opened = store.payloads.open
+        legs = tuple(_leg(session, d, reveal, opened) for d in _deliveries(session, message_id))
         return MessageDetail(
             summary=summary,
             purpose=row.purpose,
@@ -33,8 +37,12 @@ def show_message(store: Store, message_id: str, *, reveal: bool = False) -> Mess
             original_content_type=row.original_content_type,
             original_sha256=row.original_sha256,
             canonical_sha256=row.canonical_sha256,
-            original=body_text(row.original, row.original_content_type, reveal=reveal),
-            canonical=body_text(row.canonical, reveal=reveal),
+            original=body_text(
+                opened(row.original, original_context(row.id)),
+                row.original_content_type,
+                reveal=reveal,
+            ),
+            canonical=body_text(opened(row.canonical, canonical_context(row.id)), reveal=reveal),
             legs=legs,
         )
 
@@ -44,13 +52,18 @@ def _deliveries(session: Session, message_id: str) -> list[DeliveryRow]:
     return list(session.scalars(query.order_by(DeliveryRow.id)))
 
 
-def _leg(session: Session, delivery: DeliveryRow, reveal: bool) -> LegDetail:
+def _leg(
+    session: Session, delivery: DeliveryRow, reveal: bool, opened: Callable[[bytes, bytes], bytes]
+) -> LegDetail:
     query = select(AttemptRow).where(AttemptRow.delivery_id == delivery.id)
     attempts = session.scalars(query.order_by(AttemptRow.id))
     return LegDetail(
         leg=leg_view(delivery),
         attempts=tuple(_attempt(n, a) for n, a in enumerate(attempts, start=1)),
-        payload=body_text(delivery.payload, reveal=reveal),
+        payload=body_text(
+            opened(delivery.payload, payload_context(delivery.id)) if delivery.payload else None,
+            reveal=reveal,
+        ),
     )
 
 

@@ -1,8 +1,10 @@
 """Admin accounts for the /admin SOAP API: a secret (WS-Security UsernameToken, checked by the
 same WsseVerifier as the departments') and per-account permissions.
 
-    read     ListMessages, ShowMessage, Trace
-    operate  Replay, Prune
+    read       ListMessages, ShowMessage, Trace, ListDepartments, ShowDepartment, ListRoutes
+    operate    Replay, Prune
+    configure  CheckDepartment, RegisterDepartment, DisableDepartment, EnableDepartment,
+               RollbackDepartment, AddRoute, RemoveRoute
 
 ``AdminGuard.check(envelope, operation)`` answers with the acting username or raises
 NotAuthenticated / NotAuthorized. Open mode: with ``authentication=registered`` and no admin
@@ -36,14 +38,18 @@ from hub.security.wsse import WsseVerifier
 
 READ = "read"
 OPERATE = "operate"
-PERMISSIONS = (READ, OPERATE)
+CONFIGURE = "configure"
+PERMISSIONS = (READ, OPERATE, CONFIGURE)
 OPERATION_PERMISSIONS = {
     "ListMessages": READ,
     "ShowMessage": READ,
     "Trace": READ,
+    "ListDepartments": READ,
+    "ShowDepartment": READ,
+    "ListRoutes": READ,
     "Replay": OPERATE,
     "Prune": OPERATE,
-}
+}  # every other operation (the configuration changes) needs CONFIGURE
 # The "department" admin accounts act for in the WsseVerifier; no department code has a '*'.
 ADMIN_REALM = "*admin*"
 OPEN_ACTOR = "admin-api (open: no admin account)"
@@ -219,7 +225,7 @@ class AdminGuard:
         authenticated = self._verifier.verify(envelope, ADMIN_REALM)
         if authenticated is None:  # cannot happen: an active account exists
             raise NotAuthenticated("no active admin account")
-        needed = OPERATION_PERMISSIONS.get(operation, OPERATE)
+        needed = OPERATION_PERMISSIONS.get(operation, CONFIGURE)
         if needed not in self._accounts.permissions_of(authenticated.username):
             raise NotAuthorized(
                 f"admin {authenticated.username} lacks the '{needed}' permission "

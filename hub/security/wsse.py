@@ -16,7 +16,7 @@ import hashlib
 import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Protocol
 
 from lxml import etree
@@ -29,6 +29,7 @@ from hub.config import (
 from hub.errors import NotAuthenticated
 from hub.security import secret_hash
 from hub.security.credentials import StoredCredential
+from hub.security.freshness import Freshness, parse_time
 from hub.security.nonces import NonceCache
 from hub.security.signature import verify_signature
 
@@ -85,24 +86,32 @@ class WsseVerifier:
             raise ValueError("authentication must be 'registered' or 'required'")
         self._credentials = credentials
         self._nonces = nonces
-        self._max_age = timedelta(seconds=max_age_seconds)
-        self._skew = timedelta(seconds=clock_skew_seconds)
+        self._freshness = Freshness(max_age_seconds, clock_skew_seconds, clock)
         self._required = authentication == "required"
-        self._clock = clock or (lambda: datetime.now(UTC))
+        self._clock = self._freshness.clock
 
     def verify(self, envelope: etree._Element, sender: str) -> Authenticated | None:
         """None: the sender has no credentials and authentication is not required."""
-        registered = self._credentials.for_department(sender)
+        registered = self.credentials_of(sender)
         if not registered:
-            # Revoking a department's last credential locks it out; it never opens it up.
-            if self._required or self._credentials.ever_registered(sender):
-                raise NotAuthenticated(f"department {sender} has no active credentials")
             return None
         security = _security_header(envelope)
         token = _token(security) if security is not None else None
         if token is not None:
             return self._with_token(envelope, security, token, sender)
         return self._signature_only(envelope, security, registered, sender)
+
+    @property
+    def credentials(self) -> CredentialSource:
+        return self._credentials
+
+    def credentials_of(self, sender: str) -> list[StoredCredential]:
+        """The sender's active credentials; empty when it may pass unauthenticated."""
+        registered = self._credentials.for_department(sender)
+        # Revoking a department's last credential locks it out; it never opens it up.
+        if not registered and (self._required or self._credentials.ever_registered(sender)):
+            raise NotAuthenticated(f"department {sender} has no active credentials")
+        return registered
 
     def _with_token(
         self,
@@ -157,14 +166,15 @@ class WsseVerifier:
             raise NotAuthenticated(
                 f"user {token.username} cannot use PasswordDigest here; use PasswordText over TLS"
             )
-        created = self._fresh(token.created, "the UsernameToken")
+        created = self._freshness.check(token.created, "the UsernameToken")
         expected = _digest(token.nonce, token.created, credential.secret)
         if not hmac.compare_digest(expected, token.password.strip()):
             raise NotAuthenticated(f"wrong password digest for user {token.username}")
         self._remember(token, created)
 
     def _check_text(self, credential: StoredCredential, token: _Token) -> None:
-        created = self._fresh(token.created, "the UsernameToken") if token.created else None
+        fresh = self._freshness.check
+        created = fresh(token.created, "the UsernameToken") if token.created else None
         stored = credential.secret_hash
         if stored is None or not secret_hash.matches(token.password, stored):
             raise NotAuthenticated(f"wrong password for user {token.username}")
@@ -173,7 +183,7 @@ class WsseVerifier:
 
     def _remember(self, token: _Token, created: datetime) -> None:
         assert token.nonce is not None
-        expires = created + self._max_age + self._skew
+        expires = self._freshness.nonce_expiry(created)
         if not self._nonces.remember(token.username, token.nonce, expires, self._clock()):
             raise NotAuthenticated(f"replayed nonce from user {token.username}")
 
@@ -195,23 +205,11 @@ class WsseVerifier:
         timestamp = security.find(f"{{{WSU}}}Timestamp")
         if timestamp is None:
             return
-        self._fresh(timestamp.findtext(f"{{{WSU}}}Created"), "the wsu:Timestamp")
+        self._freshness.check(timestamp.findtext(f"{{{WSU}}}Created"), "the wsu:Timestamp")
         expires = timestamp.findtext(f"{{{WSU}}}Expires")
-        if expires and _parse_time(expires, "the wsu:Timestamp") < self._clock() - self._skew:
+        skew = self._freshness.skew
+        if expires and parse_time(expires, "the wsu:Timestamp") < self._clock() - skew:
             raise NotAuthenticated("stale timestamp: the wsu:Timestamp has expired")
-
-    def _fresh(self, created_text: str | None, what: str) -> datetime:
-        if not created_text:
-            raise NotAuthenticated(f"{what} has no wsu:Created")
-        created, now = _parse_time(created_text, what), self._clock()
-        if created < now - self._max_age:
-            raise NotAuthenticated(
-                f"stale timestamp: {what} was created more than "
-                f"{int(self._max_age.total_seconds())} s ago"
-            )
-        if created > now + self._skew:
-            raise NotAuthenticated(f"stale timestamp: {what} was created in the future")
-        return created
 
 
 def password_digest(nonce: bytes, created: str, secret: str) -> str:
@@ -222,6 +220,13 @@ def password_digest(nonce: bytes, created: str, secret: str) -> str:
 def _digest(nonce: bytes, created: str, secret: str) -> str:
     raw = hashlib.sha1(nonce + created.encode("utf-8") + secret.encode("utf-8")).digest()
     return base64.b64encode(raw).decode("ascii")
+
+
+def token_username(envelope: etree._Element) -> str | None:
+    """The Username of the request's UsernameToken, if it has one (not yet verified)."""
+    security = _security_header(envelope)
+    token = _token(security) if security is not None else None
+    return None if token is None else token.username
 
 
 def _security_header(envelope: etree._Element) -> etree._Element | None:
@@ -267,11 +272,3 @@ def _nonce(text: str | None) -> bytes | None:
     if len(nonce) < 8:
         raise NotAuthenticated("the wsse:Nonce is shorter than 8 bytes")
     return nonce
-
-
-def _parse_time(text: str, what: str) -> datetime:
-    try:
-        value = datetime.fromisoformat(text.strip())
-    except ValueError as exc:
-        raise NotAuthenticated(f"{what} has an unreadable time") from exc
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from hub.errors import ClientError, NotFound
 from hub.security import audit
+from hub.security.payloads import PayloadSealer, canonical_context, original_context
 from hub.store.identities import identity_hashes
 from hub.store.models import DeliveryRow, MessageIdentityRow, MessageRow
 from hub.store.records import (
@@ -38,9 +39,10 @@ def add_accepted(
     receivers: Sequence[str],
     now: datetime,
     lease_until: datetime,
+    sealer: PayloadSealer | None = None,
 ) -> tuple[QueuedDelivery, ...]:
     """Add the message and one queued delivery per receiver; flush to get delivery ids."""
-    row = _message_row(message, now)
+    row = _message_row(message, now, sealer)
     session.add(row)
     session.flush()  # no ORM relationship orders the inserts; the message goes first
     audit_accepted(session.connection(), row, receivers, now)
@@ -134,7 +136,11 @@ def read_status(session: Session, message_id: str) -> MessageStatus:
     )
 
 
-def _message_row(message: NewMessage, now: datetime) -> MessageRow:
+def _message_row(
+    message: NewMessage, now: datetime, sealer: PayloadSealer | None = None
+) -> MessageRow:
+    """Hashes over the plain bytes; the bodies sealed when payload encryption is on."""
+    sealer = sealer or PayloadSealer()
     return MessageRow(
         id=message.message_id,
         message_type=message.message_type,
@@ -146,10 +152,10 @@ def _message_row(message: NewMessage, now: datetime) -> MessageRow:
         received_at=now,
         schema_version=message.schema_version,
         inbound_mapping=message.inbound_mapping,
-        original=message.original,
+        original=sealer.seal(message.original, original_context(message.message_id)),
         original_content_type=message.original_content_type,
         original_sha256=hashlib.sha256(message.original).hexdigest(),
-        canonical=message.canonical,
+        canonical=sealer.seal(message.canonical, canonical_context(message.message_id)),
         canonical_sha256=hashlib.sha256(message.canonical).hexdigest(),
     )
 

@@ -140,9 +140,23 @@ def due_for_relay(
             # A worker that died mid-delivery left it "delivering": make it claimable again.
             state=case((DeliveryRow.state == "delivering", "queued"), else_=DeliveryRow.state),
         )
-        .returning(DeliveryRow.id, DeliveryRow.department, DeliveryRow.idempotency_key)
+        .returning(
+            DeliveryRow.id,
+            DeliveryRow.department,
+            DeliveryRow.idempotency_key,
+            DeliveryRow.attempts,
+            DeliveryRow.attempts_at_replay,
+        )
     ).all()
-    return sorted(QueuedDelivery(row.id, row.department, row.idempotency_key) for row in rows)
+    return sorted(
+        QueuedDelivery(
+            row.id,
+            row.department,
+            row.idempotency_key,
+            unattempted=row.attempts <= (row.attempts_at_replay or 0),
+        )
+        for row in rows
+    )
 
 
 def _transition(attempt: AttemptRecord, now: datetime) -> dict[str, Any]:

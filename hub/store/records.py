@@ -37,6 +37,9 @@ class QueuedDelivery(NamedTuple):
     delivery_id: int
     department: str
     idempotency_key: str
+    # No attempt in this round yet: its first task (from the ingress) may still be waiting
+    # in the department's queue (the relay does not add a second behind a backlog).
+    unattempted: bool = False
 
 
 @dataclass(frozen=True)

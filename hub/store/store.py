@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from hub.config import DEFAULT_LEASE_SECONDS
+from hub.security.payloads import PayloadSealer, canonical_context, payload_context
 from hub.store import accepting, leases, migrate
 from hub.store.engine import make_engine
 from hub.store.models import DeliveryRow, MessageIdentityRow, MessageRow
@@ -34,9 +36,17 @@ def utc_now() -> datetime:
 class Store:
     """Thread-safe; one per process. ``clock`` is replaceable so tests can move time."""
 
-    def __init__(self, database_url: str, *, clock: Clock = utc_now) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        *,
+        clock: Clock = utc_now,
+        sealer: PayloadSealer | None = None,
+    ) -> None:
         self.database_url = database_url
         self.clock = clock
+        # Seals bodies as they are written (when configured) and opens them as they are read.
+        self.payloads = sealer or PayloadSealer()
         self._engine = make_engine(database_url)
 
     @property
@@ -61,7 +71,12 @@ class Store:
         try:
             with Session(self._engine) as session, session.begin():
                 queued = accepting.add_accepted(
-                    session, message, receivers, now, now + timedelta(seconds=lease_seconds)
+                    session,
+                    message,
+                    receivers,
+                    now,
+                    now + timedelta(seconds=lease_seconds),
+                    self.payloads,
                 )
         except IntegrityError:
             with Session(self._engine) as session:
@@ -81,12 +96,21 @@ class Store:
         """Take a delivery for one attempt, or None if it is held, not yet due, or done."""
         now = self.clock()
         with self._engine.begin() as connection:
-            return leases.claim(
+            claimed = leases.claim(
                 connection, delivery_id, now, now + timedelta(seconds=lease_seconds)
             )
+        if claimed is None or not claimed.canonical:
+            return claimed
+        # Opened after the claim commits: a missing key leaves the lease to run out and the
+        # relay to try again, rather than losing the delivery.
+        canonical = self.payloads.open(claimed.canonical, canonical_context(claimed.message_id))
+        return replace(claimed, canonical=canonical)
 
     def record_attempt(self, claimed: ClaimedDelivery, attempt: AttemptRecord) -> str:
         """Store one attempt and move the delivery on; returns its state afterwards."""
+        if attempt.payload:
+            sealed = self.payloads.seal(attempt.payload, payload_context(claimed.delivery_id))
+            attempt = replace(attempt, payload=sealed)
         with self._engine.begin() as connection:
             return leases.record(connection, claimed, attempt, self.clock())
 
@@ -127,7 +151,7 @@ class Store:
         deliveries = [_delivery_rows(m, r, now, lease_until) for m, r in batch]
         identities = [row for m, _ in batch for row in accepting.identity_rows(m)]
         with Session(self._engine) as session, session.begin():
-            rows = [accepting._message_row(m, now) for m, _ in batch]
+            rows = [accepting._message_row(m, now, self.payloads) for m, _ in batch]
             session.execute(insert(MessageRow), [_values(row) for row in rows])  # first
             for row, (_, receivers) in zip(rows, batch, strict=True):
                 accepting.audit_accepted(session.connection(), row, receivers, now)

@@ -1,0 +1,255 @@
+"""The checks a department package passes before anything is activated.
+
+Errors refuse the registration (all of them are reported at once); warnings are shown and
+the registration goes on (an endpoint that does not answer yet is a warning: departments
+are often registered before they go live).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from lxml import etree
+
+from adapters.registry import load_adapter
+from hub.configuration.compile import SCHEMAS, CompiledPackage
+from hub.configuration.package import DepartmentPackage
+from hub.errors import HubError
+from hub.mapping.engine import Mapping
+from hub.mapping.serialize import canonical_xml
+from hub.resources import XSD_ROOT
+from hub.xmlparse import parse
+
+EXAMPLES = "examples"
+_XSD = "{http://www.w3.org/2001/XMLSchema}"
+_STEP_NAME = re.compile(r"(?:[\w.-]+:)?([A-Za-z_][\w.-]*)")
+ENDPOINT_PROBE_SECONDS = 2.0
+
+
+@dataclass
+class CheckReport:
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def canonical_message_types() -> set[str]:
+    """The message types of the canonical model: its top-level elements."""
+    names = set()
+    for file in (XSD_ROOT / "canonical").glob("*.xsd"):
+        tree = etree.parse(str(file), _SCHEMA_PARSER)
+        names |= _strings(tree.xpath("/xs:schema/xs:element/@name", namespaces=_NS))
+    return names
+
+
+def check_package(
+    compiled: CompiledPackage,
+    package: DepartmentPackage,
+    *,
+    message_types: Collection[str],
+    probe_endpoint: bool = True,
+) -> CheckReport:
+    report = CheckReport()
+    _check_schemas(compiled, package, report)
+    _check_routes(compiled, message_types, report)
+    _check_inbound(compiled, report)
+    for mapping in compiled.mappings:
+        _check_field_names(compiled, mapping, report)
+    _check_examples(compiled, package, report)
+    _check_adapter(compiled, report)
+    if probe_endpoint:
+        _probe(compiled.description.department.endpoint, report)
+    return report
+
+
+def _check_schemas(
+    compiled: CompiledPackage, package: DepartmentPackage, report: CheckReport
+) -> None:
+    """Every schema in the package compiles, used by a mapping or not (yet)."""
+    for name in sorted(package.under(SCHEMAS)):
+        relative = compiled.schemas.prefix + name
+        try:
+            if name.endswith(".xsd"):
+                compiled.schemas.xml_schema(relative)
+            elif name.endswith(".json"):
+                compiled.schemas.json_validator(relative)
+        except (HubError, ValueError) as exc:
+            report.errors.append(f"{SCHEMAS}/{name}: {exc}")
+
+
+def _check_routes(compiled: CompiledPackage, types: Collection[str], report: CheckReport) -> None:
+    department = compiled.description.department
+    for route in compiled.description.routes:
+        where = f"department.toml route {route.role} = {route.message_type!r}"
+        if route.message_type not in types:
+            report.errors.append(
+                f"{where}: unknown message type; the canonical model has "
+                + ", ".join(sorted(types))
+            )
+            continue
+        if route.role == "receives":
+            if route.message_type not in department.operations:
+                report.errors.append(f"{where}: operations has no entry for it")
+            if compiled.mapping("outbound", route.message_type) is None:
+                report.errors.append(
+                    f"{where}: mappings/outbound/{route.message_type}.toml missing"
+                )
+
+
+def _check_inbound(compiled: CompiledPackage, report: CheckReport) -> None:
+    sends = {r.message_type for r in compiled.description.routes if r.role == "sends"}
+    for native, message_type in compiled.description.department.inbound.items():
+        where = f"department.toml inbound {native!r} = {message_type!r}"
+        if message_type not in sends:
+            report.errors.append(f"{where}: no route says it sends {message_type}")
+        if compiled.mapping("inbound", message_type) is None:
+            report.errors.append(f"{where}: mappings/inbound/{message_type}.toml missing")
+
+
+def _check_field_names(compiled: CompiledPackage, mapping: Mapping, report: CheckReport) -> None:
+    """Every name a field reads must exist in the source schema (a typo is caught here, not
+    as an empty field in production)."""
+    schema_file = _schema_file(compiled, mapping.source_schema)
+    if schema_file is None:
+        return
+    known = _declared_names(schema_file, mapping.source_format)
+    for compiled_field in mapping.fields():
+        source = compiled_field.source
+        if source is None:
+            continue
+        steps = source.split("/") if mapping.source_format == "xml" else source.split(".")
+        for step in steps:
+            match = _STEP_NAME.fullmatch(step.lstrip("@").split("[")[0])
+            if match and match.group(1) not in known:
+                report.errors.append(
+                    f"mappings/{mapping.direction}/{mapping.message_type}.toml: field from = "
+                    f"{source!r}: {match.group(1)!r} is not declared in {mapping.source_schema}"
+                )
+                break
+
+
+def _schema_file(compiled: CompiledPackage, relative_path: str) -> Path | None:
+    if relative_path.startswith(compiled.schemas.prefix):
+        return compiled.schemas.local_path(relative_path)
+    return XSD_ROOT / relative_path
+
+
+def _declared_names(schema_file: Path, fmt: str) -> set[str]:
+    """Element and attribute names (XSD) or property names (JSON Schema) declared in the
+    schema's folder: included and imported schemas usually sit beside it."""
+    names: set[str] = set()
+    if fmt == "xml":
+        for file in schema_file.parent.rglob("*.xsd"):
+            tree = etree.parse(str(file), _SCHEMA_PARSER)
+            found = tree.xpath("//xs:element/@name | //xs:attribute/@name", namespaces=_NS)
+            names |= _strings(found)
+    else:
+        for file in schema_file.parent.rglob("*.json"):
+            names |= set(_json_properties(json.loads(file.read_bytes())))
+    return names
+
+
+def _strings(found: object) -> set[str]:
+    return {str(item) for item in found} if isinstance(found, list) else set()
+
+
+def _json_properties(schema: Any) -> Iterable[str]:
+    if isinstance(schema, dict):
+        properties = schema.get("properties")
+        if isinstance(properties, dict):
+            yield from properties
+        for value in schema.values():
+            yield from _json_properties(value)
+    elif isinstance(schema, list):
+        for item in schema:
+            yield from _json_properties(item)
+
+
+def _check_examples(
+    compiled: CompiledPackage, package: DepartmentPackage, report: CheckReport
+) -> None:
+    examples = package.under(EXAMPLES)
+    for mapping in compiled.mappings:
+        base = f"{mapping.direction}/{mapping.message_type}"
+        inputs = [name for name in examples if name.startswith(base + ".in.")]
+        outputs = [name for name in examples if name.startswith(base + ".out.")]
+        if not inputs or not outputs:
+            report.warnings.append(f"{EXAMPLES}/{base}.in.* and .out.*: no example to check with")
+            continue
+        _check_example(mapping, base, examples[inputs[0]], examples[outputs[0]], report)
+        _check_round_trip(compiled, mapping, examples[outputs[0]], report)
+
+
+def _check_example(
+    mapping: Mapping, base: str, given: bytes, expected: bytes, report: CheckReport
+) -> None:
+    where = f"{EXAMPLES}/{base}"
+    try:
+        actual = mapping.translate(_document(given, mapping.source_format))
+        wanted = _document(expected, mapping.target_format)
+    except (HubError, ValueError) as exc:
+        report.errors.append(f"{where}: {exc}")
+        return
+    if _comparable(actual) != _comparable(wanted):
+        report.errors.append(f"{where}: the mapping's output differs from {base}.out")
+
+
+def _check_round_trip(
+    compiled: CompiledPackage, mapping: Mapping, output: bytes, report: CheckReport
+) -> None:
+    """Where the department has both directions of a type, its native sample must map back
+    to a valid record as well."""
+    direction = "inbound" if mapping.direction == "outbound" else "outbound"
+    back = compiled.mapping(direction, mapping.message_type)
+    if back is None:
+        return
+    try:
+        back.translate(_document(output, back.source_format))
+    except (HubError, ValueError) as exc:
+        report.errors.append(
+            f"{EXAMPLES}/{mapping.direction}/{mapping.message_type}.out does not map back "
+            f"through {back.name}: {exc}"
+        )
+
+
+def _check_adapter(compiled: CompiledPackage, report: CheckReport) -> None:
+    try:
+        load_adapter(compiled.description.department).close()
+    except HubError as exc:
+        report.errors.append(f"department.toml adapter: {exc}")
+
+
+def _probe(endpoint: str, report: CheckReport) -> None:
+    parts = urlsplit(endpoint)
+    if not parts.hostname:
+        report.errors.append(f"department.toml endpoint {endpoint!r} is not a URL")
+        return
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        socket.create_connection((parts.hostname, port), ENDPOINT_PROBE_SECONDS).close()
+    except OSError as exc:
+        report.warnings.append(f"endpoint {endpoint} does not answer now ({exc})")
+
+
+def _document(data: bytes, fmt: str) -> etree._Element | dict[str, Any]:
+    if fmt == "json":
+        loaded = json.loads(data)
+        return loaded if isinstance(loaded, dict) else {"": loaded}
+    return parse(data)
+
+
+def _comparable(document: object) -> object:
+    if isinstance(document, etree._Element):
+        return canonical_xml(document)
+    return document
+
+
+_NS = {"xs": _XSD.strip("{}")}
+# Schemas come from an admin's package: read without entities or network, like any input.
+_SCHEMA_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)

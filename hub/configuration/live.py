@@ -1,0 +1,85 @@
+"""The configuration a running process uses, reloaded without a restart.
+
+Ingress, the delivery handler and the workers hold the same directory, routing table and
+mapping registry objects for their whole life; a reload swaps what is inside them, mappings
+first, then departments, then routes, so that a route never names a department or mapping
+that is not there yet. A watcher thread reloads when the generation in the database moves:
+at once when a change is announced on the bus, otherwise at the next poll.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import threading
+from collections.abc import Callable
+
+from hub.configuration.loader import Configuration, ConfigurationLoader
+from hub.errors import HubError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_POLL_SECONDS = 2.0
+
+Listener = Callable[[Configuration], None]
+
+
+class LiveConfiguration:
+    def __init__(self, loader: ConfigurationLoader, first: Configuration | None = None) -> None:
+        self.loader = loader
+        self.current = first or loader.load()
+        self.departments = self.current.departments
+        self.routes = self.current.routes
+        self.mappings = self.current.mappings
+        self._listeners: list[Listener] = []
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._failed_generation: int | None = None
+
+    def on_change(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    def wake(self) -> None:
+        """Check the database now (a change was announced)."""
+        self._wake.set()
+
+    def reload(self) -> bool:
+        """Load the configuration again; True if it changed. On failure (say a package
+        needs an adapter this host lacks) the running configuration stays as it was."""
+        with self._lock:
+            fresh = self.loader.load()
+            if fresh.generation == self.current.generation:
+                return False
+            self.mappings.replace_with(fresh.mappings)
+            self.departments.replace_with(fresh.departments)
+            self.routes.replace_with(fresh.routes)
+            self.current = dataclasses.replace(
+                fresh, departments=self.departments, routes=self.routes, mappings=self.mappings
+            )
+        log.info("configuration generation %s in use", fresh.generation)
+        for listener in self._listeners:
+            listener(self.current)
+        return True
+
+    def watch(self, stop: threading.Event, poll_seconds: float = DEFAULT_POLL_SECONDS) -> None:
+        """Thread body: reload whenever the generation moves, until ``stop`` is set."""
+        while not stop.is_set():
+            self._wake.wait(poll_seconds)
+            self._wake.clear()
+            if stop.is_set():
+                return
+            self._check()
+
+    def _check(self) -> None:
+        try:
+            generation = self.loader.generation()
+            if generation == self.current.generation:
+                return
+            self.reload()
+            self._failed_generation = None
+        except HubError as exc:
+            if generation != self._failed_generation:  # say it once, not every poll
+                log.error("configuration generation %s not loaded: %s", generation, exc)
+                self._failed_generation = generation
+        except Exception as exc:  # the database is away: try again at the next poll
+            log.warning("configuration check failed (%s); the running configuration stays", exc)

@@ -1,0 +1,69 @@
+"""Who may ask GetStatus about a message: only its sender or one of its receivers, proven with
+the WS-Security header exactly as for Submit (hub/security/wsse.py).
+
+With a UsernameToken the asker is the token's department: it is authenticated first (so an
+unauthenticated caller learns nothing about the message), then must be a party. Without a
+token (a signature only, or nothing) the request must pass the check of one of the parties;
+under ``authentication = registered`` a party without credentials passes unauthenticated, as
+its Submit would.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from lxml import etree
+
+from hub.errors import NotAuthenticated, NotAuthorized
+from hub.security.wsse import Authenticated, WsseVerifier, token_username
+from hub.store.records import MessageStatus
+
+StatusLookup = Callable[[str], MessageStatus]
+
+
+class StatusAccess:
+    def __init__(self, verifier: WsseVerifier) -> None:
+        self._verifier = verifier
+
+    def status(
+        self, envelope: etree._Element, message_id: str, lookup: StatusLookup
+    ) -> MessageStatus:
+        """The status, or NotAuthenticated / NotAuthorized / NotFound."""
+        username = token_username(envelope)
+        if username is None:
+            status = lookup(message_id)
+            self._as_any_party(envelope, status)
+            return status
+        department = self._token_department(envelope, username)
+        status = lookup(message_id)
+        if department not in parties(status):
+            raise NotAuthorized(
+                f"department {department} neither sent nor receives message {message_id}"
+            )
+        return status
+
+    def _token_department(self, envelope: etree._Element, username: str) -> str:
+        credential = self._verifier.credentials.lookup(username)
+        if credential is None or not credential.active:
+            raise NotAuthenticated(f"unknown or revoked user {username}")
+        self._verifier.verify(envelope, credential.department)
+        return credential.department
+
+    def _as_any_party(
+        self, envelope: etree._Element, status: MessageStatus
+    ) -> Authenticated | None:
+        first: NotAuthenticated | None = None
+        for party in parties(status):
+            try:
+                return self._verifier.verify(envelope, party)
+            except NotAuthenticated as error:
+                first = first or error
+        raise NotAuthenticated(
+            "GetStatus must be authenticated as the message's sender or one of its receivers"
+            + (f" ({first.message})" if first else "")
+        )
+
+
+def parties(status: MessageStatus) -> list[str]:
+    """The sender, then each receiver, once."""
+    return list(dict.fromkeys([status.sender, *(d.department for d in status.deliveries)]))
