@@ -4,7 +4,9 @@ department pushes to the hub.
 Configured through DepartmentConfig: ``endpoint`` (base URL), ``timeout_seconds``,
 ``operations`` (message type -> URL path) and ``inbound`` (URL path -> message type).
 ``options`` may name the answer's ``result_field``, ``duplicate_value`` and
-``reference_field`` (defaults: "status", "duplicate", "reference" or "id").
+``reference_field`` (defaults: "status", "duplicate", "reference" or "id"). With a
+``credentials`` reference the hub authenticates with HTTP Basic (hub.departments
+.outbound_credentials).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from adapters._http import (
 )
 from adapters.base import Adapter, DeliveryResult, InboundRecord, OutboundDelivery
 from adapters.jsonparse import parse_object
-from hub.departments import DepartmentConfig
+from hub.departments import DepartmentConfig, outbound_credentials
 from hub.errors import ClientError, MalformedJSON, PermanentDeliveryError, UnknownMessageType
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -44,6 +46,9 @@ class RestAdapter(Adapter):
         reference = options.get("reference_field")
         self._reference_fields = (str(reference),) if reference else DEFAULT_REFERENCE_FIELDS
         self._session = new_session()
+        credentials = outbound_credentials(department)
+        if credentials is not None:  # HTTP Basic over the department's TLS
+            self._session.auth = (credentials.username, credentials.secret)
 
     def deliver(self, delivery: OutboundDelivery) -> DeliveryResult:
         code = self.department.code

@@ -19,6 +19,7 @@ import zeep
 import zeep.exceptions
 from lxml import etree
 from zeep.wsdl.bindings import Soap11Binding, Soap12Binding
+from zeep.wsse.username import UsernameToken
 
 from adapters import soapenv
 from adapters._http import (
@@ -32,7 +33,7 @@ from adapters._http import (
 )
 from adapters.base import Adapter, DeliveryResult, InboundRecord, OutboundDelivery
 from adapters.soap_transport import EncodingTransport
-from hub.departments import DepartmentConfig
+from hub.departments import DepartmentConfig, outbound_credentials
 from hub.errors import (
     ConfigurationError,
     PermanentDeliveryError,
@@ -156,12 +157,22 @@ def _build_client(department: DepartmentConfig, session: requests.Session) -> ze
     )
     try:
         return zeep.Client(  # type: ignore[no-untyped-call]
-            str(path), transport=transport, settings=settings
+            str(path), transport=transport, settings=settings, wsse=_username_token(department)
         )
     except (zeep.exceptions.Error, etree.XMLSyntaxError, OSError) as exc:
         raise ConfigurationError(
             f"{department.code}: WSDL {department.wsdl} does not load: {exc}"
         ) from exc
+
+
+def _username_token(department: DepartmentConfig) -> UsernameToken | None:
+    """The hub's own WS-Security token at the department, if its settings reference one."""
+    credentials = outbound_credentials(department)
+    if credentials is None:
+        return None
+    return UsernameToken(  # type: ignore[no-untyped-call]
+        credentials.username, credentials.secret, use_digest=True
+    )
 
 
 def _find_binding(client: zeep.Client, department: DepartmentConfig) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import tomllib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -23,7 +24,11 @@ _KNOWN_KEYS = {
     "inbound",
     "options",
     "retry",
+    "credentials",
 }
+# Where the hub's own username and secret at a department are kept: never in the settings
+# themselves (they are stored and shown), only a reference to them.
+_CREDENTIAL_SOURCES = ("env:", "file:")
 _RETRY_KEYS = {"max_attempts", "max_age_seconds", "base_seconds", "max_seconds"}
 
 
@@ -51,6 +56,9 @@ class DepartmentConfig:
     retry: RetryOverrides = field(default_factory=RetryOverrides)
     # The registered package version it comes from; None: the departments file.
     version: int | None = None
+    # "env:NAME" or "file:PATH" holding "username:secret": how the hub authenticates to
+    # the department (see outbound_credentials); None: it does not.
+    credentials: str | None = None
 
 
 class DepartmentDirectory:
@@ -140,7 +148,46 @@ def parse_department(
         options=_table(where, "options", table.get("options", {})),
         retry=_parse_retry(where, table.get("retry", {})),
         version=version,
+        credentials=_credentials_reference(where, table.get("credentials")),
     )
+
+
+@dataclass(frozen=True)
+class OutboundCredentials:
+    username: str
+    secret: str = field(repr=False)
+
+
+def outbound_credentials(config: DepartmentConfig) -> OutboundCredentials | None:
+    """The hub's username and secret at the department, read from where its ``credentials``
+    reference points; ConfigurationError (naming the reference, never the secret) if absent."""
+    reference = config.credentials
+    if reference is None:
+        return None
+    kind, _, where = reference.partition(":")
+    try:
+        text = os.environ[where] if kind == "env" else Path(where).read_text("utf-8")
+    except (KeyError, OSError) as exc:
+        raise ConfigurationError(
+            f"{config.code}: credentials {reference} cannot be read ({type(exc).__name__})"
+        ) from None
+    username, colon, secret = text.strip().partition(":")
+    if not (username and colon and secret):
+        raise ConfigurationError(
+            f"{config.code}: credentials {reference}: expected username:secret"
+        )
+    return OutboundCredentials(username, secret)
+
+
+def _credentials_reference(where: str, value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.startswith(_CREDENTIAL_SOURCES) or value[-1] == ":":
+        raise ConfigurationError(
+            f"{where}: credentials must be a reference, env:VARIABLE or file:PATH, "
+            "to where username:secret is kept"
+        )
+    return value
 
 
 def _parse_retry(where: str, table: Any) -> RetryOverrides:

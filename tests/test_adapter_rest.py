@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -12,6 +14,7 @@ from fixtures.adapters.samples import ID_NUMBER, department
 from adapters.base import OutboundDelivery
 from adapters.rest import RestAdapter
 from hub.errors import (
+    ConfigurationError,
     DeliveryError,
     MalformedJSON,
     PermanentDeliveryError,
@@ -153,3 +156,24 @@ def test_a_push_that_is_not_json_by_content_type_is_refused(tax: RestAdapter) ->
 def test_a_push_with_a_json_array_is_refused(tax: RestAdapter) -> None:
     with pytest.raises(MalformedJSON, match="got an array"):
         tax.decode_inbound(b"[1, 2]", {}, "/api/v1/address-changes")
+
+
+def test_the_hub_authenticates_with_the_credentials_its_reference_points_to(
+    fake: responses.RequestsMock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TAX_HUB_CREDENTIALS", "govhub:s3cret")
+    adapter = RestAdapter(replace(department("TAX"), credentials="env:TAX_HUB_CREDENTIALS"))
+    fake.post(URL, json={"status": "accepted", "reference": "T-1"}, status=201)
+
+    adapter.deliver(to_tax())
+
+    expected = "Basic " + base64.b64encode(b"govhub:s3cret").decode()
+    assert fake.calls[0].request.headers["Authorization"] == expected
+
+
+def test_a_credentials_reference_that_points_nowhere_stops_the_adapter_naming_only_the_reference(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("TAX_HUB_CREDENTIALS", raising=False)
+    with pytest.raises(ConfigurationError, match="env:TAX_HUB_CREDENTIALS cannot be read"):
+        RestAdapter(replace(department("TAX"), credentials="env:TAX_HUB_CREDENTIALS"))

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -31,6 +32,7 @@ from hub.errors import (
     RetryableDeliveryError,
 )
 from hub.identity import mask
+from hub.security.wsse import WSSE
 
 KEY = "9f1c2d34-0000-4000-8000-000000000001"
 
@@ -310,3 +312,23 @@ def test_a_gb18030_fault_without_an_http_charset_keeps_a_readable_excerpt(
     with pytest.raises(PermanentDeliveryError, match="身份证号码格式错误") as caught:
         marriage.deliver(to_marriage())
     assert "身份证号码格式错误" in (caught.value.detail or "")
+
+
+def test_the_hub_signs_in_with_a_username_token_when_the_department_references_credentials(
+    fake: responses.RequestsMock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SI_HUB_CREDENTIALS", "govhub:s3cret")
+    config = replace(department("SOCIAL_SECURITY"), credentials="env:SI_HUB_CREDENTIALS")
+    adapter = SoapAdapter(config)
+    fake.post(ENDPOINT, body=ack("accepted", "SI-1"), content_type="application/soap+xml")
+    try:
+        adapter.deliver(to_social())
+    finally:
+        adapter.close()
+
+    token = sent_envelope(fake).find(f".//{{{WSSE}}}UsernameToken")
+    assert token is not None
+    assert token.findtext(f"{{{WSSE}}}Username") == "govhub"
+    password = token.find(f"{{{WSSE}}}Password")
+    assert password is not None and password.get("Type", "").endswith("#PasswordDigest")
+    assert b"s3cret" not in (fake.calls[0].request.body or b"")

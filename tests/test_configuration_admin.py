@@ -167,6 +167,11 @@ def test_a_package_may_not_take_over_a_department_of_the_departments_file(
         ('code = "public security"\n', "code must be upper-case"),
         (
             'code = "PUBLIC_SECURITY"\nname = "x"\nadapter = "rest"\nendpoint = "http://h"\n'
+            'credentials = "hunter2"\n',
+            "credentials must be a reference",
+        ),
+        (
+            'code = "PUBLIC_SECURITY"\nname = "x"\nadapter = "rest"\nendpoint = "http://h"\n'
             'colour = "blue"\n',
             "unknown setting(s) colour",
         ),
