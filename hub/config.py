@@ -23,6 +23,9 @@ DEFAULT_RETRY_MAX_AGE_SECONDS = 86400.0  # no retry is scheduled a day after the
 # A hung department holds one consumer thread per stuck delivery, up to its adapter timeout;
 # the others keep its queue moving.
 DEFAULT_CONSUMERS_PER_DEPARTMENT = 2
+# Claims and attempt records of a worker process's delivery threads are group-committed, up to
+# this many a transaction (hub/store/attempt_commit.py); 1: each in its own transaction.
+DEFAULT_DELIVERY_BATCH_SIZE = 64
 DEFAULT_BODY_RETENTION_DAYS = 30.0
 DEFAULT_METADATA_RETENTION_DAYS = 0.0  # 0: keep metadata and hashes for ever
 DEFAULT_PRUNE_INTERVAL_SECONDS = 3600.0  # 0: no automatic pruning in the worker service
@@ -40,6 +43,7 @@ DEFAULT_AUTHENTICATION = "registered"
 DEFAULT_SECRET_HASH_ITERATIONS = 10_000
 
 DEFAULT_CONFIG_POLL_SECONDS = 2.0
+DEFAULT_CREDENTIALS_CACHE_SECONDS = 2.0
 
 ENV_PREFIX = "GOVHUB_"
 _BOOLEANS = {"1": True, "true": True, "yes": True, "on": True}
@@ -65,6 +69,7 @@ class Settings:
     retry_max_seconds: float = DEFAULT_RETRY_MAX_SECONDS
     retry_max_age_seconds: float = DEFAULT_RETRY_MAX_AGE_SECONDS
     consumers_per_department: int = DEFAULT_CONSUMERS_PER_DEPARTMENT
+    delivery_batch_size: int = DEFAULT_DELIVERY_BATCH_SIZE
     # Bodies (original, canonical, delivered payloads) of fully delivered messages are emptied
     # after this many days; metadata and hashes stay for metadata_retention_days (0: for ever).
     body_retention_days: float = DEFAULT_BODY_RETENTION_DAYS
@@ -91,9 +96,18 @@ class Settings:
     # to signed requests, as WS-Security clients (zeep's Signature) expect. Both or neither.
     signing_key_file: str = ""
     signing_cert_file: str = ""
+    # TLS in the hub itself (`govhub serve` then runs cheroot instead of waitress): the server's
+    # certificate (chain) and key, PEM; with a client CA, every client must present a
+    # certificate it issued, and one registered to a department authenticates that department.
+    tls_cert_file: str = ""
+    tls_key_file: str = ""
+    tls_client_ca_file: str = ""
     # How often each process checks the database for a configuration change (registered
     # departments, routes); a change announced on an amqp:// bus is picked up at once.
     config_poll_seconds: float = DEFAULT_CONFIG_POLL_SECONDS
+    # Department credentials are remembered this long per process (0: read on every request);
+    # a change made anywhere takes effect everywhere within it.
+    credentials_cache_seconds: float = DEFAULT_CREDENTIALS_CACHE_SECONDS
 
     @property
     def effective_database_url(self) -> str:

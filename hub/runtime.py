@@ -24,13 +24,14 @@ from hub.errors import ConfigurationError
 from hub.ingress import Ingress
 from hub.schemas import SchemaRegistry
 from hub.security.admins import AdminGuard, AdminStore
+from hub.security.credential_cache import CachedCredentials
 from hub.security.credentials import CredentialStore
 from hub.security.encryption import KeyRing
 from hub.security.native_auth import native_authenticator
 from hub.security.nonces import DatabaseNonceCache
 from hub.security.payloads import payload_sealer
 from hub.security.reply_signing import ReplySigner
-from hub.security.wsse import WsseVerifier
+from hub.security.wsse import CredentialSource, WsseVerifier
 from hub.store import Store
 from hub.workers import WorkerService
 
@@ -99,7 +100,11 @@ def configuration_admin(
 def wsse_verifier(settings: Settings, store: Store) -> WsseVerifier:
     """WS-Security checks against the departments' registered credentials; nonces are kept
     in the database so that every API process refuses a replay."""
-    credentials = CredentialStore(store.engine, keys=KeyRing.parse(settings.encryption_keys))
+    credentials: CredentialSource = CredentialStore(
+        store.engine, keys=KeyRing.parse(settings.encryption_keys)
+    )
+    if settings.credentials_cache_seconds > 0:
+        credentials = CachedCredentials(credentials, settings.credentials_cache_seconds)
     return WsseVerifier(
         credentials,
         DatabaseNonceCache(store.engine),

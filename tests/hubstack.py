@@ -63,7 +63,7 @@ def running_hub(
             retry_base_seconds=0.1,
             retry_max_seconds=0.5,
             relay_interval_seconds=0.2,
-            **settings,
+            **{"credentials_cache_seconds": 0.0, **settings},
         )
     )
     server = BackgroundServer(runtime.wsgi_app(), "127.0.0.1", 0)
