@@ -4,15 +4,18 @@ the SOAP envelopes a department pushes to the hub.
 Configured only through DepartmentConfig: ``wsdl`` (relative to the xsd/ folder), ``endpoint``,
 ``soap_version``, ``encoding``, ``timeout_seconds``, ``operations`` (message type ->
 operation) and ``inbound`` (payload element ``{ns}Name`` -> message type). ``options`` may
-name the answer's ``result_field``, ``duplicate_value`` and ``reference_field`` and the
-``binding`` (its QName) when the WSDL has several of the configured version.
+name the answer's ``result_field``, ``duplicate_value`` and ``reference_field``, the
+``binding`` (its QName) when the WSDL has several of the configured version, and
+``sign_deliveries = true``: every delivery's soap:Body (and a wsu:Timestamp) is signed with the
+hub's signing key (``use_signer``; hub/security/reply_signing.py), so the department can check
+that it came from the hub, unchanged.
 """
 
 from __future__ import annotations
 
 import codecs
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import requests
 import zeep
@@ -42,6 +45,15 @@ from hub.errors import (
 )
 from hub.resources import HEADER_NAMESPACE, XSD_ROOT
 
+SIGN_DELIVERIES = "sign_deliveries"
+
+
+class EnvelopeSigner(Protocol):
+    """Signs a SOAP envelope in place (hub/security/reply_signing.py: ReplySigner)."""
+
+    def sign(self, envelope: etree._Element) -> None: ...
+
+
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 _BINDING_CLASSES = {
     "1.1": Soap11Binding,
@@ -68,6 +80,12 @@ class SoapAdapter(Adapter):
             binding.name, department.endpoint
         )
         self._input_elements = _input_elements(binding, department)
+        self._sign = _sign_deliveries(department)
+
+    def use_signer(self, signer: EnvelopeSigner | None) -> None:
+        """The hub's signing key, for departments whose options ask for signed deliveries."""
+        if self._sign and signer is not None:
+            self._client.wsse = _SignedDelivery(signer)
 
     def deliver(self, delivery: OutboundDelivery) -> DeliveryResult:
         code = self.department.code
@@ -77,6 +95,11 @@ class SoapAdapter(Adapter):
                 f"{code} has no operation for {delivery.message_type} (see its operations setting)"
             )
         arguments = self._arguments(operation, delivery.document)
+        if self._sign and self._client.wsse is None:
+            raise PermanentDeliveryError(
+                f"{code} wants signed deliveries ({SIGN_DELIVERIES}) but the hub has no signing "
+                "key: set GOVHUB_SIGNING_KEY_FILE and GOVHUB_SIGNING_CERT_FILE"
+            )
         with translated_request_errors(code):
             response = self._call(operation, arguments, delivery.idempotency_key)
         return self._read_answer(response)
@@ -140,6 +163,28 @@ class SoapAdapter(Adapter):
             "duplicate" if self.rules.is_duplicate(payload) else "accepted"
         )
         return DeliveryResult(status, self.rules.reference(payload), answer)
+
+
+class _SignedDelivery:
+    """zeep's wsse hook: zeep calls ``apply`` on every request it builds (after the SOAP
+    headers, before the transport encodes it); answers are read raw, so ``verify`` is unused."""
+
+    def __init__(self, signer: EnvelopeSigner) -> None:
+        self._signer = signer
+
+    def apply(self, envelope: etree._Element, headers: dict[str, str]) -> tuple[Any, Any]:
+        self._signer.sign(envelope)
+        return envelope, headers
+
+    def verify(self, envelope: etree._Element) -> etree._Element:
+        return envelope
+
+
+def _sign_deliveries(department: DepartmentConfig) -> bool:
+    value = department.options.get(SIGN_DELIVERIES, False)
+    if not isinstance(value, bool):
+        raise ConfigurationError(f"{department.code}: {SIGN_DELIVERIES} must be true or false")
+    return value
 
 
 def _build_client(department: DepartmentConfig, session: requests.Session) -> zeep.Client:

@@ -9,6 +9,10 @@ Maximum rate: submit as fast as the API takes it for a while, then wait until ev
 is confirmed; deliveries/s = confirmed deliveries / (last confirmation - first receipt).
 Latency: submit at half that rate, paced, and take per message the time from its receipt to
 its last confirmation (the database's received_at and delivered_at).
+
+Those figures cannot exceed twice the API's accept rate. The distributed setup also drains a
+backlog: the same messages accepted with no worker running, then two workers started;
+deliveries/s = deliveries / (last confirmation - first confirmation): the delivery side alone.
 """
 
 from __future__ import annotations
@@ -32,6 +36,10 @@ SPAN = text(
     "SELECT min(m.received_at), max(d.delivered_at) FROM messages m "
     "JOIN deliveries d ON d.message_id = m.id WHERE m.id IN :ids"
 ).bindparams(bindparam("ids", expanding=True))
+DELIVERED_SPAN = text(
+    "SELECT count(*), min(delivered_at), max(delivered_at) FROM deliveries "
+    "WHERE state = 'delivered'"
+)
 PER_MESSAGE = text(
     "SELECT m.received_at, max(d.delivered_at) FROM messages m "
     "JOIN deliveries d ON d.message_id = m.id WHERE m.id IN :ids GROUP BY m.id, m.received_at"
@@ -42,6 +50,7 @@ def run(options: Any) -> dict[str, Any]:
     rows = []
     if options.distributed_missing is None:
         rows.append(_run_setup("distributed (PostgreSQL, RabbitMQ, 2 workers)", options, True))
+        rows.append(_drain_backlog("distributed, a backlog drained by 2 workers", options))
     if not getattr(options, "no_embedded", False):
         rows.append(_run_setup("embedded (SQLite, memory://, workers in serve)", options, False))
     return {
@@ -70,6 +79,32 @@ def _run_setup(name: str, options: Any, is_distributed: bool) -> dict[str, Any]:
             return _measure(name, url, engine, options)
         finally:
             engine.dispose()
+
+
+def _drain_backlog(name: str, options: Any) -> dict[str, Any]:
+    work: Path = options.work / "e2e-drain"
+    with Fleet(work / "logs") as fleet, distributed(work) as env:
+        env = {**env, **fleet.mocks(work, "http://127.0.0.1:9")}
+        _, url = fleet.hub("api", env, "--no-workers")
+        count = int(options.seconds * (150 if options.quick else 600))
+        bodies = [messages.submit(2_000, n) for n in range(count)]
+        failed = closed_loop(url, bodies, concurrency=options.concurrency, seconds=3600).failed
+        for n in range(2):
+            fleet.worker(f"worker-{n}", env)
+        engine = create_engine(env["GOVHUB_DATABASE_URL"])
+        try:
+            _wait_settled(engine)
+            with engine.connect() as connection:
+                delivered, first, last = connection.execute(DELIVERED_SPAN).one()
+        finally:
+            engine.dispose()
+    span = _seconds(last) - _seconds(first) if delivered else 0.0
+    return {
+        "setup": name,
+        "deliveries_per_second": round(delivered / span, 1) if span > 0 else 0.0,
+        "messages": count,
+        "failed_submits": failed,
+    }
 
 
 def _measure(name: str, url: str, engine: Any, options: Any) -> dict[str, Any]:

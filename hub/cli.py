@@ -61,9 +61,16 @@ def main() -> None:
 @click.option(
     "--no-workers", is_flag=True, help="Serve the API only; run `govhub worker` elsewhere."
 )
+@click.option("--tls-cert-file", help="Serve HTTPS with this PEM certificate (chain).")
+@click.option("--tls-key-file", help="The PEM private key of --tls-cert-file.")
+@click.option(
+    "--tls-client-ca-file",
+    help="Require client certificates issued by these PEM CAs (mutual TLS).",
+)
 def serve(no_workers: bool, log_level: str, **options: Any) -> None:
     """Serve the SOAP API (and, by default, the delivery workers) in one process."""
-    from hub.webserver import BackgroundServer
+    from hub.security.tls import TlsFiles
+    from hub.webserver import make_server
 
     logs.configure(log_level)
     settings = build_settings(**options)
@@ -73,11 +80,15 @@ def serve(no_workers: bool, log_level: str, **options: Any) -> None:
             "publishes (fine for measuring ingest; use --bus-url amqp://... with workers)",
             err=True,
         )
+    try:
+        tls = TlsFiles.from_settings(settings)
+    except HubError as error:
+        raise click.ClickException(str(error)) from error
     runtime = _runtime(settings)
     runtime.store.upgrade()
     if not no_workers:
         runtime.start_workers()
-    server = BackgroundServer(runtime.wsgi_app(), settings.host, settings.port)
+    server = make_server(runtime.wsgi_app(), settings.host, settings.port, tls)
     click.echo(f"govhub serving on {server.url}/soap (WSDL: {server.url}/soap?wsdl)")
     _run_until_stopped(server.start().stop, runtime.close)
 

@@ -22,7 +22,7 @@ DEFAULT_RETRY_MAX_SECONDS = 300.0
 DEFAULT_RETRY_MAX_AGE_SECONDS = 86400.0  # no retry is scheduled a day after the round began
 # A hung department holds one consumer thread per stuck delivery, up to its adapter timeout;
 # the others keep its queue moving.
-DEFAULT_CONSUMERS_PER_DEPARTMENT = 2
+DEFAULT_CONSUMERS_PER_DEPARTMENT = 8
 # Claims and attempt records of a worker process's delivery threads are group-committed, up to
 # this many a transaction (hub/store/attempt_commit.py); 1: each in its own transaction.
 DEFAULT_DELIVERY_BATCH_SIZE = 64
@@ -39,6 +39,9 @@ DEFAULT_WSSE_MAX_AGE_SECONDS = 300.0
 DEFAULT_WSSE_CLOCK_SKEW_SECONDS = 30.0
 # "registered": a department with credentials must authenticate; "required": every department.
 DEFAULT_AUTHENTICATION = "registered"
+# "required": a request signed without a UsernameToken must carry a signed wsu:Timestamp
+# (Created, Expires); "optional" accepts one without (zeep's plain Signature adds none).
+DEFAULT_SIGNATURE_TIMESTAMP = "optional"
 # Salted PBKDF2-SHA256 for stored department secrets (hub-issued, 256 random bits).
 DEFAULT_SECRET_HASH_ITERATIONS = 10_000
 
@@ -85,6 +88,7 @@ class Settings:
     wsse_max_age_seconds: float = DEFAULT_WSSE_MAX_AGE_SECONDS
     wsse_clock_skew_seconds: float = DEFAULT_WSSE_CLOCK_SKEW_SECONDS
     authentication: str = DEFAULT_AUTHENTICATION
+    signature_timestamp: str = DEFAULT_SIGNATURE_TIMESTAMP
     # "id=base64(32 bytes),id=...": AES-256-GCM keys; the first encrypts, all decrypt (rotation).
     # Never printed: repr=False.
     encryption_keys: str = field(default="", repr=False)

@@ -44,6 +44,15 @@ log = logging.getLogger(__name__)
 AdapterFactory = Callable[[DepartmentConfig], Adapter]
 
 
+class AttemptLedger(Protocol):
+    """Where claims and attempts are written: the Store, or its group commit
+    (hub/store/attempt_commit.py: AttemptCommitter)."""
+
+    def claim(self, delivery_id: int, lease_seconds: float) -> ClaimedDelivery | None: ...
+
+    def record_attempt(self, claimed: ClaimedDelivery, attempt: AttemptRecord) -> str: ...
+
+
 class OutboundMapping(Protocol):
     """What delivery needs of hub.mapping.Mapping."""
 
@@ -92,8 +101,10 @@ class DeliveryHandler:
         policy: RetryPolicy,
         *,
         lease_seconds: float,
+        ledger: AttemptLedger | None = None,
     ) -> None:
         self.store = store
+        self.ledger: AttemptLedger = ledger or store
         self.mappings = mappings
         self.departments = departments
         self.adapter_for = adapter_for
@@ -107,11 +118,11 @@ class DeliveryHandler:
 
     def handle(self, delivery_id: int) -> str | None:
         """Attempt one delivery; its state afterwards, or None if it was not ours to take."""
-        claimed = self.store.claim(delivery_id, self.lease_seconds)
+        claimed = self.ledger.claim(delivery_id, self.lease_seconds)
         if claimed is None:
             return None
         attempt = self._attempt(claimed)
-        state = self.store.record_attempt(claimed, attempt)
+        state = self.ledger.record_attempt(claimed, attempt)
         log.info(
             "delivery %s of %s to %s, attempt %s: %s -> %s",
             delivery_id,

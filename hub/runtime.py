@@ -10,6 +10,7 @@ from spyne.server.wsgi import WsgiApplication
 
 from adapters.base import Adapter
 from adapters.registry import load_adapter
+from adapters.soap import SoapAdapter
 from hub.api.admin_service import build_admin_application
 from hub.api.soap_service import build_soap_application
 from hub.api.wsgi import HubWsgiApp
@@ -40,7 +41,8 @@ class AdapterCache:
     """One adapter per department and settings, built on first use and shared between
     threads; a reload that changes a department's settings gets it a new adapter."""
 
-    def __init__(self) -> None:
+    def __init__(self, signer: ReplySigner | None = None) -> None:
+        self._signer = signer  # for SOAP departments that ask for signed deliveries
         self._adapters: dict[str, tuple[DepartmentConfig, Adapter]] = {}
         self._retired: list[Adapter] = []  # may still be in use by a request in flight
         self._lock = threading.Lock()
@@ -56,6 +58,8 @@ class AdapterCache:
             if made is not None:
                 self._retired.append(made[1])
             adapter = load_adapter(config)
+            if isinstance(adapter, SoapAdapter):
+                adapter.use_signer(self._signer)
             self._adapters[config.code] = (config, adapter)
             return adapter
 
@@ -111,6 +115,7 @@ def wsse_verifier(settings: Settings, store: Store) -> WsseVerifier:
         max_age_seconds=settings.wsse_max_age_seconds,
         clock_skew_seconds=settings.wsse_clock_skew_seconds,
         authentication=settings.authentication,
+        signature_timestamp=settings.signature_timestamp,
     )
 
 
@@ -159,7 +164,8 @@ class HubRuntime:
         self.routes = self.config.routes
         self.mappings = self.config.mappings
         self.publisher = Publisher(settings.bus_url, queue_prefix=settings.queue_prefix)
-        self.adapters = AdapterCache()
+        self.signer = reply_signer(settings)  # a bad key or certificate fails here, at start
+        self.adapters = AdapterCache(self.signer)
         self.ingress = Ingress(
             settings,
             self.store,
@@ -171,7 +177,6 @@ class HubRuntime:
             self.adapters,
             verifier=wsse_verifier(settings, self.store),
         )
-        self.signer = reply_signer(settings)  # a bad key or certificate fails here, at start
         self._workers: WorkerService | None = None
         self._stop_watching = threading.Event()
         self._watcher = threading.Thread(

@@ -1,13 +1,42 @@
-"""Serving a WSGI app with waitress, in the foreground or in a background thread."""
+"""Serving a WSGI app, in the foreground or in a background thread: waitress for plain HTTP
+(the default), cheroot when the hub terminates TLS itself (waitress has no TLS).
+
+    server = make_server(app, host, port, TlsFiles.from_settings(settings))
+"""
 
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import Any, Protocol
 
 from waitress.server import create_server
 
+from hub.security.tls import TlsFiles
+
 DEFAULT_THREADS = 8
+
+
+class Server(Protocol):
+    host: str
+    port: int
+
+    @property
+    def url(self) -> str: ...
+
+    def start(self) -> Server: ...
+
+    def serve_forever(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+def make_server(
+    app: Any, host: str, port: int, tls: TlsFiles | None = None, threads: int = DEFAULT_THREADS
+) -> Server:
+    """waitress without TLS, cheroot with it; either listens on ``port`` (0: a free one)."""
+    if tls is None:
+        return BackgroundServer(app, host, port, threads)
+    return TlsServer(app, host, port, tls, threads)
 
 
 class BackgroundServer:
@@ -57,3 +86,38 @@ class BackgroundServer:
         else:
             close_all_channels()
         server.task_dispatcher.shutdown()
+
+
+class TlsServer:
+    """A cheroot server with the hub's TLS on its own thread. When client certificates are
+    required, the verified one reaches the app as the environ's ``SSL_CLIENT_CERT``
+    (hub/security/client_certificates.py)."""
+
+    def __init__(self, app: Any, host: str, port: int, tls: TlsFiles, threads: int) -> None:
+        from cheroot import wsgi  # imported only when TLS is configured
+        from cheroot.ssl.builtin import BuiltinSSLAdapter
+
+        server: Any = wsgi.Server((host, port), app, numthreads=threads, server_name="govhub")
+        adapter: Any = BuiltinSSLAdapter(tls.cert_file, tls.key_file)
+        adapter.context = tls.context()  # ours: TLS 1.2 at least, the client CA, CERT_REQUIRED
+        server.ssl_adapter = adapter
+        server.prepare()  # binds now, so port 0 becomes a real port before start()
+        self._server = server
+        self.host = host
+        self.port: int = server.bind_addr[1]
+        self._thread = threading.Thread(target=server.serve, name=f"https-{self.port}", daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"https://{self.host}:{self.port}"
+
+    def start(self) -> TlsServer:
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        self._server.serve()
+
+    def stop(self) -> None:
+        self._server.stop()
+        self._thread.join(timeout=5)

@@ -21,6 +21,7 @@ from hub.operations.prune import Pruner
 from hub.relay import Relay
 from hub.retry import RetryPolicy
 from hub.store import Store
+from hub.store.attempt_commit import AttemptCommitter
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,9 @@ class WorkerService:
             adapter_for,
             RetryPolicy.from_settings(settings),
             lease_seconds=settings.lease_seconds,
+            ledger=AttemptCommitter(
+                store, settings.lease_seconds, max_batch=settings.delivery_batch_size
+            ),
         )
         self.relay = Relay(
             store,

@@ -1,18 +1,23 @@
 """SOAP 1.1 and 1.2 envelopes for the mocks: read one (with the hub's idempotency header),
-write an answer or a fault. Untrusted bytes go through hub.xmlparse.parse only."""
+check the hub's signature on it, write an answer or a fault. Untrusted bytes go through
+hub.xmlparse.parse only."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from lxml import etree
 
 from hub import xmlparse
-from hub.errors import ClientError, MalformedXML
+from hub.errors import ClientError, MalformedXML, NotAuthenticated
 from hub.resources import HEADER_NAMESPACE
+from hub.security.freshness import parse_time
+from hub.security.signature import WSU, verify_signature
 
 IDEMPOTENCY_KEY = f"{{{HEADER_NAMESPACE}}}IdempotencyKey"
+WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
 _DECLARED_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
 
 
@@ -44,6 +49,7 @@ class Envelope:
     """What a mock needs from a received envelope."""
 
     body: etree._Element  # the native document (the first child of soap:Body)
+    root: etree._Element  # the whole envelope, for checking a signature
     idempotency_key: str | None
     encoding: str  # as it arrived: the XML declaration, else the HTTP charset, else UTF-8
 
@@ -65,7 +71,21 @@ def read_envelope(data: bytes, version: SoapVersion, *, charset: str | None = No
     if body is None or len(body) == 0:
         raise ClientError("the SOAP Body is missing or empty")
     key = _header_key(root, version)
-    return Envelope(body=body[0], idempotency_key=key, encoding=encoding.upper())
+    return Envelope(body=body[0], root=root, idempotency_key=key, encoding=encoding.upper())
+
+
+def check_hub_signature(incoming: Envelope, version: SoapVersion, certificate_pem: str) -> None:
+    """NotAuthenticated unless the hub signed the Body and an unexpired wsu:Timestamp with the
+    key of ``certificate_pem`` (what a department does with the hub's certificate)."""
+    now = datetime.now(UTC)
+    security = incoming.root.find(f"{{{version.namespace}}}Header/{{{WSSE}}}Security")
+    if security is None:
+        raise NotAuthenticated("the delivery is not signed: no wsse:Security header")
+    timestamp = security.find(f"{{{WSU}}}Timestamp")
+    expires = None if timestamp is None else timestamp.findtext(f"{{{WSU}}}Expires")
+    if not expires or parse_time(expires, "the wsu:Timestamp") < now:
+        raise NotAuthenticated("the delivery has no unexpired wsu:Timestamp")
+    verify_signature(incoming.root, security, certificate_pem, now)
 
 
 def _to_utf8(data: bytes, encoding: str) -> bytes:

@@ -1,5 +1,9 @@
 """A mock department reached over SOAP: POST /soap takes a delivery, GET /soap?wsdl and
-GET /<schema>.xsd publish the contract (with the address this server is reached at)."""
+GET /<schema>.xsd publish the contract (with the address this server is reached at).
+
+Given the hub's certificate (``hub_certificate``, PEM), it takes only deliveries the hub
+signed with that key, as a department with ``sign_deliveries`` would; by default it checks none.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,14 @@ from hub.errors import ClientError
 from hub.resources import XSD_ROOT
 from mock_departments.department import Handler, MockDepartment
 from mock_departments.http import Request, Response, text_response
-from mock_departments.soap import SoapVersion, content_type, envelope, fault, read_envelope
+from mock_departments.soap import (
+    SoapVersion,
+    check_hub_signature,
+    content_type,
+    envelope,
+    fault,
+    read_envelope,
+)
 
 _WSDL_ADDRESSES = (
     "{http://schemas.xmlsoap.org/wsdl/soap/}address",
@@ -26,6 +37,7 @@ class SoapDepartment(MockDepartment):
     wsdl: ClassVar[str]  # its WSDL, relative to xsd/ (imports the XSD beside it)
     operations: ClassVar[dict[str, str]]  # body element -> kind of record
     answer_encoding: ClassVar[str] = "UTF-8"
+    hub_certificate: str | None = None  # set it to refuse deliveries the hub did not sign
 
     def delivery_routes(self) -> dict[tuple[str, str], Handler]:
         return {("POST", "/soap"): self.receive}
@@ -46,6 +58,8 @@ class SoapDepartment(MockDepartment):
 
     def receive(self, request: Request) -> Response:
         incoming = read_envelope(request.body, self.version, charset=request.charset())
+        if self.hub_certificate is not None:
+            check_hub_signature(incoming, self.version, self.hub_certificate)
         kind = self.operations.get(incoming.body.tag)
         if kind is None:
             raise ClientError(f"{self.code} has no operation for {incoming.body.tag}")

@@ -6,7 +6,9 @@
                             hub/security/native_auth.py)
   /health                   liveness, for load balancers
 
-Request bodies are read with a hard limit before anything parses them.
+Request bodies are read with a hard limit before anything parses them. Behind a TLS server
+that verified a client certificate, the certificate is known to the checks for the whole request
+(hub/security/client_certificates.py).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from spyne.server.wsgi import WsgiApplication
 from hub.errors import BodyTooLarge, ClientError, HubError, NotAuthenticated, NotAuthorized
 from hub.identity import mask_in_text
 from hub.ingress import Ingress
+from hub.security import client_certificates
 from hub.security.native_auth import SCHEME, NativeAuthenticator, NativeRequest
 
 log = logging.getLogger(__name__)
@@ -47,6 +50,14 @@ class HubWsgiApp:
         self.max_body_bytes = max_body_bytes
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        fingerprint = client_certificates.peer_fingerprint(environ)
+        if fingerprint is None:
+            return self._route(environ, start_response)
+        with client_certificates.presented(fingerprint):
+            # Drained here: the checks must see the certificate however lazily spyne answers.
+            return _drained(self._route(environ, start_response))
+
+    def _route(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "") or "/"
         if path == "/health":
             return _json(start_response, "200 OK", {"status": "ok"})
@@ -118,6 +129,15 @@ class HubWsgiApp:
         if len(body) > self.max_body_bytes:
             raise BodyTooLarge(f"body is over the limit of {self.max_body_bytes} bytes")
         return body
+
+
+def _drained(result: Iterable[bytes]) -> list[bytes]:
+    try:
+        return list(result)
+    finally:
+        close = getattr(result, "close", None)
+        if close is not None:
+            close()
 
 
 def _signed_path(environ: Environ) -> str:

@@ -161,6 +161,9 @@ class AdminStore:
             row = _row(connection, username)
         return None if row is None else self._stored(row)
 
+    def by_certificate(self, sha256: str) -> StoredCredential | None:
+        return None  # admin accounts hold no certificates: a TLS client certificate is no admin
+
     def for_department(self, department: str) -> list[StoredCredential]:
         if department != ADMIN_REALM:
             return []

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -91,6 +91,17 @@ def entry_hash(
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+@dataclass(frozen=True)
+class NewEntry:
+    """An entry to append: what ``append`` takes, for ``append_many``."""
+
+    actor: str
+    action: str
+    subject: str
+    at: datetime
+    details: Mapping[str, Any] | None = None
+
+
 def append(
     connection: Connection,
     *,
@@ -101,19 +112,39 @@ def append(
     details: Mapping[str, Any] | None = None,
 ) -> AuditEntry:
     """Add one entry inside the caller's transaction (it commits or rolls back with it)."""
-    # Take the lock first (an UPDATE), then read: no two writers see the same head.
-    connection.execute(
-        update(audit_head).where(audit_head.c.id == HEAD_ID).values(seq=audit_head.c.seq + 1)
-    )
-    seq, prev_hash = connection.execute(
-        select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == HEAD_ID)
+    return append_many(connection, [NewEntry(actor, action, subject, at, details)])[0]
+
+
+def append_many(connection: Connection, new: Sequence[NewEntry]) -> list[AuditEntry]:
+    """Chain several entries, in order, under one hold of the head's lock.
+
+    One statement moves the head on by ``len(new)``, takes the lock (the write lock on SQLite,
+    the row lock on PostgreSQL) and reads the head: no two writers see the same head, and the
+    lock is held for three round trips (this, the insert, the head's hash) plus the commit,
+    however many entries there are.
+    """
+    if not new:
+        return []
+    last, prev_hash = connection.execute(
+        update(audit_head)
+        .where(audit_head.c.id == HEAD_ID)
+        .values(seq=audit_head.c.seq + len(new))
+        .returning(audit_head.c.seq, audit_head.c.hash)
     ).one()
-    text = details_text(details)
-    entry = AuditEntry(seq, at, actor, action, subject, text, prev_hash, "")
-    digest = entry_hash(seq, at, actor, action, subject, text, prev_hash)
-    connection.execute(insert(audit_log).values(_row(entry, digest)))
-    connection.execute(update(audit_head).where(audit_head.c.id == HEAD_ID).values(hash=digest))
-    return AuditEntry(seq, at, actor, action, subject, text, prev_hash, digest)
+    added = list(_chained(new, int(last) - len(new) + 1, str(prev_hash)))
+    connection.execute(insert(audit_log), [_row(entry, entry.hash) for entry in added])
+    head_hash = added[-1].hash
+    connection.execute(update(audit_head).where(audit_head.c.id == HEAD_ID).values(hash=head_hash))
+    return added
+
+
+def _chained(new: Sequence[NewEntry], first_seq: int, prev_hash: str) -> Iterator[AuditEntry]:
+    for seq, item in enumerate(new, start=first_seq):
+        text = details_text(item.details)
+        fields = (seq, item.at, item.actor, item.action, item.subject, text)
+        digest = entry_hash(*fields, prev_hash)
+        yield AuditEntry(*fields, prev_hash, digest)
+        prev_hash = digest
 
 
 class AuditLog:

@@ -176,6 +176,15 @@ class CredentialStore:
         with self._engine.connect() as connection:
             return [self._stored(row) for row in connection.execute(query)]
 
+    def by_certificate(self, sha256: str) -> StoredCredential | None:
+        """The active credential whose registered certificate has this fingerprint (TLS client
+        certificates); a handful of rows, so they are compared here rather than indexed."""
+        query = select(table).where(table.c.state == ACTIVE, table.c.certificate_pem.is_not(None))
+        with self._engine.connect() as connection:
+            rows = list(connection.execute(query))
+        found = [row for row in rows if fingerprint(row.certificate_pem) == sha256]
+        return self._stored(found[0]) if found else None
+
     # --- helpers ------------------------------------------------------------------------
 
     def _insert(

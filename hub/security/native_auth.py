@@ -11,6 +11,10 @@
   - otherwise a department with credentials is refused, as is every department under
     ``authentication = required``.
 
+A verified TLS client certificate registered to the URL's department authenticates the push
+by itself when its credential has no secret (and stands for the signature when it has one);
+one registered to another department is NotAuthorized.
+
 Timestamps get the WS-Security freshness window and nonces go into the same nonce cache.
 """
 
@@ -73,9 +77,11 @@ class HmacVerifier:
         self._nonces = nonces
         self._freshness = freshness
 
-    def verify(self, request: NativeRequest, authorization: str) -> Authenticated:
+    def verify(
+        self, request: NativeRequest, authorization: str, tls: StoredCredential | None = None
+    ) -> Authenticated:
         fields = _parse_authorization(authorization)
-        credential = self._credential(fields["Credential"], request.department)
+        credential = self._credential(fields["Credential"], request.department, tls)
         created = self._freshness.check(fields["Timestamp"], "the Authorization", "Timestamp")
         nonce = fields["Nonce"]
         if not _NONCE.fullmatch(nonce):
@@ -97,13 +103,16 @@ class HmacVerifier:
             raise NotAuthenticated(f"replayed nonce from user {credential.username}")
         return Authenticated(request.department, credential.username, "hmac", False)
 
-    def _credential(self, username: str, department: str) -> StoredCredential:
+    def _credential(
+        self, username: str, department: str, tls: StoredCredential | None
+    ) -> StoredCredential:
         credential = self._credentials.lookup(username)
         if credential is None or not credential.active:
             raise NotAuthenticated(f"unknown or revoked user {username}")
         if credential.department != department:
             raise NotAuthenticated(f"user {username} may not act for department {department}")
-        if credential.certificate_pem:
+        proven_by_tls = tls is not None and tls.username == credential.username
+        if credential.certificate_pem and not proven_by_tls:
             # "A credential with both needs both": an HMAC cannot carry the signature.
             raise NotAuthenticated(
                 f"user {username} has a certificate: push a signed SOAP envelope instead"
@@ -125,10 +134,13 @@ class NativeAuthenticator:
 
     def verify(self, request: NativeRequest) -> Authenticated | None:
         """None: the department has no credentials and authentication is not required."""
+        tls = self._wsse.tls_credential(request.department)
+        if tls is not None and not tls.secret_hash:
+            return Authenticated(request.department, tls.username, None, False, tls=True)
         authorization = request.header("Authorization")
         if authorization:
             self._wsse.credentials_of(request.department)  # a locked-out department stays out
-            return self._hmac.verify(request, authorization)
+            return self._hmac.verify(request, authorization, tls)
         if not self._wsse.credentials_of(request.department):
             return None
         if _is_xml(request.header("Content-Type")):
@@ -154,6 +166,7 @@ def native_authenticator(
         max_age_seconds=settings.wsse_max_age_seconds,
         clock_skew_seconds=settings.wsse_clock_skew_seconds,
         authentication=settings.authentication,
+        signature_timestamp=settings.signature_timestamp,
         clock=clock,
     )
     return NativeAuthenticator(wsse, HmacVerifier(credentials, nonces, freshness))

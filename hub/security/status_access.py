@@ -5,7 +5,8 @@ With a UsernameToken the asker is the token's department: it is authenticated fi
 unauthenticated caller learns nothing about the message), then must be a party. Without a
 token (a signature only, or nothing) the request must pass the check of one of the parties;
 under ``authentication = registered`` a party without credentials passes unauthenticated, as
-its Submit would.
+its Submit would. A TLS client certificate registered to a department makes that department
+the asker, as a token does.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Callable
 from lxml import etree
 
 from hub.errors import NotAuthenticated, NotAuthorized
+from hub.security import client_certificates
 from hub.security.wsse import Authenticated, WsseVerifier, token_username
 from hub.store.records import MessageStatus
 
@@ -30,17 +32,30 @@ class StatusAccess:
     ) -> MessageStatus:
         """The status, or NotAuthenticated / NotAuthorized / NotFound."""
         username = token_username(envelope)
-        if username is None:
+        department = self._tls_department(envelope)
+        if username is None and department is None:
             status = lookup(message_id)
             self._as_any_party(envelope, status)
             return status
-        department = self._token_department(envelope, username)
+        if department is None:
+            department = self._token_department(envelope, str(username))
         status = lookup(message_id)
         if department not in parties(status):
             raise NotAuthorized(
                 f"department {department} neither sent nor receives message {message_id}"
             )
         return status
+
+    def _tls_department(self, envelope: etree._Element) -> str | None:
+        """The department of the TLS client certificate, authenticated as that department."""
+        presented = client_certificates.current()
+        credential = (
+            None if presented is None else self._verifier.credentials.by_certificate(presented)
+        )
+        if credential is None:
+            return None
+        self._verifier.verify(envelope, credential.department)
+        return credential.department
 
     def _token_department(self, envelope: etree._Element, username: str) -> str:
         credential = self._verifier.credentials.lookup(username)

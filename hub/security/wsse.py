@@ -5,7 +5,14 @@
 A credential with a secret needs a UsernameToken (PasswordDigest with Nonce and Created, or
 PasswordText); a credential with a certificate needs an X.509 signature over the soap:Body
 (and over wsu:Timestamp when there is one), checked with xmlsec against the registered
-certificate, never against a key the request carries. Errors say what is wrong, not a secret.
+certificate, never against a key the request carries. When the hub terminates TLS, a verified
+client certificate equal to a credential's registered certificate stands for that signature
+(hub/security/client_certificates.py), and binds the request to that credential's department.
+
+A request signed without a UsernameToken has no nonce: its signed wsu:Timestamp is its
+freshness. With ``signature_timestamp = required`` it must have one, with Created and Expires;
+whenever it has one, the signature (by the digests it signs) is accepted once within the window.
+Errors say what is wrong, not a secret.
 """
 
 from __future__ import annotations
@@ -23,15 +30,16 @@ from lxml import etree
 
 from hub.config import (
     DEFAULT_AUTHENTICATION,
+    DEFAULT_SIGNATURE_TIMESTAMP,
     DEFAULT_WSSE_CLOCK_SKEW_SECONDS,
     DEFAULT_WSSE_MAX_AGE_SECONDS,
 )
-from hub.errors import NotAuthenticated
-from hub.security import secret_hash
+from hub.errors import NotAuthenticated, NotAuthorized
+from hub.security import client_certificates, secret_hash
 from hub.security.credentials import StoredCredential
 from hub.security.freshness import Freshness, parse_time
 from hub.security.nonces import NonceCache
-from hub.security.signature import verify_signature
+from hub.security.signature import DS, verify_signature
 
 WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
 WSU = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd"
@@ -51,6 +59,8 @@ class CredentialSource(Protocol):
 
     def ever_registered(self, department: str) -> bool: ...
 
+    def by_certificate(self, sha256: str) -> StoredCredential | None: ...
+
 
 @dataclass(frozen=True)
 class Authenticated:
@@ -58,6 +68,7 @@ class Authenticated:
     username: str
     password: str | None  # "digest", "text" or None (signature only)
     signed: bool
+    tls: bool = False  # proven by the TLS client certificate
 
 
 @dataclass(frozen=True)
@@ -80,10 +91,14 @@ class WsseVerifier:
         max_age_seconds: float = DEFAULT_WSSE_MAX_AGE_SECONDS,
         clock_skew_seconds: float = DEFAULT_WSSE_CLOCK_SKEW_SECONDS,
         authentication: str = DEFAULT_AUTHENTICATION,
+        signature_timestamp: str = DEFAULT_SIGNATURE_TIMESTAMP,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
         if authentication not in ("registered", "required"):
             raise ValueError("authentication must be 'registered' or 'required'")
+        if signature_timestamp not in ("optional", "required"):
+            raise ValueError("signature_timestamp must be 'optional' or 'required'")
+        self._timestamp_required = signature_timestamp == "required"
         self._credentials = credentials
         self._nonces = nonces
         self._freshness = Freshness(max_age_seconds, clock_skew_seconds, clock)
@@ -92,14 +107,33 @@ class WsseVerifier:
 
     def verify(self, envelope: etree._Element, sender: str) -> Authenticated | None:
         """None: the sender has no credentials and authentication is not required."""
+        tls = self.tls_credential(sender)
         registered = self.credentials_of(sender)
         if not registered:
             return None
         security = _security_header(envelope)
         token = _token(security) if security is not None else None
         if token is not None:
-            return self._with_token(envelope, security, token, sender)
+            return self._with_token(envelope, security, token, sender, tls)
+        if tls is not None and not tls.secret_hash:
+            return Authenticated(sender, tls.username, None, False, tls=True)
         return self._signature_only(envelope, security, registered, sender)
+
+    def tls_credential(self, sender: str) -> StoredCredential | None:
+        """The credential whose registered certificate the TLS client presented, if any;
+        NotAuthorized when it belongs to another department than ``sender``."""
+        presented = client_certificates.current()
+        if presented is None:
+            return None
+        credential = self._credentials.by_certificate(presented)
+        if credential is None:
+            return None  # verified by the client CA but registered to nobody: WS-Security decides
+        if credential.department != sender:
+            raise NotAuthorized(
+                f"the TLS client certificate is registered to {credential.department}, "
+                f"which may not act for department {sender}"
+            )
+        return credential
 
     @property
     def credentials(self) -> CredentialSource:
@@ -119,6 +153,7 @@ class WsseVerifier:
         security: etree._Element | None,
         token: _Token,
         sender: str,
+        tls: StoredCredential | None = None,
     ) -> Authenticated:
         credential = self._credentials.lookup(token.username)
         if credential is None or not credential.active:
@@ -126,6 +161,9 @@ class WsseVerifier:
         if credential.department != sender:
             raise NotAuthenticated(f"user {token.username} may not act for department {sender}")
         method = self._check_password(credential, token)
+        if tls is not None and tls.username == credential.username:
+            # The TLS handshake proved the key of this credential's certificate.
+            return Authenticated(sender, token.username, method, False, tls=True)
         signed = self._check_signature(envelope, security, credential)
         return Authenticated(sender, token.username, method, signed)
 
@@ -146,6 +184,8 @@ class WsseVerifier:
             except NotAuthenticated as error:
                 failure = failure or error
                 continue
+            assert security is not None  # _check_signature needs it
+            self._check_signed_once(security, credential.username)
             return Authenticated(sender, credential.username, None, True)
         assert failure is not None
         raise failure
@@ -201,6 +241,25 @@ class WsseVerifier:
         self._check_timestamp(security)
         return True
 
+    def _check_signed_once(self, security: etree._Element, username: str) -> None:
+        """A signature-only request's freshness: its signed wsu:Timestamp (required or not, as
+        configured), and its signature spent like a nonce until the timestamp is stale."""
+        timestamp = security.find(f"{{{WSU}}}Timestamp")
+        expires = None if timestamp is None else timestamp.findtext(f"{{{WSU}}}Expires")
+        if self._timestamp_required and not expires:
+            raise NotAuthenticated(
+                "a request signed without a UsernameToken needs a signed wsu:Timestamp "
+                "with wsu:Created and wsu:Expires"
+            )
+        if timestamp is None:
+            return  # optional, and absent: only the idempotency key stops a replay
+        created = self._freshness.check(
+            timestamp.findtext(f"{{{WSU}}}Created"), "the wsu:Timestamp"
+        )
+        expiry = self._freshness.nonce_expiry(created)
+        if not self._nonces.remember(username, _signed_digests(security), expiry, self._clock()):
+            raise NotAuthenticated(f"replayed signature from user {username}")
+
     def _check_timestamp(self, security: etree._Element) -> None:
         timestamp = security.find(f"{{{WSU}}}Timestamp")
         if timestamp is None:
@@ -220,6 +279,21 @@ def password_digest(nonce: bytes, created: str, secret: str) -> str:
 def _digest(nonce: bytes, created: str, secret: str) -> str:
     raw = hashlib.sha1(nonce + created.encode("utf-8") + secret.encode("utf-8")).digest()
     return base64.b64encode(raw).decode("ascii")
+
+
+def _signed_digests(security: etree._Element) -> bytes:
+    """What identifies a signed request: the digests its signature covers (body, timestamp),
+    decoded, so neither re-encoding nor an equally valid ECDSA signature looks new."""
+    path = f"{{{DS}}}Signature/{{{DS}}}SignedInfo/{{{DS}}}Reference/{{{DS}}}DigestValue"
+    digests = b"".join(_b64("".join((v.text or "").split())) for v in security.iterfind(path))
+    return b"signature:" + hashlib.sha256(digests).digest()
+
+
+def _b64(text: str) -> bytes:
+    try:
+        return base64.b64decode(text, validate=True)
+    except binascii.Error as exc:
+        raise NotAuthenticated("bad signature: a DigestValue is not base64") from exc
 
 
 def token_username(envelope: etree._Element) -> str | None:

@@ -67,11 +67,14 @@ def add_accepted(
 def audit_accepted(
     connection: Connection, row: MessageRow, receivers: Sequence[str], now: datetime
 ) -> None:
-    """The chained audit entry of an accepted message, in the transaction that stores it:
-    proof of what arrived (original hash), what it became (canonical hash, mapping), and
+    """The chained audit entry of an accepted message, in the transaction that stores it."""
+    audit.append_many(connection, [accepted_entry(row, receivers, now)])
+
+
+def accepted_entry(row: MessageRow, receivers: Sequence[str], now: datetime) -> audit.NewEntry:
+    """Proof of what arrived (original hash), what it became (canonical hash, mapping), and
     where it goes."""
-    audit.append(
-        connection,
+    return audit.NewEntry(
         actor=row.sender,
         action=audit.ACCEPTED,
         subject=row.id,

@@ -40,19 +40,21 @@ def action_values(
 def record_actions(connection: Connection, rows: list[dict[str, Any]]) -> None:
     if rows:
         connection.execute(insert(OperatorActionRow), rows)
-    for row in rows:
-        chain.append(
-            connection,
-            actor=row["actor"],
-            action=chain.REPLAYED if row["action"] == "replay" else row["action"],
-            subject=row["message_id"] or row["action"],
-            at=row["at"],
-            details={
-                "reason": row["reason"],
-                "dry_run": row["dry_run"],
-                "detail": json.loads(row["detail"]),
-            },
-        )
+    chain.append_many(connection, [_chain_entry(row) for row in rows])
+
+
+def _chain_entry(row: dict[str, Any]) -> chain.NewEntry:
+    return chain.NewEntry(
+        actor=row["actor"],
+        action=chain.REPLAYED if row["action"] == "replay" else row["action"],
+        subject=row["message_id"] or row["action"],
+        at=row["at"],
+        details={
+            "reason": row["reason"],
+            "dry_run": row["dry_run"],
+            "detail": json.loads(row["detail"]),
+        },
+    )
 
 
 def actions_for(session: Session, message_id: str) -> list[OperatorActionRow]:

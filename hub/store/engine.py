@@ -25,6 +25,27 @@ def make_engine(database_url: str) -> Engine:
     )
 
 
+def make_relaxed_engine(database_url: str, durable: Engine) -> Engine:
+    """For claims and attempt records only: on PostgreSQL their commits return before the WAL
+    reaches the disk, and a connection is not pinged before each use (one round trip fewer).
+
+    One lost in a database crash is redone: the relay republishes, the department absorbs the
+    repeat by its idempotency key. The WAL is written in order, so the next durable commit (an
+    accept) makes every earlier one durable: the audit chain can lose a tail, never a link. A
+    connection that went stale fails its batch, whose items are then written alone on fresh
+    connections (hub/store/batching.py). SQLite keeps its one durable engine.
+    """
+    if make_url(database_url).get_backend_name() != "postgresql":
+        return durable
+    return create_engine(
+        database_url,
+        pool_size=4,
+        max_overflow=4,
+        hide_parameters=HIDE_PARAMETERS,
+        connect_args={"options": "-c synchronous_commit=off"},
+    )
+
+
 def _sqlite_engine(database_url: str) -> Engine:
     engine = create_engine(
         database_url,

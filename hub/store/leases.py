@@ -8,6 +8,7 @@ first, the audit chain's head last, so a replay and a late attempt cannot deadlo
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +16,7 @@ from sqlalchemy import Connection, and_, case, func, insert, or_, select, type_c
 from sqlalchemy.sql.elements import ColumnElement
 
 from hub.security import audit
+from hub.store import moves
 from hub.store.models import AttemptRow, DeliveryRow, MessageRow, UTCDateTime
 from hub.store.records import PENDING_STATES, AttemptRecord, ClaimedDelivery, QueuedDelivery
 
@@ -31,23 +33,36 @@ def claimable(now: datetime) -> ColumnElement[bool]:
     )
 
 
-def claim(
-    connection: Connection, delivery_id: int, now: datetime, lease_until: datetime
-) -> ClaimedDelivery | None:
+def claim_many(
+    connection: Connection, delivery_ids: Sequence[int], now: datetime, lease_until: datetime
+) -> list[ClaimedDelivery | None]:
+    """Take each delivery that is claimable (in id order: one lock order for all workers);
+    one guarded UPDATE and one SELECT for all of them. None for each that was not taken."""
+    ids = sorted(set(delivery_ids))
     taken = connection.execute(
         update(DeliveryRow)
-        .where(DeliveryRow.id == delivery_id, claimable(now))
+        .where(DeliveryRow.id.in_(ids), claimable(now))
         .values(
             state="delivering",
             attempts=DeliveryRow.attempts + 1,
             lease_until=lease_until,
             next_attempt_at=None,
         )
-    )
-    if taken.rowcount != 1:
-        return None
-    row = connection.execute(
+        .returning(DeliveryRow.id)
+    ).scalars()
+    held = set(taken)
+    claimed = {c.delivery_id: c for c in _read_claimed(connection, held, lease_until)}
+    return [claimed.get(delivery_id) for delivery_id in delivery_ids]
+
+
+def _read_claimed(
+    connection: Connection, ids: set[int], lease_until: datetime
+) -> list[ClaimedDelivery]:
+    if not ids:
+        return []
+    rows = connection.execute(
         select(
+            DeliveryRow.id,
             DeliveryRow.message_id,
             MessageRow.message_type,
             MessageRow.sender,
@@ -62,44 +77,49 @@ def claim(
             DeliveryRow.pinned_mapping,
         )
         .join(MessageRow, MessageRow.id == DeliveryRow.message_id)
-        .where(DeliveryRow.id == delivery_id)
-    ).one()
-    return ClaimedDelivery(
-        delivery_id=delivery_id,
-        message_id=row.message_id,
-        message_type=row.message_type,
-        sender=row.sender,
-        department=row.department,
-        idempotency_key=row.idempotency_key,
-        attempt=row.attempts,
-        lease_until=lease_until,
-        canonical=row.canonical,
-        queued_at=row.queued_at,
-        attempts_at_replay=row.attempts_at_replay or 0,
-        pinned_mapping=row.pinned_mapping,
-    )
+        .where(DeliveryRow.id.in_(ids))
+    ).all()
+    return [
+        ClaimedDelivery(
+            delivery_id=row.id,
+            message_id=row.message_id,
+            message_type=row.message_type,
+            sender=row.sender,
+            department=row.department,
+            idempotency_key=row.idempotency_key,
+            attempt=row.attempts,
+            lease_until=lease_until,
+            canonical=row.canonical,
+            queued_at=row.queued_at,
+            attempts_at_replay=row.attempts_at_replay or 0,
+            pinned_mapping=row.pinned_mapping,
+        )
+        for row in rows
+    ]
 
 
-def record(
-    connection: Connection, claimed: ClaimedDelivery, attempt: AttemptRecord, now: datetime
-) -> str:
-    """Store the attempt and move the delivery on; returns the delivery's state after."""
-    connection.execute(insert(AttemptRow).values(_attempt_values(claimed, attempt)))
-    guard: list[ColumnElement[bool]] = [DeliveryRow.id == claimed.delivery_id]
-    if attempt.outcome in ("delivered", "duplicate"):
-        # Delivered is a fact even from a worker whose lease ran out.
-        guard.append(DeliveryRow.state != "delivered")
-    else:
-        # Only the current holder may schedule a retry or fail it.
-        guard += [DeliveryRow.state == "delivering", DeliveryRow.attempts == claimed.attempt]
-    connection.execute(
-        update(DeliveryRow).where(*guard).values(_transition(attempt, now)),
-    )
-    state = connection.scalar(
-        select(DeliveryRow.state).where(DeliveryRow.id == claimed.delivery_id)
-    )
-    audit.append(
-        connection,
+def record_many(
+    connection: Connection,
+    recorded: Sequence[tuple[ClaimedDelivery, AttemptRecord]],
+    now: datetime,
+) -> list[str]:
+    """Store several attempts and move their deliveries on; each delivery's state after.
+
+    Delivery rows are locked in id order (per kind of outcome, ``moves.move``), the audit
+    head last and once for all of them (``audit.append_many``), so the head's lock is held
+    for a batch as long as for one.
+    """
+    connection.execute(insert(AttemptRow), [_attempt_values(c, a) for c, a in recorded])
+    moves.move(connection, recorded, now)
+    ids = [claimed.delivery_id for claimed, _ in recorded]
+    query = select(DeliveryRow.id, DeliveryRow.state).where(DeliveryRow.id.in_(ids))
+    states = {row.id: row.state for row in connection.execute(query)}
+    audit.append_many(connection, [_audit_entry(c, a, now) for c, a in recorded])
+    return [str(states[claimed.delivery_id]) for claimed, _ in recorded]
+
+
+def _audit_entry(claimed: ClaimedDelivery, attempt: AttemptRecord, now: datetime) -> audit.NewEntry:
+    return audit.NewEntry(
         actor="hub",
         action=audit.DELIVERY_ATTEMPT,
         subject=claimed.message_id,
@@ -113,7 +133,6 @@ def record(
             "mapping": attempt.outbound_mapping,
         },
     )
-    return str(state)
 
 
 def due_for_relay(
@@ -159,37 +178,6 @@ def due_for_relay(
     )
 
 
-def _transition(attempt: AttemptRecord, now: datetime) -> dict[str, Any]:
-    values = _state_change(attempt, now)
-    if attempt.payload is not None:
-        values["payload"] = attempt.payload
-    return values
-
-
-def _state_change(attempt: AttemptRecord, now: datetime) -> dict[str, Any]:
-    error = _error_text(attempt)
-    if attempt.outcome in ("delivered", "duplicate"):
-        return {
-            "state": "delivered",
-            "delivered_at": now,
-            "last_error": None,
-            "next_attempt_at": None,
-            "outbound_mapping": attempt.outbound_mapping,
-        }
-    if attempt.outcome == "retry":
-        if attempt.retry_at is None:
-            raise ValueError("a retry needs retry_at")
-        # The relay republishes once lease_until passes: that is the retry's schedule.
-        return {
-            "state": "retrying",
-            "next_attempt_at": attempt.retry_at,
-            "lease_until": attempt.retry_at,
-            "last_error": error,
-            "outbound_mapping": attempt.outbound_mapping,
-        }
-    return {"state": "failed", "last_error": error, "outbound_mapping": attempt.outbound_mapping}
-
-
 def _attempt_values(claimed: ClaimedDelivery, attempt: AttemptRecord) -> dict[str, Any]:
     return {
         "delivery_id": claimed.delivery_id,
@@ -202,13 +190,6 @@ def _attempt_values(claimed: ClaimedDelivery, attempt: AttemptRecord) -> dict[st
         "payload_sha256": attempt.payload_sha256,
         "outbound_mapping": attempt.outbound_mapping,
     }
-
-
-def _error_text(attempt: AttemptRecord) -> str | None:
-    if attempt.error_class is None and attempt.error_message is None:
-        return None
-    text = f"{attempt.error_class or 'Error'}: {attempt.error_message or ''}"
-    return _clip(text, MAX_ERROR_CHARS)
 
 
 def _clip(text: str | None, limit: int) -> str | None:

@@ -13,9 +13,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from hub.config import DEFAULT_LEASE_SECONDS
+from hub.security import audit
 from hub.security.payloads import PayloadSealer, canonical_context, payload_context
 from hub.store import accepting, leases, migrate
-from hub.store.engine import make_engine
+from hub.store.engine import make_engine, make_relaxed_engine
 from hub.store.models import DeliveryRow, MessageIdentityRow, MessageRow
 from hub.store.records import (
     AttemptRecord,
@@ -48,6 +49,8 @@ class Store:
         # Seals bodies as they are written (when configured) and opens them as they are read.
         self.payloads = sealer or PayloadSealer()
         self._engine = make_engine(database_url)
+        # Claims and attempt records: redone if lost, so they need not wait for the disk.
+        self._relaxed = make_relaxed_engine(database_url, self._engine)
 
     @property
     def engine(self) -> Engine:
@@ -60,6 +63,7 @@ class Store:
 
     def dispose(self) -> None:
         self._engine.dispose()
+        self._relaxed.dispose()
 
     def save_accepted(
         self, message: NewMessage, receivers: Sequence[str], lease_seconds: float
@@ -94,25 +98,46 @@ class Store:
 
     def claim(self, delivery_id: int, lease_seconds: float) -> ClaimedDelivery | None:
         """Take a delivery for one attempt, or None if it is held, not yet due, or done."""
+        return self.open_claimed(self.claim_sealed([delivery_id], lease_seconds)[0])
+
+    def claim_sealed(
+        self, delivery_ids: Sequence[int], lease_seconds: float
+    ) -> list[ClaimedDelivery | None]:
+        """``claim`` for several deliveries in ONE transaction, answers in the same order,
+        with the canonical bodies as stored: each caller opens its own (``open_claimed``)."""
         now = self.clock()
-        with self._engine.begin() as connection:
-            claimed = leases.claim(
-                connection, delivery_id, now, now + timedelta(seconds=lease_seconds)
+        with self._relaxed.begin() as connection:
+            return leases.claim_many(
+                connection, delivery_ids, now, now + timedelta(seconds=lease_seconds)
             )
+
+    def open_claimed(self, claimed: ClaimedDelivery | None) -> ClaimedDelivery | None:
+        """The claim with its canonical body opened (sealed bodies), after the claim commits:
+        a missing key leaves the lease to run out and the relay to try again, rather than
+        losing the delivery, and fails no other delivery claimed with it."""
         if claimed is None or not claimed.canonical:
             return claimed
-        # Opened after the claim commits: a missing key leaves the lease to run out and the
-        # relay to try again, rather than losing the delivery.
         canonical = self.payloads.open(claimed.canonical, canonical_context(claimed.message_id))
         return replace(claimed, canonical=canonical)
 
     def record_attempt(self, claimed: ClaimedDelivery, attempt: AttemptRecord) -> str:
         """Store one attempt and move the delivery on; returns its state afterwards."""
-        if attempt.payload:
-            sealed = self.payloads.seal(attempt.payload, payload_context(claimed.delivery_id))
-            attempt = replace(attempt, payload=sealed)
-        with self._engine.begin() as connection:
-            return leases.record(connection, claimed, attempt, self.clock())
+        return self.record_attempts([(claimed, attempt)])[0]
+
+    def record_attempts(
+        self, recorded: Sequence[tuple[ClaimedDelivery, AttemptRecord]]
+    ) -> list[str]:
+        """``record_attempt`` for several attempts in ONE transaction, all or nothing;
+        each delivery's state afterwards, in the same order."""
+        sealed = [(claimed, self._sealed(claimed, attempt)) for claimed, attempt in recorded]
+        with self._relaxed.begin() as connection:
+            return leases.record_many(connection, sealed, self.clock())
+
+    def _sealed(self, claimed: ClaimedDelivery, attempt: AttemptRecord) -> AttemptRecord:
+        if not attempt.payload:
+            return attempt
+        sealed = self.payloads.seal(attempt.payload, payload_context(claimed.delivery_id))
+        return replace(attempt, payload=sealed)
 
     def due_for_relay(
         self, limit: int, lease_seconds: float = DEFAULT_LEASE_SECONDS
@@ -153,8 +178,6 @@ class Store:
         with Session(self._engine) as session, session.begin():
             rows = [accepting._message_row(m, now, self.payloads) for m, _ in batch]
             session.execute(insert(MessageRow), [_values(row) for row in rows])  # first
-            for row, (_, receivers) in zip(rows, batch, strict=True):
-                accepting.audit_accepted(session.connection(), row, receivers, now)
             if identities:
                 session.execute(insert(MessageIdentityRow), [_values(r) for r in identities])
             flat = [_values(row) for rows in deliveries for row in rows]
@@ -166,6 +189,10 @@ class Store:
                 if flat
                 else []
             )
+            # Last: the audit head's lock is held only for the chain and the commit.
+            pairs = zip(rows, batch, strict=True)
+            entries = [accepting.accepted_entry(row, r, now) for row, (_, r) in pairs]
+            audit.append_many(session.connection(), entries)
         return [
             Receipt(
                 m.message_id,

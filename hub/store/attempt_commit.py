@@ -1,0 +1,52 @@
+"""Group commit for delivery threads: their claims in one transaction, their attempt records
+in another, each thread answered after the commit that holds its own.
+
+Every record appends to the audit chain, whose one head row is locked until the commit; one
+record per transaction let a process record only about one delivery per lock hold. Batched,
+the head is locked once per batch (``audit.append_many``), and a claim or record costs its
+share of one commit. Fencing is unchanged: each record keeps its own guard
+(``leases.record_many``), so a stale worker's record in a batch still cannot overwrite.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from hub.store.batching import DEFAULT_MAX_BATCH, Batcher
+from hub.store.records import AttemptRecord, ClaimedDelivery
+from hub.store.store import Store
+
+Recorded = tuple[ClaimedDelivery, AttemptRecord]
+
+
+class AttemptCommitter:
+    """Thread-safe; ``claim`` and ``record_attempt`` answer as the Store's methods do."""
+
+    def __init__(
+        self, store: Store, lease_seconds: float, *, max_batch: int = DEFAULT_MAX_BATCH
+    ) -> None:
+        self.store = store
+        self.lease_seconds = lease_seconds
+        self._claims: Batcher[int, ClaimedDelivery | None] = Batcher(
+            self._claim_many, self._claim_one, name="claim-commit", max_batch=max_batch
+        )
+        self._records: Batcher[Recorded, str] = Batcher(
+            store.record_attempts, self._record_one, name="attempt-commit", max_batch=max_batch
+        )
+
+    def claim(self, delivery_id: int, lease_seconds: float) -> ClaimedDelivery | None:
+        """Like ``Store.claim``; the lease is the committer's (one per batch)."""
+        del lease_seconds  # the committer's own, the same setting
+        return self.store.open_claimed(self._claims.submit(delivery_id))
+
+    def record_attempt(self, claimed: ClaimedDelivery, attempt: AttemptRecord) -> str:
+        return self._records.submit((claimed, attempt))
+
+    def _claim_many(self, delivery_ids: Sequence[int]) -> list[ClaimedDelivery | None]:
+        return self.store.claim_sealed(delivery_ids, self.lease_seconds)
+
+    def _claim_one(self, delivery_id: int) -> ClaimedDelivery | None:
+        return self.store.claim_sealed([delivery_id], self.lease_seconds)[0]
+
+    def _record_one(self, recorded: Recorded) -> str:
+        return self.store.record_attempt(*recorded)
