@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from typing import Any, Protocol
 
@@ -81,7 +82,9 @@ class BackgroundServer:
                 channel.close()
 
         if self._thread.is_alive():
-            server.trigger.pull_trigger(close_all_channels)
+            # OSError: the loop already closed its trigger, so it is on its way out.
+            with contextlib.suppress(OSError):
+                server.trigger.pull_trigger(close_all_channels)
             self._thread.join(timeout=5)
         else:
             close_all_channels()

@@ -75,9 +75,15 @@ def running_hub(
             run.department.hub_url = server.url
         yield HubStack(runtime, server, mocks)
     finally:
-        server.stop()
-        runtime.close()
-        mocks.stop()
+        # Each step even if one before failed: a hub left running would keep consuming the
+        # process-wide memory:// queues of the tests after it.
+        try:
+            server.stop()
+        finally:
+            try:
+                runtime.close()
+            finally:
+                mocks.stop()
 
 
 _CODES = ("MARRIAGE_REGISTRY", "SOCIAL_SECURITY", "TAX")

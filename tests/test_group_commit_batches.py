@@ -155,11 +155,11 @@ def test_a_value_the_database_rejects_fails_only_its_own_message_as_unavailable(
 def test_the_writer_thread_ends_when_idle_and_starts_again_on_demand(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("hub.store.group_commit.IDLE_SECONDS", 0.05)
+    monkeypatch.setattr("hub.store.batching.IDLE_SECONDS", 0.05)  # the batcher's writer
     committer = GroupCommitter(store, lease_seconds=30)
     for _ in range(2):
         committer.save_accepted(new_message(uuid.uuid4().hex), RECEIVERS)
-        writer = committer._writer
-        assert writer is not None
+        writer = committer._batcher._writer
+        assert writer is not None and writer.name == "group-commit"
         writer.join(10)
-        assert committer._writer is None
+        assert committer._batcher._writer is None

@@ -17,6 +17,7 @@ from click.testing import CliRunner
 from adapters.registry import load_adapter
 from hub.cli import main
 from hub.conditions import parse_condition
+from hub.configuration.package import describe, read_package
 from hub.departments import DepartmentConfig
 from hub.identity import is_valid
 from hub.mapping import Mapping, canonical_xml
@@ -30,22 +31,6 @@ CODE = "PUBLIC_SECURITY"
 DESCRIPTION: dict[str, Any] = tomllib.loads(
     (PACKAGE / "department.toml").read_text(encoding="utf-8")
 )
-# The keys of one table of hub/defaults/departments.toml, plus code and routes.
-KNOWN_KEYS = {
-    "name",
-    "adapter",
-    "endpoint",
-    "wsdl",
-    "soap_version",
-    "encoding",
-    "timeout_seconds",
-    "operations",
-    "inbound",
-    "options",
-    "retry",
-    "code",
-    "routes",
-}
 MAPPING_FILES = sorted((PACKAGE / "mappings").rglob("*.toml"))
 CANONICAL_EXAMPLES = XSD_ROOT.parent / "examples" / "canonical"
 
@@ -81,10 +66,10 @@ def test_the_package_maps_what_its_department_receives() -> None:
     assert {file.stem for file in MAPPING_FILES} == received == set(DESCRIPTION["operations"])
 
 
-def test_department_toml_uses_only_the_keys_of_the_package_format() -> None:
-    assert set(DESCRIPTION) <= KNOWN_KEYS
-    assert DESCRIPTION["code"] == CODE
-    assert DESCRIPTION["wsdl"] == f"departments/{CODE}/household.wsdl"
+def test_department_toml_reads_as_a_package_description() -> None:
+    description = describe(read_package(PACKAGE))  # refuses unknown keys, with all reasons
+    assert description.code == CODE
+    assert description.department.wsdl == f"departments/{CODE}/household.wsdl"
 
 
 def test_the_hub_soap_adapter_finds_every_configured_operation_in_the_package_wsdl() -> None:

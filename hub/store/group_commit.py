@@ -10,33 +10,31 @@ Repeats (an idempotency key already stored, or twice in one batch) and any batch
 collides go through ``Store.save_accepted`` one by one, after the batch: the same answers as
 without grouping (a duplicate receipt, or the ClientError of a reused message id). The
 batch itself is written by ``Store.save_accepted_batch``: bulk inserts, table by table.
+
+The writer thread is ``hub.store.batching.Batcher``'s (started on demand, gone when idle). Its
+retry of a failed batch item by item is not used here: ``_write`` answers every message itself
+and never raises, so repeats and collisions keep the answers described above.
 """
 
 from __future__ import annotations
 
-import queue
-import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from hub.errors import HubError, StoreUnavailable
+from hub.store.batching import DEFAULT_MAX_BATCH, Batcher
 from hub.store.models import MessageRow
 from hub.store.records import NewMessage, Receipt
 from hub.store.store import Store
-
-DEFAULT_MAX_BATCH = 64
-# The writer thread ends after this long without work, and starts again on demand.
-IDLE_SECONDS = 2.0
 
 
 @dataclass
 class _Pending:
     message: NewMessage
     receivers: tuple[str, ...]
-    done: threading.Event = field(default_factory=threading.Event)
     receipt: Receipt | None = None
     error: BaseException | None = None
 
@@ -50,56 +48,35 @@ class GroupCommitter:
         self.store = store
         self.lease_seconds = lease_seconds
         self.max_batch = max_batch
-        self._queue: queue.SimpleQueue[_Pending] = queue.SimpleQueue()
-        self._lock = threading.Lock()
-        self._writer: threading.Thread | None = None
+        # Each caller's answer is written into its own _Pending; the batcher only carries it.
+        self._batcher: Batcher[_Pending, None] = Batcher(
+            self._write_many, self._write_one, name="group-commit", max_batch=max_batch
+        )
 
     def save_accepted(self, message: NewMessage, receivers: Sequence[str]) -> Receipt:
         pending = _Pending(message, tuple(dict.fromkeys(receivers)))
-        self._queue.put(pending)
-        self._ensure_writer()
-        pending.done.wait()
+        self._batcher.submit(pending)
         if pending.error is not None:
             raise pending.error
         assert pending.receipt is not None  # the writer sets one or the other
         return pending.receipt
 
-    def _ensure_writer(self) -> None:
-        with self._lock:
-            if self._writer is None:
-                self._writer = threading.Thread(target=self._run, name="group-commit", daemon=True)
-                self._writer.start()
+    def _write_many(self, batch: Sequence[_Pending]) -> list[None]:
+        self._write(list(batch))
+        return [None] * len(batch)
 
-    def _run(self) -> None:
-        while (batch := self._next_batch()) is not None:
-            try:
-                self._write(batch)
-            except Exception as exc:  # e.g. the database is down: every caller hears it
-                for pending in batch:
-                    if pending.receipt is None and pending.error is None:
-                        pending.error = _unavailable(exc)
-            finally:
-                for pending in batch:
-                    pending.done.set()
-
-    def _next_batch(self) -> list[_Pending] | None:
-        """Everything waiting (up to max_batch); None when idle long enough to stop."""
-        try:
-            batch = [self._queue.get(timeout=IDLE_SECONDS)]
-        except queue.Empty:
-            with self._lock:  # a caller puts before it checks the writer: none is stranded
-                if self._queue.empty():
-                    self._writer = None
-                    return None
-            batch = []
-        while len(batch) < self.max_batch:
-            try:
-                batch.append(self._queue.get_nowait())
-            except queue.Empty:
-                break
-        return batch
+    def _write_one(self, pending: _Pending) -> None:
+        self._write([pending])
 
     def _write(self, batch: list[_Pending]) -> None:
+        try:
+            self._write_batch(batch)
+        except Exception as exc:  # e.g. the database is down: every caller hears it
+            for pending in batch:
+                if pending.receipt is None and pending.error is None:
+                    pending.error = _unavailable(exc)
+
+    def _write_batch(self, batch: list[_Pending]) -> None:
         # A lone message skips the repeat query: a repeat is rare, and the bulk insert's
         # IntegrityError sends it to save_accepted, which answers it.
         fresh, repeats = self._split(batch) if len(batch) > 1 else (batch, [])
