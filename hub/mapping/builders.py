@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from copy import deepcopy
+from typing import Any, cast
 
 from lxml import etree
 
@@ -40,8 +41,37 @@ class XmlBuilder:
             (tuple((path.steps[: i + 1], tag) for i, tag in enumerate(path.steps)), path.attribute)
             for path in paths
         )
+        # Every field with a value, the usual case, gives the same shape: build it once, and
+        # then copy it and fill it in (a copy costs about what creating two elements does).
+        self._skeleton = self._build_lazily([""] * len(self._plans))
+        order = {node: i for i, node in enumerate(self._skeleton.iter())}
+        self._places = tuple(
+            (order[self._skeleton] if not steps else order[self._node(steps)], attribute)
+            for steps, attribute in self._plans
+        )
+
+    def _node(self, steps: tuple[tuple[tuple[str, ...], str], ...]) -> etree._Element:
+        node = self._skeleton
+        for _, tag in steps:
+            found = node.find(tag)
+            assert found is not None  # the skeleton has every field's element
+            node = found
+        return node
 
     def build(self, values: Sequence[str | None]) -> etree._Element:
+        if None in values:
+            return self._build_lazily(values)
+        root = deepcopy(self._skeleton)
+        nodes = list(root.iter())
+        present = cast(Sequence[str], values)  # no None, as checked above
+        for (place, attribute), value in zip(self._places, present, strict=True):
+            if attribute is None:
+                nodes[place].text = value
+            else:
+                nodes[place].set(attribute, value)
+        return root
+
+    def _build_lazily(self, values: Sequence[str | None]) -> etree._Element:
         root = etree.Element(self._root, nsmap=self._nsmap)
         nodes: dict[tuple[str, ...], etree._Element] = {}
         for (steps, attribute), value in zip(self._plans, values, strict=True):

@@ -25,6 +25,7 @@ from hub.mapping.paths import (
     parse_xml_path,
     xml_reader,
 )
+from hub.mapping.sourcereader import XmlSourceReader
 from hub.schemas import SchemaRegistry
 
 Document = etree._Element | dict[str, Any]
@@ -48,6 +49,7 @@ class Mapping:
     _fields: tuple[CompiledField, ...]
     _builder: XmlBuilder | JsonBuilder
     _schemas: SchemaRegistry
+    _source_reader: XmlSourceReader | None = None  # xml sources: all fields in one pass
 
     @property
     def name(self) -> str:
@@ -66,7 +68,12 @@ class Mapping:
     def apply(self, document: Document) -> Document:
         """Translate without schema validation. Raises MappingError naming the field."""
         self._check_source(document)
-        return self._builder.build([field.value(document) for field in self._fields])
+        if self._source_reader is None:
+            return self._builder.build([field.value(document) for field in self._fields])
+        raws = self._source_reader.read(document)
+        return self._builder.build(
+            [field.value_of(raw) for field, raw in zip(self._fields, raws, strict=True)]
+        )
 
     def _check_source(self, document: Document) -> None:
         if self.source_format == "json":
@@ -95,6 +102,7 @@ def compile_mapping(spec: MappingSpec, schemas: SchemaRegistry) -> Mapping:
     if conflict is not None:
         path, reason = conflict
         raise config_error(spec.file, f"the field with to = {path.text!r}", reason)
+    fields = tuple(_compile_field(spec, field) for field in spec.fields)
     return Mapping(
         department=spec.department,
         direction=spec.direction,
@@ -107,10 +115,22 @@ def compile_mapping(spec: MappingSpec, schemas: SchemaRegistry) -> Mapping:
         source_root=_root(spec, "[source].root", spec.source),
         target_encoding=spec.target.encoding,
         file=str(spec.file),
-        _fields=tuple(_compile_field(spec, field) for field in spec.fields),
+        _fields=fields,
         _builder=_builder(spec, targets),
         _schemas=schemas,
+        _source_reader=_source_reader(spec, fields),
     )
+
+
+def _source_reader(spec: MappingSpec, fields: tuple[CompiledField, ...]) -> XmlSourceReader | None:
+    if spec.source.format != "xml":
+        return None  # JSON reads are plain dict lookups already
+    # Every 'from' path parsed when its field compiled, so this cannot fail.
+    paths = [
+        None if field.source is None else parse_xml_path(field.source, spec.source.namespaces)
+        for field in fields
+    ]
+    return XmlSourceReader(paths, [field.read for field in fields])
 
 
 def _compile_schema(spec: MappingSpec, where: str, side: SideSpec, schemas: SchemaRegistry) -> None:

@@ -31,15 +31,27 @@ class CompiledField:
             return self.constant
         try:
             raw = self.read(document)
+        except MappingError as exc:
+            raise self._failed(exc) from exc
+        return self.value_of(raw)
+
+    def value_of(self, raw: str | None) -> str | None:
+        """The target value for what the source path holds (``raw``, None when absent)."""
+        if self.read is None:
+            return self.constant
+        try:
             if raw is None:
                 return self._missing()
             if self.codes is not None:
                 raw = self._look_up(raw)
             return raw if self.convert is None else self.convert(raw)
         except MappingError as exc:
-            raise MappingError(
-                f"cannot map {self.source} to {self.target}: {mask_in_text(exc.message)}"
-            ) from exc
+            raise self._failed(exc) from exc
+
+    def _failed(self, exc: MappingError) -> MappingError:
+        return MappingError(
+            f"cannot map {self.source} to {self.target}: {mask_in_text(exc.message)}"
+        )
 
     def _missing(self) -> str | None:
         if self.default is not None or not self.required:
