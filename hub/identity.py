@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 import re
 
 from hub.errors import InvalidIdentityNumber
@@ -15,9 +16,10 @@ _IN_TEXT = re.compile(r"(?<![\dA-Za-z])(\d{6})\d{8}(\d{3}[\dXx])(?![\dA-Za-z])")
 
 def check_character(first_seventeen: str) -> str:
     """The ISO 7064 MOD 11-2 check character for the first 17 digits."""
-    total = sum(
-        int(digit) * weight for digit, weight in zip(first_seventeen, _WEIGHTS, strict=True)
-    )
+    if len(first_seventeen) != len(_WEIGHTS):
+        raise ValueError(f"expected {len(_WEIGHTS)} digits, not {len(first_seventeen)}")
+    # map() keeps this in C: every identity number of every message passes here.
+    total = sum(map(operator.mul, map(int, first_seventeen), _WEIGHTS))
     return _CHECK_CHARACTERS[total % 11]
 
 

@@ -195,7 +195,9 @@ class Ingress:
     def _checked_canonical(self, message: etree._Element) -> bytes:
         self.schemas.validate_xml(message, CANONICAL_SCHEMA)
         for element in message.iter(_IDENTITY_TAG):
-            identity.verify(element.text or "", where=_element_path(element))
+            number = element.text or ""
+            if not identity.is_valid(number):  # the element's path only for the error
+                identity.verify(number, where=_element_path(element))
         return etree.tostring(message, encoding="UTF-8")
 
 
