@@ -21,7 +21,6 @@ from sqlalchemy.exc import SQLAlchemyError
 from hub import logs
 from hub.cli import build_settings, settings_options
 from hub.config import Settings
-from hub.departments import DepartmentDirectory
 from hub.errors import ClientError, HubError, NotFound
 from hub.identity import mask_in_text
 from hub.operations import render
@@ -148,7 +147,7 @@ def replay(
             batch_size=batch_size or settings.replay_batch_size,
             batch_interval_seconds=settings.replay_batch_interval_seconds,
         )
-        report = run_replay(store, _department_codes(settings), request)
+        report = run_replay(store, _department_codes(settings, store), request)
         if as_json:
             _echo_json(report, reveal=True)
         else:
@@ -256,9 +255,11 @@ def _filter(store: Store, options: dict[str, Any], limit: int) -> MessageFilter:
     )
 
 
-def _department_codes(settings: Settings) -> set[str]:
-    directory = DepartmentDirectory.from_file(settings.departments_file)
-    return set(directory.with_endpoints(settings.department_endpoints).codes())
+def _department_codes(settings: Settings, store: Store) -> set[str]:
+    """Every department configured now: the departments file's and the registered ones."""
+    from hub.runtime import configuration_loader
+
+    return set(configuration_loader(settings, store).load().departments.codes())
 
 
 def _echo_json(value: Any, reveal: bool) -> None:

@@ -129,3 +129,24 @@ def test_a_broken_registration_is_refused_with_every_reason_and_changes_nothing(
             )
             assert connection.execute(select(config_generation.c.generation)).scalar() == 0
         assert CODE not in stack.runtime.departments
+
+
+def test_an_operator_replays_a_failed_leg_of_a_registered_department(
+    tmp_path: Path, household: MockDepartments
+) -> None:
+    folder = package_for(tmp_path, household.url(CODE) + "/soap")
+    with running_hub(tmp_path, max_attempts=1) as stack:
+        code, output = govhub(stack, "departments", "register", str(folder), "--actor", "admin")
+        assert code == 0, output
+        assert wait_for(lambda: CODE in stack.runtime.departments, 10)
+        household.household.faults.fail_next(1, permanent=True)
+        receipt = stack.client().service.Submit(
+            header=header(), message=marriage(registrationOffice=COUNTY)
+        )
+        assert stack.wait_settled(receipt.messageId).state == "failed"
+
+        code, output = govhub(stack, "replay", receipt.messageId, "--reason", "household fixed")
+
+        assert code == 0, output
+        assert stack.wait_settled(receipt.messageId).state == "delivered"
+        assert household.household.store.count() == 1
