@@ -23,13 +23,15 @@ from lxml import etree
 from sqlalchemy import Connection, Engine, insert, select, update
 
 from hub.config import DEFAULT_SECRET_HASH_ITERATIONS
-from hub.errors import ConfigurationError, NotAuthenticated, NotAuthorized, NotFound
+from hub.errors import ConfigurationError, NotAuthenticated, NotAuthorized
 from hub.security import audit, secret_hash
 from hub.security.credentials import (
     ACTIVE,
     REVOKED,
     IssuedSecret,
     StoredCredential,
+    account_row,
+    existing_account,
     secret_columns,
 )
 from hub.security.encryption import KeyRing
@@ -260,14 +262,11 @@ def _split(text: str) -> tuple[str, ...]:
 
 
 def _row(connection: Connection, username: str) -> Any:
-    return connection.execute(select(table).where(table.c.username == username)).first()
+    return account_row(connection, table, username)
 
 
 def _existing(connection: Connection, username: str) -> Any:
-    row = _row(connection, username)
-    if row is None:
-        raise NotFound(f"no admin account {username}")
-    return row
+    return existing_account(connection, table, username, "admin account")
 
 
 def _public(row: Any) -> AdminAccount:

@@ -18,7 +18,7 @@ from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, Table, insert, select, update
 
 from hub.config import DEFAULT_SECRET_HASH_ITERATIONS
 from hub.errors import ConfigurationError, NotFound
@@ -279,15 +279,24 @@ def fingerprint(certificate_pem: str) -> str:
     return hashlib.sha256(certificate.public_bytes(serialization.Encoding.DER)).hexdigest()
 
 
+def account_row(connection: Connection, accounts: Table, username: str) -> Any:
+    """A row of an accounts table (department credentials, admin accounts) by username."""
+    return connection.execute(select(accounts).where(accounts.c.username == username)).first()
+
+
+def existing_account(connection: Connection, accounts: Table, username: str, what: str) -> Any:
+    row = account_row(connection, accounts, username)
+    if row is None:
+        raise NotFound(f"no {what} {username}")
+    return row
+
+
 def _row(connection: Connection, username: str) -> Any:
-    return connection.execute(select(table).where(table.c.username == username)).first()
+    return account_row(connection, table, username)
 
 
 def _existing(connection: Connection, username: str) -> Any:
-    row = _row(connection, username)
-    if row is None:
-        raise NotFound(f"no credential {username}")
-    return row
+    return existing_account(connection, table, username, "credential")
 
 
 def _public(row: Any) -> Credential:
