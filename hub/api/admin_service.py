@@ -13,19 +13,19 @@ Client.NotAuthenticated / Client.NotAuthorized, audited as a refusal. Open only 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Container
+from collections.abc import Container
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from lxml import etree
 from spyne import Application, Boolean, ComplexModel, DateTime, Float, Integer, Unicode, rpc
 from spyne.service import Service
 
 from hub.api.config_service import configuration_service
-from hub.api.soap_protocol import HubSoap11, fault_from
+from hub.api.soap_protocol import HubSoap11, or_fault, unbounded
 from hub.config import Settings
 from hub.configuration.admin import ConfigurationAdmin
-from hub.errors import ClientError, HubError
+from hub.errors import ClientError
 from hub.identity import mask_in_text
 from hub.operations.prune import prune
 from hub.operations.queries import list_messages
@@ -51,11 +51,6 @@ from hub.store import Store
 
 ADMIN_NAMESPACE = "urn:govhub:admin:1"
 log = logging.getLogger(__name__)
-T = TypeVar("T")
-
-
-def _many(model: Any) -> Any:
-    return model.customize(max_occurs="unbounded")
 
 
 class _Model(ComplexModel):  # type: ignore[misc]
@@ -87,7 +82,7 @@ class Message(_Model):
         ("receivedAt", DateTime),
         ("correlationId", Unicode),
         ("prunedAt", DateTime),
-        ("legs", _many(Leg)),
+        ("legs", unbounded(Leg)),
     ]
 
 
@@ -108,7 +103,7 @@ class Attempt(_Model):
 class LegHistory(_Model):
     _type_info = [  # noqa: RUF012
         ("leg", Leg),
-        ("attempts", _many(Attempt)),
+        ("attempts", unbounded(Attempt)),
         ("payload", Unicode),
     ]
 
@@ -123,7 +118,7 @@ class MessageHistory(_Model):
         ("canonicalSha256", Unicode),
         ("original", Unicode),
         ("canonical", Unicode),
-        ("legs", _many(LegHistory)),
+        ("legs", unbounded(LegHistory)),
     ]
 
 
@@ -140,8 +135,8 @@ class ReplayResult(_Model):
     _type_info = [  # noqa: RUF012
         ("dryRun", Boolean),
         ("replayed", Integer),
-        ("legs", _many(LegReplay)),
-        ("notFound", _many(Unicode)),
+        ("legs", unbounded(LegReplay)),
+        ("notFound", unbounded(Unicode)),
     ]
 
 
@@ -182,18 +177,18 @@ def build_admin_application(
     configuration: ConfigurationAdmin | None = None,
 ) -> Application:
     class AdminService(Service):  # type: ignore[misc]
-        @rpc(ListFilter, Boolean, _returns=_many(Message))  # type: ignore[untyped-decorator]
+        @rpc(ListFilter, Boolean, _returns=unbounded(Message))  # type: ignore[untyped-decorator]
         def ListMessages(ctx: Any, filter: Any, reveal: bool | None) -> list[Message]:
-            found = _faults(lambda: list_messages(store, _filter(filter)))
+            found = or_fault(lambda: list_messages(store, _filter(filter)))
             return [_message(m, bool(reveal)) for m in found]
 
         @rpc(Unicode(min_occurs=1), Boolean, _returns=MessageHistory)  # type: ignore[untyped-decorator]
         def ShowMessage(ctx: Any, messageId: str, reveal: bool | None) -> MessageHistory:
-            detail = _faults(lambda: show_message(store, messageId or "", reveal=bool(reveal)))
+            detail = or_fault(lambda: show_message(store, messageId or "", reveal=bool(reveal)))
             return _history(detail, bool(reveal))
 
         @rpc(  # type: ignore[untyped-decorator]
-            _many(Unicode),
+            unbounded(Unicode),
             ListFilter,
             Unicode,
             Unicode,
@@ -220,7 +215,7 @@ def build_admin_application(
                 batch_size=settings.replay_batch_size,
                 batch_interval_seconds=settings.replay_batch_interval_seconds,
             )
-            report = _faults(lambda: replay(store, departments, request))
+            report = or_fault(lambda: replay(store, departments, request))
             return ReplayResult(
                 dryRun=report.dry_run,
                 replayed=report.replayed,
@@ -230,9 +225,9 @@ def build_admin_application(
                 notFound=list(report.not_found),
             )
 
-        @rpc(Unicode(min_occurs=1), Boolean, _returns=_many(TraceResult))  # type: ignore[untyped-decorator]
+        @rpc(Unicode(min_occurs=1), Boolean, _returns=unbounded(TraceResult))  # type: ignore[untyped-decorator]
         def Trace(ctx: Any, key: str, reveal: bool | None) -> list[TraceResult]:
-            answers = _faults(lambda: trace(store, key or ""))
+            answers = or_fault(lambda: trace(store, key or ""))
             return [
                 TraceResult(
                     message=_message(a.message, bool(reveal)),
@@ -251,7 +246,7 @@ def build_admin_application(
             actor: str | None,
         ) -> PruneResult:
             days = settings.body_retention_days if olderThanDays is None else olderThanDays
-            report = _faults(
+            report = or_fault(
                 lambda: prune(
                     store,
                     bodies_older_than=timedelta(days=days),
@@ -331,13 +326,6 @@ def _trace_result(answer: TraceAnswer, reveal: bool) -> TraceResult:
     return TraceResult(
         message=_message(answer.message, reveal), everyone=answer.everyone, verdict=answer.verdict
     )
-
-
-def _faults(call: Callable[[], T]) -> T:
-    try:
-        return call()
-    except HubError as error:
-        raise fault_from(error) from error
 
 
 def _filter(given: Any) -> MessageFilter:

@@ -5,26 +5,21 @@ folder. Refusals are the fault Client.RegistrationRefused listing every reason."
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from spyne import Boolean, ByteArray, ComplexModel, Integer, Unicode, rpc
 from spyne.service import Service
 
-from hub.api.soap_protocol import fault_from
+from hub.api.soap_protocol import or_fault, unbounded
 from hub.conditions import parse_condition
 from hub.configuration.admin import ConfigurationAdmin, Outcome
 from hub.configuration.package import package_from_zip
 from hub.configuration.views import department_detail, department_rows, route_rows
-from hub.errors import ClientError, HubError, NotFound
+from hub.errors import ClientError, NotFound
 from hub.routing import ROLES, Role
 
 CONFIG_NAMESPACE = "urn:govhub:admin:1"
-T = TypeVar("T")
 ActorOf = Callable[[Any, "str | None"], str]
-
-
-def _many(model: Any) -> Any:
-    return model.customize(max_occurs="unbounded")
 
 
 class _Model(ComplexModel):  # type: ignore[misc]
@@ -67,10 +62,10 @@ class VersionInfo(_Model):
 class DepartmentDetail(_Model):
     _type_info = [  # noqa: RUF012
         ("department", DepartmentInfo),
-        ("operations", _many(Unicode)),
-        ("routes", _many(RouteInfo)),
-        ("mappings", _many(Unicode)),
-        ("versions", _many(VersionInfo)),
+        ("operations", unbounded(Unicode)),
+        ("routes", unbounded(RouteInfo)),
+        ("mappings", unbounded(Unicode)),
+        ("versions", unbounded(VersionInfo)),
     ]
 
 
@@ -80,51 +75,51 @@ class ChangeResult(_Model):
         ("changed", Boolean),
         ("version", Integer),
         ("generation", Integer),
-        ("warnings", _many(Unicode)),
+        ("warnings", unbounded(Unicode)),
         ("note", Unicode),
     ]
 
 
 def configuration_service(admin: ConfigurationAdmin, actor_of: ActorOf) -> type[Service]:
     class ConfigurationService(Service):  # type: ignore[misc]
-        @rpc(_returns=_many(DepartmentInfo))  # type: ignore[untyped-decorator]
+        @rpc(_returns=unbounded(DepartmentInfo))  # type: ignore[untyped-decorator]
         def ListDepartments(ctx: Any) -> list[DepartmentInfo]:
-            rows = _faults(lambda: department_rows(admin.current()))
+            rows = or_fault(lambda: department_rows(admin.current()))
             return [DepartmentInfo(**row) for row in rows]
 
         @rpc(Unicode(min_occurs=1), _returns=DepartmentDetail)  # type: ignore[untyped-decorator]
         def ShowDepartment(ctx: Any, code: str) -> DepartmentDetail:
-            return _faults(lambda: _detail(admin, code or ""))
+            return or_fault(lambda: _detail(admin, code or ""))
 
         @rpc(ByteArray(min_occurs=1), _returns=ChangeResult)  # type: ignore[untyped-decorator]
         def CheckDepartment(ctx: Any, package: Any) -> ChangeResult:
-            return _faults(lambda: _result(admin.check(_package(package))))
+            return or_fault(lambda: _result(admin.check(_package(package))))
 
         @rpc(ByteArray(min_occurs=1), Unicode, _returns=ChangeResult)  # type: ignore[untyped-decorator]
         def RegisterDepartment(ctx: Any, package: Any, actor: str | None) -> ChangeResult:
             who = actor_of(ctx, actor)
-            return _faults(lambda: _result(admin.register(_package(package), who)))
+            return or_fault(lambda: _result(admin.register(_package(package), who)))
 
         @rpc(Unicode(min_occurs=1), Unicode, _returns=ChangeResult)  # type: ignore[untyped-decorator]
         def DisableDepartment(ctx: Any, code: str, actor: str | None) -> ChangeResult:
             who = actor_of(ctx, actor)
-            return _faults(lambda: _result(admin.set_enabled(code, False, who)))
+            return or_fault(lambda: _result(admin.set_enabled(code, False, who)))
 
         @rpc(Unicode(min_occurs=1), Unicode, _returns=ChangeResult)  # type: ignore[untyped-decorator]
         def EnableDepartment(ctx: Any, code: str, actor: str | None) -> ChangeResult:
             who = actor_of(ctx, actor)
-            return _faults(lambda: _result(admin.set_enabled(code, True, who)))
+            return or_fault(lambda: _result(admin.set_enabled(code, True, who)))
 
         @rpc(Unicode(min_occurs=1), Integer(min_occurs=1), Unicode, _returns=ChangeResult)  # type: ignore[untyped-decorator]
         def RollbackDepartment(
             ctx: Any, code: str, version: int, actor: str | None
         ) -> ChangeResult:
             who = actor_of(ctx, actor)
-            return _faults(lambda: _result(admin.rollback(code, version, who)))
+            return or_fault(lambda: _result(admin.rollback(code, version, who)))
 
-        @rpc(Unicode, _returns=_many(RouteInfo))  # type: ignore[untyped-decorator]
+        @rpc(Unicode, _returns=unbounded(RouteInfo))  # type: ignore[untyped-decorator]
         def ListRoutes(ctx: Any, messageType: str | None) -> list[RouteInfo]:
-            rows = _faults(lambda: route_rows(admin.current()))
+            rows = or_fault(lambda: route_rows(admin.current()))
             return [
                 RouteInfo(**_route(row))
                 for row in rows
@@ -136,7 +131,7 @@ def configuration_service(admin: ConfigurationAdmin, actor_of: ActorOf) -> type[
             Unicode(min_occurs=1),
             Unicode(min_occurs=1),
             Unicode,
-            _many(Unicode),
+            unbounded(Unicode),
             Unicode,
             Unicode,
             _returns=ChangeResult,
@@ -161,7 +156,7 @@ def configuration_service(admin: ConfigurationAdmin, actor_of: ActorOf) -> type[
                     condition = parse_condition(raw, "whenPath")
                 return admin.add_route(messageType, department, _role(role), who, condition)
 
-            return _faults(lambda: _result(add()))
+            return or_fault(lambda: _result(add()))
 
         @rpc(  # type: ignore[untyped-decorator]
             Unicode(min_occurs=1),
@@ -174,7 +169,7 @@ def configuration_service(admin: ConfigurationAdmin, actor_of: ActorOf) -> type[
             ctx: Any, messageType: str, role: str, department: str, actor: str | None
         ) -> ChangeResult:
             who = actor_of(ctx, actor)
-            return _faults(
+            return or_fault(
                 lambda: _result(admin.remove_route(messageType, department, _role(role), who))
             )
 
@@ -242,10 +237,3 @@ def _result(outcome: Outcome) -> ChangeResult:
         warnings=outcome.warnings,
         note=outcome.note,
     )
-
-
-def _faults(call: Callable[[], T]) -> T:
-    try:
-        return call()
-    except HubError as error:
-        raise fault_from(error) from error

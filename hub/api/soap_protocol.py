@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import spyne.const
 from spyne import Fault
@@ -27,6 +27,22 @@ log = logging.getLogger(__name__)
 # spyne runs a full gc.collect() after a request at most once a second, to close its file
 # uploads early (we have none); with the hub's heap that pause took about 13% of ingest time.
 spyne.const.MIN_GC_INTERVAL = float("inf")
+
+
+T = TypeVar("T")
+
+
+def unbounded(model: Any) -> Any:
+    """A spyne type that may repeat (a list in the WSDL)."""
+    return model.customize(max_occurs="unbounded")
+
+
+def or_fault(call: Callable[[], T]) -> T:
+    """The call's answer; a HubError it raises becomes the SOAP fault with the hub's code."""
+    try:
+        return call()
+    except HubError as error:
+        raise fault_from(error) from error
 
 
 def fault_from(error: HubError) -> Fault:
