@@ -192,7 +192,9 @@ class ConfigurationAdmin:
             self._trial(trial, f"department {code}", extra)
             at = self.clock()
             state.set_state(connection, new_state, at=at, actor=actor)
-            generation = self._changed(connection, at, actor, f"department {code}", details)
+            generation = state.changed(
+                connection, at=at, actor=actor, subject=f"department {code}", details=details
+            )
         return self._announced(Outcome(code, True, new_state.active_version, generation))
 
     def _change_route(self, entry: RouteEntry, change: RouteChange, actor: str) -> Outcome:
@@ -208,7 +210,9 @@ class ConfigurationAdmin:
             details: dict[str, Any] = {"operation": f"route {change.action}"}
             if entry.condition is not None:
                 details["condition"] = entry.condition.as_dict()
-            generation = self._changed(connection, at, actor, subject, details)
+            generation = state.changed(
+                connection, at=at, actor=actor, subject=subject, details=details
+            )
         return self._announced(Outcome(subject, True, generation=generation))
 
     def _trial(
@@ -222,16 +226,6 @@ class ConfigurationAdmin:
             return self.loader.assemble(stored, extra=extra)
         except ConfigurationError as exc:
             raise RegistrationRefused(subject, [exc.message]) from exc
-
-    def _changed(
-        self,
-        connection: Connection,
-        at: datetime,
-        actor: str,
-        subject: str,
-        details: dict[str, Any],
-    ) -> int:
-        return state.changed(connection, at=at, actor=actor, subject=subject, details=details)
 
     def _announced(self, outcome: Outcome) -> Outcome:
         if outcome.generation is not None:
