@@ -45,7 +45,7 @@ class RestAdapter(Adapter):
         self._duplicate_value = str(options.get("duplicate_value", "duplicate"))
         reference = options.get("reference_field")
         self._reference_fields = (str(reference),) if reference else DEFAULT_REFERENCE_FIELDS
-        self._session = new_session()
+        self._session = new_session(department.endpoint)
         credentials = outbound_credentials(department)
         if credentials is not None:  # HTTP Basic over the department's TLS
             self._session.auth = (credentials.username, credentials.secret)

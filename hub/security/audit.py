@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 
 from hub.identity import mask_in_text
 from hub.security.tables import GENESIS_HASH, audit_head, audit_log
@@ -125,17 +125,24 @@ def append_many(connection: Connection, new: Sequence[NewEntry]) -> list[AuditEn
     """
     if not new:
         return []
-    last, prev_hash = connection.execute(
-        update(audit_head)
-        .where(audit_head.c.id == HEAD_ID)
-        .values(seq=audit_head.c.seq + len(new))
-        .returning(audit_head.c.seq, audit_head.c.hash)
-    ).one()
+    last, prev_hash = connection.execute(_TAKE_HEAD, {"a_count": len(new)}).one()
     added = list(_chained(new, int(last) - len(new) + 1, str(prev_hash)))
-    connection.execute(insert(audit_log), [_row(entry, entry.hash) for entry in added])
-    head_hash = added[-1].hash
-    connection.execute(update(audit_head).where(audit_head.c.id == HEAD_ID).values(hash=head_hash))
+    connection.execute(_INSERT_ENTRIES, [_row(entry, entry.hash) for entry in added])
+    connection.execute(_SET_HEAD_HASH, {"a_hash": added[-1].hash})
     return added
+
+
+# Built once: they run for every accept batch and every batch of attempt records.
+_TAKE_HEAD = (
+    update(audit_head)
+    .where(audit_head.c.id == HEAD_ID)
+    .values(seq=audit_head.c.seq + bindparam("a_count"))
+    .returning(audit_head.c.seq, audit_head.c.hash)
+)
+_INSERT_ENTRIES = insert(audit_log)
+_SET_HEAD_HASH = (
+    update(audit_head).where(audit_head.c.id == HEAD_ID).values(hash=bindparam("a_hash"))
+)
 
 
 def _chained(new: Sequence[NewEntry], first_seq: int, prev_hash: str) -> Iterator[AuditEntry]:
