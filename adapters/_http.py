@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import urllib.request
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
@@ -98,7 +99,7 @@ def _environment_proxies(endpoint: str) -> dict[str, str]:
     """HTTP(S)_PROXY and NO_PROXY as they apply to the endpoint (every proxy without one)."""
     if endpoint:
         return dict(requests.utils.get_environ_proxies(endpoint))
-    return dict(requests.utils.getproxies())
+    return dict(urllib.request.getproxies())
 
 
 def _content_type(response: requests.Response) -> str:

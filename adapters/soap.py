@@ -9,13 +9,19 @@ name the answer's ``result_field``, ``duplicate_value`` and ``reference_field``,
 ``sign_deliveries = true``: every delivery's soap:Body (and a wsu:Timestamp) is signed with the
 hub's signing key (``use_signer``; hub/security/reply_signing.py), so the department can check
 that it came from the hub, unchanged.
+
+zeep reads the WSDL once, here: bindings, operations, each operation's input element and
+soapAction (a wrong setting is a ConfigurationError at construction). A delivery does not go
+through zeep: the native document is posted as it is, in an envelope built by
+adapters/soap_envelope.py, with the HTTP headers zeep would send.
 """
 
 from __future__ import annotations
 
 import codecs
 from collections.abc import Mapping
-from typing import Any, Literal, Protocol
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import requests
 import zeep
@@ -24,7 +30,7 @@ from lxml import etree
 from zeep.wsdl.bindings import Soap11Binding, Soap12Binding
 from zeep.wsse.username import UsernameToken
 
-from adapters import soapenv
+from adapters import soap_envelope, soapenv
 from adapters._http import (
     error_for_status,
     excerpt,
@@ -35,7 +41,8 @@ from adapters._http import (
     translated_request_errors,
 )
 from adapters.base import Adapter, DeliveryResult, InboundRecord, OutboundDelivery
-from adapters.soap_transport import EncodingTransport
+from adapters.soap_envelope import EnvelopeSigner
+from adapters.soap_transport import EncodingTransport, encode_xml
 from hub.departments import DepartmentConfig, outbound_credentials
 from hub.errors import (
     ConfigurationError,
@@ -43,22 +50,25 @@ from hub.errors import (
     RetryableDeliveryError,
     UnknownMessageType,
 )
-from hub.resources import HEADER_NAMESPACE, XSD_ROOT
+from hub.resources import XSD_ROOT
+
+__all__ = ["EnvelopeSigner", "SoapAdapter"]
 
 SIGN_DELIVERIES = "sign_deliveries"
-
-
-class EnvelopeSigner(Protocol):
-    """Signs a SOAP envelope in place (hub/security/reply_signing.py: ReplySigner)."""
-
-    def sign(self, envelope: etree._Element) -> None: ...
-
-
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 _BINDING_CLASSES = {
     "1.1": Soap11Binding,
     "1.2": Soap12Binding,
 }
+
+
+@dataclass(frozen=True)
+class _Operation:
+    """What a call of one operation needs, read from the WSDL once."""
+
+    name: str
+    input_element: str  # the body's only child, {namespace}Name
+    headers: dict[str, str]  # HTTP headers, as zeep sends them
 
 
 class SoapAdapter(Adapter):
@@ -73,35 +83,40 @@ class SoapAdapter(Adapter):
             )
         _check_encoding(department)
         self.rules = soapenv.AnswerRules.from_options(department.options)
-        self._session = new_session()
-        self._client = _build_client(department, self._session)
-        binding = _find_binding(self._client, department)
-        self._service = self._client.create_service(  # type: ignore[no-untyped-call]
-            binding.name, department.endpoint
+        self._session = new_session(department.endpoint)
+        self._transport = EncodingTransport(
+            self._session, department.timeout_seconds, department.encoding
         )
-        self._input_elements = _input_elements(binding, department)
+        binding = _find_binding(_build_client(department, self._transport), department)
+        self._operations = _operations(binding, department)
+        self._token = _username_token(department)
         self._sign = _sign_deliveries(department)
+        self._signer: EnvelopeSigner | None = None
 
     def use_signer(self, signer: EnvelopeSigner | None) -> None:
         """The hub's signing key, for departments whose options ask for signed deliveries."""
         if self._sign and signer is not None:
-            self._client.wsse = _SignedDelivery(signer)
+            self._signer = signer
 
     def deliver(self, delivery: OutboundDelivery) -> DeliveryResult:
+        """Post the document itself as the soap:Body's only child. It is moved into the
+        envelope, not copied: the caller (hub/delivery.py) has already serialised what it keeps."""
         code = self.department.code
         operation = self.department.operations.get(delivery.message_type)
         if operation is None:
             raise PermanentDeliveryError(
                 f"{code} has no operation for {delivery.message_type} (see its operations setting)"
             )
-        arguments = self._arguments(operation, delivery.document)
-        if self._sign and self._client.wsse is None:
+        call = self._operations[operation]
+        document = _checked_document(call, delivery.document)
+        if self._sign and self._signer is None:
             raise PermanentDeliveryError(
                 f"{code} wants signed deliveries ({SIGN_DELIVERIES}) but the hub has no signing "
                 "key: set GOVHUB_SIGNING_KEY_FILE and GOVHUB_SIGNING_CERT_FILE"
             )
+        body, headers = self._request(call, document, delivery.idempotency_key)
         with translated_request_errors(code):
-            response = self._call(operation, arguments, delivery.idempotency_key)
+            response = self._transport.post(self.department.endpoint, body, headers)
         return self._read_answer(response)
 
     def decode_inbound(
@@ -121,28 +136,15 @@ class SoapAdapter(Adapter):
     def close(self) -> None:
         self._session.close()
 
-    def _arguments(self, operation: str, document: object) -> dict[str, Any]:
-        """The operation's arguments, read from the (already validated) native document."""
-        expected = self._input_elements[operation]
-        if not isinstance(document, etree._Element) or document.tag != expected.qname:
-            got = document.tag if isinstance(document, etree._Element) else type(document).__name__
-            raise PermanentDeliveryError(f"{operation} takes {expected.qname}, not {got}")
-        try:
-            value = expected.parse(document, self._client.wsdl.types)
-        except zeep.exceptions.Error as exc:
-            raise PermanentDeliveryError(f"{operation} cannot take this document: {exc}") from exc
-        return {name: value[name] for name in value}
-
-    def _call(self, operation: str, arguments: dict[str, Any], key: str) -> requests.Response:
-        header = etree.Element(soapenv.IDEMPOTENCY_KEY, nsmap={"h": HEADER_NAMESPACE})
-        header.text = key
-        try:
-            response: requests.Response = self._service[operation](
-                **arguments, _soapheaders=[header]
-            )
-        except zeep.exceptions.Error as exc:  # the arguments do not fit the operation
-            raise PermanentDeliveryError(f"{operation} cannot be called: {exc}") from exc
-        return response
+    def _request(
+        self, call: _Operation, document: etree._Element, key: str
+    ) -> tuple[bytes, dict[str, str]]:
+        """The bytes and HTTP headers of one call: a fresh envelope, token and signature."""
+        envelope = soap_envelope.build(self.department.soap_version, key, document)
+        envelope, headers = soap_envelope.secure(
+            envelope, dict(call.headers), self._token, self._signer
+        )
+        return encode_xml(envelope, self.department.encoding), headers
 
     def _read_answer(self, response: requests.Response) -> DeliveryResult:
         code = self.department.code
@@ -165,19 +167,12 @@ class SoapAdapter(Adapter):
         return DeliveryResult(status, self.rules.reference(payload), answer)
 
 
-class _SignedDelivery:
-    """zeep's wsse hook: zeep calls ``apply`` on every request it builds (after the SOAP
-    headers, before the transport encodes it); answers are read raw, so ``verify`` is unused."""
-
-    def __init__(self, signer: EnvelopeSigner) -> None:
-        self._signer = signer
-
-    def apply(self, envelope: etree._Element, headers: dict[str, str]) -> tuple[Any, Any]:
-        self._signer.sign(envelope)
-        return envelope, headers
-
-    def verify(self, envelope: etree._Element) -> etree._Element:
-        return envelope
+def _checked_document(call: _Operation, document: object) -> etree._Element:
+    """The (already validated) native document, if it is the operation's input element."""
+    if not isinstance(document, etree._Element) or document.tag != call.input_element:
+        got = document.tag if isinstance(document, etree._Element) else type(document).__name__
+        raise PermanentDeliveryError(f"{call.name} takes {call.input_element}, not {got}")
+    return document
 
 
 def _sign_deliveries(department: DepartmentConfig) -> bool:
@@ -187,7 +182,7 @@ def _sign_deliveries(department: DepartmentConfig) -> bool:
     return value
 
 
-def _build_client(department: DepartmentConfig, session: requests.Session) -> zeep.Client:
+def _build_client(department: DepartmentConfig, transport: EncodingTransport) -> zeep.Client:
     if not department.wsdl:
         raise ConfigurationError(f"{department.code}: the soap adapter needs a wsdl setting")
     path = XSD_ROOT / department.wsdl
@@ -195,14 +190,13 @@ def _build_client(department: DepartmentConfig, session: requests.Session) -> ze
         raise ConfigurationError(
             f"{department.code}: WSDL {department.wsdl} not found under {XSD_ROOT}"
         )
-    transport = EncodingTransport(session, department.timeout_seconds, department.encoding)
     # raw_response: the answer is read by soapenv, with the hub's parser, faults included.
     settings = zeep.Settings(
         forbid_dtd=True, forbid_entities=True, forbid_external=True, raw_response=True
     )
     try:
         return zeep.Client(  # type: ignore[no-untyped-call]
-            str(path), transport=transport, settings=settings, wsse=_username_token(department)
+            str(path), transport=transport, settings=settings
         )
     except (zeep.exceptions.Error, etree.XMLSyntaxError, OSError) as exc:
         raise ConfigurationError(
@@ -236,18 +230,23 @@ def _find_binding(client: zeep.Client, department: DepartmentConfig) -> Any:
     return bindings[0]
 
 
-def _input_elements(binding: Any, department: DepartmentConfig) -> dict[str, Any]:
-    """Each configured operation's input element; a typo in the config fails here, early."""
-    elements = {}
-    for operation in set(department.operations.values()):
-        if operation not in binding._operations:  # zeep has no public lookup that returns None
+def _operations(binding: Any, department: DepartmentConfig) -> dict[str, _Operation]:
+    """Each configured operation's input element and headers; a typo in the config fails
+    here, early."""
+    operations = {}
+    for name in set(department.operations.values()):
+        if name not in binding._operations:  # zeep has no public lookup that returns None
             known = ", ".join(sorted(binding._operations))
             raise ConfigurationError(
-                f"{department.code}: WSDL {department.wsdl} has no operation {operation}",
+                f"{department.code}: WSDL {department.wsdl} has no operation {name}",
                 detail=f"it has: {known}",
             )
-        elements[operation] = binding._operations[operation].input.body
-    return elements
+        found = binding._operations[name]
+        headers = soap_envelope.request_headers(
+            department.soap_version, found.soapaction, department.encoding
+        )
+        operations[name] = _Operation(name, str(found.input.body.qname), headers)
+    return operations
 
 
 def _check_encoding(department: DepartmentConfig) -> None:

@@ -1,5 +1,6 @@
 """A zeep Transport that speaks the department's encoding and never touches the network
-for WSDLs, nor logs message bodies (they carry identity numbers)."""
+for WSDLs, nor logs message bodies (they carry identity numbers); SoapAdapter posts its
+envelopes through ``post`` (same session, timeout, no redirects)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ class EncodingTransport(Transport):
         self.encoding = encoding
 
     def post_xml(self, address: str, envelope: etree._Element, headers: dict[str, str]) -> Any:
-        body = cast(bytes, etree.tostring(envelope, encoding=self.encoding, xml_declaration=True))
+        body = encode_xml(envelope, self.encoding)
         return self.post(address, body, with_charset(headers, self.encoding))
 
     def post(self, address: str, message: bytes, headers: dict[str, str]) -> Any:
@@ -39,6 +40,11 @@ class EncodingTransport(Transport):
         if "://" in url and not url.startswith("file://"):
             raise ConfigurationError(f"WSDLs and schemas are read from local files only: {url}")
         return bytes(super().load(url))  # type: ignore[no-untyped-call]
+
+
+def encode_xml(element: etree._Element, encoding: str) -> bytes:
+    """``element``'s bytes in ``encoding``, with an XML declaration that names it."""
+    return cast(bytes, etree.tostring(element, encoding=encoding, xml_declaration=True))
 
 
 def with_charset(headers: dict[str, str], encoding: str) -> dict[str, str]:
