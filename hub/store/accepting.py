@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hub.errors import ClientError, NotFound
@@ -42,59 +43,61 @@ def add_accepted(
     sealer: PayloadSealer | None = None,
 ) -> tuple[QueuedDelivery, ...]:
     """Add the message and one queued delivery per receiver; flush to get delivery ids."""
-    row = _message_row(message, now, sealer)
-    session.add(row)
+    values = message_values(message, now, sealer)
+    session.add(MessageRow(**values))
     session.flush()  # no ORM relationship orders the inserts; the message goes first
-    audit_accepted(session.connection(), row, receivers, now)
-    session.add_all(identity_rows(message))
-    rows = [
-        DeliveryRow(
-            message_id=message.message_id,
-            department=department,
-            state="queued",
-            attempts=0,
-            lease_until=lease_until,
-            idempotency_key=delivery_key(message.message_id, department),
-            queued_at=now,
-        )
-        for department in receivers
-    ]
+    audit.append_many(session.connection(), [accepted_entry(values, receivers, now)])
+    session.add_all(MessageIdentityRow(**row) for row in identity_values(message))
+    rows = [DeliveryRow(**row) for row in delivery_values(message, receivers, now, lease_until)]
     session.add_all(rows)
     session.flush()
     return tuple(QueuedDelivery(row.id, row.department, row.idempotency_key) for row in rows)
 
 
-def audit_accepted(
-    connection: Connection, row: MessageRow, receivers: Sequence[str], now: datetime
-) -> None:
-    """The chained audit entry of an accepted message, in the transaction that stores it."""
-    audit.append_many(connection, [accepted_entry(row, receivers, now)])
-
-
-def accepted_entry(row: MessageRow, receivers: Sequence[str], now: datetime) -> audit.NewEntry:
+def accepted_entry(
+    values: Mapping[str, Any], receivers: Sequence[str], now: datetime
+) -> audit.NewEntry:
     """Proof of what arrived (original hash), what it became (canonical hash, mapping), and
-    where it goes."""
+    where it goes. ``values``: the message's row, as ``message_values`` makes it."""
     return audit.NewEntry(
-        actor=row.sender,
+        actor=values["sender"],
         action=audit.ACCEPTED,
-        subject=row.id,
+        subject=values["id"],
         at=now,
         details={
-            "message_type": row.message_type,
-            "idempotency_key": row.idempotency_key,
-            "original_sha256": row.original_sha256,
-            "canonical_sha256": row.canonical_sha256,
-            "inbound_mapping": row.inbound_mapping,
+            "message_type": values["message_type"],
+            "idempotency_key": values["idempotency_key"],
+            "original_sha256": values["original_sha256"],
+            "canonical_sha256": values["canonical_sha256"],
+            "inbound_mapping": values["inbound_mapping"],
             "receivers": list(receivers),
         },
     )
 
 
-def identity_rows(message: NewMessage) -> list[MessageIdentityRow]:
+def identity_values(message: NewMessage) -> list[dict[str, Any]]:
     """The identity-lookup rows of a message (for any code that inserts messages)."""
     return [
-        MessageIdentityRow(message_id=message.message_id, identity_sha256=digest)
+        {"message_id": message.message_id, "identity_sha256": digest}
         for digest in sorted(identity_hashes(message.canonical))
+    ]
+
+
+def delivery_values(
+    message: NewMessage, receivers: Sequence[str], now: datetime, lease_until: datetime
+) -> list[dict[str, Any]]:
+    """The queued delivery rows of a message, one per receiver."""
+    return [
+        {
+            "message_id": message.message_id,
+            "department": department,
+            "state": "queued",
+            "attempts": 0,
+            "lease_until": lease_until,
+            "idempotency_key": delivery_key(message.message_id, department),
+            "queued_at": now,
+        }
+        for department in receivers
     ]
 
 
@@ -139,28 +142,29 @@ def read_status(session: Session, message_id: str) -> MessageStatus:
     )
 
 
-def _message_row(
+def message_values(
     message: NewMessage, now: datetime, sealer: PayloadSealer | None = None
-) -> MessageRow:
-    """Hashes over the plain bytes; the bodies sealed when payload encryption is on."""
+) -> dict[str, Any]:
+    """The message's row. Hashes over the plain bytes; the bodies sealed when payload
+    encryption is on."""
     sealer = sealer or PayloadSealer()
-    return MessageRow(
-        id=message.message_id,
-        message_type=message.message_type,
-        sender=message.sender,
-        correlation_id=message.correlation_id,
-        idempotency_key=message.idempotency_key,
-        purpose=message.purpose,
-        sent_at=message.sent_at,
-        received_at=now,
-        schema_version=message.schema_version,
-        inbound_mapping=message.inbound_mapping,
-        original=sealer.seal(message.original, original_context(message.message_id)),
-        original_content_type=message.original_content_type,
-        original_sha256=hashlib.sha256(message.original).hexdigest(),
-        canonical=sealer.seal(message.canonical, canonical_context(message.message_id)),
-        canonical_sha256=hashlib.sha256(message.canonical).hexdigest(),
-    )
+    return {
+        "id": message.message_id,
+        "message_type": message.message_type,
+        "sender": message.sender,
+        "correlation_id": message.correlation_id,
+        "idempotency_key": message.idempotency_key,
+        "purpose": message.purpose,
+        "sent_at": message.sent_at,
+        "received_at": now,
+        "schema_version": message.schema_version,
+        "inbound_mapping": message.inbound_mapping,
+        "original": sealer.seal(message.original, original_context(message.message_id)),
+        "original_content_type": message.original_content_type,
+        "original_sha256": hashlib.sha256(message.original).hexdigest(),
+        "canonical": sealer.seal(message.canonical, canonical_context(message.message_id)),
+        "canonical_sha256": hashlib.sha256(message.canonical).hexdigest(),
+    }
 
 
 def find_message_id(session: Session, sender: str, idempotency_key: str) -> str | None:

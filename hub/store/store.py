@@ -5,10 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from sqlalchemy import Engine, insert
-from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -173,61 +171,35 @@ class Store:
         """
         now = self.clock()
         lease_until = now + timedelta(seconds=lease_seconds)
-        deliveries = [_delivery_rows(m, r, now, lease_until) for m, r in batch]
-        identities = [row for m, _ in batch for row in accepting.identity_rows(m)]
-        with Session(self._engine) as session, session.begin():
-            rows = [accepting._message_row(m, now, self.payloads) for m, _ in batch]
-            session.execute(insert(MessageRow), [_values(row) for row in rows])  # first
+        messages = [accepting.message_values(m, now, self.payloads) for m, _ in batch]
+        identities = [row for m, _ in batch for row in accepting.identity_values(m)]
+        deliveries = [accepting.delivery_values(m, r, now, lease_until) for m, r in batch]
+        flat = [row for rows in deliveries for row in rows]
+        with self._engine.begin() as connection:
+            connection.execute(_INSERT_MESSAGES, messages)  # first: the others refer to it
             if identities:
-                session.execute(insert(MessageIdentityRow), [_values(r) for r in identities])
-            flat = [_values(row) for rows in deliveries for row in rows]
-            ids = iter(
-                session.scalars(
-                    insert(DeliveryRow).returning(DeliveryRow.id, sort_by_parameter_order=True),
-                    flat,
-                ).all()
-                if flat
-                else []
-            )
+                connection.execute(_INSERT_IDENTITIES, identities)
+            ids = iter(connection.scalars(_INSERT_DELIVERIES, flat).all() if flat else [])
             # Last: the audit head's lock is held only for the chain and the commit.
-            pairs = zip(rows, batch, strict=True)
+            pairs = zip(messages, batch, strict=True)
             entries = [accepting.accepted_entry(row, r, now) for row, (_, r) in pairs]
-            audit.append_many(session.connection(), entries)
+            audit.append_many(connection, entries)
         return [
             Receipt(
                 m.message_id,
                 "accepted" if r else "delivered",
                 r,
                 False,
-                tuple(QueuedDelivery(next(ids), d.department, d.idempotency_key) for d in rows),
+                tuple(
+                    QueuedDelivery(next(ids), d["department"], d["idempotency_key"]) for d in rows
+                ),
             )
             for (m, r), rows in zip(batch, deliveries, strict=True)
         ]
 
 
-def _values(row: Any) -> dict[str, Any]:
-    """The attributes a helper set on an ORM row, as one row of a bulk insert."""
-    state = sa_inspect(row)
-    return {
-        attr.key: state.dict[attr.key]
-        for attr in state.mapper.column_attrs
-        if attr.key in state.dict
-    }
-
-
-def _delivery_rows(
-    message: NewMessage, receivers: Sequence[str], now: datetime, lease_until: datetime
-) -> list[DeliveryRow]:
-    """The queued deliveries of one message, as ``accepting.add_accepted`` builds them."""
-    return [
-        DeliveryRow(
-            message_id=message.message_id,
-            department=department,
-            state="queued",
-            attempts=0,
-            lease_until=lease_until,
-            idempotency_key=accepting.delivery_key(message.message_id, department),
-            queued_at=now,
-        )
-        for department in receivers
-    ]
+# Built once and run on a Connection (Core): the ORM's bulk path took a third of the
+# accept writer's time.
+_INSERT_MESSAGES = insert(MessageRow)
+_INSERT_IDENTITIES = insert(MessageIdentityRow)
+_INSERT_DELIVERIES = insert(DeliveryRow).returning(DeliveryRow.id, sort_by_parameter_order=True)
