@@ -2,8 +2,9 @@
 
 PostgreSQL waits for the disk at every commit (about 1,000 commits/s on this class of
 machine), and SQLite lets one writer in at a time. Here one writer thread takes every accept
-that is waiting, finds repeats with one query, and stores the rest in ONE transaction; each
-caller gets its receipt only after that commit. A lone message is committed at once: nothing
+that is waiting and stores it in ONE transaction; each caller gets its receipt only after
+that commit. Only a batch that collides is searched for keys stored earlier (one query) and
+stored again without them. A lone message is committed at once: nothing
 waits to fill a batch, batches form only while a commit is already under way.
 
 Repeats (an idempotency key already stored, or twice in one batch) and any batch that still
@@ -21,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 from hub.errors import HubError, StoreUnavailable
@@ -31,7 +32,7 @@ from hub.store.records import NewMessage, Receipt
 from hub.store.store import Store
 
 
-@dataclass
+@dataclass(eq=False)  # one caller's message: compared by identity
 class _Pending:
     message: NewMessage
     receivers: tuple[str, ...]
@@ -77,48 +78,44 @@ class GroupCommitter:
                     pending.error = _unavailable(exc)
 
     def _write_batch(self, batch: list[_Pending]) -> None:
-        # A lone message skips the repeat query: a repeat is rare, and the bulk insert's
-        # IntegrityError sends it to save_accepted, which answers it.
-        fresh, repeats = self._split(batch) if len(batch) > 1 else (batch, [])
+        # Repeats are rare: store the batch as it is, and look for stored keys only when
+        # that collides (one query fewer per batch in the common case).
+        fresh, repeats = _repeats_within(batch)
         try:
-            receipts = self.store.save_accepted_batch(
-                [(p.message, p.receivers) for p in fresh], self.lease_seconds
-            )
-        except IntegrityError:  # another process stored one meanwhile, or an id was reused
-            repeats = batch
+            self._save(fresh)
+        except IntegrityError:  # a key stored earlier, or by another process meanwhile
+            fresh, stored = self._without_stored(fresh)
+            repeats += stored
+            try:
+                self._save(fresh)
+            except IntegrityError:
+                repeats, fresh = batch, []
         except Exception as exc:
             if len(fresh) > 1:  # one bad message must not fail the others: try each alone
-                repeats = batch
+                repeats, fresh = batch, []
             else:
                 for pending in fresh:
                     pending.error = _unavailable(exc)
-        else:
-            for pending, receipt in zip(fresh, receipts, strict=True):
-                pending.receipt = receipt
-        self._one_by_one(repeats)
+        self._one_by_one([pending for pending in batch if pending in repeats])
 
-    def _split(self, batch: list[_Pending]) -> tuple[list[_Pending], list[_Pending]]:
-        """(new messages, repeats): one query for keys already stored, plus repeats within."""
+    def _save(self, fresh: list[_Pending]) -> None:
+        if not fresh:
+            return
+        receipts = self.store.save_accepted_batch(
+            [(p.message, p.receivers) for p in fresh], self.lease_seconds
+        )
+        for pending, receipt in zip(fresh, receipts, strict=True):
+            pending.receipt = receipt
+
+    def _without_stored(self, batch: list[_Pending]) -> tuple[list[_Pending], list[_Pending]]:
+        """(those not stored yet, those whose sender and key are): one query."""
         stored = self._stored_keys({(p.message.sender, p.message.idempotency_key) for p in batch})
-        fresh: list[_Pending] = []
-        repeats: list[_Pending] = []
-        seen_keys, seen_ids = set(stored), set()
-        for pending in batch:
-            key = (pending.message.sender, pending.message.idempotency_key)
-            if key in seen_keys or pending.message.message_id in seen_ids:
-                repeats.append(pending)
-            else:
-                fresh.append(pending)
-                seen_keys.add(key)
-                seen_ids.add(pending.message.message_id)
-        return fresh, repeats
+        fresh = [p for p in batch if (p.message.sender, p.message.idempotency_key) not in stored]
+        return fresh, [p for p in batch if p not in fresh]
 
     def _stored_keys(self, keys: set[tuple[str, str]]) -> set[tuple[str, str]]:
-        query = select(MessageRow.sender, MessageRow.idempotency_key).where(
-            MessageRow.idempotency_key.in_({key for _, key in keys})
-        )
         with self.store.engine.connect() as connection:
-            rows = connection.execute(query).all()
+            rows = connection.execute(_STORED_KEYS, {"keys": [key for _, key in keys]}).all()
         return {(sender, key) for sender, key in rows} & keys
 
     def _one_by_one(self, batch: list[_Pending]) -> None:
@@ -129,6 +126,28 @@ class GroupCommitter:
                 )
             except Exception as exc:
                 pending.error = _unavailable(exc)
+
+
+_STORED_KEYS = select(MessageRow.sender, MessageRow.idempotency_key).where(
+    MessageRow.idempotency_key.in_(bindparam("keys", expanding=True))
+)
+
+
+def _repeats_within(batch: list[_Pending]) -> tuple[list[_Pending], list[_Pending]]:
+    """(the first of each sender and key and of each message id, the others)."""
+    first: list[_Pending] = []
+    repeats: list[_Pending] = []
+    seen_keys: set[tuple[str, str]] = set()
+    seen_ids: set[str] = set()
+    for pending in batch:
+        key = (pending.message.sender, pending.message.idempotency_key)
+        if key in seen_keys or pending.message.message_id in seen_ids:
+            repeats.append(pending)
+        else:
+            first.append(pending)
+            seen_keys.add(key)
+            seen_ids.add(pending.message.message_id)
+    return first, repeats
 
 
 def _unavailable(exc: Exception) -> Exception:
