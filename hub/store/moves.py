@@ -69,7 +69,8 @@ def move(
     for claimed, attempt in sorted(recorded, key=lambda pair: pair[0].delivery_id):
         by_kind.setdefault(target_state(attempt), []).append(_params(claimed, attempt, now))
     for kind, rows in by_kind.items():
-        connection.execute(_STATEMENTS[kind], rows)
+        # One row as one execute: an executemany of one still pays for a pipeline.
+        connection.execute(_STATEMENTS[kind], rows[0] if len(rows) == 1 else rows)
 
 
 def target_state(attempt: AttemptRecord) -> str:
