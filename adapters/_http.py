@@ -95,6 +95,40 @@ def new_session(endpoint: str = "") -> requests.Session:
     return session
 
 
+class Poster:
+    """POSTs through a department's session with each URL's request prepared once.
+
+    requests prepares every call anew (session headers, auth, cookies, hooks merged): about
+    half of a delivery's HTTP cost. A copy of the prepared request gets the call's headers
+    and body and goes to ``Session.send``, which keeps the session's adapters, proxies and
+    TLS settings. Once a department has set a cookie, calls take requests' full path, which
+    sends it. Never follows redirects: a 307 would re-post a citizen's record elsewhere.
+    """
+
+    def __init__(self, session: requests.Session) -> None:
+        self.session = session
+        self._prepared: dict[str, requests.PreparedRequest] = {}
+
+    def post(
+        self, url: str, body: bytes, headers: Mapping[str, str], timeout: float
+    ) -> requests.Response:
+        if self.session.cookies:
+            return self.session.post(
+                url, data=body, headers=dict(headers), timeout=timeout, allow_redirects=False
+            )
+        request = self._template(url).copy()
+        request.headers.update(headers)
+        request.prepare_body(body, None)
+        return self.session.send(request, timeout=timeout, allow_redirects=False)
+
+    def _template(self, url: str) -> requests.PreparedRequest:
+        template = self._prepared.get(url)
+        if template is None:
+            template = self.session.prepare_request(requests.Request("POST", url))
+            self._prepared[url] = template
+        return template
+
+
 def _environment_proxies(endpoint: str) -> dict[str, str]:
     """HTTP(S)_PROXY and NO_PROXY as they apply to the endpoint (every proxy without one)."""
     if endpoint:

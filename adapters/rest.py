@@ -18,6 +18,7 @@ from typing import Any, Literal
 import requests
 
 from adapters._http import (
+    Poster,
     error_for_status,
     excerpt,
     header_value,
@@ -49,6 +50,7 @@ class RestAdapter(Adapter):
         credentials = outbound_credentials(department)
         if credentials is not None:  # HTTP Basic over the department's TLS
             self._session.auth = (credentials.username, credentials.secret)
+        self._poster = Poster(self._session)  # after the auth: prepared requests carry it
 
     def deliver(self, delivery: OutboundDelivery) -> DeliveryResult:
         code = self.department.code
@@ -66,12 +68,11 @@ class RestAdapter(Adapter):
             IDEMPOTENCY_HEADER: delivery.idempotency_key,
         }
         with translated_request_errors(code):
-            response = self._session.post(
+            response = self._poster.post(
                 self.department.endpoint.rstrip("/") + path,
-                data=body,
-                headers=headers,
-                timeout=self.department.timeout_seconds,
-                allow_redirects=False,  # a redirected POST would silently become a GET
+                body,
+                headers,
+                self.department.timeout_seconds,
             )
         return self._read_answer(response)
 

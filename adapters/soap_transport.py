@@ -11,6 +11,7 @@ import requests
 from lxml import etree
 from zeep.transports import Transport
 
+from adapters._http import Poster
 from hub.errors import ConfigurationError
 
 _CHARSET = re.compile(r";\s*charset=[^;]*", re.IGNORECASE)
@@ -20,6 +21,7 @@ class EncodingTransport(Transport):
     def __init__(self, session: requests.Session, timeout: float, encoding: str) -> None:
         super().__init__(session=session, operation_timeout=timeout)  # type: ignore[no-untyped-call]
         self.encoding = encoding
+        self._poster = Poster(session)
 
     def post_xml(self, address: str, envelope: etree._Element, headers: dict[str, str]) -> Any:
         body = encode_xml(envelope, self.encoding)
@@ -28,13 +30,7 @@ class EncodingTransport(Transport):
     def post(self, address: str, message: bytes, headers: dict[str, str]) -> Any:
         # zeep's own post logs the whole body at DEBUG; ours does not.
         # No redirects: a 307 would re-post a citizen's record to whatever host it names.
-        return self.session.post(
-            address,
-            data=message,
-            headers=headers,
-            timeout=self.operation_timeout,
-            allow_redirects=False,
-        )
+        return self._poster.post(address, message, headers, self.operation_timeout)
 
     def load(self, url: str) -> bytes:
         if "://" in url and not url.startswith("file://"):

@@ -4,8 +4,9 @@ made, and applies it exactly as requests would on every call."""
 from __future__ import annotations
 
 import pytest
+import responses
 
-from adapters._http import new_session
+from adapters._http import USER_AGENT, Poster, new_session
 
 ENDPOINT = "https://tax.example.gov.cn/api"
 
@@ -37,3 +38,44 @@ def test_a_ca_bundle_from_the_environment_verifies_the_department(
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/govhub/department-ca.pem")
 
     assert new_session(ENDPOINT).verify == "/etc/govhub/department-ca.pem"
+
+
+@responses.activate
+def test_each_post_carries_its_own_headers_and_body_and_the_sessions_auth() -> None:
+    responses.post(ENDPOINT, body="ok")
+    session = new_session(ENDPOINT)
+    session.auth = ("hub", "s3cret")
+    poster = Poster(session)
+
+    poster.post(ENDPOINT, b"first", {"Idempotency-Key": "k1"}, timeout=5)
+    poster.post(ENDPOINT, b"second, longer", {"Idempotency-Key": "k2"}, timeout=5)
+
+    first, second = (call.request for call in responses.calls)
+    assert (first.body, first.headers["Idempotency-Key"]) == (b"first", "k1")
+    assert (second.body, second.headers["Idempotency-Key"]) == (b"second, longer", "k2")
+    assert second.headers["Content-Length"] == str(len(b"second, longer"))
+    assert first.headers["Authorization"] == second.headers["Authorization"]
+    assert second.headers["Authorization"].startswith("Basic ")
+    assert second.headers["User-Agent"] == USER_AGENT
+
+
+@responses.activate
+def test_a_cookie_the_department_sets_is_sent_back_on_the_next_post() -> None:
+    responses.post(ENDPOINT, body="ok", headers={"Set-Cookie": "route=node-2; Path=/"})
+    poster = Poster(new_session(ENDPOINT))
+
+    poster.post(ENDPOINT, b"first", {}, timeout=5)
+    poster.post(ENDPOINT, b"second", {}, timeout=5)
+
+    assert "Cookie" not in responses.calls[0].request.headers
+    assert responses.calls[1].request.headers["Cookie"] == "route=node-2"
+
+
+@responses.activate
+def test_a_redirect_is_not_followed() -> None:
+    responses.post(ENDPOINT, status=307, headers={"Location": "https://elsewhere.example/x"})
+
+    answer = Poster(new_session(ENDPOINT)).post(ENDPOINT, b"record", {}, timeout=5)
+
+    assert answer.status_code == 307
+    assert len(responses.calls) == 1
