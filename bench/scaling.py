@@ -3,7 +3,10 @@
 Size: `govhub serve --no-workers` (embedded), a fresh process per size so its peak memory
 (VmHWM) starts from the same place; Submit envelopes of one size over 4 connections; the
 peak memory's growth is reported next to the message size. One more run at 1 MB over 1 and
-16 connections shows whether memory grows with the number of messages in flight.
+16 connections shows whether memory grows with the number of messages in flight. Each row
+names the hub's budget of request bytes in flight (GOVHUB_MAX_INFLIGHT_BYTES as the hub
+process sees it; hub/api/admission.py), which bounds how many large messages it works on
+at once.
 
 Fan-out: the commit step alone (Ingress.commit: the group-committed transaction with one
 delivery row per receiver, then one bus message per delivery) from 16 threads, SQLite and
@@ -12,6 +15,7 @@ memory://, for 1 to 50 receivers; ratio against 1 receiver.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 import uuid
@@ -71,10 +75,16 @@ def _one_size(options: Any, size: int, concurrency: int) -> dict[str, Any]:
         "MB_per_second": round(result.bytes_sent / result.seconds / 1e6, 2),
         **latency_ms(result.latencies),
         "peak_memory_growth_MB": round(growth, 1),
+        "inflight_budget_MB": round(_inflight_budget(env) / 1e6, 2),
         "growth_per_message_size": round(growth / (size / 1e6), 1),
         "failed": result.failed,
         "first_failure": result.first_failure[:300],
     }
+
+
+def _inflight_budget(env: dict[str, str]) -> int:
+    """The hub process's byte budget: its environment is ours plus ``env`` (Fleet.spawn)."""
+    return Settings.from_env({**os.environ, **env}).max_inflight_bytes
 
 
 def _fan_outs(options: Any) -> list[dict[str, Any]]:

@@ -14,6 +14,12 @@ DEFAULT_BUS_URL = "memory://"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8700
 DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024
+# Request bytes the HTTP front works on at once (hub/api/admission.py; 0: no bound): peak memory
+# grows with this, not with connections. 2 MiB keeps 16 connections of 1 MB messages near the
+# peak of one (docs/performance.md, 4); a larger request runs alone, never refused for its size.
+DEFAULT_MAX_INFLIGHT_BYTES = 2 * 1024 * 1024
+# How long a request waits for its bytes before it is answered Server.Busy (SOAP) / 503 (native).
+DEFAULT_ADMISSION_WAIT_SECONDS = 30.0
 DEFAULT_LEASE_SECONDS = 30.0
 DEFAULT_RELAY_INTERVAL_SECONDS = 1.0
 DEFAULT_MAX_ATTEMPTS = 40  # with 1 s doubling to 300 s: 1.3 to 2.6 hours of trying
@@ -63,6 +69,8 @@ class Settings:
     host: str = DEFAULT_HOST
     port: int = DEFAULT_PORT
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    max_inflight_bytes: int = DEFAULT_MAX_INFLIGHT_BYTES
+    admission_wait_seconds: float = DEFAULT_ADMISSION_WAIT_SECONDS
     departments_file: Path = field(default=DEFAULTS_ROOT / "departments.toml")
     routes_file: Path = field(default=DEFAULTS_ROOT / "routes.toml")
     lease_seconds: float = DEFAULT_LEASE_SECONDS

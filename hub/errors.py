@@ -19,6 +19,7 @@
     ├── NotFound                   an id the caller asked about does not exist
     ├── BusUnavailable             the message bus cannot be reached (the relay republishes later)
     ├── StoreUnavailable           the database cannot take the message now (try again)
+    ├── Busy                       too many request bytes in flight for too long (try again)
     └── DeliveryError              a department did not take a delivery
         ├── RetryableDeliveryError   down, timeout, HTTP 5xx, SOAP Server fault: try again later
         └── PermanentDeliveryError   the department rejects the content: HTTP 4xx, SOAP Client fault
@@ -145,6 +146,13 @@ class BusUnavailable(HubError):
 
 class StoreUnavailable(HubError):
     code = "Server.Unavailable"
+
+
+class Busy(HubError):
+    """The request waited its turn for the in-flight byte budget (hub/api/admission.py) and
+    did not get it; nothing of it was read or stored."""
+
+    code = "Server.Busy"
 
 
 class DeliveryError(HubError):

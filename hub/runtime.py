@@ -12,6 +12,7 @@ from adapters.base import Adapter
 from adapters.registry import load_adapter
 from adapters.soap import SoapAdapter
 from hub.api.admin_service import build_admin_application
+from hub.api.admission import byte_budget
 from hub.api.soap_service import build_soap_application
 from hub.api.wsgi import HubWsgiApp
 from hub.bus import Publisher
@@ -214,7 +215,10 @@ class HubRuntime:
         )
         admin_wsgi = WsgiApplication(admin, max_content_length=self.settings.max_body_bytes)
         native_auth = native_authenticator(self.settings, self.store.engine)
-        return HubWsgiApp(wsgi, self.ingress, self.settings.max_body_bytes, admin_wsgi, native_auth)
+        admission = byte_budget(self.settings)
+        return HubWsgiApp(
+            wsgi, self.ingress, self.settings.max_body_bytes, admin_wsgi, native_auth, admission
+        )
 
     def start_workers(self) -> WorkerService:
         self._workers = WorkerService(

@@ -6,7 +6,8 @@
                             hub/security/native_auth.py)
   /health                   liveness, for load balancers
 
-Request bodies are read with a hard limit before anything parses them. Behind a TLS server
+Request bodies are read with a hard limit before anything parses them, and only once their
+size fits in the budget of bytes in flight (hub/api/admission.py). Behind a TLS server
 that verified a client certificate, the certificate is known to the checks for the whole request
 (hub/security/client_certificates.py).
 """
@@ -22,11 +23,20 @@ from xml.sax.saxutils import escape
 
 from spyne.server.wsgi import WsgiApplication
 
-from hub.errors import BodyTooLarge, ClientError, HubError, NotAuthenticated, NotAuthorized
+from hub.api.admission import ByteBudget, Permit, released_on_close
+from hub.errors import (
+    BodyTooLarge,
+    Busy,
+    ClientError,
+    HubError,
+    NotAuthenticated,
+    NotAuthorized,
+)
 from hub.identity import mask_in_text
 from hub.ingress import Ingress
 from hub.security import client_certificates
 from hub.security.native_auth import SCHEME, NativeAuthenticator, NativeRequest
+from hub.store import Receipt
 
 log = logging.getLogger(__name__)
 
@@ -42,12 +52,14 @@ class HubWsgiApp:
         max_body_bytes: int,
         admin: WsgiApplication | None = None,
         native_auth: NativeAuthenticator | None = None,
+        admission: ByteBudget | None = None,
     ) -> None:
         self.soap = soap
         self.admin = admin
         self.native_auth = native_auth
         self.ingress = ingress
         self.max_body_bytes = max_body_bytes
+        self.admission = admission
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         fingerprint = client_certificates.peer_fingerprint(environ)
@@ -72,14 +84,27 @@ class HubWsgiApp:
     def _soap(
         self, environ: Environ, start_response: StartResponse, app: WsgiApplication | None = None
     ) -> Iterable[bytes]:
-        if environ.get("REQUEST_METHOD") == "POST":
-            try:
-                environ["wsgi.input"] = io.BytesIO(self._read_body(environ))
-            except BodyTooLarge as error:
-                return _soap_fault(start_response, error)
+        if environ.get("REQUEST_METHOD") != "POST":
+            result: Iterable[bytes] = (app or self.soap)(environ, start_response)
+            return result
+        try:
+            permit = self._admit(environ)
+        except BodyTooLarge as error:
+            return _soap_fault(start_response, error)
+        except Busy as error:
+            log.warning("turned a SOAP request away: %s", error)
+            return _soap_fault(start_response, error)
+        try:
+            environ["wsgi.input"] = io.BytesIO(self._read_body(environ))
             environ["CONTENT_LENGTH"] = str(environ["wsgi.input"].getbuffer().nbytes)
-        result: Iterable[bytes] = (app or self.soap)(environ, start_response)
-        return result
+            result = (app or self.soap)(environ, start_response)
+        except BodyTooLarge as error:
+            permit.release()
+            return _soap_fault(start_response, error)
+        except BaseException:
+            permit.release()
+            raise
+        return released_on_close(result, permit)
 
     def _native(
         self, environ: Environ, start_response: StartResponse, path: str
@@ -88,12 +113,11 @@ class HubWsgiApp:
             return _json(start_response, "405 Method Not Allowed", {"error": "MethodNotAllowed"})
         department, _, rest = path[len("/native/") :].partition("/")
         try:
-            body, headers = self._read_body(environ), _headers(environ)
-            if self.native_auth is not None:
-                request = NativeRequest(department, "POST", _signed_path(environ), headers, body)
-                self.native_auth.verify(request)
-            prepared = self.ingress.prepare_native(department, body, headers, "/" + rest)
-            receipt = self.ingress.commit(prepared)
+            permit = self._admit(environ)
+            try:
+                receipt = self._accept_native(environ, department, rest)
+            finally:
+                permit.release()
         except ClientError as error:
             log.info("refused native push from %s: %s", department, mask_in_text(str(error)))
             self.ingress.record_refusal(department, "/" + rest, error)
@@ -117,12 +141,28 @@ class HubWsgiApp:
             },
         )
 
-    def _read_body(self, environ: Environ) -> bytes:
+    def _accept_native(self, environ: Environ, department: str, rest: str) -> Receipt:
+        body, headers = self._read_body(environ), _headers(environ)
+        if self.native_auth is not None:
+            request = NativeRequest(department, "POST", _signed_path(environ), headers, body)
+            self.native_auth.verify(request)
+        prepared = self.ingress.prepare_native(department, body, headers, "/" + rest)
+        return self.ingress.commit(prepared)
+
+    def _admit(self, environ: Environ) -> Permit:
+        """The request's bytes from the budget, before its body is read. Without a
+        Content-Length it counts as the largest body allowed: what it may turn out to be."""
         declared = environ.get("CONTENT_LENGTH") or ""
         if declared.isdigit() and int(declared) > self.max_body_bytes:
             raise BodyTooLarge(
                 f"body of {declared} bytes is over the limit of {self.max_body_bytes}"
             )
+        if self.admission is None:
+            return Permit(None, 0)
+        return self.admission.acquire(int(declared) if declared.isdigit() else self.max_body_bytes)
+
+    def _read_body(self, environ: Environ) -> bytes:
+        declared = environ.get("CONTENT_LENGTH") or ""
         stream = environ["wsgi.input"]
         limit = int(declared) if declared.isdigit() else self.max_body_bytes + 1
         body: bytes = stream.read(min(limit, self.max_body_bytes + 1))
