@@ -11,6 +11,8 @@ def print_result(result: dict[str, Any]) -> None:
     print(f"\n== {result['name']}: {result['what']}")
     if result.get("goal"):
         print(f"   goal: {result['goal']}")
+    if "geometric_mean_ratio" in result:
+        print(f"   geometric mean ratio: {result['geometric_mean_ratio']}")
     if result.get("skipped"):
         print(f"   skipped in part: {result['skipped']}")
     rows = result.get("rows", [])

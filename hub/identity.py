@@ -23,8 +23,18 @@ def check_character(first_seventeen: str) -> str:
     return _CHECK_CHARACTERS[total % 11]
 
 
+def _check_of_shaped(number: str) -> str:
+    """check_character for a number that matched _SHAPE, in one C call instead of 17.
+
+    The weights are 2**17 .. 2**1 mod 11, and 13 = 2 (mod 11), so the weighted sum is
+    2 * (the 17 digits read in base 13) mod 11. int() would also take letters, signs and
+    spaces, which is why only numbers that matched _SHAPE (17 digits first) come here.
+    """
+    return _CHECK_CHARACTERS[2 * int(number[:17], 13) % 11]
+
+
 def is_valid(number: str) -> bool:
-    return bool(_SHAPE.match(number)) and check_character(number[:17]) == number[17]
+    return bool(_SHAPE.match(number)) and _check_of_shaped(number) == number[17]
 
 
 def verify(number: str, *, where: str = "") -> None:
@@ -34,8 +44,7 @@ def verify(number: str, *, where: str = "") -> None:
             f"identity number {mask(number)} is not 17 digits and a check character",
             detail=where or None,
         )
-    expected = check_character(number[:17])
-    if number[17] != expected:
+    if number[17] != _check_of_shaped(number):
         raise InvalidIdentityNumber(
             f"identity number {mask(number)} has check character {number[17]}, expected one "
             "that matches its digits (GB 11643)",

@@ -18,6 +18,8 @@ from referencing import Registry
 Check = Callable[[Any], bool]
 _MAX_DEPTH = 32
 
+_STRING_KEYWORDS = {"pattern", "minLength", "maxLength"}
+_OBJECT_KEYWORDS = {"required", "properties", "additionalProperties"}
 _ANNOTATIONS = {"$schema", "$id", "$defs", "$comment", "title", "description", "examples"}
 _TYPES: dict[str, Check] = {
     "string": lambda v: isinstance(v, str),
@@ -52,35 +54,45 @@ class _Compiler:
     def schema(self, schema: Any, base: str) -> Check:
         if not isinstance(schema, dict):
             raise Unsupported(repr(schema))
-        checks = [self._keyword(key, value, schema, base) for key, value in schema.items()]
-        active = [check for check in checks if check is not None]
-        return lambda v: all(check(v) for check in active)
+        checks: list[Check] = []
+        on_strings: list[Check] = []  # these assume a str, those a dict: guarded once below
+        on_objects: list[Check] = []
+        for key, value in schema.items():
+            if key in _ANNOTATIONS:
+                continue
+            if key in _STRING_KEYWORDS:
+                on_strings.append(_string_keyword(key, value))
+            elif key in _OBJECT_KEYWORDS:
+                check = self._object_keyword(key, value, schema, base)
+                if check is not None:
+                    on_objects.append(check)
+            else:
+                checks.append(self._keyword(key, value, base))
+        kind = schema.get("type")
+        checks = _typed(checks, str, "string", kind, on_strings)
+        return _all(_typed(checks, dict, "object", kind, on_objects))
 
-    def _keyword(self, key: str, value: Any, schema: dict[str, Any], base: str) -> Check | None:
-        if key in _ANNOTATIONS:
-            return None
+    def _keyword(self, key: str, value: Any, base: str) -> Check:
         if key == "$ref" and isinstance(value, str):
             return self._ref(value, base)
         if key == "type" and isinstance(value, str) and value in _TYPES:
             return _TYPES[value]
         if key == "enum" and all(_scalar(item) for item in value):
-            choices = [(type(item), item) for item in value]
-            return lambda v: any(type(v) is t and v == item for t, item in choices)
-        if key == "pattern":
-            pattern = re.compile(value)
-            return lambda v: not isinstance(v, str) or pattern.search(v) is not None
-        if key == "minLength":
-            return lambda v: not isinstance(v, str) or len(v) >= value
-        if key == "maxLength":
-            return lambda v: not isinstance(v, str) or len(v) <= value
+            return _enum(value)
+        raise Unsupported(key)
+
+    def _object_keyword(
+        self, key: str, value: Any, schema: dict[str, Any], base: str
+    ) -> Check | None:
         if key == "required":
-            return lambda v: not isinstance(v, dict) or all(name in v for name in value)
+            names = frozenset(value)
+            return lambda v: v.keys() >= names
         if key == "properties":
             return self._properties(value, schema.get("additionalProperties", True), base)
-        if key == "additionalProperties" and isinstance(value, bool):
+        if isinstance(value, bool):  # additionalProperties
             if value or "properties" in schema:
                 return None  # checked together with "properties"
-            return lambda v: not isinstance(v, dict) or not v
+            return lambda v: not v
         raise Unsupported(key)
 
     def _ref(self, ref: str, base: str) -> Check:
@@ -100,20 +112,81 @@ class _Compiler:
         if not isinstance(additional, bool):
             raise Unsupported("additionalProperties")
         checks = {name: self.schema(sub, base) for name, sub in properties.items()}
+        unknown = _always if additional else _never
 
-        def check(v: Any) -> bool:
-            if not isinstance(v, dict):
-                return True
-            for name, item in v.items():
-                sub = checks.get(name)
-                if sub is None:
-                    if not additional:
-                        return False
-                elif not sub(item):
+        def check(v: dict[str, Any]) -> bool:
+            # A loop, not all(...): a generator would cost more than the checks themselves.
+            for name, item in v.items():  # noqa: SIM110
+                if not checks.get(name, unknown)(item):
                     return False
             return True
 
         return check
+
+
+def _string_keyword(key: str, value: Any) -> Check:
+    """A check that assumes a str: pattern, minLength, maxLength."""
+    if key == "pattern":
+        search = re.compile(value).search
+        return lambda v: search(v) is not None
+    if key == "minLength":
+        return lambda v: len(v) >= value
+    return lambda v: len(v) <= value
+
+
+def _typed(
+    checks: list[Check], cls: type, name: str, kind: Any, guarded: list[Check]
+) -> list[Check]:
+    """Add ``guarded`` (checks that assume ``cls``) to ``checks``, testing the type once.
+
+    With "type": name the type check itself becomes the guard; otherwise the guarded checks
+    pass any value of another type, as JSON Schema says.
+    """
+    if not guarded:
+        return checks
+    inner = _all(guarded)
+    if kind == name:
+        type_check = _TYPES[name]
+        return [c for c in checks if c is not type_check] + [
+            lambda v: isinstance(v, cls) and inner(v)
+        ]
+    return [*checks, lambda v: not isinstance(v, cls) or inner(v)]
+
+
+def _all(checks: list[Check]) -> Check:
+    """One check for all of ``checks``, with no generator or loop for one or two."""
+    if not checks:
+        return _always
+    if len(checks) == 1:
+        return checks[0]
+    if len(checks) == 2:
+        first, second = checks
+        return lambda v: first(v) and second(v)
+    every = tuple(checks)
+
+    def check(v: Any) -> bool:
+        for each in every:  # noqa: SIM110 (as in _properties)
+            if not each(v):
+                return False
+        return True
+
+    return check
+
+
+def _enum(choices: list[Any]) -> Check:
+    if all(type(item) is str for item in choices):
+        words = frozenset(choices)  # equal strs are the only equal values of type str
+        return lambda v: type(v) is str and v in words
+    pairs = [(type(item), item) for item in choices]
+    return lambda v: any(type(v) is t and v == item for t, item in pairs)
+
+
+def _always(v: Any) -> bool:
+    return True
+
+
+def _never(v: Any) -> bool:
+    return False
 
 
 def base_of(ref: str, base: str) -> str:

@@ -44,7 +44,10 @@ class SchemaRegistry:
 
     def validate_xml(self, element: etree._Element, relative_path: str) -> None:
         """Raise SchemaInvalid naming the first error's path and line."""
-        schema = self._thread_schema(relative_path)
+        known: dict[str, etree.XMLSchema] | None = getattr(self._per_thread, "xml", None)
+        schema = known.get(relative_path) if known is not None else None
+        if schema is None:  # the first time in this thread
+            schema = self._thread_schema(relative_path)
         if schema.validate(element):
             return
         errors: list[Any] = list(cast(Iterable[Any], schema.error_log))

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from copy import deepcopy
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, cast
 
 from lxml import etree
@@ -44,10 +43,25 @@ class XmlBuilder:
         # Every field with a value, the usual case, gives the same shape: build it once, and
         # then copy it and fill it in (a copy costs about what creating two elements does).
         self._skeleton = self._build_lazily([""] * len(self._plans))
+        # lxml's __copy__ is already deep; copy.deepcopy would add a memo dict (~1.5 us).
+        self._copy_skeleton: Callable[[], etree._Element] = cast(Any, self._skeleton).__copy__
         order = {node: i for i, node in enumerate(self._skeleton.iter())}
-        self._places = tuple(
+        places = [
             (order[self._skeleton] if not steps else order[self._node(steps)], attribute)
             for steps, attribute in self._plans
+        ]
+        # Creating an attribute costs about half what replacing one does (~0.4 against ~0.9
+        # us), so the skeleton keeps its elements but none of the values.
+        skeleton_nodes = list(self._skeleton.iter())
+        for node, name in places:
+            if name is None:
+                skeleton_nodes[node].text = None
+            else:
+                del skeleton_nodes[node].attrib[name]
+        # (field index, node index[, attribute]): texts and attributes filled in two tight loops.
+        self._texts = tuple((i, node) for i, (node, name) in enumerate(places) if name is None)
+        self._attributes = tuple(
+            (i, node, name) for i, (node, name) in enumerate(places) if name is not None
         )
 
     def _node(self, steps: tuple[tuple[tuple[str, ...], str], ...]) -> etree._Element:
@@ -59,16 +73,16 @@ class XmlBuilder:
         return node
 
     def build(self, values: Sequence[str | None]) -> etree._Element:
-        if None in values:
+        # all() first: "None in" compares every str with None (~0.3 us for 14 values).
+        if not all(values) and None in values:
             return self._build_lazily(values)
-        root = deepcopy(self._skeleton)
+        root = self._copy_skeleton()
         nodes = list(root.iter())
         present = cast(Sequence[str], values)  # no None, as checked above
-        for (place, attribute), value in zip(self._places, present, strict=True):
-            if attribute is None:
-                nodes[place].text = value
-            else:
-                nodes[place].set(attribute, value)
+        for index, place in self._texts:
+            nodes[place].text = present[index]
+        for index, place, attribute in self._attributes:
+            nodes[place].set(attribute, present[index])
         return root
 
     def _build_lazily(self, values: Sequence[str | None]) -> etree._Element:

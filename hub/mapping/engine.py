@@ -6,6 +6,7 @@ Everything costly (XPath objects, code tables, converters, schemas) is prepared 
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,6 +51,12 @@ class Mapping:
     _builder: XmlBuilder | JsonBuilder
     _schemas: SchemaRegistry
     _source_reader: XmlSourceReader | None = None  # xml sources: all fields in one pass
+    # Per field: its raw value is its target value when present (no codes, no conversion).
+    _plain: tuple[bool, ...] = dataclasses.field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        plain = tuple(field.passes_through for field in self._fields)
+        object.__setattr__(self, "_plain", plain)  # frozen: set once, here
 
     @property
     def name(self) -> str:
@@ -71,8 +78,12 @@ class Mapping:
         if self._source_reader is None:
             return self._builder.build([field.value(document) for field in self._fields])
         raws = self._source_reader.read(document)
+        # value_of only where it has work to do: a call per field costs ~0.1 us.
         return self._builder.build(
-            [field.value_of(raw) for field, raw in zip(self._fields, raws, strict=True)]
+            [
+                raw if plain and raw is not None else field.value_of(raw)
+                for field, plain, raw in zip(self._fields, self._plain, raws, strict=True)
+            ]
         )
 
     def _check_source(self, document: Document) -> None:

@@ -26,6 +26,11 @@ class CompiledField:
     required: bool = True
     default: str | None = None
 
+    @property
+    def passes_through(self) -> bool:
+        """True when a present source value is the target value unchanged."""
+        return self.read is not None and self.codes is None and self.convert is None
+
     def value(self, document: Any) -> str | None:
         if self.read is None:
             return self.constant
@@ -43,7 +48,10 @@ class CompiledField:
             if raw is None:
                 return self._missing()
             if self.codes is not None:
-                raw = self._look_up(raw)
+                code = self.codes.get(raw)  # inline, not a method: the hot path of coded fields
+                if code is None:
+                    raise MappingError(f"code {raw!r} is not in code table {self.codes_name!r}")
+                raw = code
             return raw if self.convert is None else self.convert(raw)
         except MappingError as exc:
             raise self._failed(exc) from exc
@@ -57,10 +65,3 @@ class CompiledField:
         if self.default is not None or not self.required:
             return self.default
         raise MappingError(f"{self.target}: the required value {self.source} is missing")
-
-    def _look_up(self, raw: str) -> str:
-        assert self.codes is not None  # only called when there is a code table
-        code = self.codes.get(raw)
-        if code is None:
-            raise MappingError(f"code {raw!r} is not in code table {self.codes_name!r}")
-        return code

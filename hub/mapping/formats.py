@@ -60,14 +60,22 @@ def _parse_compact_datetime(text: str, zone: tzinfo) -> datetime:
     return datetime.combine(day, clock)
 
 
+# isoformat() is one C call and always starts YYYY-MM-DD[THH:MM:SS]; cutting the separators
+# out of it is cheaper than formatting each number.
 def _render_compact_date(value: Moment, zone: tzinfo) -> str:
-    return f"{value.year:04d}{value.month:02d}{value.day:02d}"
+    return date.isoformat(value).replace("-", "")  # date's method: only the day of a datetime
 
 
 def _render_compact_datetime(value: Moment, zone: tzinfo) -> str:
-    moment = _as_datetime(value, zone)
-    day = _render_compact_date(moment, zone)
-    return f"{day}{moment.hour:02d}{moment.minute:02d}{moment.second:02d}"
+    moment = _as_datetime(value, zone)  # the clock without its zone: no offset to format
+    return _render_compact_date(moment, zone) + moment.time().isoformat()[:8].replace(":", "")
+
+
+def _midnight_in(zone: timezone) -> Callable[[Moment, tzinfo], str]:
+    """Renders a date as iso-datetime at midnight in a fixed-offset zone. The offset is the
+    same for every day, so it is formatted once here instead of once per value."""
+    suffix = datetime.combine(date(2000, 1, 1), time(0), zone).isoformat()[10:]
+    return lambda value, _: date.isoformat(value) + suffix  # e.g. "T00:00:00+08:00"
 
 
 FORMATS: dict[str, _Format] = {
@@ -122,6 +130,8 @@ def make_converter(source: str, target: str, zone_name: str = DEFAULT_TIMEZONE) 
     parse, render = FORMATS[source].parse, FORMATS[target].render
     wants_date = not FORMATS[target].is_datetime
     zone = parse_timezone(zone_name)
+    if target == "iso-datetime" and not FORMATS[source].is_datetime and isinstance(zone, timezone):
+        render = _midnight_in(zone)
 
     def convert(text: str) -> str:
         try:

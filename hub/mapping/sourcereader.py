@@ -17,10 +17,11 @@ from typing import Any
 from hub.mapping.paths import FieldPath, Reader
 
 _Key = tuple[str, ...]
-# Per parent with wanted children: its slot, and (child name, child slot) pairs.
-_Lookup = tuple[int, tuple[tuple[str, int], ...]]
+# Per parent with wanted children: its slot, and {child name: child slot}.
+_Lookup = tuple[int, dict[str, int]]
 # Per field: the slot of its element, its attribute and its own XPath reader.
 _Plan = tuple[int, str | None, Reader]
+_SLICE_AT_MOST = 32
 
 
 class XmlSourceReader:
@@ -40,7 +41,7 @@ class XmlSourceReader:
         self._size = len(slots)
         # Dicts keep insertion order, so a parent is always found before its children.
         self._lookups: tuple[_Lookup, ...] = tuple(
-            (parent, tuple(wanted)) for parent, wanted in children.items()
+            (parent, dict(wanted)) for parent, wanted in children.items()
         )
         self._plans: tuple[_Plan | None, ...] = tuple(
             None if path is None or read is None else (slots[path.steps], path.attribute, read)
@@ -49,7 +50,26 @@ class XmlSourceReader:
 
     def read(self, root: Any) -> list[str | None]:
         nodes = self._find(root)
-        return [None if plan is None else _value(nodes, root, *plan) for plan in self._plans]
+        values: list[str | None] = []
+        append = values.append
+        # _value inlined: a call per field costs as much as reading the value itself.
+        for plan in self._plans:
+            if plan is None:
+                append(None)
+                continue
+            slot, attribute, read = plan
+            element = nodes[slot]
+            if element is not None:
+                if attribute is not None:
+                    value = element.get(attribute)
+                    if value is not None:
+                        append(value or None)
+                        continue
+                elif not len(element):  # text only, so .text is the whole string value
+                    append(element.text or None)
+                    continue
+            append(read(root))
+        return values
 
     def _find(self, root: Any) -> list[Any]:
         nodes: list[Any] = [None] * self._size
@@ -61,29 +81,17 @@ class XmlSourceReader:
         return nodes
 
 
-def _first_children(parent: Any, wanted: tuple[tuple[str, int], ...], nodes: list[Any]) -> None:
+def _first_children(parent: Any, wanted: dict[str, int], nodes: list[Any]) -> None:
     if len(wanted) == 1:  # one name: lxml's own iterator is cheaper than a loop in Python
-        tag, slot = wanted[0]
+        [(tag, slot)] = wanted.items()
         nodes[slot] = next(parent.iterchildren(tag), None)
         return
-    slots = dict(wanted)
-    for child in parent:
+    slots = wanted.copy()
+    # A short list of children at once is cheaper than lxml's iterator; a long one is walked
+    # lazily, so a parent with thousands of children does not get a proxy for each.
+    for child in parent[:] if len(parent) <= _SLICE_AT_MOST else parent:
         slot = slots.pop(child.tag, -1)
         if slot >= 0:
             nodes[slot] = child
             if not slots:
                 return
-
-
-def _value(
-    nodes: list[Any], root: Any, slot: int, attribute: str | None, read: Reader
-) -> str | None:
-    element = nodes[slot]
-    if element is not None:
-        if attribute is not None:
-            value = element.get(attribute)
-            if value is not None:
-                return value or None
-        elif len(element) == 0:  # text only, so .text is the whole string value
-            return element.text or None
-    return read(root)
