@@ -5,10 +5,11 @@ All spyne compatibility code lives in hub/api/."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 import spyne.const
+from lxml import etree
 from spyne import Fault
 from spyne.const.http import HTTP_405
 from spyne.error import RequestNotAllowed
@@ -22,6 +23,8 @@ from hub.security.reply_signing import ReplySigner, request_is_signed
 
 # Returns True when it prepared all the operation needs: spyne's objects are then not built.
 RequestCheck = Callable[[Any], bool]
+# An operation's result as the element spyne would write into the Body, built directly.
+ResponseWriter = Callable[[Any], etree._Element]
 log = logging.getLogger(__name__)
 
 # spyne runs a full gc.collect() after a request at most once a second, to close its file
@@ -65,12 +68,14 @@ class HubSoap11(Soap11):  # type: ignore[misc]
         max_bytes: int,
         check: RequestCheck | None = None,
         signer: ReplySigner | None = None,
+        writers: Mapping[str, ResponseWriter] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(validator=None, **kwargs)
         self._max_bytes = max_bytes
         self._check = check
         self._signer = signer
+        self._writers = dict(writers or {})
 
     def create_in_document(self, ctx: Any, charset: str | None = None) -> None:
         if isinstance(ctx.transport, HttpTransportContext) and (
@@ -89,9 +94,31 @@ class HubSoap11(Soap11):  # type: ignore[misc]
         ctx.in_document = (envelope, {})
 
     def serialize(self, ctx: Any, message: Any) -> None:
-        super().serialize(ctx, message)
+        writer = self._writer_for(ctx, message)
+        if writer is None:
+            super().serialize(ctx, message)
+        else:
+            self._write_response(ctx, writer)
         if self._signer is not None and isinstance(ctx.udc, dict) and ctx.udc.get("signed"):
             self._signer.sign(ctx.out_document)
+
+    def _writer_for(self, ctx: Any, message: Any) -> ResponseWriter | None:
+        """The operation's own writer, for a plain answer (no fault, no SOAP header)."""
+        if message is not self.RESPONSE or ctx.out_error is not None or ctx.out_header:
+            return None
+        return self._writers.get(ctx.descriptor.name) if ctx.descriptor else None
+
+    def _write_response(self, ctx: Any, writer: ResponseWriter) -> None:
+        """What Soap11.serialize makes of a plain answer, with the Body's content built by
+        ``writer`` instead of spyne's generic serializer (a fifth of a Submit's CPU)."""
+        self.event_manager.fire_event("before_serialize", ctx)
+        nsmap = self.app.interface.nsmap
+        ctx.out_document = etree.Element(f"{{{self.ns_soap_env}}}Envelope", nsmap=nsmap)
+        ctx.out_body_doc = etree.SubElement(ctx.out_document, f"{{{self.ns_soap_env}}}Body")
+        ctx.out_body_doc.append(writer(ctx.out_object[0]))
+        if self.cleanup_namespaces:
+            etree.cleanup_namespaces(ctx.out_document)
+        self.event_manager.fire_event("after_serialize", ctx)
 
     def deserialize(self, ctx: Any, message: Any) -> None:
         if message is self.REQUEST and self._check is not None:
