@@ -22,7 +22,7 @@ from lxml import etree
 
 from adapters.base import Adapter
 from hub import identity
-from hub.bus import Publisher
+from hub.bus import DeliveryTask, Publisher
 from hub.config import Settings
 from hub.departments import DepartmentConfig, DepartmentDirectory
 from hub.errors import HubError, SchemaInvalid, UnknownMessageType
@@ -176,12 +176,14 @@ class Ingress:
     def commit(self, prepared: PreparedMessage) -> Receipt:
         """Store in one transaction, then publish each new delivery. Returns the receipt."""
         receipt = self._committer.save_accepted(prepared.message, prepared.receivers)
-        if not receipt.duplicate:
-            for delivery in receipt.deliveries:
-                # A failed publish loses nothing: the relay republishes when the lease ends.
-                self.publisher.publish_quietly(
-                    delivery.department, delivery.delivery_id, delivery.idempotency_key
-                )
+        if not receipt.duplicate and receipt.deliveries:
+            # A failed publish loses nothing: the relay republishes when the lease ends.
+            self.publisher.publish_all_quietly(
+                [
+                    DeliveryTask(d.delivery_id, d.department, d.idempotency_key)
+                    for d in receipt.deliveries
+                ]
+            )
         log.info(
             "accepted %s %s from %s for %s%s",
             prepared.message.message_type,

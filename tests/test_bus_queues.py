@@ -35,6 +35,17 @@ def test_each_department_has_its_own_durable_queue(bus_url: str, queue_prefix: s
     assert (queue.name, queue.durable) == ("govhub.deliver.TAX", True)
 
 
+def test_a_messages_deliveries_published_together_each_reach_their_department_queue(
+    bus_url: str, queue_prefix: str
+) -> None:
+    publisher = Publisher(bus_url, queue_prefix=queue_prefix)
+    tasks = [DeliveryTask(3, "TAX", "k3"), DeliveryTask(4, "SOCIAL_SECURITY", "k4")]
+    assert publisher.publish_all_quietly(tasks)
+    publisher.close()
+    assert drain(bus_url, "TAX", queue_prefix, 1) == [tasks[0]]
+    assert drain(bus_url, "SOCIAL_SECURITY", queue_prefix, 1) == [tasks[1]]
+
+
 def test_the_publisher_counts_the_tasks_waiting_in_a_department_queue(
     bus_url: str, queue_prefix: str
 ) -> None:
