@@ -25,7 +25,7 @@ from sqlalchemy import bindparam, create_engine, text
 
 from bench import messages
 from bench.load import closed_loop, paced
-from bench.processes import Fleet
+from bench.processes import Fleet, machine_busy_seconds, pids_named, process_cpu_seconds
 from bench.setups import distributed, embedded
 from bench.stats import latency_ms
 
@@ -89,11 +89,12 @@ def _drain_backlog(name: str, options: Any) -> dict[str, Any]:
         count = int(options.seconds * (150 if options.quick else 600))
         bodies = [messages.submit(2_000, n) for n in range(count)]
         failed = closed_loop(url, bodies, concurrency=options.concurrency, seconds=3600).failed
-        for n in range(2):
-            fleet.worker(f"worker-{n}", env)
+        workers = [fleet.worker(f"worker-{n}", env) for n in range(2)]
         engine = create_engine(env["GOVHUB_DATABASE_URL"])
         try:
+            start = _cpu_snapshot(engine, fleet, workers, wait_for_first=True)
             _wait_settled(engine)
+            end = _cpu_snapshot(engine, fleet, workers)
             with engine.connect() as connection:
                 delivered, first, last = connection.execute(DELIVERED_SPAN).one()
         finally:
@@ -104,7 +105,39 @@ def _drain_backlog(name: str, options: Any) -> dict[str, Any]:
         "deliveries_per_second": round(delivered / span, 1) if span > 0 else 0.0,
         "messages": count,
         "failed_submits": failed,
+        **_cpu_per_delivery(start, end),
     }
+
+
+def _cpu_snapshot(
+    engine: Any, fleet: Fleet, workers: list[Any], *, wait_for_first: bool = False
+) -> dict[str, float]:
+    """CPU seconds so far of each part of the machine, and deliveries confirmed so far.
+    ``wait_for_first``: once the first is confirmed, so the workers' start-up is left out."""
+    while True:
+        with engine.connect() as connection:
+            delivered = connection.execute(DELIVERED).scalar_one()
+        if delivered or not wait_for_first:
+            break
+        time.sleep(0.05)
+    return {
+        "delivered": float(delivered),
+        "machine": machine_busy_seconds(),
+        "workers": sum(process_cpu_seconds(w.pid) for w in workers),
+        "mocks": process_cpu_seconds(fleet.by_name["mocks"].pid),
+        "postgres": sum(map(process_cpu_seconds, pids_named("postgres"))),
+        "rabbitmq": sum(map(process_cpu_seconds, pids_named("beam.smp"))),
+    }
+
+
+def _cpu_per_delivery(start: dict[str, float], end: dict[str, float]) -> dict[str, float]:
+    """Milliseconds of CPU per confirmed delivery, per part (``cpu_ms_machine``: all cores,
+    everything on them, the load generator's idle process included)."""
+    count = end["delivered"] - start["delivered"]
+    if count <= 0:
+        return {}
+    parts = ("machine", "workers", "mocks", "postgres", "rabbitmq")
+    return {f"cpu_ms_{part}": round((end[part] - start[part]) * 1000 / count, 2) for part in parts}
 
 
 def _measure(name: str, url: str, engine: Any, options: Any) -> dict[str, Any]:

@@ -40,6 +40,7 @@ class Fleet:
 
     logs: Path
     processes: list[Process] = field(default_factory=list)
+    by_name: dict[str, Process] = field(default_factory=dict)
 
     def spawn(self, name: str, args: list[str], env: dict[str, str]) -> Process:
         self.logs.mkdir(parents=True, exist_ok=True)
@@ -48,6 +49,7 @@ class Fleet:
             [sys.executable, *args], env={**os.environ, **env}, stdout=log, stderr=log
         )
         self.processes.append(process)
+        self.by_name[name] = process
         return process
 
     def hub(self, name: str, env: dict[str, str], *extra: str) -> tuple[Process, str]:
@@ -98,6 +100,7 @@ class Fleet:
                 process.kill()
                 process.wait()
         self.processes.clear()
+        self.by_name.clear()
 
     def __enter__(self) -> Fleet:
         return self
@@ -128,6 +131,19 @@ def process_cpu_seconds(pid: int) -> float:
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     except (OSError, IndexError, ValueError):
         return 0.0
+
+
+def pids_named(*names: str) -> list[int]:
+    """Every process whose command name is one of ``names`` (e.g. the database's, the
+    broker's: not started by the benchmark, but on the same cores)."""
+    found = []
+    for comm in Path("/proc").glob("[0-9]*/comm"):
+        try:
+            if comm.read_text(encoding="ascii").strip() in names:
+                found.append(int(comm.parent.name))
+        except (OSError, ValueError):
+            continue
+    return found
 
 
 def machine_busy_seconds() -> float:

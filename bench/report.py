@@ -1,4 +1,4 @@
-"""Print one benchmark's result as a table: its rows, every column they share."""
+"""Print one benchmark's result as a table: its rows, every column any of them has."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ def print_result(result: dict[str, Any]) -> None:
     rows = result.get("rows", [])
     if not rows:
         return
-    columns = [key for key in rows[0] if key not in _HIDDEN]
+    columns = [key for key in dict.fromkeys(k for row in rows for k in row) if key not in _HIDDEN]
     widths = {c: max(len(c), *(len(_cell(row.get(c))) for row in rows)) for c in columns}
     print("   " + "  ".join(c.rjust(widths[c]) for c in columns))
     for row in rows:
