@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, Protocol
 
 from lxml import etree
 
@@ -50,6 +50,12 @@ class InboundRecord:
     raw: bytes
 
 
+class EnvelopeSigner(Protocol):
+    """Signs a SOAP envelope in place (hub/security/reply_signing.py: ReplySigner)."""
+
+    def sign(self, envelope: etree._Element) -> None: ...
+
+
 class Adapter:
     """Base class: subclasses set ``name`` and implement ``deliver`` (and ``decode_inbound``
     if the department pushes records to the hub)."""
@@ -66,6 +72,10 @@ class Adapter:
         self, body: bytes, headers: Mapping[str, str], path: str = ""
     ) -> InboundRecord:
         raise NotImplementedError(f"adapter {self.name!r} does not take native pushes")
+
+    def use_signer(self, signer: EnvelopeSigner | None) -> None:
+        """The hub's signing key, handed to every adapter once it is made; one that signs
+        what it sends keeps it (SOAP, ``sign_deliveries``), the others ignore it."""
 
     def close(self) -> None:
         """Release connections; called when the hub stops or the department is reloaded."""

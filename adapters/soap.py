@@ -40,8 +40,13 @@ from adapters._http import (
     response_text,
     translated_request_errors,
 )
-from adapters.base import Adapter, DeliveryResult, InboundRecord, OutboundDelivery
-from adapters.soap_envelope import EnvelopeSigner
+from adapters.base import (
+    Adapter,
+    DeliveryResult,
+    EnvelopeSigner,
+    InboundRecord,
+    OutboundDelivery,
+)
 from adapters.soap_transport import EncodingTransport, encode_xml
 from hub.departments import DepartmentConfig, outbound_credentials
 from hub.errors import (

@@ -13,18 +13,13 @@ from typing import Any, Protocol, cast
 
 from lxml import etree
 
+from adapters.base import EnvelopeSigner
 from adapters.soap_transport import with_charset
 from adapters.soapenv import ENVELOPE_NAMESPACES, IDEMPOTENCY_KEY
 from hub.resources import HEADER_NAMESPACE
 
 # zeep's prefix for the envelope, so what departments see does not change with this module.
 ENVELOPE_PREFIX = "soap-env"
-
-
-class EnvelopeSigner(Protocol):
-    """Signs a SOAP envelope in place (hub/security/reply_signing.py: ReplySigner)."""
-
-    def sign(self, envelope: etree._Element) -> None: ...
 
 
 class EnvelopeToken(Protocol):

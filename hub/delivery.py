@@ -16,10 +16,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import threading
 import time
 import traceback
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal, Protocol
@@ -27,7 +25,8 @@ from typing import Literal, Protocol
 from lxml import etree
 
 from adapters.base import Adapter, DeliveryResult, NativeDocument, OutboundDelivery
-from hub.departments import DepartmentConfig, DepartmentDirectory
+from hub.adapter_cache import AdapterCache, AdapterFactory
+from hub.departments import DepartmentDirectory
 from hub.errors import (
     ClientError,
     ConfigurationError,
@@ -40,8 +39,6 @@ from hub.store import AttemptRecord, ClaimedDelivery, Store
 from hub.xmlparse import parse
 
 log = logging.getLogger(__name__)
-
-AdapterFactory = Callable[[DepartmentConfig], Adapter]
 
 
 class AttemptLedger(Protocol):
@@ -107,14 +104,13 @@ class DeliveryHandler:
         self.ledger: AttemptLedger = ledger or store
         self.mappings = mappings
         self.departments = departments
-        self.adapter_for = adapter_for
         self.policy = policy
         self.lease_seconds = lease_seconds
-        # By department, with the settings it was made from: a reload that changes them
-        # (a new package version) gets a new adapter.
-        self._adapters: dict[str, tuple[DepartmentConfig, Adapter]] = {}
-        self._retired: list[Adapter] = []
-        self._lock = threading.Lock()
+        # The hub's cache is shared with the rest of the process; a bare factory gets its own.
+        self._owns_adapters = not isinstance(adapter_for, AdapterCache)
+        self.adapter_for = (
+            adapter_for if isinstance(adapter_for, AdapterCache) else AdapterCache(adapter_for)
+        )
 
     def handle(self, delivery_id: int) -> str | None:
         """Attempt one delivery; its state afterwards, or None if it was not ours to take."""
@@ -135,11 +131,8 @@ class DeliveryHandler:
         return state
 
     def close(self) -> None:
-        with self._lock:
-            adapters = [adapter for _, adapter in self._adapters.values()] + self._retired
-            self._adapters, self._retired = {}, []
-        for adapter in adapters:
-            adapter.close()
+        if self._owns_adapters:
+            self.adapter_for.close()
 
     def _attempt(self, claimed: ClaimedDelivery) -> AttemptRecord:
         trace = _Trace(self.store.clock(), time.perf_counter())
@@ -232,18 +225,7 @@ class DeliveryHandler:
         return mapping
 
     def _adapter(self, department: str) -> Adapter:
-        config = self.departments.get(department)
-        with self._lock:
-            made = self._adapters.get(department)
-            if made is not None and made[0] is config:
-                return made[1]
-            if made is not None:
-                # The settings changed; another thread may still be delivering with the old
-                # adapter, so it is closed with the handler, not now.
-                self._retired.append(made[1])
-            adapter = self.adapter_for(config)
-            self._adapters[department] = (config, adapter)
-            return adapter
+        return self.adapter_for(self.departments.get(department))
 
 
 def payload_sha256(document: NativeDocument, encoding: str) -> str:

@@ -8,9 +8,7 @@ from collections.abc import Callable
 
 from spyne.server.wsgi import WsgiApplication
 
-from adapters.base import Adapter
-from adapters.registry import load_adapter
-from adapters.soap import SoapAdapter
+from hub.adapter_cache import AdapterCache
 from hub.api.admin_service import build_admin_application
 from hub.api.admission import byte_budget
 from hub.api.soap_service import build_soap_application
@@ -21,7 +19,6 @@ from hub.configuration import announce
 from hub.configuration.admin import ConfigurationAdmin
 from hub.configuration.live import LiveConfiguration
 from hub.configuration.loader import BaseConfiguration, Configuration, ConfigurationLoader
-from hub.departments import DepartmentConfig
 from hub.errors import ConfigurationError
 from hub.ingress import Ingress
 from hub.schemas import SchemaRegistry
@@ -36,40 +33,6 @@ from hub.security.reply_signing import ReplySigner
 from hub.security.wsse import CredentialSource, WsseVerifier
 from hub.store import Store
 from hub.workers import WorkerService
-
-
-class AdapterCache:
-    """One adapter per department and settings, built on first use and shared between
-    threads; a reload that changes a department's settings gets it a new adapter."""
-
-    def __init__(self, signer: ReplySigner | None = None) -> None:
-        self._signer = signer  # for SOAP departments that ask for signed deliveries
-        self._adapters: dict[str, tuple[DepartmentConfig, Adapter]] = {}
-        self._retired: list[Adapter] = []  # may still be in use by a request in flight
-        self._lock = threading.Lock()
-
-    def __call__(self, config: DepartmentConfig) -> Adapter:
-        made = self._adapters.get(config.code)
-        if made is not None and made[0] is config:
-            return made[1]
-        with self._lock:
-            made = self._adapters.get(config.code)
-            if made is not None and made[0] is config:
-                return made[1]
-            if made is not None:
-                self._retired.append(made[1])
-            adapter = load_adapter(config)
-            if isinstance(adapter, SoapAdapter):
-                adapter.use_signer(self._signer)
-            self._adapters[config.code] = (config, adapter)
-            return adapter
-
-    def close(self) -> None:
-        with self._lock:
-            adapters = [adapter for _, adapter in self._adapters.values()] + self._retired
-            self._adapters, self._retired = {}, []
-        for adapter in adapters:
-            adapter.close()
 
 
 def configuration_loader(
@@ -166,7 +129,7 @@ class HubRuntime:
         self.mappings = self.config.mappings
         self.publisher = Publisher(settings.bus_url, queue_prefix=settings.queue_prefix)
         self.signer = reply_signer(settings)  # a bad key or certificate fails here, at start
-        self.adapters = AdapterCache(self.signer)
+        self.adapters = AdapterCache(signer=self.signer)
         self.ingress = Ingress(
             settings,
             self.store,

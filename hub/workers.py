@@ -13,9 +13,10 @@ import logging
 import threading
 from collections.abc import Callable
 
+from hub.adapter_cache import AdapterFactory
 from hub.bus import QUEUE_PREFIX, DeliveryTask, Publisher, QueueConsumer
 from hub.config import Settings
-from hub.delivery import AdapterFactory, DeliveryHandler, MappingLookup
+from hub.delivery import DeliveryHandler, MappingLookup
 from hub.departments import DepartmentDirectory
 from hub.operations.prune import Pruner
 from hub.relay import Relay
