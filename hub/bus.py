@@ -105,6 +105,8 @@ class Publisher:
         self._producers = _kombu.pools.ProducerPool(self._connections, limit=pool_size)
         self._queues: dict[str, Queue] = {}
         self._errors = _bus_errors(self._connection)
+        # memory:// cannot lose its connection: kombu's retry wrapper would only cost time.
+        self._retry = not url.startswith("memory://")
 
     def publish(self, department: str, delivery_id: int, idempotency_key: str) -> None:
         """Returns once the broker confirmed the message (RabbitMQ publisher confirms).
@@ -134,7 +136,7 @@ class Publisher:
                 declare=_undeclared(producer, queue),
                 serializer="json",
                 delivery_mode=2,  # persistent: survives a RabbitMQ restart
-                retry=True,
+                retry=self._retry,
                 retry_policy=PUBLISH_RETRY_POLICY,
             )
         except self._errors as exc:

@@ -109,7 +109,7 @@ class Ingress:
             raise SchemaInvalid(
                 f"header says {message_type} but the message is {etree.QName(message).localname}"
             )
-        canonical = self._checked_canonical(message)
+        canonical, numbers = self._checked_canonical(message)
         return PreparedMessage(
             NewMessage(
                 message_id=fields["messageId"].lower(),
@@ -124,6 +124,7 @@ class Ingress:
                 original_content_type=content_type,
                 canonical=canonical,
                 inbound_mapping=None,
+                identity_numbers=numbers,
             ),
             receivers,
         )
@@ -139,7 +140,7 @@ class Ingress:
         translated = mapping.translate(record.document)
         if not isinstance(translated, etree._Element):
             raise UnknownMessageType(f"mapping {mapping.name} does not produce canonical XML")
-        canonical = self._checked_canonical(translated)
+        canonical, numbers = self._checked_canonical(translated)
         receivers = self.routes.receivers_for(department, record.message_type, translated)
         key = record.idempotency_key or hashlib.sha256(body).hexdigest()
         return PreparedMessage(
@@ -156,6 +157,7 @@ class Ingress:
                 original_content_type=headers.get("Content-Type", "application/octet-stream"),
                 canonical=canonical,
                 inbound_mapping=mapping.name,
+                identity_numbers=numbers,
             ),
             receivers,
         )
@@ -194,13 +196,16 @@ class Ingress:
         )
         return receipt
 
-    def _checked_canonical(self, message: etree._Element) -> bytes:
+    def _checked_canonical(self, message: etree._Element) -> tuple[bytes, tuple[str, ...]]:
+        """The record's bytes, and its identity numbers (for the store's index)."""
         self.schemas.validate_xml(message, CANONICAL_SCHEMA)
+        numbers = []
         for element in message.iter(_IDENTITY_TAG):
             number = element.text or ""
             if not identity.is_valid(number):  # the element's path only for the error
                 identity.verify(number, where=_element_path(element))
-        return etree.tostring(message, encoding="UTF-8")
+            numbers.append(number)
+        return etree.tostring(message, encoding="UTF-8"), tuple(numbers)
 
 
 def _parse_datetime(text: str) -> datetime:

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from typing import Any
 
 import pytest
-from backends import new_message
+from backends import IDENTITY_NUMBER, new_message
 from sqlalchemy import event, func, select
 
 from hub.errors import ClientError, NotFound
 from hub.store import AttemptRecord, Store, delivery_key
-from hub.store.models import DeliveryRow, MessageRow
+from hub.store.identities import identity_sha256
+from hub.store.models import DeliveryRow, MessageIdentityRow, MessageRow
 from hub.store.records import message_state
 
 RECEIVERS = ("SOCIAL_SECURITY", "TAX")
@@ -130,3 +132,22 @@ def test_message_state_is_failed_when_one_failed_and_none_is_pending() -> None:
     assert message_state(["delivered", "failed"]) == "failed"
     assert message_state(["retrying", "failed"]) == "accepted"
     assert message_state(["delivered", "delivered"]) == "delivered"
+
+
+def test_identity_numbers_handed_in_by_ingress_are_indexed_as_those_read_from_the_record(
+    store: Store,
+) -> None:
+    read = new_message()  # numbers read from the canonical record
+    handed = replace(new_message(), identity_numbers=(IDENTITY_NUMBER.lower(), "  "))
+    store.save_accepted(read, RECEIVERS, lease_seconds=30)
+    store.save_accepted_batch([(handed, RECEIVERS)], lease_seconds=30)
+
+    with store.engine.connect() as connection:
+        rows = connection.execute(
+            select(MessageIdentityRow.message_id, MessageIdentityRow.identity_sha256)
+        ).all()
+
+    assert sorted(message_id for message_id, _ in rows) == sorted(
+        [read.message_id, handed.message_id]
+    )
+    assert {digest for _, digest in rows} == {identity_sha256(IDENTITY_NUMBER)}

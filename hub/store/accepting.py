@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from hub.errors import ClientError, NotFound
 from hub.security import audit
 from hub.security.payloads import PayloadSealer, canonical_context, original_context
-from hub.store.identities import identity_hashes
+from hub.store.identities import identity_hashes, number_hashes
 from hub.store.models import DeliveryRow, MessageIdentityRow, MessageRow
 from hub.store.records import (
     DeliveryStatus,
@@ -77,9 +77,10 @@ def accepted_entry(
 
 def identity_values(message: NewMessage) -> list[dict[str, Any]]:
     """The identity-lookup rows of a message (for any code that inserts messages)."""
+    numbers = message.identity_numbers
+    digests = identity_hashes(message.canonical) if numbers is None else number_hashes(numbers)
     return [
-        {"message_id": message.message_id, "identity_sha256": digest}
-        for digest in sorted(identity_hashes(message.canonical))
+        {"message_id": message.message_id, "identity_sha256": digest} for digest in sorted(digests)
     ]
 
 

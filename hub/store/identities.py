@@ -19,6 +19,11 @@ def identity_sha256(number: str) -> str:
     return hashlib.sha256(number.strip().upper().encode("ascii", "replace")).hexdigest()
 
 
+def number_hashes(numbers: tuple[str, ...]) -> set[str]:
+    """Hashes of the identity numbers given (blank ones left out, as ``identity_hashes``)."""
+    return {identity_sha256(number) for number in numbers if number.strip()}
+
+
 def identity_hashes(canonical: bytes) -> set[str]:
     """Hashes of every identityNumber in a canonical record; empty if it cannot be read."""
     try:

@@ -29,6 +29,8 @@ class NewMessage:
     original_content_type: str
     canonical: bytes
     inbound_mapping: str | None
+    # The record's identity numbers as ingress read them; None: read them from ``canonical``.
+    identity_numbers: tuple[str, ...] | None = None
 
 
 class QueuedDelivery(NamedTuple):
