@@ -26,6 +26,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--concurrency", type=int, default=16, help="client connections")
     parser.add_argument("--no-distributed", action="store_true", help="skip PostgreSQL/RabbitMQ")
     parser.add_argument("--no-embedded", action="store_true", help="skip SQLite/memory://")
+    parser.add_argument(
+        "--departments",
+        metavar="CODE=URL,...",
+        help="end to end: deliver to mock departments already running there (e.g. "
+        "`govhub mock-departments` on another host, off the hub's cores) instead of "
+        "starting them here",
+    )
     options = parser.parse_args(argv)
     options.seconds = options.seconds or (1.0 if options.quick else 8.0)
     options.only = options.only.split(",") if options.only else list(BENCHMARKS)

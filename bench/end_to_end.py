@@ -66,7 +66,7 @@ def _run_setup(name: str, options: Any, is_distributed: bool) -> dict[str, Any]:
     setup = distributed if is_distributed else embedded
     work: Path = options.work / ("e2e-d" if is_distributed else "e2e-e")
     with Fleet(work / "logs") as fleet, setup(work) as env:
-        env = {**env, **fleet.mocks(work, "http://127.0.0.1:9")}
+        env = {**env, **_departments(fleet, work, options)}
         if is_distributed:
             _, url = fleet.hub("api", env, "--no-workers")
             for n in range(2):
@@ -84,7 +84,7 @@ def _run_setup(name: str, options: Any, is_distributed: bool) -> dict[str, Any]:
 def _drain_backlog(name: str, options: Any) -> dict[str, Any]:
     work: Path = options.work / "e2e-drain"
     with Fleet(work / "logs") as fleet, distributed(work) as env:
-        env = {**env, **fleet.mocks(work, "http://127.0.0.1:9")}
+        env = {**env, **_departments(fleet, work, options)}
         _, url = fleet.hub("api", env, "--no-workers")
         count = int(options.seconds * (150 if options.quick else 600))
         bodies = [messages.submit(2_000, n) for n in range(count)]
@@ -109,6 +109,15 @@ def _drain_backlog(name: str, options: Any) -> dict[str, Any]:
     }
 
 
+def _departments(fleet: Fleet, work: Path, options: Any) -> dict[str, str]:
+    """Where the hub delivers: the endpoints given (``--departments``), else the mock
+    departments started here, on the hub's cores (their pushes are not used here)."""
+    given = getattr(options, "departments", None)
+    if given:
+        return {"GOVHUB_DEPARTMENT_ENDPOINTS": given}
+    return fleet.mocks(work, "http://127.0.0.1:9")
+
+
 def _cpu_snapshot(
     engine: Any, fleet: Fleet, workers: list[Any], *, wait_for_first: bool = False
 ) -> dict[str, float]:
@@ -124,7 +133,10 @@ def _cpu_snapshot(
         "delivered": float(delivered),
         "machine": machine_busy_seconds(),
         "workers": sum(process_cpu_seconds(w.pid) for w in workers),
-        "mocks": process_cpu_seconds(fleet.by_name["mocks"].pid),
+        # Only mock departments started here count; ones on another host use none of ours.
+        "mocks": process_cpu_seconds(fleet.by_name["mocks"].pid)
+        if "mocks" in fleet.by_name
+        else 0.0,
         "postgres": sum(map(process_cpu_seconds, pids_named("postgres"))),
         "rabbitmq": sum(map(process_cpu_seconds, pids_named("beam.smp"))),
     }

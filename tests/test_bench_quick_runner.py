@@ -10,6 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from mock_departments.runner import start_mock_departments
+
+DEPARTMENTS = ("MARRIAGE_REGISTRY", "SOCIAL_SECURITY", "TAX")
 ROOT = Path(__file__).resolve().parent.parent
 
 pytestmark = pytest.mark.slow
@@ -59,3 +62,21 @@ def test_the_runner_refuses_an_unknown_benchmark_name(tmp_path: Path) -> None:
     )
     assert done.returncode == 2
     assert "unknown benchmark 'nonsense'" in done.stderr
+
+
+def test_end_to_end_can_deliver_to_mock_departments_running_elsewhere(tmp_path: Path) -> None:
+    mocks = start_mock_departments(
+        data_dir=tmp_path / "elsewhere", ports={code: 0 for code in DEPARTMENTS}
+    )
+    try:
+        endpoints = ",".join(f"{code}={url}" for code, url in mocks.endpoints().items())
+        result = run_bench(
+            tmp_path, "--only", "end_to_end", "--seconds", "0.2", "--departments", endpoints
+        )
+        received = mocks.social_security.store.count() + mocks.tax.store.count()
+    finally:
+        mocks.stop()
+
+    (row,) = result["benchmarks"][0]["rows"]  # type: ignore[index]
+    assert row["deliveries_per_second"] > 0 and row["failed_submits"] == 0
+    assert received >= 2 * row["messages"]  # the mocks given were the ones delivered to
