@@ -15,12 +15,11 @@ from hub.errors import ClientError, NotFound
 from hub.security import audit
 from hub.security.payloads import PayloadSealer, canonical_context, original_context
 from hub.store.identities import identity_hashes, number_hashes
-from hub.store.models import DeliveryRow, MessageIdentityRow, MessageRow
+from hub.store.models import DeliveryRow, MessageRow
 from hub.store.records import (
     DeliveryStatus,
     MessageStatus,
     NewMessage,
-    QueuedDelivery,
     Receipt,
     message_state,
 )
@@ -32,26 +31,6 @@ _DELIVERY_KEY_NAMESPACE = uuid.UUID("6f1c1a52-8c4b-4f55-9d8e-2a7b0c5e9d31")
 def delivery_key(message_id: str, department: str) -> str:
     """The one idempotency key a department gets for a message, on every attempt."""
     return str(uuid.uuid5(_DELIVERY_KEY_NAMESPACE, f"{message_id}/{department}"))
-
-
-def add_accepted(
-    session: Session,
-    message: NewMessage,
-    receivers: Sequence[str],
-    now: datetime,
-    lease_until: datetime,
-    sealer: PayloadSealer | None = None,
-) -> tuple[QueuedDelivery, ...]:
-    """Add the message and one queued delivery per receiver; flush to get delivery ids."""
-    values = message_values(message, now, sealer)
-    session.add(MessageRow(**values))
-    session.flush()  # no ORM relationship orders the inserts; the message goes first
-    audit.append_many(session.connection(), [accepted_entry(values, receivers, now)])
-    session.add_all(MessageIdentityRow(**row) for row in identity_values(message))
-    rows = [DeliveryRow(**row) for row in delivery_values(message, receivers, now, lease_until)]
-    session.add_all(rows)
-    session.flush()
-    return tuple(QueuedDelivery(row.id, row.department, row.idempotency_key) for row in rows)
 
 
 def accepted_entry(

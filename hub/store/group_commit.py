@@ -88,7 +88,7 @@ class GroupCommitter:
             repeats += stored
             try:
                 self._save(fresh)
-            except IntegrityError:
+            except Exception:  # still colliding, or failing: each alone, as below
                 repeats, fresh = batch, []
         except Exception as exc:
             if len(fresh) > 1:  # one bad message must not fail the others: try each alone

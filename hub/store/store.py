@@ -69,25 +69,14 @@ class Store:
         """Message + one queued delivery per receiver in ONE transaction; a repeat of
         (sender, idempotency_key) writes nothing and returns the first one's receipt."""
         receivers = tuple(dict.fromkeys(receivers))
-        now = self.clock()
         try:
-            with Session(self._engine) as session, session.begin():
-                queued = accepting.add_accepted(
-                    session,
-                    message,
-                    receivers,
-                    now,
-                    now + timedelta(seconds=lease_seconds),
-                    self.payloads,
-                )
+            return self.save_accepted_batch([(message, receivers)], lease_seconds)[0]
         except IntegrityError:
             with Session(self._engine) as session:
                 earlier = accepting.existing_receipt(session, message)
             if earlier is None:
                 raise
             return earlier
-        state = "accepted" if receivers else "delivered"
-        return Receipt(message.message_id, state, receivers, duplicate=False, deliveries=queued)
 
     def message_status(self, message_id: str) -> MessageStatus:
         """Raises hub.errors.NotFound for an unknown id."""
@@ -165,8 +154,8 @@ class Store:
     ) -> list[Receipt]:
         """Many messages, none of them a repeat, in ONE transaction: all or nothing.
 
-        The rows are built by the helpers ``accepting.add_accepted`` uses, then inserted
-        table by table in bulk (three statements a batch instead of three flushes a message).
+        The rows are built by ``accepting``'s helpers, then inserted table by table in bulk
+        (three statements a batch, whatever its size).
         Raises IntegrityError if any collides; the caller then saves them one by one.
         """
         now = self.clock()
