@@ -47,7 +47,7 @@ from adapters.base import (
     InboundRecord,
     OutboundDelivery,
 )
-from adapters.soap_transport import EncodingTransport, encode_xml
+from adapters.soap_transport import DepartmentTransport, encode_xml
 from hub.departments import DepartmentConfig, outbound_credentials
 from hub.errors import (
     ConfigurationError,
@@ -56,8 +56,6 @@ from hub.errors import (
     UnknownMessageType,
 )
 from hub.resources import XSD_ROOT
-
-__all__ = ["EnvelopeSigner", "SoapAdapter"]
 
 SIGN_DELIVERIES = "sign_deliveries"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -89,9 +87,7 @@ class SoapAdapter(Adapter):
         _check_encoding(department)
         self.rules = soapenv.AnswerRules.from_options(department.options)
         self._session = new_session(department.endpoint)
-        self._transport = EncodingTransport(
-            self._session, department.timeout_seconds, department.encoding
-        )
+        self._transport = DepartmentTransport(self._session, department.timeout_seconds)
         binding = _find_binding(_build_client(department, self._transport), department)
         self._operations = _operations(binding, department)
         self._token = _username_token(department)
@@ -187,7 +183,7 @@ def _sign_deliveries(department: DepartmentConfig) -> bool:
     return value
 
 
-def _build_client(department: DepartmentConfig, transport: EncodingTransport) -> zeep.Client:
+def _build_client(department: DepartmentConfig, transport: DepartmentTransport) -> zeep.Client:
     if not department.wsdl:
         raise ConfigurationError(f"{department.code}: the soap adapter needs a wsdl setting")
     path = XSD_ROOT / department.wsdl

@@ -1,6 +1,7 @@
-"""A zeep Transport that speaks the department's encoding and never touches the network
-for WSDLs, nor logs message bodies (they carry identity numbers); SoapAdapter posts its
-envelopes through ``post`` (same session, timeout, no redirects)."""
+"""A zeep Transport that never touches the network for WSDLs, nor logs message bodies (they
+carry identity numbers); SoapAdapter posts its envelopes, already encoded in the department's
+encoding (``encode_xml``, ``with_charset``), through ``post`` (same session, timeout, no
+redirects). zeep itself only reads the WSDL with it, never posts."""
 
 from __future__ import annotations
 
@@ -17,15 +18,10 @@ from hub.errors import ConfigurationError
 _CHARSET = re.compile(r";\s*charset=[^;]*", re.IGNORECASE)
 
 
-class EncodingTransport(Transport):
-    def __init__(self, session: requests.Session, timeout: float, encoding: str) -> None:
+class DepartmentTransport(Transport):
+    def __init__(self, session: requests.Session, timeout: float) -> None:
         super().__init__(session=session, operation_timeout=timeout)  # type: ignore[no-untyped-call]
-        self.encoding = encoding
         self._poster = Poster(session)
-
-    def post_xml(self, address: str, envelope: etree._Element, headers: dict[str, str]) -> Any:
-        body = encode_xml(envelope, self.encoding)
-        return self.post(address, body, with_charset(headers, self.encoding))
 
     def post(self, address: str, message: bytes, headers: dict[str, str]) -> Any:
         # zeep's own post logs the whole body at DEBUG; ours does not.
