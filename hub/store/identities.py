@@ -31,4 +31,4 @@ def identity_hashes(canonical: bytes) -> set[str]:
     except HubError as exc:  # ingress validated it; never refuse a message over the index
         log.warning("cannot index identity numbers of a canonical record: %s", exc)
         return set()
-    return {identity_sha256(e.text) for e in root.iter(_IDENTITY_TAG) if e.text and e.text.strip()}
+    return number_hashes(tuple(e.text or "" for e in root.iter(_IDENTITY_TAG)))

@@ -31,11 +31,10 @@ from hub.store import moves
 from hub.store.models import AttemptRow, DeliveryRow, MessageRow, UTCDateTime
 from hub.store.records import PENDING_STATES, AttemptRecord, ClaimedDelivery, QueuedDelivery
 
-MAX_ERROR_CHARS = 2000
 MAX_EXCERPT_CHARS = 500
 
 
-def claimable(now: datetime | ColumnElement[datetime]) -> ColumnElement[bool]:
+def claimable(now: ColumnElement[datetime]) -> ColumnElement[bool]:
     """Queued; retrying whose time has come; delivering whose worker's lease ran out."""
     return or_(
         DeliveryRow.state == "queued",
@@ -215,7 +214,7 @@ def _attempt_values(claimed: ClaimedDelivery, attempt: AttemptRecord) -> dict[st
         "duration_ms": attempt.duration_ms,
         "outcome": attempt.outcome,
         "error_class": attempt.error_class,
-        "error_message": _clip(attempt.error_message, MAX_ERROR_CHARS),
+        "error_message": _clip(attempt.error_message, moves.MAX_ERROR_CHARS),
         "response_excerpt": _clip(attempt.response_excerpt, MAX_EXCERPT_CHARS),
         "payload_sha256": attempt.payload_sha256,
         "outbound_mapping": attempt.outbound_mapping,
