@@ -6,3 +6,5 @@
 
 See docs/performance.md for the figures, the machine and how cost grows.
 """
+
+import hub  # noqa: F401  # first: on Python 3.12+ spyne imports only after hub.compat

@@ -49,6 +49,10 @@ class CertificateAuthority:
         self.cert = (
             _builder(self.name, self.name, self.key.public_key(), now)
             .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .add_extension(_CA_KEY_USAGE, critical=True)
+            .add_extension(
+                x509.SubjectKeyIdentifier.from_public_key(self.key.public_key()), critical=False
+            )
             .sign(self.key, hashes.SHA256())
         )
         self.cert_file = folder / f"{name}.pem"
@@ -57,7 +61,11 @@ class CertificateAuthority:
     def issue(self, common_name: str, *, server: bool = False) -> Issued:
         key = ec.generate_private_key(ec.SECP256R1())
         subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-        builder = _builder(subject, self.name, key.public_key(), datetime.now(UTC))
+        # Python 3.13 verifies strictly (RFC 5280): an issued certificate names its issuer's key.
+        builder = _builder(subject, self.name, key.public_key(), datetime.now(UTC)).add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(self.key.public_key()),
+            critical=False,
+        )
         if server:
             address = x509.IPAddress(ipaddress.ip_address("127.0.0.1"))
             builder = builder.add_extension(x509.SubjectAlternativeName([address]), critical=False)
@@ -72,6 +80,19 @@ class CertificateAuthority:
             )
         )
         return issued
+
+
+_CA_KEY_USAGE = x509.KeyUsage(
+    digital_signature=True,
+    content_commitment=False,
+    key_encipherment=False,
+    data_encipherment=False,
+    key_agreement=False,
+    key_cert_sign=True,
+    crl_sign=True,
+    encipher_only=False,
+    decipher_only=False,
+)
 
 
 def _builder(
