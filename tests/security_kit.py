@@ -17,10 +17,12 @@ from cryptography.x509.oid import NameOID
 from lxml import etree
 from spyne.server.wsgi import WsgiApplication
 from zeep.wsse.signature import Signature, verify_envelope
+from zeep.wsse.username import UsernameToken
 
 from hub import xmlparse
 from hub.api.soap_service import build_soap_application
 from hub.identity import make_number
+from hub.security.wsse import PASSWORD_TEXT, WSSE
 
 
 def write_hub_wsdl(path: Path) -> Path:
@@ -113,3 +115,18 @@ class HubSignature(Signature):  # type: ignore[misc]
     def verify(self, envelope: etree._Element) -> etree._Element:
         verify_envelope(envelope, self.hub_cert_file)
         return envelope
+
+
+class PasswordTextToken(UsernameToken):  # type: ignore[misc]
+    """A UsernameToken carrying the secret itself (PasswordText) with a Nonce and a Created,
+    as the hub requires; zeep's own PasswordText token has neither."""
+
+    def __init__(self, username: str, password: str, **options: Any) -> None:
+        super().__init__(username, password, use_digest=True, **options)
+
+    def apply(self, envelope: etree._Element, headers: Any) -> tuple[etree._Element, Any]:
+        envelope, headers = super().apply(envelope, headers)
+        password = envelope.find(f".//{{{WSSE}}}UsernameToken/{{{WSSE}}}Password")
+        password.set("Type", PASSWORD_TEXT)
+        password.text = self.password
+        return envelope, headers

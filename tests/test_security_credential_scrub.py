@@ -28,7 +28,8 @@ KEYS = new_key_text("k1")
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubStack]:
     folder = tmp_path_factory.mktemp("scrub")
-    with running_hub(folder, encryption_keys=KEYS, authentication="required") as running:
+    settings = {"encryption_keys": KEYS, "allow_password_text_over_http": True}
+    with running_hub(folder, authentication="required", **settings) as running:
         yield running
 
 

@@ -10,7 +10,14 @@ from pathlib import Path
 import pytest
 import zeep
 from lxml import etree
-from security_kit import KeyPair, make_key_pair, signed_wire, submit_envelope, write_hub_wsdl
+from security_kit import (
+    KeyPair,
+    PasswordTextToken,
+    make_key_pair,
+    signed_wire,
+    submit_envelope,
+    write_hub_wsdl,
+)
 from zeep.wsse.signature import BinarySignature, Signature
 from zeep.wsse.username import UsernameToken
 
@@ -125,9 +132,10 @@ def test_a_user_may_not_speak_for_another_department(
 
 
 def test_password_text_is_checked_against_the_salted_hash(
-    client: zeep.Client, verifier: WsseVerifier, issued: IssuedSecret
+    client: zeep.Client, credentials: CredentialStore, issued: IssuedSecret
 ) -> None:
-    envelope = signed_wire(submit_envelope(client), UsernameToken(SENDER, issued.secret))
+    verifier = WsseVerifier(credentials, MemoryNonceCache(), password_text_over_http=True)
+    envelope = signed_wire(submit_envelope(client), PasswordTextToken(SENDER, issued.secret))
     assert verifier.verify(envelope, SENDER) == Authenticated(SENDER, SENDER, "text", False)
 
 
