@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 from wsgiref.util import setup_testing_defaults
 
+import xmlsec
 import zeep
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -97,6 +98,13 @@ def submit_envelope(client: zeep.Client, sender: str = "MARRIAGE_REGISTRY") -> e
     return envelope
 
 
+# The hub refuses SHA-1, zeep's default: every zeep Signature here signs with SHA-256.
+SHA256: dict[str, Any] = {
+    "signature_method": xmlsec.constants.TransformRsaSha256,
+    "digest_method": xmlsec.constants.TransformSha256,
+}
+
+
 def signed_wire(envelope: etree._Element, *plugins: Any) -> etree._Element:
     """Apply zeep's wsse plugins, serialise, and parse back with the hub's hardened parser."""
     for plugin in plugins:
@@ -109,7 +117,7 @@ class HubSignature(Signature):  # type: ignore[misc]
     tells departments to): zeep 4.3 checks it with the client's own certificate."""
 
     def __init__(self, key_file: Path, cert_file: Path, hub_cert_file: Path) -> None:
-        super().__init__(str(key_file), str(cert_file))
+        super().__init__(str(key_file), str(cert_file), **SHA256)
         self.hub_cert_file = str(hub_cert_file)
 
     def verify(self, envelope: etree._Element) -> etree._Element:

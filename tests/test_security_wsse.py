@@ -11,6 +11,7 @@ import pytest
 import zeep
 from lxml import etree
 from security_kit import (
+    SHA256,
     KeyPair,
     PasswordTextToken,
     make_key_pair,
@@ -210,7 +211,9 @@ def test_a_body_signed_by_zeep_with_the_registered_certificate_authenticates(
     plugin: type[Signature],
 ) -> None:
     pair = keys["registry"]
-    envelope = signed_wire(submit_envelope(client), plugin(str(pair.key_file), str(pair.cert_file)))
+    envelope = signed_wire(
+        submit_envelope(client), plugin(str(pair.key_file), str(pair.cert_file), **SHA256)
+    )
     assert verifier.verify(envelope, SENDER) == Authenticated(SENDER, SENDER, None, True)
 
 
@@ -219,7 +222,7 @@ def test_a_body_changed_after_signing_is_a_bad_signature(
 ) -> None:
     pair = keys["registry"]
     envelope = signed_wire(
-        submit_envelope(client), Signature(str(pair.key_file), str(pair.cert_file))
+        submit_envelope(client), Signature(str(pair.key_file), str(pair.cert_file), **SHA256)
     )
     wire = etree.tostring(envelope, encoding="UTF-8").replace("张伟".encode(), "李伟".encode())
     assert "李伟".encode() in wire
@@ -230,7 +233,7 @@ def test_a_signature_by_another_key_is_refused_even_with_its_own_certificate_ins
     client: zeep.Client, verifier: WsseVerifier, keys: dict[str, KeyPair], certified: None
 ) -> None:
     pair = keys["intruder"]
-    plugin = BinarySignature(str(pair.key_file), str(pair.cert_file))
+    plugin = BinarySignature(str(pair.key_file), str(pair.cert_file), **SHA256)
     assert "bad signature" in refused(verifier, signed_wire(submit_envelope(client), plugin))
 
 
@@ -246,7 +249,7 @@ def test_a_second_body_smuggled_beside_the_signed_one_is_refused(
 ) -> None:
     pair = keys["registry"]
     envelope = signed_wire(
-        submit_envelope(client), Signature(str(pair.key_file), str(pair.cert_file))
+        submit_envelope(client), Signature(str(pair.key_file), str(pair.cert_file), **SHA256)
     )
     body = envelope[-1]
     envelope.insert(1, etree.fromstring(etree.tostring(body)))
@@ -261,7 +264,7 @@ def test_a_token_and_a_signature_together_both_count(
     certified: None,
 ) -> None:
     pair = keys["registry"]
-    plugins = [digest_token(issued), Signature(str(pair.key_file), str(pair.cert_file))]
+    plugins = [digest_token(issued), Signature(str(pair.key_file), str(pair.cert_file), **SHA256)]
     envelope = signed_wire(submit_envelope(client), *plugins)
     assert verifier.verify(envelope, SENDER) == Authenticated(SENDER, SENDER, "digest", True)
     unsigned = signed_wire(submit_envelope(client), digest_token(issued))
