@@ -120,6 +120,8 @@ class WsseVerifier:
             return self._with_token(envelope, security, token, sender, tls)
         if tls is not None and not tls.secret_hash:
             return Authenticated(sender, tls.username, None, False, tls=True)
+        if security is None or security.find(f"{{{DS}}}Signature") is None:
+            raise NotAuthenticated(_nothing_sent(registered))
         return self._signature_only(envelope, security, registered, sender)
 
     def tls_credential(self, sender: str) -> StoredCredential | None:
@@ -277,6 +279,25 @@ class WsseVerifier:
         skew = self._freshness.skew
         if expires and parse_time(expires, "the wsu:Timestamp") < self._clock() - skew:
             raise NotAuthenticated("stale timestamp: the wsu:Timestamp has expired")
+
+
+_TOKEN = "a wsse:UsernameToken"
+_SIGNATURE = "a ds:Signature over the soap:Body"
+
+
+def _nothing_sent(registered: list[StoredCredential]) -> str:
+    """What would authenticate a request that carries neither a token nor a signature."""
+    ways = []
+    if any(c.secret_hash and not c.certificate_pem for c in registered):
+        ways.append(_TOKEN)
+    if any(c.certificate_pem and not c.secret_hash for c in registered):
+        ways.append(_SIGNATURE)
+    if not ways:  # every credential holds both: both are needed
+        ways.append(f"{_TOKEN} and {_SIGNATURE}")
+    neither = "the request carries neither a wsse:UsernameToken nor a ds:Signature"
+    if len(ways) == 1:
+        return f"{neither}: send {ways[0]} in a wsse:Security header"
+    return f"{neither}; either would do: {' or '.join(ways)}, in a wsse:Security header"
 
 
 def password_digest(nonce: bytes, created: str, secret: str) -> str:
