@@ -97,6 +97,9 @@ class Settings:
     wsse_clock_skew_seconds: float = DEFAULT_WSSE_CLOCK_SKEW_SECONDS
     authentication: str = DEFAULT_AUTHENTICATION
     signature_timestamp: str = DEFAULT_SIGNATURE_TIMESTAMP
+    # A UsernameToken PasswordText carries the secret itself: accepted only over the hub's own
+    # TLS unless this is true (a test network, or a TLS proxy in front of the hub).
+    allow_password_text_over_http: bool = False
     # "id=base64(32 bytes),id=...": AES-256-GCM keys; the first encrypts, all decrypt (rotation).
     # Never printed: repr=False.
     encryption_keys: str = field(default="", repr=False)

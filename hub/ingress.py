@@ -4,6 +4,7 @@ The order of the steps is written down here, once:
   prepare   who sent it, may they send this type, schema-valid (and a schema version this hub
             speaks), identity numbers correct, (native pushes) translated to canonical through
             the department's inbound mapping
+            ; the original as received, less every wsse:Password (no secret is stored)
   commit    message + one delivery per receiver in ONE transaction (shared with whatever
             other requests are waiting: group commit), then publish to the bus
 A caller is told "accepted" only after commit.
@@ -38,6 +39,7 @@ from hub.routing import RoutingTable
 from hub.schemas import SchemaRegistry
 from hub.security import audit
 from hub.security.audit import AuditLog
+from hub.security.scrubbing import without_passwords
 from hub.security.wsse import WsseVerifier
 from hub.store import NewMessage, Receipt, Store
 from hub.store.group_commit import GroupCommitter
@@ -120,7 +122,7 @@ class Ingress:
                 purpose=fields["purpose"],
                 sent_at=_parse_datetime(fields["sentAt"]),
                 schema_version=fields["schemaVersion"],
-                original=original,
+                original=without_passwords(original, envelope),
                 original_content_type=content_type,
                 canonical=canonical,
                 inbound_mapping=None,
@@ -153,7 +155,7 @@ class Ingress:
                 purpose=headers.get("X-Purpose") or NATIVE_PURPOSE,
                 sent_at=datetime.now(UTC),
                 schema_version=CANONICAL_SCHEMA_VERSION,
-                original=body,
+                original=without_passwords(body),
                 original_content_type=headers.get("Content-Type", "application/octet-stream"),
                 canonical=canonical,
                 inbound_mapping=mapping.name,

@@ -80,6 +80,7 @@ def wsse_verifier(settings: Settings, store: Store) -> WsseVerifier:
         clock_skew_seconds=settings.wsse_clock_skew_seconds,
         authentication=settings.authentication,
         signature_timestamp=settings.signature_timestamp,
+        password_text_over_http=settings.allow_password_text_over_http,
     )
 
 
@@ -92,6 +93,7 @@ def admin_guard(settings: Settings, store: Store) -> AdminGuard:
         max_age_seconds=settings.wsse_max_age_seconds,
         clock_skew_seconds=settings.wsse_clock_skew_seconds,
         authentication="required",
+        password_text_over_http=settings.allow_password_text_over_http,
     )
     return AdminGuard(accounts, verifier, settings.authentication)
 

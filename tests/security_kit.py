@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 from wsgiref.util import setup_testing_defaults
 
+import xmlsec
 import zeep
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -17,10 +18,12 @@ from cryptography.x509.oid import NameOID
 from lxml import etree
 from spyne.server.wsgi import WsgiApplication
 from zeep.wsse.signature import Signature, verify_envelope
+from zeep.wsse.username import UsernameToken
 
 from hub import xmlparse
 from hub.api.soap_service import build_soap_application
 from hub.identity import make_number
+from hub.security.wsse import PASSWORD_TEXT, WSSE
 
 
 def write_hub_wsdl(path: Path) -> Path:
@@ -95,6 +98,13 @@ def submit_envelope(client: zeep.Client, sender: str = "MARRIAGE_REGISTRY") -> e
     return envelope
 
 
+# The hub refuses SHA-1, zeep's default: every zeep Signature here signs with SHA-256.
+SHA256: dict[str, Any] = {
+    "signature_method": xmlsec.constants.TransformRsaSha256,
+    "digest_method": xmlsec.constants.TransformSha256,
+}
+
+
 def signed_wire(envelope: etree._Element, *plugins: Any) -> etree._Element:
     """Apply zeep's wsse plugins, serialise, and parse back with the hub's hardened parser."""
     for plugin in plugins:
@@ -107,9 +117,24 @@ class HubSignature(Signature):  # type: ignore[misc]
     tells departments to): zeep 4.3 checks it with the client's own certificate."""
 
     def __init__(self, key_file: Path, cert_file: Path, hub_cert_file: Path) -> None:
-        super().__init__(str(key_file), str(cert_file))
+        super().__init__(str(key_file), str(cert_file), **SHA256)
         self.hub_cert_file = str(hub_cert_file)
 
     def verify(self, envelope: etree._Element) -> etree._Element:
         verify_envelope(envelope, self.hub_cert_file)
         return envelope
+
+
+class PasswordTextToken(UsernameToken):  # type: ignore[misc]
+    """A UsernameToken carrying the secret itself (PasswordText) with a Nonce and a Created,
+    as the hub requires; zeep's own PasswordText token has neither."""
+
+    def __init__(self, username: str, password: str, **options: Any) -> None:
+        super().__init__(username, password, use_digest=True, **options)
+
+    def apply(self, envelope: etree._Element, headers: Any) -> tuple[etree._Element, Any]:
+        envelope, headers = super().apply(envelope, headers)
+        password = envelope.find(f".//{{{WSSE}}}UsernameToken/{{{WSSE}}}Password")
+        password.set("Type", PASSWORD_TEXT)
+        password.text = self.password
+        return envelope, headers

@@ -10,7 +10,7 @@ import pytest
 import requests
 import zeep
 from hubstack import HubStack, header, marriage, running_hub
-from security_kit import HubSignature, KeyPair, make_key_pair
+from security_kit import SHA256, HubSignature, KeyPair, make_key_pair
 from zeep.exceptions import SignatureVerificationFailed
 from zeep.wsse import Compose
 from zeep.wsse.signature import Signature
@@ -124,7 +124,7 @@ def test_zeeps_plain_signature_checks_the_reply_with_the_clients_own_certificate
 ) -> None:
     # zeep 4.3 limitation (python-zeep PRs 822, 1134, 1429 unmerged): when this starts to
     # pass, zeep takes a server certificate and docs/security.md can drop HubSignature.
-    signature = Signature(str(registry_keys.key_file), str(registry_keys.cert_file))
+    signature = Signature(str(registry_keys.key_file), str(registry_keys.cert_file), **SHA256)
     hub = zeep.Client(f"{stack.soap_url}?wsdl", wsse=signature)
 
     with pytest.raises(SignatureVerificationFailed):

@@ -14,6 +14,7 @@ import zeep
 from hubstack import header, marriage, running_hub
 from lxml import etree
 from security_kit import (
+    SHA256,
     HubSignature,
     KeyPair,
     make_key_pair,
@@ -84,7 +85,7 @@ def verifier(credentials: CredentialStore, rule: str = "required") -> WsseVerifi
 
 
 def signed(client: zeep.Client, registry: KeyPair, *plugins: Any) -> etree._Element:
-    signature = Signature(str(registry.key_file), str(registry.cert_file))
+    signature = Signature(str(registry.key_file), str(registry.cert_file), **SHA256)
     return signed_wire(submit_envelope(client), *plugins, signature)
 
 

@@ -9,7 +9,7 @@
 Request bodies are read with a hard limit before anything parses them, and only once their
 size fits in the budget of bytes in flight (hub/api/admission.py). Behind a TLS server
 that verified a client certificate, the certificate is known to the checks for the whole request
-(hub/security/client_certificates.py).
+(hub/security/client_certificates.py), as is the TLS itself (hub/security/transport_security.py).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from hub.errors import (
 )
 from hub.identity import mask_in_text
 from hub.ingress import Ingress
-from hub.security import client_certificates
+from hub.security import client_certificates, transport_security
 from hub.security.native_auth import SCHEME, NativeAuthenticator, NativeRequest
 from hub.store import Receipt
 
@@ -63,10 +63,11 @@ class HubWsgiApp:
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         fingerprint = client_certificates.peer_fingerprint(environ)
-        if fingerprint is None:
+        tls = transport_security.arrived_over_tls(environ)
+        if fingerprint is None and not tls:
             return self._route(environ, start_response)
-        with client_certificates.presented(fingerprint):
-            # Drained here: the checks must see the certificate however lazily spyne answers.
+        with client_certificates.presented(fingerprint), transport_security.over_tls(tls):
+            # Drained here: the checks must see the TLS facts however lazily spyne answers.
             return _drained(self._route(environ, start_response))
 
     def _route(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:

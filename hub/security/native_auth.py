@@ -167,6 +167,7 @@ def native_authenticator(
         clock_skew_seconds=settings.wsse_clock_skew_seconds,
         authentication=settings.authentication,
         signature_timestamp=settings.signature_timestamp,
+        password_text_over_http=settings.allow_password_text_over_http,
         clock=clock,
     )
     return NativeAuthenticator(wsse, HmacVerifier(credentials, nonces, freshness))

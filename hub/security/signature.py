@@ -1,6 +1,7 @@
 """XML Signature (WS-Security X.509) over the soap:Body, verified with xmlsec against a
 registered certificate. Guards against signature wrapping: the referenced Body must be the
-envelope's one Body, ids must be unique, and only C14N transforms are allowed."""
+envelope's one Body, ids must be unique, and only C14N transforms are allowed; SHA-1 and any
+other algorithm not accepted is refused by name (hub/security/signature_algorithms.py)."""
 
 from __future__ import annotations
 
@@ -11,30 +12,19 @@ from cryptography import x509
 from lxml import etree
 
 from hub.errors import NotAuthenticated
+from hub.security.signature_algorithms import (
+    CANONICALIZATIONS,
+    DIGESTS,
+    REFERENCE_TRANSFORMS,
+    SIGNATURE_METHODS,
+    check_algorithms,
+)
 
 DS = "http://www.w3.org/2000/09/xmldsig#"
 WSU = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd"
 _ID = f"{{{WSU}}}Id"
-_REFERENCE_TRANSFORMS = (
-    xmlsec.constants.TransformExclC14N,
-    xmlsec.constants.TransformExclC14NWithComments,
-    xmlsec.constants.TransformInclC14N,
-    xmlsec.constants.TransformSha1,
-    xmlsec.constants.TransformSha256,
-    xmlsec.constants.TransformSha384,
-    xmlsec.constants.TransformSha512,
-)
-_SIGNATURE_TRANSFORMS = (
-    xmlsec.constants.TransformExclC14N,
-    xmlsec.constants.TransformInclC14N,
-    xmlsec.constants.TransformRsaSha1,
-    xmlsec.constants.TransformRsaSha256,
-    xmlsec.constants.TransformRsaSha384,
-    xmlsec.constants.TransformRsaSha512,
-    xmlsec.constants.TransformEcdsaSha256,
-    xmlsec.constants.TransformEcdsaSha384,
-    xmlsec.constants.TransformEcdsaSha512,
-)
+_REFERENCE_TRANSFORMS = REFERENCE_TRANSFORMS + DIGESTS
+_SIGNATURE_TRANSFORMS = CANONICALIZATIONS + SIGNATURE_METHODS
 
 
 def verify_signature(
@@ -46,6 +36,7 @@ def verify_signature(
     signature = security.find(f"{{{DS}}}Signature")
     if signature is None:
         raise NotAuthenticated("the request is not signed: no ds:Signature in wsse:Security")
+    check_algorithms(signature)
     referenced = _referenced_ids(signature)
     _require_signed(_one_body(envelope), referenced, "the soap:Body")
     timestamp = security.find(f"{{{WSU}}}Timestamp")

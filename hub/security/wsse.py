@@ -2,11 +2,12 @@
 
     verifier.verify(envelope, sender)  ->  Authenticated | None  (or raises NotAuthenticated)
 
-A credential with a secret needs a UsernameToken (PasswordDigest with Nonce and Created, or
-PasswordText); a credential with a certificate needs an X.509 signature over the soap:Body
-(and over wsu:Timestamp when there is one), checked with xmlsec against the registered
-certificate, never against a key the request carries. When the hub terminates TLS, a verified
-client certificate equal to a credential's registered certificate stands for that signature
+A credential with a secret needs a UsernameToken with Nonce and Created, checked for freshness
+and replay: PasswordDigest, or PasswordText (the secret itself, so only over the hub's own TLS
+unless ``password_text_over_http``); a credential with a certificate needs an X.509 signature
+over the soap:Body (and over wsu:Timestamp when there is one), checked with xmlsec against the
+registered certificate, never against a key the request carries. When the hub terminates TLS, a
+verified client certificate equal to a credential's registered certificate stands for that signature
 (hub/security/client_certificates.py), and binds the request to that credential's department.
 
 A request signed without a UsernameToken has no nonce: its signed wsu:Timestamp is its
@@ -35,7 +36,7 @@ from hub.config import (
     DEFAULT_WSSE_MAX_AGE_SECONDS,
 )
 from hub.errors import NotAuthenticated, NotAuthorized
-from hub.security import client_certificates, secret_hash
+from hub.security import client_certificates, secret_hash, transport_security
 from hub.security.credentials import StoredCredential
 from hub.security.freshness import Freshness, parse_time
 from hub.security.nonces import NonceCache
@@ -92,6 +93,7 @@ class WsseVerifier:
         clock_skew_seconds: float = DEFAULT_WSSE_CLOCK_SKEW_SECONDS,
         authentication: str = DEFAULT_AUTHENTICATION,
         signature_timestamp: str = DEFAULT_SIGNATURE_TIMESTAMP,
+        password_text_over_http: bool = False,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
         if authentication not in ("registered", "required"):
@@ -99,6 +101,7 @@ class WsseVerifier:
         if signature_timestamp not in ("optional", "required"):
             raise ValueError("signature_timestamp must be 'optional' or 'required'")
         self._timestamp_required = signature_timestamp == "required"
+        self._text_over_http = password_text_over_http
         self._credentials = credentials
         self._nonces = nonces
         self._freshness = Freshness(max_age_seconds, clock_skew_seconds, clock)
@@ -117,6 +120,8 @@ class WsseVerifier:
             return self._with_token(envelope, security, token, sender, tls)
         if tls is not None and not tls.secret_hash:
             return Authenticated(sender, tls.username, None, False, tls=True)
+        if security is None or security.find(f"{{{DS}}}Signature") is None:
+            raise NotAuthenticated(_nothing_sent(registered))
         return self._signature_only(envelope, security, registered, sender)
 
     def tls_credential(self, sender: str) -> StoredCredential | None:
@@ -213,13 +218,18 @@ class WsseVerifier:
         self._remember(token, created)
 
     def _check_text(self, credential: StoredCredential, token: _Token) -> None:
-        fresh = self._freshness.check
-        created = fresh(token.created, "the UsernameToken") if token.created else None
+        if not (self._text_over_http or transport_security.current()):
+            raise NotAuthenticated(
+                "PasswordText is accepted only over the hub's TLS: use PasswordDigest, "
+                "or https (GOVHUB_ALLOW_PASSWORD_TEXT_OVER_HTTP for a test network or a TLS proxy)"
+            )
+        if token.nonce is None or token.created is None:
+            raise NotAuthenticated("PasswordText needs a wsse:Nonce and a wsu:Created")
+        created = self._freshness.check(token.created, "the UsernameToken")
         stored = credential.secret_hash
         if stored is None or not secret_hash.matches(token.password, stored):
             raise NotAuthenticated(f"wrong password for user {token.username}")
-        if token.nonce is not None and created is not None:
-            self._remember(token, created)
+        self._remember(token, created)
 
     def _remember(self, token: _Token, created: datetime) -> None:
         assert token.nonce is not None
@@ -269,6 +279,25 @@ class WsseVerifier:
         skew = self._freshness.skew
         if expires and parse_time(expires, "the wsu:Timestamp") < self._clock() - skew:
             raise NotAuthenticated("stale timestamp: the wsu:Timestamp has expired")
+
+
+_TOKEN = "a wsse:UsernameToken"
+_SIGNATURE = "a ds:Signature over the soap:Body"
+
+
+def _nothing_sent(registered: list[StoredCredential]) -> str:
+    """What would authenticate a request that carries neither a token nor a signature."""
+    ways = []
+    if any(c.secret_hash and not c.certificate_pem for c in registered):
+        ways.append(_TOKEN)
+    if any(c.certificate_pem and not c.secret_hash for c in registered):
+        ways.append(_SIGNATURE)
+    if not ways:  # every credential holds both: both are needed
+        ways.append(f"{_TOKEN} and {_SIGNATURE}")
+    neither = "the request carries neither a wsse:UsernameToken nor a ds:Signature"
+    if len(ways) == 1:
+        return f"{neither}: send {ways[0]} in a wsse:Security header"
+    return f"{neither}; either would do: {' or '.join(ways)}, in a wsse:Security header"
 
 
 def password_digest(nonce: bytes, created: str, secret: str) -> str:

@@ -1,6 +1,8 @@
 """Re-encrypt stored bodies under the current key (after a key rotation), and seal the plain
-bodies of older rows once payload encryption is on. Short transactions, one batch each, so
-traffic waits at most one batch; safe to run again (a body already current is left alone)."""
+bodies of older rows once payload encryption is on; originals lose any wsse:Password on the way
+(hub/store/credential_scrub.py: those sealed ones migration 0006 could not open). Short
+transactions, one batch each, so traffic waits at most one batch; safe to run again (a body
+already current is left alone)."""
 
 from __future__ import annotations
 
@@ -11,7 +13,9 @@ from typing import Any
 from sqlalchemy import Connection, select, update
 
 from hub.security import audit
+from hub.security.encryption import KeyRing
 from hub.security.payloads import canonical_context, original_context, payload_context
+from hub.store.credential_scrub import scrubbed_original
 from hub.store.models import DeliveryRow, MessageRow
 from hub.store.store import Store
 
@@ -27,8 +31,8 @@ class ResealReport:
 
 def reseal_payloads(store: Store, *, actor: str, batch: int = DEFAULT_BATCH) -> ResealReport:
     """Every body under the current key; audited as one ``admin_change`` entry."""
-    reseal = store.payloads.reseal
-    messages = _walk(store, batch, lambda c, after: _messages(c, after, batch, reseal))
+    reseal, keys = store.payloads.reseal, store.payloads.keys
+    messages = _walk(store, batch, lambda c, after: _messages(c, after, batch, reseal, keys))
     deliveries = _walk(store, batch, lambda c, after: _deliveries(c, after, batch, reseal))
     with store.engine.begin() as connection:
         audit.append(
@@ -54,7 +58,7 @@ def _walk(store: Store, batch: int, step: Callable[[Connection, Any], tuple[int,
 
 
 def _messages(
-    connection: Connection, after: str | None, batch: int, reseal: Reseal
+    connection: Connection, after: str | None, batch: int, reseal: Reseal, keys: KeyRing | None
 ) -> tuple[int, str | None, int]:
     query = select(MessageRow.id, MessageRow.original, MessageRow.canonical).order_by(MessageRow.id)
     if after is not None:
@@ -62,7 +66,9 @@ def _messages(
     rows = connection.execute(query.limit(batch)).all()
     changed = 0
     for row in rows:
-        original = reseal(row.original, original_context(row.id))
+        context = original_context(row.id)
+        scrubbed = scrubbed_original(row.original, context, keys)
+        original = reseal(row.original if scrubbed is None else scrubbed, context)
         canonical = reseal(row.canonical, canonical_context(row.id))
         if (original, canonical) != (row.original, row.canonical):
             values = {"original": original, "canonical": canonical}

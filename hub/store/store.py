@@ -56,8 +56,8 @@ class Store:
         return self._engine
 
     def upgrade(self) -> None:
-        """``alembic upgrade head`` for this store's database."""
-        migrate.upgrade(self._engine)
+        """``alembic upgrade head`` for this store's database (with its payload key ring)."""
+        migrate.upgrade(self._engine, keys=self.payloads.keys)
 
     def dispose(self) -> None:
         self._engine.dispose()
