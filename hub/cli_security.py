@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from hub.cli import build_settings, settings_options
 from hub.config import Settings
@@ -20,7 +21,15 @@ from hub.security import audit
 from hub.security.admins import PERMISSIONS, AdminStore
 from hub.security.credentials import CredentialStore, IssuedSecret
 from hub.security.encryption import KeyRing, new_key_text
-from hub.security.export import export, load_signing_key, new_signing_key, public_pem, verify_export
+from hub.security.export import (
+    export,
+    export_anchors,
+    load_public_key,
+    load_signing_key,
+    new_signing_key,
+    public_pem,
+    verify_export,
+)
 from hub.security.payloads import payload_sealer
 from hub.store import Store
 from hub.store.resealing import reseal_payloads
@@ -66,18 +75,32 @@ def audit_cli() -> None:
     """The hash-chained audit log: verify it, export it signed."""
 
 
+_public_key_option = click.option(
+    "--public-key",
+    type=click.Path(exists=True, path_type=Path),
+    help="The Ed25519 public key (PEM) you trust. [default: GOVHUB_AUDIT_PUBLIC_KEY_FILE]",
+)
+
+
 @audit_cli.command("verify")
 @settings_options
 @_json_option
 @click.option(
     "--against",
     type=click.Path(exists=True, path_type=Path),
-    help="A signed export: its last entry must still be in the log unchanged.",
+    help="A signed export: every entry in it must still be in the log unchanged.",
 )
-def verify_command(as_json: bool, against: Path | None, **options: Any) -> None:
+@_public_key_option
+def verify_command(
+    as_json: bool, against: Path | None, public_key: Path | None, **options: Any
+) -> None:
     """Check every entry; exit 1 and name the first edited, inserted or deleted entry."""
-    with _database(options) as (_, store), store.engine.connect() as connection:
-        report = audit.verify(connection, anchor=_anchor(against) if against else None)
+    with _database(options) as (settings, store):
+        anchors: dict[int, audit.Anchor] = {}
+        if against is not None:
+            anchors = export_anchors(against, _trusted_key(settings, public_key, "--against"))
+        with store.engine.connect() as connection:
+            report = audit.verify(connection, anchors=anchors)
     result = {**report.__dict__, "ok": report.ok}
     if as_json:
         click.echo(json.dumps(result))
@@ -88,11 +111,17 @@ def verify_command(as_json: bool, against: Path | None, **options: Any) -> None:
     sys.exit(0 if report.ok else 1)
 
 
-def _anchor(path: Path) -> tuple[int, str] | None:
-    manifest = verify_export(path)
-    if manifest.last_seq is None or manifest.last_hash is None:
-        return None
-    return manifest.last_seq, manifest.last_hash
+def _trusted_key(settings: Settings, given: Path | None, purpose: str) -> Ed25519PublicKey:
+    """The public key from the command line or the settings; there is no other source."""
+    path = given or (
+        Path(settings.audit_public_key_file) if settings.audit_public_key_file else None
+    )
+    if path is None:
+        raise click.UsageError(
+            f"{purpose} needs the public key you trust: give --public-key or set "
+            "GOVHUB_AUDIT_PUBLIC_KEY_FILE (the key inside an archive proves nothing)"
+        )
+    return load_public_key(path)
 
 
 @audit_cli.command("export")
@@ -126,13 +155,8 @@ def export_command(archive: Path, signing_key: Path | None, as_json: bool, **opt
 )
 def verify_export_command(archive: Path, public_key: Path | None) -> None:
     """Check an export's signature, file hash and chain."""
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-    from cryptography.hazmat.primitives.serialization import load_pem_public_key
-
-    key = load_pem_public_key(public_key.read_bytes()) if public_key else None
-    if key is not None and not isinstance(key, Ed25519PublicKey):
-        raise click.ClickException(f"{public_key} is not an Ed25519 public key")
     try:
+        key = load_public_key(public_key) if public_key else None
         manifest = verify_export(archive, key)
     except HubError as error:
         raise click.ClickException(str(error)) from error

@@ -104,6 +104,9 @@ class Settings:
     encrypt_payloads: bool = False
     # Ed25519 private key (PEM) that signs `govhub audit export` archives.
     audit_signing_key_file: str = ""
+    # Its public half (PEM), the key `govhub audit verify` trusts for signed exports; never the
+    # key inside an archive. Keep a copy off the hub.
+    audit_public_key_file: str = ""
     # The hub's own key (PEM, unencrypted, RSA or EC) and certificate: it signs its SOAP replies
     # to signed requests, as WS-Security clients (zeep's Signature) expect. Both or neither.
     signing_key_file: str = ""
