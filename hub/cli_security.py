@@ -19,6 +19,12 @@ from hub.config import Settings
 from hub.errors import ConfigurationError, HubError
 from hub.security import audit
 from hub.security.admins import PERMISSIONS, AdminStore
+from hub.security.checkpoints import (
+    checkpoint_anchors,
+    kept_seqs,
+    load_checkpoints,
+    take_checkpoint,
+)
 from hub.security.credentials import CredentialStore, IssuedSecret
 from hub.security.encryption import KeyRing, new_key_text
 from hub.security.export import (
@@ -72,7 +78,7 @@ def _admins(options: dict[str, Any]) -> Iterator[AdminStore]:
 
 @click.group("audit")
 def audit_cli() -> None:
-    """The hash-chained audit log: verify it, export it signed."""
+    """The hash-chained audit log: verify it, export it signed, checkpoint its head."""
 
 
 _public_key_option = click.option(
@@ -94,24 +100,45 @@ _public_key_option = click.option(
 def verify_command(
     as_json: bool, against: Path | None, public_key: Path | None, **options: Any
 ) -> None:
-    """Check every entry; exit 1 and name the first edited, inserted or deleted entry."""
+    """Check every entry, and that the log reaches every kept checkpoint with its hash; exit 1
+    and name the first edited, inserted or deleted entry."""
     with _database(options) as (settings, store):
-        anchors: dict[int, audit.Anchor] = {}
+        anchors, checked = _checkpoint_anchors(settings, public_key)
         if against is not None:
-            anchors = export_anchors(against, _trusted_key(settings, public_key, "--against"))
+            key = _trusted_key(settings, public_key, "--against", _NOT_THE_ARCHIVES)
+            anchors |= export_anchors(against, key)
+            checked.append(f"the signed export {against.name}")
         with store.engine.connect() as connection:
             report = audit.verify(connection, anchors=anchors)
-    result = {**report.__dict__, "ok": report.ok}
+    result = {**report.__dict__, "ok": report.ok, "checked_against": checked}
     if as_json:
         click.echo(json.dumps(result))
     elif report.ok:
         click.echo(f"audit log intact: {report.entries} entries, head {report.head_seq}")
+        click.echo("checked against: " + "; ".join(checked))
     else:
         click.echo(f"audit log BROKEN at entry {report.broken_at}: {report.reason}")
     sys.exit(0 if report.ok else 1)
 
 
-def _trusted_key(settings: Settings, given: Path | None, purpose: str) -> Ed25519PublicKey:
+def _checkpoint_anchors(
+    settings: Settings, public_key: Path | None
+) -> tuple[dict[int, audit.Anchor], list[str]]:
+    """The kept checkpoints' hashes, each checked with the trusted key, and what was read."""
+    directory = settings.effective_audit_checkpoint_dir
+    if not kept_seqs(directory):
+        return {}, [f"no checkpoint in {directory}"]
+    key = _trusted_key(settings, public_key, f"checking the checkpoints in {directory}")
+    kept = load_checkpoints(directory, key)
+    return checkpoint_anchors(kept), [f"checkpoints kept: {len(kept)}, the latest {kept[-1].label}"]
+
+
+_NOT_THE_ARCHIVES = " (the key inside an archive proves nothing: anyone can sign one)"
+
+
+def _trusted_key(
+    settings: Settings, given: Path | None, purpose: str, why: str = ""
+) -> Ed25519PublicKey:
     """The public key from the command line or the settings; there is no other source."""
     path = given or (
         Path(settings.audit_public_key_file) if settings.audit_public_key_file else None
@@ -119,31 +146,52 @@ def _trusted_key(settings: Settings, given: Path | None, purpose: str) -> Ed2551
     if path is None:
         raise click.UsageError(
             f"{purpose} needs the public key you trust: give --public-key or set "
-            "GOVHUB_AUDIT_PUBLIC_KEY_FILE (the key inside an archive proves nothing)"
+            f"GOVHUB_AUDIT_PUBLIC_KEY_FILE{why}"
         )
     return load_public_key(path)
+
+
+_signing_key_option = click.option(
+    "--signing-key",
+    type=click.Path(exists=True, path_type=Path),
+    help="Ed25519 private key (PEM). [default: GOVHUB_AUDIT_SIGNING_KEY_FILE]",
+)
+
+
+def _signing_key_path(settings: Settings, given: Path | None) -> Path:
+    path = given or (
+        Path(settings.audit_signing_key_file) if settings.audit_signing_key_file else None
+    )
+    if path is None:
+        raise click.UsageError("give --signing-key or set GOVHUB_AUDIT_SIGNING_KEY_FILE")
+    return path
 
 
 @audit_cli.command("export")
 @settings_options
 @_json_option
 @click.argument("archive", type=click.Path(path_type=Path))
-@click.option(
-    "--signing-key",
-    type=click.Path(exists=True, path_type=Path),
-    help="Ed25519 private key (PEM). [default: GOVHUB_AUDIT_SIGNING_KEY_FILE]",
-)
+@_signing_key_option
 def export_command(archive: Path, signing_key: Path | None, as_json: bool, **options: Any) -> None:
     """Write every entry to ARCHIVE (zip: audit.jsonl, manifest.json, manifest.sig)."""
     with _database(options) as (settings, store):
-        key_path = signing_key or (
-            Path(settings.audit_signing_key_file) if settings.audit_signing_key_file else None
-        )
-        if key_path is None:
-            raise click.UsageError("give --signing-key or set GOVHUB_AUDIT_SIGNING_KEY_FILE")
+        key = load_signing_key(_signing_key_path(settings, signing_key))
         with store.engine.connect() as connection:
-            manifest = export(connection, archive, load_signing_key(key_path))
+            manifest = export(connection, archive, key)
     click.echo(json.dumps(manifest.__dict__) if as_json else f"wrote {archive}: {manifest}")
+
+
+@audit_cli.command("checkpoint")
+@settings_options
+@_signing_key_option
+def checkpoint_command(signing_key: Path | None, **options: Any) -> None:
+    """Write a signed checkpoint of the log's head now (the worker writes them as it grows)."""
+    with _database(options) as (settings, store):
+        key = load_signing_key(_signing_key_path(settings, signing_key))
+        directory = settings.effective_audit_checkpoint_dir
+        path = take_checkpoint(store.engine, directory, key, keep=settings.audit_checkpoint_keep)
+    unchanged = f"no new checkpoint: the log is empty or its head is the latest in {directory}"
+    click.echo(f"wrote {path}" if path else unchanged)
 
 
 @audit_cli.command("verify-export")

@@ -271,8 +271,9 @@ class _Walk:
         if first == entry.seq:
             return first, f"entry {first} differs from {anchor.source} (the chain was rewritten)"
         return first, (
-            f"entries {first} to {entry.seq} were rewritten: entry {entry.seq} differs from "
-            f"{anchor.source}" + (f", entry {first - 1} still matches" if first > 1 else "")
+            f"entry {entry.seq} differs from {anchor.source}: the chain was rewritten from an "
+            f"entry between {first} and {entry.seq}"
+            + (f" (entry {first - 1} matches a kept hash)" if first > 1 else "")
         )
 
     def _anchored_beyond_the_end(self) -> tuple[int, str] | None:
