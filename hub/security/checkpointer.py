@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 
 from hub.config import Settings
 from hub.errors import AuditChainBroken
+from hub.identity import mask_in_text
 from hub.security.checkpoints import take_checkpoint
 from hub.security.export import load_signing_key
 
@@ -51,5 +52,5 @@ class Checkpointer:
         except AuditChainBroken as exc:  # the alarm: someone cut the log
             log.error("audit log: %s", exc)
         except Exception as exc:  # the database or the folder is away: try again next time
-            log.error("audit checkpoint failed: %s", exc)
+            log.error("audit checkpoint failed: %s", mask_in_text(str(exc)))
         return None
