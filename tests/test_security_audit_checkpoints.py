@@ -5,6 +5,7 @@ service writes them as the log grows."""
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,9 +14,11 @@ from audit_kit import add_entries, delete_tail, run_cli
 from hubstack import header, marriage, running_hub
 from sqlalchemy import Engine
 
+from hub.config import Settings
 from hub.errors import AuditChainBroken, CheckpointInvalid
 from hub.polling import wait_for
 from hub.security import audit
+from hub.security.checkpointer import Checkpointer
 from hub.security.checkpoints import (
     file_name,
     kept_seqs,
@@ -149,6 +152,21 @@ def test_the_writer_refuses_a_head_behind_its_latest_checkpoint(
     with pytest.raises(AuditChainBroken, match="behind checkpoint 6"):
         take_checkpoint(engine, folder, key, keep=10)
     assert kept_seqs(folder) == [6]
+
+
+def test_the_checkpoint_thread_reports_a_cut_log_as_an_error_and_writes_nothing(
+    engine: Engine, tmp_path: Path, keys: dict[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = Settings(data_dir=tmp_path, audit_signing_key_file=str(tmp_path / "audit.key"))
+    checkpointer = Checkpointer.from_settings(engine, settings)
+    assert checkpointer is not None
+    add_entries(engine, 4)
+    assert checkpointer.once() == tmp_path / "audit-checkpoints" / file_name(4)
+    delete_tail(engine, 3)
+    with caplog.at_level(logging.ERROR):
+        assert checkpointer.once() is None
+    assert "the audit head 2 is behind checkpoint 4" in caplog.text
+    assert kept_seqs(tmp_path / "audit-checkpoints") == [4]
 
 
 @pytest.mark.slow
