@@ -12,15 +12,30 @@ from pathlib import Path
 from typing import Any
 
 import click
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from hub.cli import build_settings, settings_options
 from hub.config import Settings
 from hub.errors import ConfigurationError, HubError
 from hub.security import audit
 from hub.security.admins import PERMISSIONS, AdminStore
+from hub.security.checkpoints import (
+    checkpoint_anchors,
+    kept_seqs,
+    load_checkpoints,
+    take_checkpoint,
+)
 from hub.security.credentials import CredentialStore, IssuedSecret
 from hub.security.encryption import KeyRing, new_key_text
-from hub.security.export import export, load_signing_key, new_signing_key, public_pem, verify_export
+from hub.security.export import (
+    export,
+    export_anchors,
+    load_public_key,
+    load_signing_key,
+    new_signing_key,
+    public_pem,
+    verify_export,
+)
 from hub.security.payloads import payload_sealer
 from hub.store import Store
 from hub.store.resealing import reseal_payloads
@@ -63,7 +78,14 @@ def _admins(options: dict[str, Any]) -> Iterator[AdminStore]:
 
 @click.group("audit")
 def audit_cli() -> None:
-    """The hash-chained audit log: verify it, export it signed."""
+    """The hash-chained audit log: verify it, export it signed, checkpoint its head."""
+
+
+_public_key_option = click.option(
+    "--public-key",
+    type=click.Path(exists=True, path_type=Path),
+    help="The Ed25519 public key (PEM) you trust. [default: GOVHUB_AUDIT_PUBLIC_KEY_FILE]",
+)
 
 
 @audit_cli.command("verify")
@@ -72,49 +94,104 @@ def audit_cli() -> None:
 @click.option(
     "--against",
     type=click.Path(exists=True, path_type=Path),
-    help="A signed export: its last entry must still be in the log unchanged.",
+    help="A signed export: every entry in it must still be in the log unchanged.",
 )
-def verify_command(as_json: bool, against: Path | None, **options: Any) -> None:
-    """Check every entry; exit 1 and name the first edited, inserted or deleted entry."""
-    with _database(options) as (_, store), store.engine.connect() as connection:
-        report = audit.verify(connection, anchor=_anchor(against) if against else None)
-    result = {**report.__dict__, "ok": report.ok}
+@_public_key_option
+def verify_command(
+    as_json: bool, against: Path | None, public_key: Path | None, **options: Any
+) -> None:
+    """Check every entry, and that the log reaches every kept checkpoint with its hash; exit 1
+    and name the first edited, inserted or deleted entry."""
+    with _database(options) as (settings, store):
+        anchors, checked = _checkpoint_anchors(settings, public_key)
+        if against is not None:
+            key = _trusted_key(settings, public_key, "--against", _NOT_THE_ARCHIVES)
+            anchors |= export_anchors(against, key)
+            checked.append(f"the signed export {against.name}")
+        with store.engine.connect() as connection:
+            report = audit.verify(connection, anchors=anchors)
+    result = {**report.__dict__, "ok": report.ok, "checked_against": checked}
     if as_json:
         click.echo(json.dumps(result))
     elif report.ok:
         click.echo(f"audit log intact: {report.entries} entries, head {report.head_seq}")
+        click.echo("checked against: " + "; ".join(checked))
     else:
         click.echo(f"audit log BROKEN at entry {report.broken_at}: {report.reason}")
     sys.exit(0 if report.ok else 1)
 
 
-def _anchor(path: Path) -> tuple[int, str] | None:
-    manifest = verify_export(path)
-    if manifest.last_seq is None or manifest.last_hash is None:
-        return None
-    return manifest.last_seq, manifest.last_hash
+def _checkpoint_anchors(
+    settings: Settings, public_key: Path | None
+) -> tuple[dict[int, audit.Anchor], list[str]]:
+    """The kept checkpoints' hashes, each checked with the trusted key, and what was read."""
+    directory = settings.effective_audit_checkpoint_dir
+    if not kept_seqs(directory):
+        return {}, [f"no checkpoint in {directory}"]
+    key = _trusted_key(settings, public_key, f"checking the checkpoints in {directory}")
+    kept = load_checkpoints(directory, key)
+    return checkpoint_anchors(kept), [f"checkpoints kept: {len(kept)}, the latest {kept[-1].label}"]
+
+
+_NOT_THE_ARCHIVES = " (the key inside an archive proves nothing: anyone can sign one)"
+
+
+def _trusted_key(
+    settings: Settings, given: Path | None, purpose: str, why: str = ""
+) -> Ed25519PublicKey:
+    """The public key from the command line or the settings; there is no other source."""
+    path = given or (
+        Path(settings.audit_public_key_file) if settings.audit_public_key_file else None
+    )
+    if path is None:
+        raise click.UsageError(
+            f"{purpose} needs the public key you trust: give --public-key or set "
+            f"GOVHUB_AUDIT_PUBLIC_KEY_FILE{why}"
+        )
+    return load_public_key(path)
+
+
+_signing_key_option = click.option(
+    "--signing-key",
+    type=click.Path(exists=True, path_type=Path),
+    help="Ed25519 private key (PEM). [default: GOVHUB_AUDIT_SIGNING_KEY_FILE]",
+)
+
+
+def _signing_key_path(settings: Settings, given: Path | None) -> Path:
+    path = given or (
+        Path(settings.audit_signing_key_file) if settings.audit_signing_key_file else None
+    )
+    if path is None:
+        raise click.UsageError("give --signing-key or set GOVHUB_AUDIT_SIGNING_KEY_FILE")
+    return path
 
 
 @audit_cli.command("export")
 @settings_options
 @_json_option
 @click.argument("archive", type=click.Path(path_type=Path))
-@click.option(
-    "--signing-key",
-    type=click.Path(exists=True, path_type=Path),
-    help="Ed25519 private key (PEM). [default: GOVHUB_AUDIT_SIGNING_KEY_FILE]",
-)
+@_signing_key_option
 def export_command(archive: Path, signing_key: Path | None, as_json: bool, **options: Any) -> None:
     """Write every entry to ARCHIVE (zip: audit.jsonl, manifest.json, manifest.sig)."""
     with _database(options) as (settings, store):
-        key_path = signing_key or (
-            Path(settings.audit_signing_key_file) if settings.audit_signing_key_file else None
-        )
-        if key_path is None:
-            raise click.UsageError("give --signing-key or set GOVHUB_AUDIT_SIGNING_KEY_FILE")
+        key = load_signing_key(_signing_key_path(settings, signing_key))
         with store.engine.connect() as connection:
-            manifest = export(connection, archive, load_signing_key(key_path))
+            manifest = export(connection, archive, key)
     click.echo(json.dumps(manifest.__dict__) if as_json else f"wrote {archive}: {manifest}")
+
+
+@audit_cli.command("checkpoint")
+@settings_options
+@_signing_key_option
+def checkpoint_command(signing_key: Path | None, **options: Any) -> None:
+    """Write a signed checkpoint of the log's head now (the worker writes them as it grows)."""
+    with _database(options) as (settings, store):
+        key = load_signing_key(_signing_key_path(settings, signing_key))
+        directory = settings.effective_audit_checkpoint_dir
+        path = take_checkpoint(store.engine, directory, key, keep=settings.audit_checkpoint_keep)
+    unchanged = f"no new checkpoint: the log is empty or its head is the latest in {directory}"
+    click.echo(f"wrote {path}" if path else unchanged)
 
 
 @audit_cli.command("verify-export")
@@ -126,13 +203,8 @@ def export_command(archive: Path, signing_key: Path | None, as_json: bool, **opt
 )
 def verify_export_command(archive: Path, public_key: Path | None) -> None:
     """Check an export's signature, file hash and chain."""
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-    from cryptography.hazmat.primitives.serialization import load_pem_public_key
-
-    key = load_pem_public_key(public_key.read_bytes()) if public_key else None
-    if key is not None and not isinstance(key, Ed25519PublicKey):
-        raise click.ClickException(f"{public_key} is not an Ed25519 public key")
     try:
+        key = load_public_key(public_key) if public_key else None
         manifest = verify_export(archive, key)
     except HubError as error:
         raise click.ClickException(str(error)) from error

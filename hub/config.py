@@ -51,6 +51,11 @@ DEFAULT_SIGNATURE_TIMESTAMP = "optional"
 # Salted PBKDF2-SHA256 for stored department secrets (hub-issued, 256 random bits).
 DEFAULT_SECRET_HASH_ITERATIONS = 10_000
 
+# Signed checkpoints of the audit chain's head (hub/security/checkpoints.py), written by the
+# worker service when the log grew, so a deleted tail or a rolled-back head shows.
+DEFAULT_AUDIT_CHECKPOINT_SECONDS = 60.0  # 0: none written automatically
+DEFAULT_AUDIT_CHECKPOINT_KEEP = 1000
+
 DEFAULT_CONFIG_POLL_SECONDS = 2.0
 DEFAULT_CREDENTIALS_CACHE_SECONDS = 2.0
 
@@ -107,6 +112,14 @@ class Settings:
     encrypt_payloads: bool = False
     # Ed25519 private key (PEM) that signs `govhub audit export` archives.
     audit_signing_key_file: str = ""
+    # Its public half (PEM), the key `govhub audit verify` trusts for signed exports; never the
+    # key inside an archive. Keep a copy off the hub.
+    audit_public_key_file: str = ""
+    # Where checkpoints are written (empty: <data_dir>/audit-checkpoints). Outside the database
+    # is the point: in production another disk, host or a write-once share.
+    audit_checkpoint_dir: str = ""
+    audit_checkpoint_seconds: float = DEFAULT_AUDIT_CHECKPOINT_SECONDS
+    audit_checkpoint_keep: int = DEFAULT_AUDIT_CHECKPOINT_KEEP
     # The hub's own key (PEM, unencrypted, RSA or EC) and certificate: it signs its SOAP replies
     # to signed requests, as WS-Security clients (zeep's Signature) expect. Both or neither.
     signing_key_file: str = ""
@@ -129,6 +142,12 @@ class Settings:
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'hub.db').resolve()}"
+
+    @property
+    def effective_audit_checkpoint_dir(self) -> Path:
+        if self.audit_checkpoint_dir:
+            return Path(self.audit_checkpoint_dir)
+        return self.data_dir / "audit-checkpoints"
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:

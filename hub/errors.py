@@ -16,6 +16,7 @@
     ├── AuditChainBroken           the audit log was edited, or entries inserted or deleted
     ├── DecryptionFailed           stored data sealed with a missing key, or tampered with
     ├── ExportInvalid              a signed audit export fails its signature, hash or chain
+    ├── CheckpointInvalid          an audit checkpoint file is unreadable or fails its signature
     ├── NotFound                   an id the caller asked about does not exist
     ├── BusUnavailable             the message bus cannot be reached (the relay republishes later)
     ├── StoreUnavailable           the database cannot take the message now (try again)
@@ -134,6 +135,10 @@ class DecryptionFailed(HubError):
 
 class ExportInvalid(HubError):
     code = "Server.ExportInvalid"
+
+
+class CheckpointInvalid(HubError):
+    code = "Server.CheckpointInvalid"
 
 
 class NotFound(HubError):

@@ -1,5 +1,6 @@
 """Worker service: the relay thread, ``consumers_per_department`` consumer threads per
-department queue, and (if ``prune_interval_seconds`` > 0) a pruning thread.
+department queue, (if ``prune_interval_seconds`` > 0) a pruning thread and (with an audit
+signing key and ``audit_checkpoint_seconds`` > 0) the audit checkpoint thread.
 
 Threads per department mean a slow or down department never delays the others; more than one
 per department means a message that makes its department hang (up to the adapter's timeout)
@@ -21,6 +22,7 @@ from hub.departments import DepartmentDirectory
 from hub.operations.prune import Pruner
 from hub.relay import Relay
 from hub.retry import RetryPolicy
+from hub.security.checkpointer import Checkpointer
 from hub.store import Store
 from hub.store.attempt_commit import AttemptCommitter
 
@@ -73,12 +75,16 @@ class WorkerService:
     def start(self) -> None:
         if self._threads:
             raise RuntimeError("worker service already started")
+        # Before any thread: an unreadable signing key fails the start, not a thread.
+        checkpointer = Checkpointer.from_settings(self.store.engine, self.settings)
         self._stop.clear()
         for config in self.departments:
             self._start_consumers(config.code)
         self._spawn("govhub-relay", self.relay.run)
         if self.settings.prune_interval_seconds > 0:
             self._spawn("govhub-prune", Pruner(self.store, self.settings).run)
+        if checkpointer is not None:
+            self._spawn("govhub-audit-checkpoint", checkpointer.run)
         log.info("workers started for %s", ", ".join(self.departments.codes()))
 
     def start_new_departments(self) -> None:

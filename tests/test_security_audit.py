@@ -99,7 +99,9 @@ def test_an_edited_entry_is_named(sqlite_engine: Engine) -> None:
     assert report.broken_at == 2 and "edited" in (report.reason or "")
 
 
-def test_an_edited_entry_with_a_recomputed_hash_breaks_the_next_link(sqlite_engine: Engine) -> None:
+def test_an_edited_entry_with_a_recomputed_hash_is_named_by_the_next_link(
+    sqlite_engine: Engine,
+) -> None:
     entries = add(sqlite_engine, 4)
     e = entries[1]
     forged = audit.entry_hash(e.seq, e.at, "TAX", e.action, e.subject, e.details, e.prev_hash)
@@ -108,7 +110,7 @@ def test_an_edited_entry_with_a_recomputed_hash_breaks_the_next_link(sqlite_engi
             update(audit_log).where(audit_log.c.seq == 2).values(actor="TAX", hash=forged)
         )
     report = verify(sqlite_engine)
-    assert report.broken_at == 3 and "does not follow" in (report.reason or "")
+    assert report.broken_at == 2 and "edited and its hash recomputed" in (report.reason or "")
 
 
 def test_a_deleted_entry_is_named(sqlite_engine: Engine) -> None:
@@ -148,7 +150,8 @@ def test_a_rewritten_chain_is_caught_by_the_anchor_of_a_signed_export(
         connection.execute(update(audit_log).where(audit_log.c.seq == 3).values(hash="f" * 64))
         connection.execute(text("UPDATE audit_head SET hash = :h"), {"h": "f" * 64})
     with sqlite_engine.connect() as connection:
-        report = audit.verify(connection, anchor=(3, manifest.last_hash))
+        anchors = {3: audit.Anchor(manifest.last_hash, "the export")}
+        report = audit.verify(connection, anchors=anchors)
     assert report.broken_at == 3
 
 

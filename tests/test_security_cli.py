@@ -58,4 +58,5 @@ def test_audit_export_writes_an_archive_that_verifies_with_the_public_key(
         str(tmp_path / "audit.pub"),
     )
     assert "valid, entries 1 to 1" in output
-    assert "intact" in run(tmp_path, "audit", "verify", "--against", str(tmp_path / "a.zip"))
+    against = ("--against", str(tmp_path / "a.zip"), "--public-key", str(tmp_path / "audit.pub"))
+    assert "intact" in run(tmp_path, "audit", "verify", *against)

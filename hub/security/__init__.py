@@ -1,2 +1,2 @@
 """Security building blocks: WS-Security checks, department credentials, the hash-chained
-audit log and its signed export, encryption of stored data. See docs/security.md."""
+audit log, its signed export and checkpoints, encryption of stored data. See docs/security.md."""

@@ -4,8 +4,9 @@ Entry ``n`` stores ``prev_hash`` = hash of entry ``n-1`` (the genesis hash for e
 ``hash`` = SHA-256 over its own fields and ``prev_hash``. One head row (``audit_head``) holds the
 last seq and hash; every append updates it first, which takes the write lock on SQLite and the
 row lock on PostgreSQL, so concurrent writers form one line. ``verify`` walks the chain and
-names the first entry that was edited, inserted or deleted; an attacker who rewrites the whole
-chain and the head is caught by comparing with a signed export (``anchor``).
+names the first entry that was edited, inserted or deleted; an attacker who rewrites the chain
+from some entry on (and the head), or deletes its tail and rolls the head back, is caught by
+hashes kept outside the database (``anchors``: a signed export, signed checkpoints).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 
@@ -199,30 +200,91 @@ def head(connection: Connection) -> tuple[int, str]:
     return int(seq), str(digest)
 
 
-def verify(connection: Connection, *, anchor: tuple[int, str] | None = None) -> ChainReport:
-    """Walk the chain; ``anchor`` = (seq, hash) from a signed export must still be in it."""
+class Anchor(NamedTuple):
+    """An entry's hash kept outside the database, and where it is kept (named in reports)."""
+
+    hash: str
+    source: str
+
+
+def verify(connection: Connection, *, anchors: Mapping[int, Anchor] | None = None) -> ChainReport:
+    """Walk the chain; every entry with an anchor (seq -> kept hash) must still have that hash."""
     head_seq, head_hash = head(connection)
-    report = check_chain(entries(connection), head_seq, head_hash)
-    if report.ok and anchor is not None:
-        return _check_anchor(connection, report, anchor)
-    return report
+    return check_chain(entries(connection), head_seq, head_hash, anchors)
 
 
-def check_chain(stream: Iterable[AuditEntry], head_seq: int, head_hash: str) -> ChainReport:
+def check_chain(
+    stream: Iterable[AuditEntry],
+    head_seq: int,
+    head_hash: str,
+    anchors: Mapping[int, Anchor] | None = None,
+) -> ChainReport:
     """The chain rules, on any stream of entries (the database or an export)."""
-    expected_seq, prev_hash, count = 1, GENESIS_HASH, 0
+    walk = _Walk(head_seq, head_hash, anchors or {})
     for entry in stream:
-        problem = _problem(entry, expected_seq, prev_hash, head_seq)
+        problem = walk.step(entry)
         if problem is not None:
-            return ChainReport(count, head_seq, head_hash, problem[0], problem[1])
-        expected_seq, prev_hash, count = entry.seq + 1, entry.hash, count + 1
-    if expected_seq - 1 != head_seq:
-        return _broken(
-            count, head_seq, head_hash, expected_seq, _missing_tail(expected_seq, head_seq)
+            return walk.broken(*problem)
+    return walk.end()
+
+
+class _Walk:
+    """One pass over the entries in seq order; ``step`` returns (first bad seq, reason)."""
+
+    def __init__(self, head_seq: int, head_hash: str, anchors: Mapping[int, Anchor]) -> None:
+        self.head_seq, self.head_hash, self.anchors = head_seq, head_hash, anchors
+        self.expected_seq, self.prev_hash, self.count = 1, GENESIS_HASH, 0
+        self.last_anchored = 0  # the last seq whose kept hash matched
+
+    def step(self, entry: AuditEntry) -> tuple[int, str] | None:
+        problem = _problem(entry, self.expected_seq, self.prev_hash, self.head_seq)
+        if problem is None:
+            problem = self._against_anchor(entry)
+        if problem is None:
+            self.expected_seq, self.prev_hash = entry.seq + 1, entry.hash
+            self.count += 1
+        return problem
+
+    def end(self) -> ChainReport:
+        if self.expected_seq - 1 != self.head_seq:
+            return self.broken(self.expected_seq, _missing_tail(self.expected_seq, self.head_seq))
+        if self.prev_hash != self.head_hash:
+            return self.broken(self.head_seq, "the chain head does not match")
+        beyond = self._anchored_beyond_the_end()
+        if beyond is not None:
+            return self.broken(*beyond)
+        return ChainReport(self.count, self.head_seq, self.head_hash)
+
+    def broken(self, seq: int, reason: str) -> ChainReport:
+        return ChainReport(self.count, self.head_seq, self.head_hash, seq, reason)
+
+    def _against_anchor(self, entry: AuditEntry) -> tuple[int, str] | None:
+        anchor = self.anchors.get(entry.seq)
+        if anchor is None:
+            return None
+        if anchor.hash == entry.hash:
+            self.last_anchored = entry.seq
+            return None
+        # The chain up to here holds, so everything after the last matching anchor may have been
+        # rewritten: name the first entry that may be, not the anchor that caught it.
+        first = self.last_anchored + 1
+        if first == entry.seq:
+            return first, f"entry {first} differs from {anchor.source} (the chain was rewritten)"
+        return first, (
+            f"entry {entry.seq} differs from {anchor.source}: the chain was rewritten from an "
+            f"entry between {first} and {entry.seq}"
+            + (f" (entry {first - 1} matches a kept hash)" if first > 1 else "")
         )
-    if prev_hash != head_hash:
-        return _broken(count, head_seq, head_hash, head_seq, "the chain head does not match")
-    return ChainReport(count, head_seq, head_hash)
+
+    def _anchored_beyond_the_end(self) -> tuple[int, str] | None:
+        last = self.expected_seq - 1
+        kept = max((seq for seq in self.anchors if seq > last), default=None)
+        if kept is None:
+            return None
+        return last + 1, (
+            f"entries {last + 1} to {kept} are missing: {self.anchors[kept].source} holds entry "
+            f"{kept} (the tail was deleted and the head rolled back)"
+        )
 
 
 def _problem(
@@ -236,32 +298,25 @@ def _problem(
     if entry_hash(*fields, entry.prev_hash) != entry.hash:
         return entry.seq, f"entry {entry.seq} was edited: its hash does not match its content"
     if entry.prev_hash != prev_hash:
-        return entry.seq, (
-            f"entry {entry.seq} does not follow entry {entry.seq - 1} (edited, inserted or "
-            "replaced; its prev_hash differs)"
-        )
+        return _broken_link(entry.seq)
     return None
+
+
+def _broken_link(seq: int) -> tuple[int, str]:
+    """Entry ``seq`` is intact but records another hash for the entry before it: that one was
+    edited and its hash recomputed (the usual forgery), so it is the first edited entry."""
+    if seq == 1:
+        return 1, "entry 1 does not start the chain (its prev_hash was replaced)"
+    return seq - 1, (
+        f"entry {seq - 1} was edited and its hash recomputed: entry {seq} recorded another hash "
+        f"for it (or entry {seq}'s link was forged)"
+    )
 
 
 def _missing_tail(expected_seq: int, head_seq: int) -> str:
     if expected_seq - 1 > head_seq:
         return f"entries after {head_seq} were added without the chain head"
     return f"entries {expected_seq} to {head_seq} are missing (deleted at the end)"
-
-
-def _broken(count: int, head_seq: int, head_hash: str, seq: int, reason: str) -> ChainReport:
-    return ChainReport(count, head_seq, head_hash, seq, reason)
-
-
-def _check_anchor(
-    connection: Connection, report: ChainReport, anchor: tuple[int, str]
-) -> ChainReport:
-    seq, digest = anchor
-    stored = connection.execute(select(audit_log.c.hash).where(audit_log.c.seq == seq)).scalar()
-    if stored == digest:
-        return report
-    reason = f"entry {seq} differs from the signed export (the chain was rewritten)"
-    return _broken(report.entries, report.head_seq, report.head_hash, seq, reason)
 
 
 def _row(entry: AuditEntry, digest: str) -> dict[str, Any]:

@@ -93,6 +93,30 @@ def verify_export(path: Path, public_key: Ed25519PublicKey | None = None) -> Exp
     Without ``public_key`` the archive's own key is used: that proves integrity only; pass the
     key you trust to prove who signed it.
     """
+    return _verified(path, public_key)[0]
+
+
+def export_anchors(path: Path, public_key: Ed25519PublicKey) -> dict[int, audit.Anchor]:
+    """Every entry's hash in an export signed by ``public_key`` (the key the caller trusts,
+    never the archive's own: whoever rewrote the chain can sign a forged export with his)."""
+    _, stream = _verified(path, public_key)
+    source = f"the signed export {path.name}"
+    return {entry.seq: audit.Anchor(entry.hash, source) for entry in stream}
+
+
+def load_public_key(path: Path) -> Ed25519PublicKey:
+    try:
+        key = serialization.load_pem_public_key(path.read_bytes())
+    except (OSError, ValueError) as exc:
+        raise ConfigurationError(f"cannot read the audit public key {path}: {exc}") from exc
+    if not isinstance(key, Ed25519PublicKey):
+        raise ConfigurationError(f"{path} is not an Ed25519 public key")
+    return key
+
+
+def _verified(
+    path: Path, public_key: Ed25519PublicKey | None
+) -> tuple[ExportManifest, list[audit.AuditEntry]]:
     jsonl, manifest_bytes, signature = _read_archive(path)
     raw = json.loads(manifest_bytes)
     key = public_key or Ed25519PublicKey.from_public_bytes(base64.b64decode(raw["public_key"]))
@@ -102,8 +126,9 @@ def verify_export(path: Path, public_key: Ed25519PublicKey | None = None) -> Exp
         raise ExportInvalid(f"{path}: the manifest's signature does not verify") from exc
     if hashlib.sha256(jsonl).hexdigest() != raw["jsonl_sha256"]:
         raise ExportInvalid(f"{path}: audit.jsonl does not match the signed manifest")
-    _check_entries(path, jsonl, raw)
-    return _from_json(raw)
+    stream = [_entry(json.loads(line)) for line in jsonl.decode("utf-8").splitlines()]
+    _check_entries(path, stream, raw)
+    return _from_json(raw), stream
 
 
 def _manifest(
@@ -147,8 +172,7 @@ def _read_archive(path: Path) -> tuple[bytes, bytes, bytes]:
         raise ExportInvalid(f"{path} is not a govhub audit export: {exc}") from exc
 
 
-def _check_entries(path: Path, jsonl: bytes, raw: dict[str, Any]) -> None:
-    stream = (_entry(json.loads(line)) for line in jsonl.decode("utf-8").splitlines())
+def _check_entries(path: Path, stream: list[audit.AuditEntry], raw: dict[str, Any]) -> None:
     report = audit.check_chain(stream, raw["head_seq"], raw["head_hash"])
     if not report.ok:
         raise ExportInvalid(f"{path}: {report.reason}")
