@@ -100,8 +100,13 @@ def build_soap_application(
         @rpc(header_model, message_model, _returns=ReceiptModel)  # type: ignore[untyped-decorator]
         def Submit(ctx: Any, header: Any, message: Any) -> ReceiptModel:
             # header and message are None: check_submit prepared the request from the XML.
+            prepared = ctx.udc["prepared"]
             try:
-                receipt = ingress.commit(ctx.udc["prepared"])
+                receipt = ingress.commit(prepared)
+            except ClientError as error:  # a key conflict, a taken id: audited, as native
+                message = prepared.message
+                ingress.record_refusal(message.sender, message.message_type, error)
+                raise fault_from(error) from error
             except HubError as error:
                 raise fault_from(error) from error
             return _receipt_model(receipt)
