@@ -11,7 +11,9 @@
     │   ├── UnknownSender          the sender is not a registered department
     │   ├── NotAuthenticated       WS-Security missing or wrong (token, digest, nonce, signature)
     │   ├── NotAuthorized          the sender may not send this message type
-    │   └── MappingError           a record cannot be translated (missing field, unknown code)
+    │   ├── MappingError           a record cannot be translated (missing field, unknown code)
+    │   ├── IdempotencyConflict    the sender's idempotency key already names another record
+    │   └── MessageIdTaken         the message id is already taken (whose is not said)
     ├── ConfigurationError         a settings, department, route or mapping file is wrong
     ├── AuditChainBroken           the audit log was edited, or entries inserted or deleted
     ├── DecryptionFailed           stored data sealed with a missing key, or tampered with
@@ -102,6 +104,29 @@ class NotAuthorized(ClientError):
 
 class MappingError(ClientError):
     code = "Client.MappingError"
+
+
+class IdempotencyConflict(ClientError):
+    """The sender already sent a different record with this idempotency key: the new one is
+    refused, never dropped as a repeat. Names the key (masked) and the first message's id."""
+
+    code = "Client.IdempotencyConflict"
+
+    def __init__(self, idempotency_key: str, first_message_id: str) -> None:
+        super().__init__(
+            f"idempotency key {idempotency_key} was already used for a different record "
+            f"(message {first_message_id}); send a new record with a new idempotency key",
+            detail=f"first message {first_message_id}",
+        )
+        self.idempotency_key = idempotency_key
+        self.first_message_id = first_message_id
+
+
+class MessageIdTaken(ClientError):
+    """A Submit's message id is already taken. The same code and text whoever took it, so
+    the answer does not tell a department whether another department's message has it."""
+
+    code = "Client.MessageIdTaken"
 
 
 class ConfigurationError(HubError):

@@ -109,7 +109,7 @@ def test_concurrent_repeats_of_one_key_store_one_message(store: Store) -> None:
 
 def test_a_message_id_reused_with_another_key_is_refused(store: Store) -> None:
     store.save_accepted(new_message("a", message_id="m-1"), RECEIVERS, lease_seconds=30)
-    with pytest.raises(ClientError, match="already used"):
+    with pytest.raises(ClientError, match="already taken"):
         store.save_accepted(new_message("b", message_id="m-1"), RECEIVERS, lease_seconds=30)
 
 

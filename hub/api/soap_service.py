@@ -15,7 +15,7 @@ from spyne.service import Service
 
 from hub.api.soap_protocol import HubSoap11, fault_from
 from hub.api.spyne_models import element_models
-from hub.errors import ClientError, HubError, NotAuthenticated, NotAuthorized, SchemaInvalid
+from hub.errors import ClientError, HubError, NotAuthenticated, NotFound, SchemaInvalid
 from hub.ingress import Ingress
 from hub.resources import CANONICAL_NAMESPACE, CANONICAL_SCHEMA, HEADER_NAMESPACE, HEADER_SCHEMA
 from hub.security.reply_signing import ReplySigner
@@ -100,8 +100,13 @@ def build_soap_application(
         @rpc(header_model, message_model, _returns=ReceiptModel)  # type: ignore[untyped-decorator]
         def Submit(ctx: Any, header: Any, message: Any) -> ReceiptModel:
             # header and message are None: check_submit prepared the request from the XML.
+            prepared = ctx.udc["prepared"]
             try:
-                receipt = ingress.commit(ctx.udc["prepared"])
+                receipt = ingress.commit(prepared)
+            except ClientError as error:  # a key conflict, a taken id: audited, as native
+                message = prepared.message
+                ingress.record_refusal(message.sender, message.message_type, error)
+                raise fault_from(error) from error
             except HubError as error:
                 raise fault_from(error) from error
             return _receipt_model(receipt)
@@ -116,14 +121,20 @@ def build_soap_application(
 
     def status_for(ctx: Any, message_id: str) -> MessageStatus:
         """The status, for the message's sender or receivers only while credentials are in
-        force (the same WS-Security check as Submit); a refusal is audited."""
+        force (the same WS-Security check as Submit); a refusal is audited with its real
+        reason, though the caller hears only what an unknown id gets (status_access)."""
         if ingress is None or ingress.verifier is None:
             return store.message_status(message_id)
         try:
             access = StatusAccess(ingress.verifier)
             return access.status(ctx.in_document, message_id, store.message_status)
-        except (NotAuthenticated, NotAuthorized) as error:
+        except NotAuthenticated as error:
             ingress.record_refusal(_asker(ctx.in_document), f"GetStatus:{message_id}", error)
+            raise
+        except NotFound as error:
+            if isinstance(error.__cause__, ClientError):  # exists, but not for this caller
+                refusal = error.__cause__
+                ingress.record_refusal(_asker(ctx.in_document), f"GetStatus:{message_id}", refusal)
             raise
 
     def check_submit(ctx: Any) -> bool:

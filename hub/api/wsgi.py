@@ -29,6 +29,7 @@ from hub.errors import (
     Busy,
     ClientError,
     HubError,
+    IdempotencyConflict,
     NotAuthenticated,
     NotAuthorized,
 )
@@ -188,13 +189,20 @@ def _signed_path(environ: Environ) -> str:
 
 
 def _refusal(start_response: StartResponse, error: ClientError) -> list[bytes]:
-    """401 for who-are-you, 403 for not-allowed, 400 for everything else the caller got
-    wrong; the body carries the same code as the SOAP API's fault."""
+    """401 for who-are-you, 403 for not-allowed, 409 for a key already used for another
+    record, 400 for everything else the caller got wrong; the body carries the same code as
+    the SOAP API's fault."""
     if isinstance(error, NotAuthenticated):
         challenge = [("WWW-Authenticate", SCHEME)]
         return _json(start_response, "401 Unauthorized", _error_body(error), challenge)
     if isinstance(error, NotAuthorized):
         return _json(start_response, "403 Forbidden", _error_body(error))
+    if isinstance(error, IdempotencyConflict):
+        conflict = {
+            "idempotencyKey": error.idempotency_key,
+            "firstMessageId": error.first_message_id,
+        }
+        return _json(start_response, "409 Conflict", _error_body(error) | conflict)
     return _json(start_response, "400 Bad Request", _error_body(error))
 
 

@@ -7,6 +7,10 @@ token (a signature only, or nothing) the request must pass the check of one of t
 under ``authentication = registered`` a party without credentials passes unauthenticated, as
 its Submit would. A TLS client certificate registered to a department makes that department
 the asker, as a token does.
+
+No existence oracle: a message the asker may not see is answered exactly as one that does
+not exist (``unseen``: Client.NotFound, the same text). The real reason rides along as the
+NotFound's ``__cause__``, for the audit log only.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from collections.abc import Callable
 
 from lxml import etree
 
-from hub.errors import NotAuthenticated, NotAuthorized
+from hub.errors import NotAuthenticated, NotAuthorized, NotFound
 from hub.security import client_certificates
 from hub.security.wsse import Authenticated, WsseVerifier, token_username
 from hub.store.records import MessageStatus
@@ -30,20 +34,31 @@ class StatusAccess:
     def status(
         self, envelope: etree._Element, message_id: str, lookup: StatusLookup
     ) -> MessageStatus:
-        """The status, or NotAuthenticated / NotAuthorized / NotFound."""
+        """The status; NotAuthenticated for credentials that fail; else ``unseen`` for an id
+        that does not exist and for one the asker may not see alike."""
         username = token_username(envelope)
         department = self._tls_department(envelope)
         if username is None and department is None:
-            status = lookup(message_id)
-            self._as_any_party(envelope, status)
-            return status
+            return self._for_any_party(envelope, message_id, lookup)
         if department is None:
             department = self._token_department(envelope, str(username))
-        status = lookup(message_id)
+        status = _looked_up(message_id, lookup)
         if department not in parties(status):
-            raise NotAuthorized(
+            refusal = NotAuthorized(
                 f"department {department} neither sent nor receives message {message_id}"
             )
+            raise unseen(message_id) from refusal
+        return status
+
+    def _for_any_party(
+        self, envelope: etree._Element, message_id: str, lookup: StatusLookup
+    ) -> MessageStatus:
+        """No asker named: the request must pass the check of one of the message's parties."""
+        status = _looked_up(message_id, lookup)
+        try:
+            self._as_any_party(envelope, status)
+        except NotAuthenticated as refusal:
+            raise unseen(message_id) from refusal
         return status
 
     def _tls_department(self, envelope: etree._Element) -> str | None:
@@ -77,6 +92,21 @@ class StatusAccess:
             "GetStatus must be authenticated as the message's sender or one of its receivers"
             + (f" ({first.message})" if first else "")
         )
+
+
+def unseen(message_id: str) -> NotFound:
+    """The one answer for a message that does not exist or that the asker may not see."""
+    return NotFound(
+        f"no message {message_id} that this caller may see; GetStatus answers a message's "
+        "sender and receivers, authenticated as for Submit"
+    )
+
+
+def _looked_up(message_id: str, lookup: StatusLookup) -> MessageStatus:
+    try:
+        return lookup(message_id)
+    except NotFound:
+        raise unseen(message_id) from None
 
 
 def parties(status: MessageStatus) -> list[str]:

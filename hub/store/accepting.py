@@ -11,9 +11,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hub.errors import ClientError, NotFound
+from hub.errors import IdempotencyConflict, MessageIdTaken, NotFound
+from hub.identity import mask_in_text
 from hub.security import audit
 from hub.security.payloads import PayloadSealer, canonical_context, original_context
+from hub.store import repeats
 from hub.store.identities import identity_hashes, number_hashes
 from hub.store.models import DeliveryRow, MessageRow
 from hub.store.records import (
@@ -81,23 +83,39 @@ def delivery_values(
     ]
 
 
-def existing_receipt(session: Session, message: NewMessage) -> Receipt | None:
-    """The receipt of an earlier message with the same sender and idempotency key."""
-    found = session.scalar(
-        select(MessageRow.id).where(
+def existing_receipt(
+    session: Session, message: NewMessage, sealer: PayloadSealer | None = None
+) -> Receipt | None:
+    """The receipt of an earlier message with the same sender, idempotency key and record;
+    IdempotencyConflict if that earlier message holds another record; MessageIdTaken if the
+    message id is taken (by this sender or any other: the answer does not say)."""
+    found = session.execute(
+        select(MessageRow.id, MessageRow.canonical_sha256).where(
             MessageRow.sender == message.sender,
             MessageRow.idempotency_key == message.idempotency_key,
         )
-    )
+    ).first()
     if found is None:
         if session.get(MessageRow, message.message_id) is not None:
-            raise ClientError(
-                f"message id {message.message_id} was already used with another idempotency key"
+            raise MessageIdTaken(
+                f"message id {message.message_id} is already taken; "
+                "send the message again with a new message id"
             )
         return None
-    status = read_status(session, found)
+    first_id, stored_sha256 = found
+    if not repeats.same_record(
+        stored_sha256, lambda: _stored_canonical(session, first_id, sealer), message.canonical
+    ):
+        raise IdempotencyConflict(mask_in_text(message.idempotency_key), first_id)
+    status = read_status(session, first_id)
     receivers = tuple(d.department for d in status.deliveries)
     return Receipt(status.message_id, status.state, receivers, duplicate=True)
+
+
+def _stored_canonical(session: Session, message_id: str, sealer: PayloadSealer | None) -> bytes:
+    """A stored message's canonical body, opened (b"" once pruned)."""
+    sealed = session.scalar(select(MessageRow.canonical).where(MessageRow.id == message_id))
+    return (sealer or PayloadSealer()).open(sealed or b"", canonical_context(message_id))
 
 
 def read_status(session: Session, message_id: str) -> MessageStatus:

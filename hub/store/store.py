@@ -67,13 +67,14 @@ class Store:
         self, message: NewMessage, receivers: Sequence[str], lease_seconds: float
     ) -> Receipt:
         """Message + one queued delivery per receiver in ONE transaction; a repeat of
-        (sender, idempotency_key) writes nothing and returns the first one's receipt."""
+        (sender, idempotency_key) with the same record writes nothing and returns the first
+        one's receipt; with another record it raises IdempotencyConflict."""
         receivers = tuple(dict.fromkeys(receivers))
         try:
             return self.save_accepted_batch([(message, receivers)], lease_seconds)[0]
         except IntegrityError:
             with Session(self._engine) as session:
-                earlier = accepting.existing_receipt(session, message)
+                earlier = accepting.existing_receipt(session, message, self.payloads)
             if earlier is None:
                 raise
             return earlier
