@@ -8,6 +8,8 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine
 
+from hub.security.encryption import KeyRing
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
@@ -19,9 +21,11 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    """``alembic upgrade <revision>`` on the engine's database, in one transaction."""
+def upgrade(engine: Engine, revision: str = "head", *, key_ring: KeyRing | None = None) -> None:
+    """``alembic upgrade <revision>`` on the engine's database, in one transaction.
+    ``key_ring``: for a migration that opens sealed bodies (0007 rehashes the identity index)."""
     config = alembic_config(engine.url.render_as_string(hide_password=False))
     with engine.begin() as connection:
         config.attributes["connection"] = connection
+        config.attributes["key_ring"] = key_ring
         command.upgrade(config, revision)
