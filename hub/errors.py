@@ -11,6 +11,7 @@
     │   ├── UnknownSender          the sender is not a registered department
     │   ├── NotAuthenticated       WS-Security missing or wrong (token, digest, nonce, signature)
     │   ├── NotAuthorized          the sender may not send this message type
+    │   ├── ReasonRequired         identity numbers revealed without a reason for the audit log
     │   └── MappingError           a record cannot be translated (missing field, unknown code)
     ├── ConfigurationError         a settings, department, route or mapping file is wrong
     ├── AuditChainBroken           the audit log was edited, or entries inserted or deleted
@@ -97,6 +98,12 @@ class NotAuthenticated(ClientError):
 
 class NotAuthorized(ClientError):
     code = "Client.NotAuthorized"
+
+
+class ReasonRequired(ClientError):
+    """Revealing identity numbers is audited with its reason; an empty one is refused."""
+
+    code = "Client.ReasonRequired"
 
 
 class MappingError(ClientError):

@@ -5,6 +5,7 @@ same WsseVerifier as the departments') and per-account permissions.
     operate    Replay, Prune
     configure  CheckDepartment, RegisterDepartment, DisableDepartment, EnableDepartment,
                RollbackDepartment, AddRoute, RemoveRoute
+    reveal     reveal=true on ListMessages, ShowMessage, Trace (with a reason; audited)
 
 ``AdminGuard.check(envelope, operation)`` answers with the acting username or raises
 NotAuthenticated / NotAuthorized. Open mode: with ``authentication=registered`` and no admin
@@ -41,7 +42,8 @@ from hub.security.wsse import WsseVerifier
 READ = "read"
 OPERATE = "operate"
 CONFIGURE = "configure"
-PERMISSIONS = (READ, OPERATE, CONFIGURE)
+REVEAL = "reveal"  # identity numbers in clear: on top of the operation's own permission
+PERMISSIONS = (READ, OPERATE, CONFIGURE, REVEAL)
 OPERATION_PERMISSIONS = {
     "ListMessages": READ,
     "ShowMessage": READ,
@@ -230,13 +232,19 @@ class AdminGuard:
         authenticated = self._verifier.verify(envelope, ADMIN_REALM)
         if authenticated is None:  # cannot happen: an active account exists
             raise NotAuthenticated("no active admin account")
-        needed = OPERATION_PERMISSIONS.get(operation, CONFIGURE)
-        if needed not in self._accounts.permissions_of(authenticated.username):
-            raise NotAuthorized(
-                f"admin {authenticated.username} lacks the '{needed}' permission "
-                f"needed for {operation}"
-            )
+        self.require(
+            authenticated.username, OPERATION_PERMISSIONS.get(operation, CONFIGURE), operation
+        )
         return authenticated.username
+
+    def require(self, username: str, permission: str, what: str) -> None:
+        """NotAuthorized unless the (authenticated) admin holds ``permission``."""
+        if username == OPEN_ACTOR:
+            return
+        if permission not in self._accounts.permissions_of(username):
+            raise NotAuthorized(
+                f"admin {username} lacks the '{permission}' permission needed for {what}"
+            )
 
 
 def _context(username: str) -> bytes:

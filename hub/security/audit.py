@@ -30,6 +30,7 @@ DELIVERY_ATTEMPT = "delivery_attempt"
 REPLAYED = "replayed"
 REFUSED = "refused"
 ADMIN_CHANGE = "admin_change"
+REVEALED = "reveal"  # identity numbers shown in clear: who, which message, why
 
 HEAD_ID = 1
 _DIGEST = re.compile(r"[0-9a-f]{64}")
