@@ -93,7 +93,7 @@ def admin_guard(settings: Settings, store: Store) -> AdminGuard:
         clock_skew_seconds=settings.wsse_clock_skew_seconds,
         authentication="required",
     )
-    return AdminGuard(accounts, verifier, settings.authentication)
+    return AdminGuard(accounts, verifier)
 
 
 def reply_signer(settings: Settings) -> ReplySigner | None:

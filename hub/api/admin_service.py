@@ -8,8 +8,8 @@ and a ``reason`` and writes a ``reveal`` audit entry per message shown (hub/oper
 Every call passes ``AdminGuard``
 (hub/security/admins.py): a WS-Security UsernameToken of an admin account holding the
 operation's permission (read: list, show, trace; operate: replay, prune), or the fault
-Client.NotAuthenticated / Client.NotAuthorized, audited as a refusal. Open only while
-``authentication=registered`` and no admin account exists (docs/security.md).
+Client.NotAuthenticated / Client.NotAuthorized, audited as a refusal. Until an admin
+account exists (``govhub admins add``) every call is refused (docs/security.md).
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ from hub.operations.views import (
     TraceAnswer,
 )
 from hub.security import audit
-from hub.security.admins import OPEN_ACTOR, REVEAL, AdminGuard
+from hub.security.admins import REVEAL, AdminGuard
 from hub.security.audit import AuditLog
 from hub.security.reply_signing import ReplySigner
 from hub.security.wsse import WSSE
@@ -324,9 +324,10 @@ def build_admin_application(
 
 
 def _actor(ctx: Any, given: str | None) -> str:
-    """The authenticated admin; in open mode, whoever the caller says they are."""
+    """The authenticated admin; without a guard (an application built for a test), whoever
+    the caller says they are."""
     authenticated = ctx.udc.get("actor") if isinstance(ctx.udc, dict) else None
-    if authenticated and authenticated != OPEN_ACTOR:
+    if authenticated:
         return str(authenticated)
     return given or "admin-api"
 

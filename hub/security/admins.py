@@ -8,9 +8,9 @@ same WsseVerifier as the departments') and per-account permissions.
     reveal     reveal=true on ListMessages, ShowMessage, Trace (with a reason; audited)
 
 ``AdminGuard.check(envelope, operation)`` answers with the acting username or raises
-NotAuthenticated / NotAuthorized. Open mode: with ``authentication=registered`` and no admin
-account ever added, /admin answers anyone (the demo); the first ``govhub admins add`` closes it
-for good (revoking every account locks /admin, it never opens it again).
+NotAuthenticated / NotAuthorized. /admin answers no one until ``govhub admins add`` has made
+an account, in every authentication mode: an open /admin would show and change everything to
+whoever reaches the port. Revoking every account locks it again.
 """
 
 from __future__ import annotations
@@ -56,7 +56,6 @@ OPERATION_PERMISSIONS = {
 }  # every other operation (the configuration changes) needs CONFIGURE
 # The "department" admin accounts act for in the WsseVerifier; no department code has a '*'.
 ADMIN_REALM = "*admin*"
-OPEN_ACTOR = "admin-api (open: no admin account)"
 
 
 @dataclass(frozen=True)
@@ -216,17 +215,14 @@ class AdminStore:
 class AdminGuard:
     """Who may call which /admin operation; refusals are audited by the caller."""
 
-    def __init__(self, accounts: AdminStore, verifier: WsseVerifier, authentication: str) -> None:
+    def __init__(self, accounts: AdminStore, verifier: WsseVerifier) -> None:
         self._accounts = accounts
         self._verifier = verifier
-        self._required = authentication == "required"
 
     def check(self, envelope: etree._Element, operation: str) -> str:
         """The acting admin's username, or raise NotAuthenticated / NotAuthorized."""
         if not self._accounts.any_account():
-            if self._required:
-                raise NotAuthenticated("no admin account exists: create one with govhub admins add")
-            return OPEN_ACTOR
+            raise NotAuthenticated("no admin account exists; add one with govhub admins add")
         if not self._accounts.any_account(active=True):
             raise NotAuthenticated("every admin account is revoked: add one with govhub admins add")
         authenticated = self._verifier.verify(envelope, ADMIN_REALM)
@@ -239,8 +235,6 @@ class AdminGuard:
 
     def require(self, username: str, permission: str, what: str) -> None:
         """NotAuthorized unless the (authenticated) admin holds ``permission``."""
-        if username == OPEN_ACTOR:
-            return
         if permission not in self._accounts.permissions_of(username):
             raise NotAuthorized(
                 f"admin {username} lacks the '{permission}' permission needed for {what}"
