@@ -8,11 +8,14 @@ import hashlib
 import hmac
 import logging
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from hub.errors import HubError
 from hub.resources import CANONICAL_NAMESPACE
-from hub.security.identity_keys import IndexKeys
 from hub.xmlparse import parse
+
+if TYPE_CHECKING:  # hub.security.tables imports hub.store: a runtime import would be a cycle
+    from hub.security.identity_keys import IndexKeys
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 
 from hub.config import DEFAULT_LEASE_SECONDS
 from hub.security import audit
-from hub.security.identity_keys import database_key, index_keys
 from hub.security.payloads import PayloadSealer, canonical_context, payload_context
 from hub.store import accepting, leases, migrate
 from hub.store.engine import make_engine, make_relaxed_engine
@@ -65,6 +64,9 @@ class Store:
     def identities(self) -> IdentityHasher:
         """The identity index's hasher, keyed once on first use (it reads the database's
         own key, which needs the schema: after ``upgrade``)."""
+        # Here, not at the top: hub.security.tables imports hub.store (an import cycle).
+        from hub.security.identity_keys import database_key, index_keys
+
         with self._engine.begin() as connection:
             keys = index_keys(self.payloads.keys, database_key(connection))
         if not keys.from_ring:
