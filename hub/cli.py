@@ -142,12 +142,16 @@ def db() -> None:
 @settings_options
 def upgrade(log_level: str, **options: Any) -> None:
     """Create or migrate the hub's database to the newest schema (Alembic)."""
+    from hub.security.encryption import KeyRing
+    from hub.security.payloads import PayloadSealer
     from hub.store import Store
 
     logs.configure(log_level)
     settings = build_settings(**options)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    store = Store(settings.effective_database_url)
+    # The key ring opens sealed bodies for a migration that reads them (0007 rehashes).
+    sealer = PayloadSealer(KeyRing.parse(settings.encryption_keys))
+    store = Store(settings.effective_database_url, sealer=sealer)
     store.upgrade()
     store.dispose()
     click.echo("database is up to date")
@@ -211,12 +215,19 @@ _attach_operations()
 
 
 def _attach_security() -> None:
-    from hub.cli_security import admins_cli, audit_cli, credentials_cli, payloads_cli
+    from hub.cli_security import (
+        admins_cli,
+        audit_cli,
+        credentials_cli,
+        identities_cli,
+        payloads_cli,
+    )
 
     main.add_command(audit_cli, name="audit")
     main.add_command(credentials_cli, name="credentials")
     main.add_command(admins_cli, name="admins")
     main.add_command(payloads_cli, name="payloads")
+    main.add_command(identities_cli, name="identities")
 
 
 _attach_security()

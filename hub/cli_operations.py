@@ -2,7 +2,8 @@
 
 Exit codes: 0 done, 1 nothing matched or not found, 2 usage (bad option or filter),
 3 the hub's database cannot be read (not reachable, or not migrated: `govhub db upgrade`).
-Identity numbers are masked in all output unless --reveal.
+Identity numbers are masked in all output unless --reveal, which needs --reason and writes a
+``reveal`` audit entry per message shown (--actor, default your login).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from hub.operations.prune import prune as run_prune
 from hub.operations.queries import list_messages
 from hub.operations.replay import ReplayRequest
 from hub.operations.replay import replay as run_replay
+from hub.operations.reveal import reason_for_reveal, record_reveal
 from hub.operations.show import show_message
 from hub.operations.timeparse import parse_time
 from hub.operations.trace import trace as run_trace
@@ -57,10 +59,34 @@ def json_option(command: F) -> F:
     return click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")(command)
 
 
-def reveal_option(command: F) -> F:
-    return click.option(
-        "--reveal", is_flag=True, help="Show identity numbers in clear (audited use only)."
-    )(command)
+def reveal_options(command: F) -> F:
+    options = [
+        click.option(
+            "--reveal", is_flag=True, help="Show identity numbers in clear (needs --reason)."
+        ),
+        click.option("--reason", default="", help="Why --reveal (kept in the audit log)."),
+        click.option("--actor", default=None, help="Who, for the audit log. [default: your login]"),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _revealing(reveal: bool, reason: str) -> str | None:
+    """The reason when --reveal is given (refused without one, before anything is read)."""
+    if not reveal:
+        return None
+    try:
+        return reason_for_reveal(reason)
+    except ClientError as error:
+        raise click.UsageError(f"{error} (--reveal --reason TEXT)") from error
+
+
+def _record_reveal(
+    store: Store, why: str | None, actor: str | None, message_ids: list[str], via: str
+) -> None:
+    if why is not None:
+        record_reveal(store, actor=actor or _login(), message_ids=message_ids, reason=why, via=via)
 
 
 @click.group()
@@ -73,14 +99,24 @@ def messages() -> None:
 @filter_options
 @click.option("--limit", default=50, show_default=True, help="At most this many, newest first.")
 @json_option
-@reveal_option
-def list_command(as_json: bool, reveal: bool, limit: int, log_level: str, **options: Any) -> None:
+@reveal_options
+def list_command(
+    as_json: bool,
+    reveal: bool,
+    reason: str,
+    actor: str | None,
+    limit: int,
+    log_level: str,
+    **options: Any,
+) -> None:
     """List messages, newest first, with the state of each leg."""
+    why = _revealing(reveal, reason)
     with _session(log_level, options) as (_settings, store):
         wanted = _filter(store, options, limit)
         found = list_messages(store, wanted)
         if not found:
             _nothing("no message matches these filters")
+        _record_reveal(store, why, actor, [m.message_id for m in found], "messages list")
         if as_json:
             _echo_json(found, reveal)
         else:
@@ -91,13 +127,21 @@ def list_command(as_json: bool, reveal: bool, limit: int, log_level: str, **opti
 @settings_options
 @click.argument("message_id")
 @json_option
-@reveal_option
+@reveal_options
 def show_command(
-    message_id: str, as_json: bool, reveal: bool, log_level: str, **options: Any
+    message_id: str,
+    as_json: bool,
+    reveal: bool,
+    reason: str,
+    actor: str | None,
+    log_level: str,
+    **options: Any,
 ) -> None:
     """Show one message: every leg, every attempt, the payload as received and as delivered."""
+    why = _revealing(reveal, reason)
     with _session(log_level, options) as (_settings, store):
         detail = show_message(store, message_id, reveal=reveal)
+        _record_reveal(store, why, actor, [detail.summary.message_id], "messages show")
         if as_json:
             _echo_json(detail, reveal)
         else:
@@ -160,12 +204,22 @@ def replay(
 @settings_options
 @click.argument("key")
 @json_option
-@reveal_option
-def trace(key: str, as_json: bool, reveal: bool, log_level: str, **options: Any) -> None:
+@reveal_options
+def trace(
+    key: str,
+    as_json: bool,
+    reveal: bool,
+    reason: str,
+    actor: str | None,
+    log_level: str,
+    **options: Any,
+) -> None:
     """Did every department get it? KEY is a message id, a correlation id or an identity
     number (all of that person's messages)."""
+    why = _revealing(reveal, reason)
     with _session(log_level, options) as (_settings, store):
         answers = run_trace(store, key)
+        _record_reveal(store, why, actor, [a.message.message_id for a in answers], f"trace {key}")
         if as_json:
             _echo_json(answers, reveal)
         else:

@@ -38,6 +38,7 @@ from hub.security.export import (
 )
 from hub.security.payloads import payload_sealer
 from hub.store import Store
+from hub.store.rehashing import rehash_identities
 from hub.store.resealing import reseal_payloads
 
 _json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
@@ -432,3 +433,24 @@ def admins_list_command(as_json: bool, **options: Any) -> None:
             f"{row.username:24} {row.state:8} {','.join(row.permissions) or '-':14} "
             f"digest={'yes' if row.digest_ready else 'no'}"
         )
+
+
+@click.group("identities")
+def identities_cli() -> None:
+    """The identity index (keyed hashes of the identity numbers messages name)."""
+
+
+@identities_cli.command("rehash")
+@settings_options
+@_actor_option
+def identities_rehash_command(actor: str, **options: Any) -> None:
+    """Rehash the index under the first (current) encryption key, after a key rotation,
+    from the stored bodies; messages whose bodies were pruned keep their rows (found while
+    their key stays in GOVHUB_ENCRYPTION_KEYS)."""
+    with _database(options) as (_, store):
+        report = rehash_identities(store, actor=actor)
+        key_id = store.identities.key_id
+    click.echo(
+        f"rehashed the identity numbers of {report.rehashed} messages under key {key_id}; "
+        f"{report.unreadable} pruned or unreadable messages keep their rows"
+    )

@@ -12,6 +12,7 @@
     │   ├── NotAuthenticated       WS-Security missing or wrong (token, digest, nonce, signature)
     │   ├── NotAuthorized          the sender may not send this message type
     │   ├── MappingError           a record cannot be translated (missing field, unknown code)
+    │   ├── ReasonRequired         identity numbers revealed without a reason for the audit log
     │   ├── IdempotencyConflict    the sender's idempotency key already names another record
     │   └── MessageIdTaken         the message id is already taken (whose is not said)
     ├── ConfigurationError         a settings, department, route or mapping file is wrong
@@ -100,6 +101,12 @@ class NotAuthenticated(ClientError):
 
 class NotAuthorized(ClientError):
     code = "Client.NotAuthorized"
+
+
+class ReasonRequired(ClientError):
+    """Revealing identity numbers is audited with its reason; an empty one is refused."""
+
+    code = "Client.ReasonRequired"
 
 
 class MappingError(ClientError):

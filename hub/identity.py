@@ -10,8 +10,14 @@ from hub.errors import InvalidIdentityNumber
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK_CHARACTERS = "10X98765432"
 _SHAPE = re.compile(r"^\d{17}[\dX]$")
-# Anything that looks like an 18-character identity number inside free text.
-_IN_TEXT = re.compile(r"(?<![\dA-Za-z])(\d{6})\d{8}(\d{3}[\dXx])(?![\dA-Za-z])")
+# Anything that may hold an identity number inside free text: a run of 15 or more digits (the
+# last may be the check character X), whatever is glued to it (``…1319A``, ``ID…``, ``"…"``).
+# One regex pass a log line. (A hex digest with such a run is masked too: the audit log keeps
+# its own digests whole, hub/security/audit.py.)
+_IN_TEXT = re.compile(r"\d{14,}[\dXx]")
+_SHOWN_REGION = 6  # the region code: where a number was issued, not who it names
+_FULL_LENGTH = 18  # GB 11643: shows the region and the last four (sequence, check)
+_LEGACY_LENGTH = 15  # the older number: region, YYMMDD, sequence; shows the sequence
 
 
 def check_character(first_seventeen: str) -> str:
@@ -53,15 +59,25 @@ def verify(number: str, *, where: str = "") -> None:
 
 
 def mask(number: str) -> str:
-    """Keep the region code and the last four characters: 110105********123X."""
+    """The birth date never shows: 110105********123X for a full number, 110105******123
+    for a 15-digit legacy one, only the first six characters of any other (a fragment's
+    ends may be birth-date digits), nothing of one shorter than ten."""
     if len(number) < 10:
         return "*" * len(number)
-    return number[:6] + "*" * (len(number) - 10) + number[-4:]
+    if len(number) == _FULL_LENGTH:
+        return number[:_SHOWN_REGION] + "*" * 8 + number[-4:]
+    if len(number) == _LEGACY_LENGTH:
+        return number[:_SHOWN_REGION] + "*" * 6 + number[-3:]
+    return number[:_SHOWN_REGION] + "*" * (len(number) - _SHOWN_REGION)
 
 
 def mask_in_text(text: str) -> str:
-    """Mask every identity number that appears in a log line or error text."""
-    return _IN_TEXT.sub(lambda m: m.group(1) + "********" + m.group(2), text)
+    """Mask every identity number (or fragment of one) in a log line, fault or audit text."""
+    return _IN_TEXT.sub(_masked_match, text)
+
+
+def _masked_match(match: re.Match[str]) -> str:
+    return mask(match.group())
 
 
 def make_number(region_and_birth: str, sequence: str) -> str:

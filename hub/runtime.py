@@ -95,7 +95,7 @@ def admin_guard(settings: Settings, store: Store) -> AdminGuard:
         authentication="required",
         password_text_over_http=settings.allow_password_text_over_http,
     )
-    return AdminGuard(accounts, verifier, settings.authentication)
+    return AdminGuard(accounts, verifier)
 
 
 def reply_signer(settings: Settings) -> ReplySigner | None:

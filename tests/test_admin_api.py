@@ -8,20 +8,36 @@ import pytest
 import zeep
 from hubstack import HUSBAND_ID, HubStack, header, marriage, running_hub
 from zeep.exceptions import Fault
+from zeep.wsse.username import UsernameToken
 
 from hub.identity import mask
+from hub.security.admins import AdminStore
+from hub.security.credentials import IssuedSecret
+from hub.security.encryption import KeyRing, new_key_text
 
 pytestmark = pytest.mark.slow
 
 
+KEYS = new_key_text("k1")
+
+
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubStack]:
-    with running_hub(tmp_path_factory.mktemp("admin"), max_attempts=2) as running:
+    folder = tmp_path_factory.mktemp("admin")
+    with running_hub(folder, max_attempts=2, encryption_keys=KEYS) as running:
         yield running
 
 
-def admin(stack: HubStack) -> zeep.Client:
-    return zeep.Client(f"{stack.server.url}/admin?wsdl")
+@pytest.fixture(scope="module")
+def operator(stack: HubStack) -> IssuedSecret:
+    """/admin answers no one until an account exists."""
+    accounts = AdminStore(stack.runtime.store.engine, keys=KeyRing.parse(KEYS))
+    return accounts.add("ops-chen", ["read", "operate"], actor="root")
+
+
+def admin(stack: HubStack, operator: IssuedSecret) -> zeep.Client:
+    token = UsernameToken(operator.username, operator.secret, use_digest=True)
+    return zeep.Client(f"{stack.server.url}/admin?wsdl", wsse=token)
 
 
 def rejected_by_tax(stack: HubStack) -> str:
@@ -32,9 +48,11 @@ def rejected_by_tax(stack: HubStack) -> str:
     return str(receipt.messageId)
 
 
-def test_list_show_and_trace_tell_which_leg_failed_and_why(stack: HubStack) -> None:
+def test_list_show_and_trace_tell_which_leg_failed_and_why(
+    stack: HubStack, operator: IssuedSecret
+) -> None:
     message_id = rejected_by_tax(stack)
-    client = admin(stack)
+    client = admin(stack, operator)
 
     listed = client.service.ListMessages(filter={"state": "failed", "department": "TAX"})
     assert message_id in [m.messageId for m in listed]
@@ -53,10 +71,10 @@ def test_list_show_and_trace_tell_which_leg_failed_and_why(stack: HubStack) -> N
 
 
 def test_replay_delivers_the_failed_leg_once_and_a_second_replay_skips_it(
-    stack: HubStack,
+    stack: HubStack, operator: IssuedSecret
 ) -> None:
     message_id = rejected_by_tax(stack)
-    client = admin(stack)
+    client = admin(stack, operator)
 
     dry = client.service.Replay(messageIds=[message_id], dryRun=True)
     assert dry.dryRun and "would replay to TAX" in dry.legs[1].note
@@ -76,8 +94,10 @@ def test_replay_delivers_the_failed_leg_once_and_a_second_replay_skips_it(
     assert stack.mocks.tax.store.repeats() == 0
 
 
-def test_bad_input_is_a_clear_fault_not_a_traceback(stack: HubStack) -> None:
-    client = admin(stack)
+def test_bad_input_is_a_clear_fault_not_a_traceback(
+    stack: HubStack, operator: IssuedSecret
+) -> None:
+    client = admin(stack, operator)
 
     with pytest.raises(Fault) as unknown:
         client.service.ShowMessage("00000000-0000-4000-8000-000000000000")

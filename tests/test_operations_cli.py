@@ -62,7 +62,9 @@ def test_show_prints_every_attempt_and_masks_identity_numbers_unless_revealed(
     message_id = rejected_by_tax(stack)
 
     shown = govhub(stack, "messages", "show", message_id)
-    revealed = govhub(stack, "messages", "show", message_id, "--json", "--reveal")
+    revealed = govhub(
+        stack, "messages", "show", message_id, "--json", "--reveal", "--reason", "test"
+    )
 
     assert shown.exit_code == 0, shown.output
     assert "#1" in shown.output and "PermanentDeliveryError" in shown.output

@@ -17,7 +17,7 @@ from hub import xmlparse
 from hub.cli import main
 from hub.errors import NotAuthenticated
 from hub.security import audit
-from hub.security.admins import OPEN_ACTOR, AdminGuard, AdminStore
+from hub.security.admins import AdminGuard, AdminStore
 from hub.security.credentials import IssuedSecret
 from hub.security.encryption import KeyRing, new_key_text
 from hub.security.nonces import MemoryNonceCache
@@ -50,8 +50,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubStack]:
 @pytest.fixture(scope="module")
 def accounts(stack: HubStack) -> dict[str, IssuedSecret]:
     store = AdminStore(stack.runtime.store.engine, keys=KeyRing.parse(KEYS))
-    # while no account exists /admin is open (authentication=registered, the demo)
-    assert admin_client(stack).service.ListMessages(None, False) == []
+    # while no account exists /admin answers no one (authentication=registered, the demo)
+    with pytest.raises(zeep.exceptions.Fault, match="no admin account exists"):
+        admin_client(stack).service.ListMessages(None, False)
     return {
         "reader": store.add("ops-li", ["read"], actor="root"),
         "operator": store.add("ops-chen", ["read", "operate"], actor="root"),
@@ -129,19 +130,20 @@ def test_admins_add_grant_revoke_and_list_are_audited_and_list_never_shows_a_sec
     assert "'delete' is not one of" in refused
 
 
-def test_revoking_every_admin_account_locks_admin_instead_of_reopening_it(
+def test_admin_is_closed_before_the_first_account_and_again_after_revoking_every_one(
     tmp_path: Path,
 ) -> None:
     store = Store(f"sqlite:///{tmp_path / 'hub.db'}")
     store.upgrade()
     accounts = AdminStore(store.engine, keys=KeyRing.parse(KEYS))
     verifier = WsseVerifier(accounts, MemoryNonceCache(), authentication="required")
-    guard = AdminGuard(accounts, verifier, "registered")
+    guard = AdminGuard(accounts, verifier)
     envelope = xmlparse.parse(
         b'<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body/></s:Envelope>'
     )
     try:
-        assert guard.check(envelope, "ListMessages") == OPEN_ACTOR
+        with pytest.raises(NotAuthenticated, match="no admin account exists"):
+            guard.check(envelope, "ListMessages")
         accounts.add("ops-li", ["read"], actor="root")
         accounts.revoke("ops-li", actor="root")
 

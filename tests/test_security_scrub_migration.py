@@ -5,14 +5,15 @@ cannot open are scrubbed by `govhub payloads reseal`. On SQLite and PostgreSQL."
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime
 
 from backends import new_message
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 
 from hub.operations.show import show_message
 from hub.security.encryption import KeyRing, new_key_text
 from hub.security.payloads import PayloadSealer
-from hub.store import NewMessage, Store, migrate
+from hub.store import NewMessage, Store, accepting, migrate
 from hub.store.models import MessageRow
 from hub.store.resealing import reseal_payloads
 
@@ -36,7 +37,9 @@ def stored_at_0005(database_url: str, *, sealed: bool) -> NewMessage:
     try:
         migrate.upgrade(store.engine, "0005_configuration")
         message = replace(new_message(), original=ENVELOPE, original_content_type="text/xml")
-        store.save_accepted(message, ["TAX"], 30)
+        with store.engine.begin() as connection:  # as the hub before 0006 wrote it
+            row = accepting.message_values(message, datetime.now(UTC), sealer)
+            connection.execute(insert(MessageRow), row)
     finally:
         store.dispose()
     return message
@@ -71,7 +74,7 @@ def test_the_migration_empties_stored_passwords_in_plain_and_sealed_originals(
     store = Store(database_url, sealer=PayloadSealer(KEYS, encrypt=True))
     try:
         store.upgrade()
-        assert revision(store) == "0006_scrub_credentials"
+        assert revision(store) >= "0006_scrub_credentials"
         assert raw_original(store, plain) == ENVELOPE.replace(SECRET.encode(), b"")
         assert raw_original(store, sealed).startswith(b"GHE1")  # still sealed at rest
         for message in (plain, sealed):
@@ -89,7 +92,7 @@ def test_sealed_originals_the_migration_cannot_open_are_scrubbed_by_payloads_res
     without_keys = Store(database_url)
     try:
         without_keys.upgrade()
-        assert revision(without_keys) == "0006_scrub_credentials"
+        assert revision(without_keys) >= "0006_scrub_credentials"
     finally:
         without_keys.dispose()
     store = Store(database_url, sealer=PayloadSealer(KEYS, encrypt=True))

@@ -12,7 +12,6 @@ from sqlalchemy import event, func, select
 
 from hub.errors import ClientError, NotFound
 from hub.store import AttemptRecord, Store, delivery_key
-from hub.store.identities import identity_sha256
 from hub.store.models import DeliveryRow, MessageIdentityRow, MessageRow
 from hub.store.records import message_state
 
@@ -150,4 +149,4 @@ def test_identity_numbers_handed_in_by_ingress_are_indexed_as_those_read_from_th
     assert sorted(message_id for message_id, _ in rows) == sorted(
         [read.message_id, handed.message_id]
     )
-    assert {digest for _, digest in rows} == {identity_sha256(IDENTITY_NUMBER)}
+    assert {digest for _, digest in rows} == {store.identities.digest(IDENTITY_NUMBER)}

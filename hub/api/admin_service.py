@@ -3,11 +3,13 @@
 ListMessages, ShowMessage, Replay, Trace, Prune, and the configuration operations of
 hub/api/config_service.py (departments and routes). Errors are SOAP faults with the hub's codes
 (Client.NotFound for an unknown id, Client.Error for a filter that cannot mean anything).
-Identity numbers are masked unless ``reveal`` is true. Every call passes ``AdminGuard``
+Identity numbers are masked unless ``reveal`` is true, which needs the ``reveal`` permission
+and a ``reason`` and writes a ``reveal`` audit entry per message shown (hub/operations/reveal.py).
+Every call passes ``AdminGuard``
 (hub/security/admins.py): a WS-Security UsernameToken of an admin account holding the
 operation's permission (read: list, show, trace; operate: replay, prune), or the fault
-Client.NotAuthenticated / Client.NotAuthorized, audited as a refusal. Open only while
-``authentication=registered`` and no admin account exists (docs/security.md).
+Client.NotAuthenticated / Client.NotAuthorized, audited as a refusal. Until an admin
+account exists (``govhub admins add``) every call is refused (docs/security.md).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from spyne import Application, Boolean, ComplexModel, DateTime, Float, Integer, 
 from spyne.service import Service
 
 from hub.api.config_service import configuration_service
-from hub.api.soap_protocol import HubSoap11, or_fault, unbounded
+from hub.api.soap_protocol import HubSoap11, fault_from, or_fault, unbounded
 from hub.config import Settings
 from hub.configuration.admin import ConfigurationAdmin
 from hub.errors import ClientError
@@ -30,6 +32,7 @@ from hub.identity import mask_in_text
 from hub.operations.prune import prune
 from hub.operations.queries import list_messages
 from hub.operations.replay import ReplayRequest, replay
+from hub.operations.reveal import reason_for_reveal, record_reveal
 from hub.operations.show import show_message
 from hub.operations.trace import trace
 from hub.operations.views import (
@@ -43,7 +46,7 @@ from hub.operations.views import (
     TraceAnswer,
 )
 from hub.security import audit
-from hub.security.admins import OPEN_ACTOR, AdminGuard
+from hub.security.admins import REVEAL, AdminGuard
 from hub.security.audit import AuditLog
 from hub.security.reply_signing import ReplySigner
 from hub.security.wsse import WSSE
@@ -177,15 +180,24 @@ def build_admin_application(
     configuration: ConfigurationAdmin | None = None,
 ) -> Application:
     class AdminService(Service):  # type: ignore[misc]
-        @rpc(ListFilter, Boolean, _returns=unbounded(Message))  # type: ignore[untyped-decorator]
-        def ListMessages(ctx: Any, filter: Any, reveal: bool | None) -> list[Message]:
+        @rpc(ListFilter, Boolean, Unicode, _returns=unbounded(Message))  # type: ignore[untyped-decorator]
+        def ListMessages(
+            ctx: Any, filter: Any, reveal: bool | None, reason: str | None
+        ) -> list[Message]:
+            why = revealing(ctx, reveal, reason, "ListMessages")
             found = or_fault(lambda: list_messages(store, _filter(filter)))
-            return [_message(m, bool(reveal)) for m in found]
+            revealed(ctx, why, [m.message_id for m in found], "ListMessages")
+            return [_message(m, why is not None) for m in found]
 
-        @rpc(Unicode(min_occurs=1), Boolean, _returns=MessageHistory)  # type: ignore[untyped-decorator]
-        def ShowMessage(ctx: Any, messageId: str, reveal: bool | None) -> MessageHistory:
-            detail = or_fault(lambda: show_message(store, messageId or "", reveal=bool(reveal)))
-            return _history(detail, bool(reveal))
+        @rpc(Unicode(min_occurs=1), Boolean, Unicode, _returns=MessageHistory)  # type: ignore[untyped-decorator]
+        def ShowMessage(
+            ctx: Any, messageId: str, reveal: bool | None, reason: str | None
+        ) -> MessageHistory:
+            why = revealing(ctx, reveal, reason, "ShowMessage")
+            shown = messageId or ""
+            detail = or_fault(lambda: show_message(store, shown, reveal=why is not None))
+            revealed(ctx, why, [detail.summary.message_id], "ShowMessage")
+            return _history(detail, why is not None)
 
         @rpc(  # type: ignore[untyped-decorator]
             unbounded(Unicode),
@@ -225,12 +237,14 @@ def build_admin_application(
                 notFound=list(report.not_found),
             )
 
-        @rpc(Unicode(min_occurs=1), Boolean, _returns=unbounded(TraceResult))  # type: ignore[untyped-decorator]
-        def Trace(ctx: Any, key: str, reveal: bool | None) -> list[TraceResult]:
+        @rpc(Unicode(min_occurs=1), Boolean, Unicode, _returns=unbounded(TraceResult))  # type: ignore[untyped-decorator]
+        def Trace(ctx: Any, key: str, reveal: bool | None, reason: str | None) -> list[TraceResult]:
+            why = revealing(ctx, reveal, reason, "Trace")
             answers = or_fault(lambda: trace(store, key or ""))
+            revealed(ctx, why, [a.message.message_id for a in answers], f"Trace {key}")
             return [
                 TraceResult(
-                    message=_message(a.message, bool(reveal)),
+                    message=_message(a.message, why is not None),
                     everyone=a.everyone,
                     verdict=a.verdict,
                 )
@@ -264,6 +278,26 @@ def build_admin_application(
 
     audit_log = AuditLog(store.engine)
 
+    def revealing(ctx: Any, reveal: bool | None, reason: str | None, operation: str) -> str | None:
+        """The reason, when the caller asks to reveal and may (the ``reveal`` permission);
+        a fault otherwise, the refusal audited. None: nothing is revealed."""
+        if not reveal:
+            return None
+        try:
+            why = reason_for_reveal(reason)
+            if guard is not None:
+                who = str(ctx.udc.get("actor", "")) if isinstance(ctx.udc, dict) else ""
+                guard.require(who, REVEAL, f"{operation} with reveal=true")
+        except ClientError as error:
+            _record_refusal(audit_log, ctx.in_document, operation, error)
+            raise fault_from(error) from error
+        return why
+
+    def revealed(ctx: Any, why: str | None, message_ids: list[str], via: str) -> None:
+        if why is not None:
+            actor = _actor(ctx, None)
+            record_reveal(store, actor=actor, message_ids=message_ids, reason=why, via=via)
+
     def check_admin(ctx: Any) -> bool:
         """Authenticate and authorise the call; False: spyne deserializes it as usual."""
         if guard is None:
@@ -290,9 +324,10 @@ def build_admin_application(
 
 
 def _actor(ctx: Any, given: str | None) -> str:
-    """The authenticated admin; in open mode, whoever the caller says they are."""
+    """The authenticated admin; without a guard (an application built for a test), whoever
+    the caller says they are."""
     authenticated = ctx.udc.get("actor") if isinstance(ctx.udc, dict) else None
-    if authenticated and authenticated != OPEN_ACTOR:
+    if authenticated:
         return str(authenticated)
     return given or "admin-api"
 

@@ -13,7 +13,7 @@ from hub.errors import ClientError
 from hub.identity import is_valid, mask
 from hub.operations.views import FILTER_STATES, LegView, MessageFilter, MessageSummary
 from hub.store import Store
-from hub.store.identities import identity_sha256
+from hub.store.identities import IdentityHasher
 from hub.store.models import DeliveryRow, MessageIdentityRow, MessageRow
 from hub.store.records import PENDING_STATES, message_state
 
@@ -42,8 +42,10 @@ def leg_condition(wanted: MessageFilter) -> list[ColumnElement[bool]]:
     return conditions
 
 
-def message_conditions(wanted: MessageFilter) -> list[ColumnElement[bool]]:
-    """Conditions on messages for type, time and person."""
+def message_conditions(
+    wanted: MessageFilter, identities: IdentityHasher
+) -> list[ColumnElement[bool]]:
+    """Conditions on messages for type, time and person (found under any index key)."""
     conditions: list[ColumnElement[bool]] = []
     if wanted.message_type is not None:
         conditions.append(MessageRow.message_type == wanted.message_type)
@@ -55,15 +57,15 @@ def message_conditions(wanted: MessageFilter) -> list[ColumnElement[bool]]:
         conditions.append(
             exists().where(
                 MessageIdentityRow.message_id == MessageRow.id,
-                MessageIdentityRow.identity_sha256 == identity_sha256(wanted.person),
+                MessageIdentityRow.identity_sha256.in_(identities.lookup_digests(wanted.person)),
             )
         )
     return conditions
 
 
-def matching_ids(wanted: MessageFilter) -> Select[Any]:
+def matching_ids(wanted: MessageFilter, identities: IdentityHasher) -> Select[Any]:
     """Newest first, at most ``limit``."""
-    query = select(MessageRow.id).where(*message_conditions(wanted))
+    query = select(MessageRow.id).where(*message_conditions(wanted, identities))
     legs = leg_condition(wanted)
     if legs:
         query = query.where(exists().where(DeliveryRow.message_id == MessageRow.id, *legs))
@@ -73,7 +75,7 @@ def matching_ids(wanted: MessageFilter) -> Select[Any]:
 def list_messages(store: Store, wanted: MessageFilter) -> list[MessageSummary]:
     check_filter(wanted)
     with Session(store.engine) as session:
-        ids = list(session.scalars(matching_ids(wanted)))
+        ids = list(session.scalars(matching_ids(wanted, store.identities)))
         return summaries(session, ids)
 
 

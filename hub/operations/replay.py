@@ -116,7 +116,7 @@ def _matching_legs(store: Store, request: ReplayRequest, after: int, size: int) 
     conditions = [*leg_condition(MessageFilter(state=state, department=wanted.department))]
     query = (
         _leg_query(conditions)
-        .where(DeliveryRow.id > after, *message_conditions(wanted))
+        .where(DeliveryRow.id > after, *message_conditions(wanted, store.identities))
         .limit(size)
     )
     with Session(store.engine) as session:

@@ -11,6 +11,7 @@ from hub.identity import is_valid, mask
 from hub.operations.queries import message_conditions, summaries
 from hub.operations.views import LegView, MessageFilter, MessageSummary, TraceAnswer
 from hub.store import Store
+from hub.store.identities import IdentityHasher
 from hub.store.models import MessageRow
 
 MAX_TRACED = 100
@@ -23,7 +24,7 @@ def trace(store: Store, key: str) -> list[TraceAnswer]:
     person's messages)."""
     key = key.strip()
     with Session(store.engine) as session:
-        ids = _find(session, key)
+        ids = _find(session, key, store.identities)
         if not ids:
             shown = mask(key) if is_valid(key.upper()) else key
             raise NotFound(f"no message with id, correlation id or identity number {shown}")
@@ -45,10 +46,10 @@ def _why(leg: LegView) -> str:
     return f"{leg.department} {leg.state}"
 
 
-def _find(session: Session, key: str) -> list[str]:
+def _find(session: Session, key: str, identities: IdentityHasher) -> list[str]:
     newest = (MessageRow.received_at.desc(), MessageRow.id)
     if is_valid(key.upper()):
-        person = message_conditions(MessageFilter(person=key.upper()))
+        person = message_conditions(MessageFilter(person=key.upper()), identities)
         query = select(MessageRow.id).where(*person).order_by(*newest).limit(MAX_TRACED)
         return list(session.scalars(query))
     if session.get(MessageRow, key.lower()) is not None:

@@ -5,11 +5,12 @@ same WsseVerifier as the departments') and per-account permissions.
     operate    Replay, Prune
     configure  CheckDepartment, RegisterDepartment, DisableDepartment, EnableDepartment,
                RollbackDepartment, AddRoute, RemoveRoute
+    reveal     reveal=true on ListMessages, ShowMessage, Trace (with a reason; audited)
 
 ``AdminGuard.check(envelope, operation)`` answers with the acting username or raises
-NotAuthenticated / NotAuthorized. Open mode: with ``authentication=registered`` and no admin
-account ever added, /admin answers anyone (the demo); the first ``govhub admins add`` closes it
-for good (revoking every account locks /admin, it never opens it again).
+NotAuthenticated / NotAuthorized. /admin answers no one until ``govhub admins add`` has made
+an account, in every authentication mode: an open /admin would show and change everything to
+whoever reaches the port. Revoking every account locks it again.
 """
 
 from __future__ import annotations
@@ -41,7 +42,8 @@ from hub.security.wsse import WsseVerifier
 READ = "read"
 OPERATE = "operate"
 CONFIGURE = "configure"
-PERMISSIONS = (READ, OPERATE, CONFIGURE)
+REVEAL = "reveal"  # identity numbers in clear: on top of the operation's own permission
+PERMISSIONS = (READ, OPERATE, CONFIGURE, REVEAL)
 OPERATION_PERMISSIONS = {
     "ListMessages": READ,
     "ShowMessage": READ,
@@ -54,7 +56,6 @@ OPERATION_PERMISSIONS = {
 }  # every other operation (the configuration changes) needs CONFIGURE
 # The "department" admin accounts act for in the WsseVerifier; no department code has a '*'.
 ADMIN_REALM = "*admin*"
-OPEN_ACTOR = "admin-api (open: no admin account)"
 
 
 @dataclass(frozen=True)
@@ -214,29 +215,30 @@ class AdminStore:
 class AdminGuard:
     """Who may call which /admin operation; refusals are audited by the caller."""
 
-    def __init__(self, accounts: AdminStore, verifier: WsseVerifier, authentication: str) -> None:
+    def __init__(self, accounts: AdminStore, verifier: WsseVerifier) -> None:
         self._accounts = accounts
         self._verifier = verifier
-        self._required = authentication == "required"
 
     def check(self, envelope: etree._Element, operation: str) -> str:
         """The acting admin's username, or raise NotAuthenticated / NotAuthorized."""
         if not self._accounts.any_account():
-            if self._required:
-                raise NotAuthenticated("no admin account exists: create one with govhub admins add")
-            return OPEN_ACTOR
+            raise NotAuthenticated("no admin account exists; add one with govhub admins add")
         if not self._accounts.any_account(active=True):
             raise NotAuthenticated("every admin account is revoked: add one with govhub admins add")
         authenticated = self._verifier.verify(envelope, ADMIN_REALM)
         if authenticated is None:  # cannot happen: an active account exists
             raise NotAuthenticated("no active admin account")
-        needed = OPERATION_PERMISSIONS.get(operation, CONFIGURE)
-        if needed not in self._accounts.permissions_of(authenticated.username):
-            raise NotAuthorized(
-                f"admin {authenticated.username} lacks the '{needed}' permission "
-                f"needed for {operation}"
-            )
+        self.require(
+            authenticated.username, OPERATION_PERMISSIONS.get(operation, CONFIGURE), operation
+        )
         return authenticated.username
+
+    def require(self, username: str, permission: str, what: str) -> None:
+        """NotAuthorized unless the (authenticated) admin holds ``permission``."""
+        if permission not in self._accounts.permissions_of(username):
+            raise NotAuthorized(
+                f"admin {username} lacks the '{permission}' permission needed for {what}"
+            )
 
 
 def _context(username: str) -> bytes:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -30,8 +31,10 @@ DELIVERY_ATTEMPT = "delivery_attempt"
 REPLAYED = "replayed"
 REFUSED = "refused"
 ADMIN_CHANGE = "admin_change"
+REVEALED = "reveal"  # identity numbers shown in clear: who, which message, why
 
 HEAD_ID = 1
+_DIGEST = re.compile(r"[0-9a-f]{64}")
 
 
 @dataclass(frozen=True)
@@ -79,9 +82,35 @@ def timestamp_text(at: datetime) -> str:
 
 
 def details_text(details: Mapping[str, Any] | None) -> str:
-    """Canonical JSON; identity numbers masked, so the log never holds a full one."""
-    text = json.dumps(dict(details or {}), ensure_ascii=False, sort_keys=True, default=str)
-    return mask_in_text(text)
+    """Canonical JSON; identity numbers masked, so the log never holds a full one.
+
+    The digests the hub writes (``*sha256`` keys holding 64 hex characters) are kept whole:
+    they prove what arrived, and a 15-digit run inside one (one digest in twenty-five) would
+    otherwise be masked with the numbers."""
+    masked = {
+        mask_in_text(str(key)): value if _is_digest(key, value) else _masked(value)
+        for key, value in (details or {}).items()
+    }
+    return json.dumps(masked, ensure_ascii=False, sort_keys=True)
+
+
+def _is_digest(key: object, value: object) -> bool:
+    return str(key).endswith("sha256") and isinstance(value, str) and bool(_DIGEST.fullmatch(value))
+
+
+def _masked(value: Any) -> Any:
+    """``value`` as JSON holds it, every text (and number) with identity numbers masked."""
+    if isinstance(value, Mapping):
+        return {mask_in_text(str(k)): _masked(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_masked(item) for item in value]
+    if value is None or isinstance(value, bool | float):
+        return value
+    text = str(value)
+    masked = mask_in_text(text)
+    if isinstance(value, int) and masked == text:
+        return value
+    return masked
 
 
 def entry_hash(
@@ -149,7 +178,8 @@ _SET_HEAD_HASH = (
 def _chained(new: Sequence[NewEntry], first_seq: int, prev_hash: str) -> Iterator[AuditEntry]:
     for seq, item in enumerate(new, start=first_seq):
         text = details_text(item.details)
-        fields = (seq, item.at, item.actor, item.action, item.subject, text)
+        actor, subject = mask_in_text(item.actor), mask_in_text(item.subject)
+        fields = (seq, item.at, actor, item.action, subject, text)
         digest = entry_hash(*fields, prev_hash)
         yield AuditEntry(*fields, prev_hash, digest)
         prev_hash = digest

@@ -71,3 +71,12 @@ admin_accounts = Table(
     Column("state", String(16), nullable=False),  # active | revoked
     Column("updated_at", UTCDateTime, nullable=False),
 )
+
+# Keys the hub makes and keeps for itself when no key ring is configured (migration
+# 0007_keyed_identity_hashes): the identity index's HMAC key, id "identity-index".
+local_keys = Table(
+    "local_keys",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("key", LargeBinary, nullable=False),
+)

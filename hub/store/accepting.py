@@ -16,7 +16,7 @@ from hub.identity import mask_in_text
 from hub.security import audit
 from hub.security.payloads import PayloadSealer, canonical_context, original_context
 from hub.store import repeats
-from hub.store.identities import identity_hashes, number_hashes
+from hub.store.identities import IdentityHasher, identity_numbers
 from hub.store.models import DeliveryRow, MessageRow
 from hub.store.records import (
     DeliveryStatus,
@@ -56,12 +56,14 @@ def accepted_entry(
     )
 
 
-def identity_values(message: NewMessage) -> list[dict[str, Any]]:
+def identity_values(message: NewMessage, hasher: IdentityHasher) -> list[dict[str, Any]]:
     """The identity-lookup rows of a message (for any code that inserts messages)."""
     numbers = message.identity_numbers
-    digests = identity_hashes(message.canonical) if numbers is None else number_hashes(numbers)
+    if numbers is None:
+        numbers = identity_numbers(message.canonical)
     return [
-        {"message_id": message.message_id, "identity_sha256": digest} for digest in sorted(digests)
+        {"message_id": message.message_id, "identity_sha256": digest, "key_id": hasher.key_id}
+        for digest in sorted(hasher.number_hashes(numbers))
     ]
 
 

@@ -21,11 +21,11 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
-def upgrade(engine: Engine, revision: str = "head", keys: KeyRing | None = None) -> None:
-    """``alembic upgrade <revision>`` on the engine's database, in one transaction. ``keys``:
-    the payload key ring, for migrations that rewrite bodies sealed at rest."""
+def upgrade(engine: Engine, revision: str = "head", *, key_ring: KeyRing | None = None) -> None:
+    """``alembic upgrade <revision>`` on the engine's database, in one transaction.
+    ``key_ring``: for a migration that opens sealed bodies (0007 rehashes the identity index)."""
     config = alembic_config(engine.url.render_as_string(hide_password=False))
     with engine.begin() as connection:
         config.attributes["connection"] = connection
-        config.attributes["payload_keys"] = keys
+        config.attributes["key_ring"] = key_ring
         command.upgrade(config, revision)

@@ -123,7 +123,9 @@ class AttemptRow(Base):
 
 
 class MessageIdentityRow(Base):
-    """SHA-256 of each identity number a message names, to find a citizen's messages."""
+    """HMAC-SHA256 of each identity number a message names, to find a citizen's messages
+    (hub/store/identities.py); ``key_id`` names the index key (a key ring id, or the
+    database's own key) so a rotation knows which rows to rehash."""
 
     __tablename__ = "message_identities"
 
@@ -131,6 +133,7 @@ class MessageIdentityRow(Base):
         ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True
     )
     identity_sha256: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+    key_id: Mapped[str] = mapped_column(String(64), index=True)
 
 
 class OperatorActionRow(Base):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 
 from sqlalchemy import Engine, insert
 from sqlalchemy.exc import IntegrityError
@@ -15,6 +17,7 @@ from hub.security import audit
 from hub.security.payloads import PayloadSealer, canonical_context, payload_context
 from hub.store import accepting, leases, migrate
 from hub.store.engine import make_engine, make_relaxed_engine
+from hub.store.identities import IdentityHasher
 from hub.store.models import DeliveryRow, MessageIdentityRow, MessageRow
 from hub.store.records import (
     AttemptRecord,
@@ -24,6 +27,8 @@ from hub.store.records import (
     QueuedDelivery,
     Receipt,
 )
+
+log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 
@@ -55,9 +60,26 @@ class Store:
         """For migrations and read-only reports; writes go through the methods below."""
         return self._engine
 
+    @cached_property
+    def identities(self) -> IdentityHasher:
+        """The identity index's hasher, keyed once on first use (it reads the database's
+        own key, which needs the schema: after ``upgrade``)."""
+        # Here, not at the top: hub.security.tables imports hub.store (an import cycle).
+        from hub.security.identity_keys import database_key, index_keys
+
+        with self._engine.begin() as connection:
+            keys = index_keys(self.payloads.keys, database_key(connection))
+        if not keys.from_ring:
+            log.warning(
+                "identity numbers are indexed under a key kept in the database: "
+                "set GOVHUB_ENCRYPTION_KEYS so a copy of the database cannot reverse them"
+            )
+        return IdentityHasher(keys)
+
     def upgrade(self) -> None:
-        """``alembic upgrade head`` for this store's database (with its payload key ring)."""
-        migrate.upgrade(self._engine, keys=self.payloads.keys)
+        """``alembic upgrade head`` for this store's database (the key ring, if any, lets a
+        migration open sealed bodies)."""
+        migrate.upgrade(self._engine, key_ring=self.payloads.keys)
 
     def dispose(self) -> None:
         self._engine.dispose()
@@ -162,7 +184,8 @@ class Store:
         now = self.clock()
         lease_until = now + timedelta(seconds=lease_seconds)
         messages = [accepting.message_values(m, now, self.payloads) for m, _ in batch]
-        identities = [row for m, _ in batch for row in accepting.identity_values(m)]
+        hasher = self.identities
+        identities = [row for m, _ in batch for row in accepting.identity_values(m, hasher)]
         deliveries = [accepting.delivery_values(m, r, now, lease_until) for m, r in batch]
         flat = [row for rows in deliveries for row in rows]
         with self._engine.begin() as connection:

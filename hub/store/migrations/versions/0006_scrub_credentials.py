@@ -30,7 +30,7 @@ log = logging.getLogger("hub.store.migrations")
 
 
 def upgrade() -> None:
-    report = scrub_originals(op.get_bind(), context.config.attributes.get("payload_keys"))
+    report = scrub_originals(op.get_bind(), context.config.attributes.get("key_ring"))
     if report.scrubbed:
         log.warning("removed the passwords stored in %d original messages", report.scrubbed)
     if report.sealed_unopened:
