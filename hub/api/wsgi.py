@@ -81,6 +81,22 @@ class HubWsgiApp:
             return self._soap(environ, start_response, self.admin)
         return _json(start_response, "404 Not Found", {"error": "NotFound", "message": path})
 
+    def refuse_oversized(self, environ: Environ, start_response: StartResponse) -> list[bytes]:
+        """The answer to a request the server found over the body limit before reading it
+        (hub/waitress_limits.py): in its route's own format, the body never touched."""
+        declared = environ.get("CONTENT_LENGTH") or ""
+        error = BodyTooLarge(
+            f"body of {declared} bytes is over the limit of {self.max_body_bytes}"
+            if declared.isdigit()
+            else f"body is over the limit of {self.max_body_bytes} bytes"
+        )
+        path = environ.get("PATH_INFO", "") or "/"
+        if not path.startswith("/native/"):
+            return _soap_fault(start_response, error)
+        department, _, rest = path[len("/native/") :].partition("/")
+        self.ingress.record_refusal(department, "/" + rest, error)
+        return _refusal(start_response, error)
+
     def _soap(
         self, environ: Environ, start_response: StartResponse, app: WsgiApplication | None = None
     ) -> Iterable[bytes]:
@@ -187,13 +203,15 @@ def _signed_path(environ: Environ) -> str:
 
 
 def _refusal(start_response: StartResponse, error: ClientError) -> list[bytes]:
-    """401 for who-are-you, 403 for not-allowed, 400 for everything else the caller got
-    wrong; the body carries the same code as the SOAP API's fault."""
+    """401 for who-are-you, 403 for not-allowed, 413 for too large, 400 for everything else
+    the caller got wrong; the body carries the same code as the SOAP API's fault."""
     if isinstance(error, NotAuthenticated):
         challenge = [("WWW-Authenticate", SCHEME)]
         return _json(start_response, "401 Unauthorized", _error_body(error), challenge)
     if isinstance(error, NotAuthorized):
         return _json(start_response, "403 Forbidden", _error_body(error))
+    if isinstance(error, BodyTooLarge):
+        return _json(start_response, "413 Content Too Large", _error_body(error))
     return _json(start_response, "400 Bad Request", _error_body(error))
 
 
