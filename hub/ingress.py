@@ -26,7 +26,6 @@ from hub.bus import DeliveryTask, Publisher
 from hub.config import Settings
 from hub.departments import DepartmentConfig, DepartmentDirectory
 from hub.errors import HubError, SchemaInvalid, UnknownMessageType
-from hub.identity import mask_in_text
 from hub.mapping import MappingRegistry
 from hub.resources import (
     CANONICAL_NAMESPACE,
@@ -41,12 +40,12 @@ from hub.security.audit import AuditLog
 from hub.security.wsse import WsseVerifier
 from hub.store import NewMessage, Receipt, Store
 from hub.store.group_commit import GroupCommitter
+from hub.untrusted import shown
 
 log = logging.getLogger(__name__)
 
 _IDENTITY_TAG = f"{{{CANONICAL_NAMESPACE}}}identityNumber"
 NATIVE_PURPOSE = "native notification"
-MAX_AUDITED_TEXT = 200
 
 
 @dataclass(frozen=True)
@@ -167,10 +166,10 @@ class Ingress:
         try:
             # Both come from an unauthenticated caller: bounded and masked before they stay.
             self._audit.append(
-                actor=mask_in_text(sender)[:MAX_AUDITED_TEXT] or "unknown",
+                actor=shown(sender) or "unknown",
                 action=audit.REFUSED,
-                subject=mask_in_text(what)[:MAX_AUDITED_TEXT] or "unknown",
-                details={"code": error.code, "reason": mask_in_text(error.message)},
+                subject=shown(what) or "unknown",
+                details={"code": error.code, "reason": shown(error.message)},
             )
         except Exception:  # the refusal itself must still reach the caller
             log.exception("could not audit a refusal")

@@ -1,16 +1,22 @@
-"""Logging set-up: one format, identity numbers masked in every line."""
+"""Logging set-up: one format, identity numbers masked in every line, and each value put into
+a line cut to a bounded length (a caller's 9 MB field must not become a 9 MB log line)."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 from hub.identity import mask_in_text
+from hub.untrusted import MAX_UNTRUSTED_CHARS, cut
+
+LogArgs = tuple[object, ...] | Mapping[str, object] | None
 
 
 class MaskIdentityNumbers(logging.Filter):
     """Rewrites each record's message so no full identity number reaches a log."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        record.args = _cut_arguments(record.args)
         message = record.getMessage()
         masked = mask_in_text(message)
         if masked != message:
@@ -18,9 +24,28 @@ class MaskIdentityNumbers(logging.Filter):
         if record.exc_info and record.exc_info[1] is not None:
             # A traceback's text is not the message: format it here, masked, and drop the raw one.
             text = logging.Formatter().formatException(record.exc_info)
-            record.msg, record.args = f"{record.getMessage()}\n{mask_in_text(text)}", None
+            lines = (cut(line) for line in mask_in_text(text).splitlines())
+            record.msg, record.args = "\n".join([record.getMessage(), *lines]), None
             record.exc_info, record.exc_text = None, None
         return True
+
+
+def _cut_arguments(args: LogArgs) -> LogArgs:
+    """A record's arguments with long text (strings, or errors, whose message is the caller's)
+    cut; numbers and other values are left for their own format (``%d``, ``%r``)."""
+    if isinstance(args, tuple):
+        return tuple(_cut_argument(arg) for arg in args)
+    if isinstance(args, Mapping):
+        return {key: _cut_argument(value) for key, value in args.items()}
+    return args
+
+
+def _cut_argument(arg: object) -> object:
+    if isinstance(arg, BaseException):
+        arg = str(arg)
+    if isinstance(arg, str) and len(arg) > MAX_UNTRUSTED_CHARS:
+        return cut(mask_in_text(arg))
+    return arg
 
 
 def configure(level: str = "INFO") -> None:

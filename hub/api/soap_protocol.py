@@ -18,8 +18,8 @@ from spyne.server.http import HttpTransportContext
 
 from hub import xmlparse
 from hub.errors import HubError
-from hub.identity import mask_in_text
 from hub.security.reply_signing import ReplySigner, request_is_signed
+from hub.untrusted import shown
 
 # Returns True when it prepared all the operation needs: spyne's objects are then not built.
 RequestCheck = Callable[[Any], bool]
@@ -52,8 +52,8 @@ def fault_from(error: HubError) -> Fault:
     """A HubError as a SOAP fault with a stable code and a detail naming path, line or reason."""
     return Fault(
         faultcode=error.code,
-        faultstring=mask_in_text(error.message),
-        detail={"reason": mask_in_text(error.detail)} if error.detail else None,
+        faultstring=shown(error.message),
+        detail={"reason": shown(error.detail)} if error.detail else None,
     )
 
 

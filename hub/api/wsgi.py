@@ -32,11 +32,11 @@ from hub.errors import (
     NotAuthenticated,
     NotAuthorized,
 )
-from hub.identity import mask_in_text
 from hub.ingress import Ingress
 from hub.security import client_certificates
 from hub.security.native_auth import SCHEME, NativeAuthenticator, NativeRequest
 from hub.store import Receipt
+from hub.untrusted import shown
 
 log = logging.getLogger(__name__)
 
@@ -135,11 +135,11 @@ class HubWsgiApp:
             finally:
                 permit.release()
         except ClientError as error:
-            log.info("refused native push from %s: %s", department, mask_in_text(str(error)))
+            log.info("refused native push from %s: %s", department, shown(str(error)))
             self.ingress.record_refusal(department, "/" + rest, error)
             return _refusal(start_response, error)
         except HubError as error:
-            log.warning("native push from %s failed: %s", department, mask_in_text(str(error)))
+            log.warning("native push from %s failed: %s", department, shown(str(error)))
             return _json(start_response, "503 Service Unavailable", _error_body(error))
         except Exception:  # a bug: still a structured answer, and the caller may retry
             log.exception("native push from %s failed unexpectedly", department)
@@ -224,7 +224,8 @@ def _headers(environ: Environ) -> dict[str, str]:
 
 
 def _error_body(error: HubError) -> dict[str, Any]:
-    return {"error": error.code, "message": mask_in_text(error.message), "detail": error.detail}
+    detail = shown(error.detail) if error.detail else None
+    return {"error": error.code, "message": shown(error.message), "detail": detail}
 
 
 def _json(
@@ -252,7 +253,7 @@ def _soap_fault(start_response: StartResponse, error: HubError) -> list[bytes]:
         '<soap11env:Envelope xmlns:soap11env="http://schemas.xmlsoap.org/soap/envelope/">'
         "<soap11env:Body><soap11env:Fault>"
         f"<faultcode>soap11env:{escape(error.code)}</faultcode>"
-        f"<faultstring>{escape(error.message)}</faultstring>"
+        f"<faultstring>{escape(shown(error.message))}</faultstring>"
         "</soap11env:Fault></soap11env:Body></soap11env:Envelope>"
     ).encode()
     start_response(

@@ -21,6 +21,7 @@ from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 
 from hub.identity import mask_in_text
 from hub.security.tables import GENESIS_HASH, audit_head, audit_log
+from hub.untrusted import MAX_UNTRUSTED_CHARS, bounded, cut
 
 # What happened. Free text is allowed; these are the ones the hub writes.
 ACCEPTED = "accepted"
@@ -148,7 +149,9 @@ _SET_HEAD_HASH = (
 def _chained(new: Sequence[NewEntry], first_seq: int, prev_hash: str) -> Iterator[AuditEntry]:
     for seq, item in enumerate(new, start=first_seq):
         text = details_text(item.details)
-        fields = (seq, item.at, item.actor, item.action, item.subject, text)
+        if len(text) > MAX_UNTRUSTED_CHARS:  # a long value may be a caller's: each is cut
+            text = details_text(bounded(item.details))
+        fields = (seq, item.at, cut(item.actor), cut(item.action), cut(item.subject), text)
         digest = entry_hash(*fields, prev_hash)
         yield AuditEntry(*fields, prev_hash, digest)
         prev_hash = digest
