@@ -26,6 +26,7 @@ from hub.bus import DeliveryTask, Publisher
 from hub.config import Settings
 from hub.departments import DepartmentConfig, DepartmentDirectory
 from hub.errors import HubError, SchemaInvalid, UnknownMessageType
+from hub.header_fields import limited
 from hub.mapping import MappingRegistry
 from hub.resources import (
     CANONICAL_NAMESPACE,
@@ -141,15 +142,17 @@ class Ingress:
             raise UnknownMessageType(f"mapping {mapping.name} does not produce canonical XML")
         canonical, numbers = self._checked_canonical(translated)
         receivers = self.routes.receivers_for(department, record.message_type, translated)
-        key = record.idempotency_key or hashlib.sha256(body).hexdigest()
+        key = limited("idempotencyKey", record.idempotency_key, "the Idempotency-Key")
+        correlation = limited("correlationId", headers.get("X-Correlation-Id"), "X-Correlation-Id")
+        purpose = limited("purpose", headers.get("X-Purpose"), "X-Purpose")
         return PreparedMessage(
             NewMessage(
                 message_id=str(uuid.uuid4()),
                 message_type=record.message_type,
                 sender=department,
-                correlation_id=headers.get("X-Correlation-Id") or None,
-                idempotency_key=key,
-                purpose=headers.get("X-Purpose") or NATIVE_PURPOSE,
+                correlation_id=correlation or None,
+                idempotency_key=key or hashlib.sha256(body).hexdigest(),
+                purpose=purpose or NATIVE_PURPOSE,
                 sent_at=datetime.now(UTC),
                 schema_version=CANONICAL_SCHEMA_VERSION,
                 original=body,

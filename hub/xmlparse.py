@@ -1,9 +1,10 @@
 """The one hardened XML parser. Nothing else in govhub parses untrusted bytes.
 
 Refused: any DOCTYPE (so no DTD, no entity expansion, no XXE), network access,
-XInclude, bodies over the size limit, and text that does not decode in its declared
-encoding. lxml's own limits stay on (``huge_tree`` off): nesting deeper than 256
-levels, and very large text nodes, are refused by libxml2 itself.
+XInclude, bodies over the size limit, text that does not decode in its declared
+encoding, and an element with more than ``MAX_ATTRIBUTES`` attributes (a Submit with 200,000
+attributes on its envelope was once stored). lxml's own limits stay on (``huge_tree`` off):
+nesting deeper than 256 levels, and very large text nodes, are refused by libxml2 itself.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from lxml import etree
 from hub.errors import BodyTooLarge, MalformedXML
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+# Far above any real element's (a signed SOAP envelope's busiest element has a handful).
+MAX_ATTRIBUTES = 100
 
 
 class _RefuseExternal(etree.Resolver):
@@ -51,6 +54,29 @@ def _thread_parser() -> etree.XMLParser:
     return parser
 
 
+def _attribute_past_limit() -> etree.XPath:
+    """The first attribute numbered MAX_ATTRIBUTES + 1 on any element: a walk in C (lxml
+    locks a shared XPath, hence one per thread)."""
+    found: etree.XPath | None = getattr(_per_thread, "attribute_past_limit", None)
+    if found is None:
+        found = _per_thread.attribute_past_limit = etree.XPath(f"(//@*[{MAX_ATTRIBUTES + 1}])[1]")
+    return found
+
+
+def _check_attribute_counts(data: bytes, root: etree._Element) -> None:
+    # Every attribute has its "=": with no more of them in the whole document than the limit,
+    # no element can be over it, and the everyday message is not walked at all.
+    if data.count(b"=") <= MAX_ATTRIBUTES:
+        return
+    found: Any = _attribute_past_limit()(root)
+    if found:
+        element = found[0].getparent()
+        raise MalformedXML(
+            f"an element has more than {MAX_ATTRIBUTES} attributes",
+            detail=f"element {etree.QName(element).localname}, line {element.sourceline}",
+        )
+
+
 def parse(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> etree._Element:
     """Parse untrusted bytes into an element, or raise a ClientError saying why."""
     if len(data) > max_bytes:
@@ -68,4 +94,5 @@ def parse(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> etree._Element:
     docinfo: Any = root.getroottree().docinfo
     if docinfo.doctype or docinfo.internalDTD is not None:
         raise MalformedXML("DOCTYPE declarations are not accepted")
+    _check_attribute_counts(data, root)
     return root
