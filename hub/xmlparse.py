@@ -1,8 +1,9 @@
 """The one hardened XML parser. Nothing else in govhub parses untrusted bytes.
 
 Refused: any DOCTYPE (so no DTD, no entity expansion, no XXE), network access,
-XInclude, bodies over the size limit, text that does not decode in its declared
-encoding, and an element with more than ``MAX_ATTRIBUTES`` attributes (a Submit with 200,000
+XInclude, bodies over the size limit, text that does not decode in its declared encoding
+or whose declarations (HTTP charset, XML declaration) disagree (hub/declared_encoding.py),
+and an element with more than ``MAX_ATTRIBUTES`` attributes (a Submit with 200,000
 attributes on its envelope was once stored). lxml's own limits stay on (``huge_tree`` off):
 nesting deeper than 256 levels, and very large text nodes, are refused by libxml2 itself.
 """
@@ -14,6 +15,7 @@ from typing import Any
 
 from lxml import etree
 
+from hub.declared_encoding import reading_encoding
 from hub.errors import BodyTooLarge, MalformedXML
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
@@ -28,8 +30,9 @@ class _RefuseExternal(etree.Resolver):
         raise MalformedXML("external entities and DTDs are not accepted")
 
 
-def _new_parser() -> etree.XMLParser:
+def _new_parser(encoding: str | None = None) -> etree.XMLParser:
     parser = etree.XMLParser(
+        encoding=encoding,
         resolve_entities=False,
         no_network=True,
         dtd_validation=False,
@@ -46,12 +49,22 @@ def _new_parser() -> etree.XMLParser:
 _per_thread = threading.local()
 
 
-def _thread_parser() -> etree.XMLParser:
-    """lxml parsers are not thread-safe, but one per thread is reused from document to document."""
+def _thread_parser(encoding: str | None = None) -> etree.XMLParser:
+    """lxml parsers are not thread-safe, but one per thread is reused from document to document;
+    one more for each encoding a charset told it to read in."""
+    if encoding is not None:
+        return _thread_parser_for(encoding.lower())
     parser: etree.XMLParser | None = getattr(_per_thread, "parser", None)
     if parser is None:
         parser = _per_thread.parser = _new_parser()
     return parser
+
+
+def _thread_parser_for(encoding: str) -> etree.XMLParser:
+    parsers: dict[str, etree.XMLParser] = _per_thread.__dict__.setdefault("by_encoding", {})
+    if encoding not in parsers:
+        parsers[encoding] = _new_parser(encoding)
+    return parsers[encoding]
 
 
 def _attribute_past_limit() -> etree.XPath:
@@ -77,14 +90,18 @@ def _check_attribute_counts(data: bytes, root: etree._Element) -> None:
         )
 
 
-def parse(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> etree._Element:
-    """Parse untrusted bytes into an element, or raise a ClientError saying why."""
+def parse(
+    data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES, charset: str | None = None
+) -> etree._Element:
+    """Parse untrusted bytes into an element, or raise a ClientError saying why. ``charset``:
+    the one the HTTP Content-Type names, if any."""
     if len(data) > max_bytes:
         raise BodyTooLarge(f"body is {len(data)} bytes, over the limit of {max_bytes} bytes")
     if not data or data.isspace():  # what `not data.strip()` says, without copying data
         raise MalformedXML("body is empty")
+    parser = _thread_parser(reading_encoding(data, charset))
     try:
-        root = etree.fromstring(data, parser=_thread_parser())
+        root = etree.fromstring(data, parser=parser)
     except etree.XMLSyntaxError as exc:
         raise MalformedXML(f"not well-formed XML: {exc.msg}", detail=f"line {exc.lineno}") from exc
     except MalformedXML:

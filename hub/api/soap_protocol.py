@@ -17,6 +17,7 @@ from spyne.protocol.soap import Soap11
 from spyne.server.http import HttpTransportContext
 
 from hub import xmlparse
+from hub.declared_encoding import charset_of
 from hub.errors import HubError
 from hub.security.reply_signing import ReplySigner, request_is_signed
 from hub.untrusted import shown
@@ -86,8 +87,9 @@ class HubSoap11(Soap11):  # type: ignore[misc]
             raise RequestNotAllowed("send a POST request with a Content-Type header")
         raw = b"".join(ctx.in_string)
         ctx.udc = {"raw": raw, "signed": False}
+        declared = charset_of(ctx.transport.get_request_content_type())
         try:
-            envelope = xmlparse.parse(raw, max_bytes=self._max_bytes)
+            envelope = xmlparse.parse(raw, max_bytes=self._max_bytes, charset=declared)
         except HubError as error:
             raise fault_from(error) from error
         ctx.udc["signed"] = request_is_signed(envelope)
