@@ -7,7 +7,7 @@ import logging
 from collections.abc import Mapping
 
 from hub.identity import mask_in_text
-from hub.untrusted import MAX_UNTRUSTED_CHARS, cut
+from hub.untrusted import MAX_UNTRUSTED_CHARS, cut_lines
 
 LogArgs = tuple[object, ...] | Mapping[str, object] | None
 
@@ -23,16 +23,15 @@ class MaskIdentityNumbers(logging.Filter):
             record.msg, record.args = masked, None
         if record.exc_info and record.exc_info[1] is not None:
             # A traceback's text is not the message: format it here, masked, and drop the raw one.
-            text = logging.Formatter().formatException(record.exc_info)
-            lines = (cut(line) for line in mask_in_text(text).splitlines())
-            record.msg, record.args = "\n".join([record.getMessage(), *lines]), None
+            text = cut_lines(mask_in_text(logging.Formatter().formatException(record.exc_info)))
+            record.msg, record.args = f"{record.getMessage()}\n{text}", None
             record.exc_info, record.exc_text = None, None
         return True
 
 
 def _cut_arguments(args: LogArgs) -> LogArgs:
     """A record's arguments with long text (strings, or errors, whose message is the caller's)
-    cut; numbers and other values are left for their own format (``%d``, ``%r``)."""
+    cut line by line; numbers and other values are left for their own format (``%d``, ``%r``)."""
     if isinstance(args, tuple):
         return tuple(_cut_argument(arg) for arg in args)
     if isinstance(args, Mapping):
@@ -44,7 +43,7 @@ def _cut_argument(arg: object) -> object:
     if isinstance(arg, BaseException):
         arg = str(arg)
     if isinstance(arg, str) and len(arg) > MAX_UNTRUSTED_CHARS:
-        return cut(mask_in_text(arg))
+        return cut_lines(mask_in_text(arg))  # a logged traceback keeps its lines
     return arg
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from hub.identity import mask_in_text
 
 MAX_UNTRUSTED_CHARS = 300
+MAX_UNTRUSTED_LINES = 200  # of text whose lines matter on their own (a traceback in a log)
 
 
 def cut(text: str, limit: int = MAX_UNTRUSTED_CHARS) -> str:
@@ -24,6 +25,16 @@ def cut(text: str, limit: int = MAX_UNTRUSTED_CHARS) -> str:
         return text
     note = f"…(cut, {len(text)} characters)"
     return text[: max(limit - len(note), 0)] + note
+
+
+def cut_lines(text: str) -> str:
+    """Text of many lines (a traceback) with each line cut, and at most MAX_UNTRUSTED_LINES
+    of them: the end kept, where a traceback names its error."""
+    lines = text.splitlines()
+    kept = [cut(line) for line in lines[-MAX_UNTRUSTED_LINES:]]
+    if len(lines) > MAX_UNTRUSTED_LINES:
+        kept.insert(0, f"…(cut, {len(lines) - MAX_UNTRUSTED_LINES} lines before)")
+    return "\n".join(kept)
 
 
 def shown(text: str) -> str:

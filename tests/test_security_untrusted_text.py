@@ -4,6 +4,7 @@ characters and says so; a huge Username is neither stored whole nor echoed whole
 from __future__ import annotations
 
 import logging
+import traceback
 from collections.abc import Iterator
 
 import pytest
@@ -111,3 +112,15 @@ def test_an_error_with_a_huge_message_is_cut_in_its_log_traceback() -> None:
     MaskIdentityNumbers().filter(record)
 
     assert len(record.getMessage()) < 10 * MAX_UNTRUSTED_CHARS
+
+
+def test_a_logged_traceback_keeps_its_last_line_naming_the_error() -> None:
+    try:
+        {}["missing"]
+    except KeyError as error:
+        trace = "".join(traceback.format_exception(error)) + "x" * 1000
+    record = logging.LogRecord("hub.test", logging.ERROR, __file__, 1, "failed: %s", (trace,), None)
+
+    MaskIdentityNumbers().filter(record)
+
+    assert "KeyError: 'missing'" in record.getMessage()
