@@ -13,6 +13,8 @@ from hubstack import HubStack, header, marriage, running_hub
 from lxml import etree
 from zeep.wsse.username import UsernameToken
 
+from hub.api.soap_protocol import fault_from
+from hub.errors import RegistrationRefused
 from hub.identity import make_number
 from hub.logs import MaskIdentityNumbers
 from hub.security import audit
@@ -124,3 +126,14 @@ def test_a_logged_traceback_keeps_its_last_line_naming_the_error() -> None:
     MaskIdentityNumbers().filter(record)
 
     assert "KeyError: 'missing'" in record.getMessage()
+
+
+def test_a_refused_registration_keeps_every_reason_each_cut_on_its_own() -> None:
+    reasons = [f"reason {n}: " + "r" * 120 for n in range(5)] + ["bad value " + "q" * HUGE]
+
+    fault = fault_from(RegistrationRefused("package TAX 3", reasons))
+
+    for n in range(5):
+        assert f"reason {n}: " in fault.faultstring
+    assert fault.faultstring.endswith(f"(cut, {HUGE + len('bad value ')} characters)")
+    assert len(fault.faultstring) < 8 * MAX_UNTRUSTED_CHARS

@@ -18,7 +18,7 @@ from spyne.server.http import HttpTransportContext
 
 from hub import xmlparse
 from hub.declared_encoding import charset_of
-from hub.errors import HubError
+from hub.errors import HubError, RegistrationRefused
 from hub.security.reply_signing import ReplySigner, request_is_signed
 from hub.untrusted import shown
 
@@ -53,9 +53,16 @@ def fault_from(error: HubError) -> Fault:
     """A HubError as a SOAP fault with a stable code and a detail naming path, line or reason."""
     return Fault(
         faultcode=error.code,
-        faultstring=shown(error.message),
+        faultstring=_fault_text(error),
         detail={"reason": shown(error.detail)} if error.detail else None,
     )
+
+
+def _fault_text(error: HubError) -> str:
+    """The message, cut; a refused registration keeps every reason, each cut on its own."""
+    if isinstance(error, RegistrationRefused):
+        return "; ".join(shown(part) for part in error.message.split("; "))
+    return shown(error.message)
 
 
 class HubSoap11(Soap11):  # type: ignore[misc]
