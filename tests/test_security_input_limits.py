@@ -86,7 +86,7 @@ def test_a_huge_declared_body_gets_its_fault_before_any_of_it_is_sent(stack: Hub
         )
         status, body = read_answer(connection)
 
-    assert status == 500
+    assert status == 413
     assert fault_code(body) == "Client.BodyTooLarge"
     assert b"200000000" in body
     assert stored_messages(stack) == before
@@ -123,7 +123,7 @@ def test_a_chunked_body_over_the_limit_is_cut_where_it_crosses_it(
             connection.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
         status, body = read_answer(connection)
 
-    assert status == 500
+    assert status == 413
     assert fault_code(body) == "Client.BodyTooLarge"
     assert stored_messages(stack) == before
 

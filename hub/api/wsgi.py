@@ -247,7 +247,10 @@ def _json(
 
 
 def _soap_fault(start_response: StartResponse, error: HubError) -> list[bytes]:
-    """A SOAP 1.1 fault written by hand: used before spyne sees the request."""
+    """A SOAP 1.1 fault written by hand: used before spyne sees the request. A body too large
+    is answered 413 (the envelope was never read; zeep reads the fault all the same): with
+    it, the server closes the connection instead of first reading the body it refused
+    (cheroot drains an unread body after any other status)."""
     body = (
         '<?xml version="1.0" encoding="UTF-8"?>'
         '<soap11env:Envelope xmlns:soap11env="http://schemas.xmlsoap.org/soap/envelope/">'
@@ -256,8 +259,9 @@ def _soap_fault(start_response: StartResponse, error: HubError) -> list[bytes]:
         f"<faultstring>{escape(shown(error.message))}</faultstring>"
         "</soap11env:Fault></soap11env:Body></soap11env:Envelope>"
     ).encode()
-    start_response(
-        "500 Internal Server Error",
-        [("Content-Type", "text/xml; charset=utf-8"), ("Content-Length", str(len(body)))],
+    status = (
+        "413 Content Too Large" if isinstance(error, BodyTooLarge) else "500 Internal Server Error"
     )
+    headers = [("Content-Type", "text/xml; charset=utf-8"), ("Content-Length", str(len(body)))]
+    start_response(status, headers)
     return [body]
