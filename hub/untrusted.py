@@ -42,6 +42,17 @@ def shown(text: str) -> str:
     return cut(mask_in_text(text))
 
 
+def too_long(value: Any) -> bool:
+    """Whether ``bounded`` would change ``value``: a length check, no copying, no masking."""
+    if isinstance(value, str):
+        return len(value) > MAX_UNTRUSTED_CHARS
+    if isinstance(value, dict):
+        return any(too_long(str(key)) or too_long(item) for key, item in value.items())
+    if isinstance(value, list | tuple):
+        return any(too_long(item) for item in value)
+    return False
+
+
 def bounded(value: Any) -> Any:
     """``value`` with every string in it (in dicts and lists, at any depth) masked and cut."""
     if isinstance(value, str):

@@ -21,7 +21,7 @@ from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 
 from hub.identity import mask_in_text
 from hub.security.tables import GENESIS_HASH, audit_head, audit_log
-from hub.untrusted import MAX_UNTRUSTED_CHARS, bounded, cut
+from hub.untrusted import MAX_UNTRUSTED_CHARS, bounded, cut, too_long
 
 # What happened. Free text is allowed; these are the ones the hub writes.
 ACCEPTED = "accepted"
@@ -149,7 +149,8 @@ _SET_HEAD_HASH = (
 def _chained(new: Sequence[NewEntry], first_seq: int, prev_hash: str) -> Iterator[AuditEntry]:
     for seq, item in enumerate(new, start=first_seq):
         text = details_text(item.details)
-        if len(text) > MAX_UNTRUSTED_CHARS:  # a long value may be a caller's: each is cut
+        # A long value may be a caller's: each is cut (the everyday entry is only measured).
+        if len(text) > MAX_UNTRUSTED_CHARS and too_long(item.details):
             text = details_text(bounded(item.details))
         fields = (seq, item.at, cut(item.actor), cut(item.action), cut(item.subject), text)
         digest = entry_hash(*fields, prev_hash)
