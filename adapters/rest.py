@@ -29,6 +29,7 @@ from adapters._http import (
 )
 from adapters.base import Adapter, DeliveryResult, InboundRecord, OutboundDelivery
 from adapters.jsonparse import parse_object
+from hub.declared_encoding import charset_of
 from hub.departments import DepartmentConfig, outbound_credentials
 from hub.errors import ClientError, MalformedJSON, PermanentDeliveryError, UnknownMessageType
 
@@ -89,6 +90,10 @@ class RestAdapter(Adapter):
         content_type = header_value(headers, "Content-Type")
         if content_type and "json" not in content_type.lower():
             raise MalformedJSON(f"expected application/json, got {content_type}")
+        charset = charset_of(content_type)
+        if charset and charset.lower().replace("_", "-") not in ("utf-8", "utf8"):
+            # JSON is UTF-8 (RFC 8259): bytes read as UTF-8 under another name are mojibake.
+            raise MalformedJSON(f"JSON must be UTF-8; the Content-Type says charset={charset}")
         document = parse_object(body)
         key = header_value(headers, IDEMPOTENCY_HEADER)
         return InboundRecord(message_type, document, idempotency_key=key, raw=body)

@@ -48,6 +48,7 @@ from adapters.base import (
     OutboundDelivery,
 )
 from adapters.soap_transport import DepartmentTransport, encode_xml
+from hub.declared_encoding import charset_of
 from hub.departments import DepartmentConfig, outbound_credentials
 from hub.errors import (
     ConfigurationError,
@@ -123,7 +124,8 @@ class SoapAdapter(Adapter):
     def decode_inbound(
         self, body: bytes, headers: Mapping[str, str], path: str = ""
     ) -> InboundRecord:
-        payload, header = soapenv.unwrap_push(body, self.department.soap_version)
+        charset = charset_of(header_value(headers, "Content-Type"))
+        payload, header = soapenv.unwrap_push(body, self.department.soap_version, charset)
         tag = str(payload.tag)
         message_type = self.department.inbound.get(tag)
         if message_type is None:

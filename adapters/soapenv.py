@@ -110,9 +110,12 @@ def fault_error(department: str, fault: Fault, answer: str) -> DeliveryError:
     return PermanentDeliveryError(message, detail=answer or None)
 
 
-def unwrap_push(data: bytes, soap_version: str) -> tuple[etree._Element, etree._Element | None]:
-    """A pushed envelope's payload (as its own document) and its Header, if any."""
-    envelope = xmlparse.parse(data)
+def unwrap_push(
+    data: bytes, soap_version: str, charset: str | None = None
+) -> tuple[etree._Element, etree._Element | None]:
+    """A pushed envelope's payload (as its own document) and its Header, if any; ``charset``:
+    the one its Content-Type names (it must agree with the XML declaration)."""
+    envelope = xmlparse.parse(data, charset=charset)
     expected = ENVELOPE_NAMESPACES[soap_version]
     namespace = etree.QName(envelope).namespace
     if etree.QName(envelope).localname != "Envelope" or namespace not in (SOAP11_NS, SOAP12_NS):

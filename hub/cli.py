@@ -70,6 +70,7 @@ def main() -> None:
 def serve(no_workers: bool, log_level: str, **options: Any) -> None:
     """Serve the SOAP API (and, by default, the delivery workers) in one process."""
     from hub.security.tls import TlsFiles
+    from hub.waitress_limits import ServerLimits
     from hub.webserver import make_server
 
     logs.configure(log_level)
@@ -88,7 +89,8 @@ def serve(no_workers: bool, log_level: str, **options: Any) -> None:
     runtime.store.upgrade()
     if not no_workers:
         runtime.start_workers()
-    server = make_server(runtime.wsgi_app(), settings.host, settings.port, tls)
+    limits = ServerLimits.from_settings(settings)
+    server = make_server(runtime.wsgi_app(), settings.host, settings.port, tls, limits=limits)
     click.echo(f"govhub serving on {server.url}/soap (WSDL: {server.url}/soap?wsdl)")
     _run_until_stopped(server.start().stop, runtime.close)
 

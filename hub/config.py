@@ -20,6 +20,10 @@ DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024
 DEFAULT_MAX_INFLIGHT_BYTES = 2 * 1024 * 1024
 # How long a request waits for its bytes before it is answered Server.Busy (SOAP) / 503 (native).
 DEFAULT_ADMISSION_WAIT_SECONDS = 30.0
+# A request's line and headers must arrive within this many seconds of its first byte, and a
+# connection silent this long (idle, or stalled mid-body) is closed: a slow-loris sender holds
+# a connection for seconds, not minutes. A body that keeps arriving is never cut for time.
+DEFAULT_HEADER_TIMEOUT_SECONDS = 20.0
 DEFAULT_LEASE_SECONDS = 30.0
 DEFAULT_RELAY_INTERVAL_SECONDS = 1.0
 DEFAULT_MAX_ATTEMPTS = 40  # with 1 s doubling to 300 s: 1.3 to 2.6 hours of trying
@@ -76,6 +80,7 @@ class Settings:
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     max_inflight_bytes: int = DEFAULT_MAX_INFLIGHT_BYTES
     admission_wait_seconds: float = DEFAULT_ADMISSION_WAIT_SECONDS
+    header_timeout_seconds: float = DEFAULT_HEADER_TIMEOUT_SECONDS
     departments_file: Path = field(default=DEFAULTS_ROOT / "departments.toml")
     routes_file: Path = field(default=DEFAULTS_ROOT / "routes.toml")
     lease_seconds: float = DEFAULT_LEASE_SECONDS

@@ -21,6 +21,7 @@ from hub.identity import make_number, mask_in_text
 from hub.polling import wait_for
 from hub.runtime import HubRuntime
 from hub.store import MessageStatus, delivery_key
+from hub.waitress_limits import ServerLimits
 from hub.webserver import BackgroundServer
 from mock_departments.people import Person
 from mock_departments.runner import MockDepartments, start_mock_departments
@@ -50,7 +51,10 @@ def run_demo(settings: Settings, *, once: bool, fresh: bool, echo: Echo) -> int:
     runtime = HubRuntime(settings)
     runtime.store.upgrade()
     runtime.start_workers()
-    server = BackgroundServer(runtime.wsgi_app(), settings.host, settings.port).start()
+    limits = ServerLimits.from_settings(settings)
+    server = BackgroundServer(
+        runtime.wsgi_app(), settings.host, settings.port, limits=limits
+    ).start()
     try:
         _introduce(echo, server.url, mocks, data_dir)
         ok = _scenario(runtime, mocks, echo)

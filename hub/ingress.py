@@ -27,7 +27,7 @@ from hub.bus import DeliveryTask, Publisher
 from hub.config import Settings
 from hub.departments import DepartmentConfig, DepartmentDirectory
 from hub.errors import HubError, SchemaInvalid, UnknownMessageType
-from hub.identity import mask_in_text
+from hub.header_fields import limited
 from hub.mapping import MappingRegistry
 from hub.resources import (
     CANONICAL_NAMESPACE,
@@ -43,12 +43,12 @@ from hub.security.scrubbing import without_passwords
 from hub.security.wsse import WsseVerifier
 from hub.store import NewMessage, Receipt, Store
 from hub.store.group_commit import GroupCommitter
+from hub.untrusted import shown
 
 log = logging.getLogger(__name__)
 
 _IDENTITY_TAG = f"{{{CANONICAL_NAMESPACE}}}identityNumber"
 NATIVE_PURPOSE = "native notification"
-MAX_AUDITED_TEXT = 200
 
 
 @dataclass(frozen=True)
@@ -144,15 +144,17 @@ class Ingress:
             raise UnknownMessageType(f"mapping {mapping.name} does not produce canonical XML")
         canonical, numbers = self._checked_canonical(translated)
         receivers = self.routes.receivers_for(department, record.message_type, translated)
-        key = record.idempotency_key or hashlib.sha256(body).hexdigest()
+        key = limited("idempotencyKey", record.idempotency_key, "the Idempotency-Key")
+        correlation = limited("correlationId", headers.get("X-Correlation-Id"), "X-Correlation-Id")
+        purpose = limited("purpose", headers.get("X-Purpose"), "X-Purpose")
         return PreparedMessage(
             NewMessage(
                 message_id=str(uuid.uuid4()),
                 message_type=record.message_type,
                 sender=department,
-                correlation_id=headers.get("X-Correlation-Id") or None,
-                idempotency_key=key,
-                purpose=headers.get("X-Purpose") or NATIVE_PURPOSE,
+                correlation_id=correlation or None,
+                idempotency_key=key or hashlib.sha256(body).hexdigest(),
+                purpose=purpose or NATIVE_PURPOSE,
                 sent_at=datetime.now(UTC),
                 schema_version=CANONICAL_SCHEMA_VERSION,
                 original=without_passwords(body),
@@ -169,10 +171,10 @@ class Ingress:
         try:
             # Both come from an unauthenticated caller: bounded and masked before they stay.
             self._audit.append(
-                actor=mask_in_text(sender)[:MAX_AUDITED_TEXT] or "unknown",
+                actor=shown(sender) or "unknown",
                 action=audit.REFUSED,
-                subject=mask_in_text(what)[:MAX_AUDITED_TEXT] or "unknown",
-                details={"code": error.code, "reason": mask_in_text(error.message)},
+                subject=shown(what) or "unknown",
+                details={"code": error.code, "reason": shown(error.message)},
             )
         except Exception:  # the refusal itself must still reach the caller
             log.exception("could not audit a refusal")

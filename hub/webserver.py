@@ -1,7 +1,11 @@
 """Serving a WSGI app, in the foreground or in a background thread: waitress for plain HTTP
 (the default), cheroot when the hub terminates TLS itself (waitress has no TLS).
 
-    server = make_server(app, host, port, TlsFiles.from_settings(settings))
+    server = make_server(app, host, port, TlsFiles.from_settings(settings),
+                         limits=ServerLimits.from_settings(settings))
+
+Either server keeps the hub's limits on a request before the app sees it
+(hub/waitress_limits.py): its body size, and how long its headers may take.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from typing import Any, Protocol
 from waitress.server import create_server
 
 from hub.security.tls import TlsFiles
+from hub.waitress_limits import ServerLimits, hold_to_limits, waitress_adjustments
 
 DEFAULT_THREADS = 8
 
@@ -32,18 +37,32 @@ class Server(Protocol):
 
 
 def make_server(
-    app: Any, host: str, port: int, tls: TlsFiles | None = None, threads: int = DEFAULT_THREADS
+    app: Any,
+    host: str,
+    port: int,
+    tls: TlsFiles | None = None,
+    threads: int = DEFAULT_THREADS,
+    limits: ServerLimits | None = None,
 ) -> Server:
     """waitress without TLS, cheroot with it; either listens on ``port`` (0: a free one)."""
     if tls is None:
-        return BackgroundServer(app, host, port, threads)
-    return TlsServer(app, host, port, tls, threads)
+        return BackgroundServer(app, host, port, threads, limits)
+    return TlsServer(app, host, port, tls, threads, limits)
 
 
 class BackgroundServer:
-    """A waitress server on its own thread; ``port`` is the bound port (0 picks a free one)."""
+    """A waitress server on its own thread; ``port`` is the bound port (0 picks a free one).
+    An oversized request is answered by the app's ``refuse_oversized`` if it has one."""
 
-    def __init__(self, app: Any, host: str, port: int, threads: int = DEFAULT_THREADS) -> None:
+    def __init__(
+        self,
+        app: Any,
+        host: str,
+        port: int,
+        threads: int = DEFAULT_THREADS,
+        limits: ServerLimits | None = None,
+    ) -> None:
+        limits = limits or ServerLimits()
         server: Any = create_server(
             app,
             host=host,
@@ -51,7 +70,9 @@ class BackgroundServer:
             threads=threads,
             ident="govhub",
             clear_untrusted_proxy_headers=True,
+            **waitress_adjustments(limits),
         )
+        hold_to_limits(server, limits, getattr(app, "refuse_oversized", None))
         self._server = server
         server.asyncore_loop_timeout = 0.2  # how soon the loop notices stop()
         self.host = host
@@ -96,11 +117,28 @@ class TlsServer:
     required, the verified one reaches the app as the environ's ``SSL_CLIENT_CERT``
     (hub/security/client_certificates.py)."""
 
-    def __init__(self, app: Any, host: str, port: int, tls: TlsFiles, threads: int) -> None:
+    def __init__(
+        self,
+        app: Any,
+        host: str,
+        port: int,
+        tls: TlsFiles,
+        threads: int,
+        limits: ServerLimits | None = None,
+    ) -> None:
         from cheroot import wsgi  # imported only when TLS is configured
         from cheroot.ssl.builtin import BuiltinSSLAdapter
 
-        server: Any = wsgi.Server((host, port), app, numthreads=threads, server_name="govhub")
+        limits = limits or ServerLimits()
+        # cheroot streams the body to the app, which refuses an oversized one before reading
+        # it; its timeout bounds each wait for bytes from the client (headers and body).
+        server: Any = wsgi.Server(
+            (host, port),
+            app,
+            numthreads=threads,
+            server_name="govhub",
+            timeout=max(1, round(limits.header_timeout_seconds)),
+        )
         adapter: Any = BuiltinSSLAdapter(tls.cert_file, tls.key_file)
         adapter.context = tls.context()  # ours: TLS 1.2 at least, the client CA, CERT_REQUIRED
         server.ssl_adapter = adapter

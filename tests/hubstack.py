@@ -18,6 +18,7 @@ from hub.identity import make_number
 from hub.polling import wait_for
 from hub.runtime import HubRuntime
 from hub.store import MessageStatus
+from hub.waitress_limits import ServerLimits
 from hub.webserver import BackgroundServer
 from mock_departments.runner import MockDepartments, start_mock_departments
 
@@ -66,7 +67,8 @@ def running_hub(
             **{"credentials_cache_seconds": 0.0, **settings},
         )
     )
-    server = BackgroundServer(runtime.wsgi_app(), "127.0.0.1", 0)
+    limits = ServerLimits.from_settings(runtime.settings)
+    server = BackgroundServer(runtime.wsgi_app(), "127.0.0.1", 0, limits=limits)
     try:
         runtime.store.upgrade()
         runtime.start_workers()

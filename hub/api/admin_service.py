@@ -51,6 +51,7 @@ from hub.security.audit import AuditLog
 from hub.security.reply_signing import ReplySigner
 from hub.security.wsse import WSSE
 from hub.store import Store
+from hub.untrusted import shown
 
 ADMIN_NAMESPACE = "urn:govhub:admin:1"
 log = logging.getLogger(__name__)
@@ -338,10 +339,10 @@ def _record_refusal(audit_log: AuditLog, envelope: Any, operation: str, error: C
         claimed = envelope.findtext(f".//{{{WSSE}}}UsernameToken/{{{WSSE}}}Username")
     try:
         audit_log.append(
-            actor=(claimed or "unknown").strip()[:200],
+            actor=shown((claimed or "").strip()) or "unknown",
             action=audit.REFUSED,
             subject=f"admin:{operation or 'unknown'}",
-            details={"code": error.code, "reason": mask_in_text(error.message)},
+            details={"code": error.code, "reason": shown(error.message)},
         )
     except Exception:  # the refusal itself must still reach the caller
         log.exception("could not audit a refusal")

@@ -17,9 +17,10 @@ from spyne.protocol.soap import Soap11
 from spyne.server.http import HttpTransportContext
 
 from hub import xmlparse
-from hub.errors import HubError
-from hub.identity import mask_in_text
+from hub.declared_encoding import charset_of
+from hub.errors import HubError, RegistrationRefused
 from hub.security.reply_signing import ReplySigner, request_is_signed
+from hub.untrusted import shown
 
 # Returns True when it prepared all the operation needs: spyne's objects are then not built.
 RequestCheck = Callable[[Any], bool]
@@ -52,9 +53,16 @@ def fault_from(error: HubError) -> Fault:
     """A HubError as a SOAP fault with a stable code and a detail naming path, line or reason."""
     return Fault(
         faultcode=error.code,
-        faultstring=mask_in_text(error.message),
-        detail={"reason": mask_in_text(error.detail)} if error.detail else None,
+        faultstring=_fault_text(error),
+        detail={"reason": shown(error.detail)} if error.detail else None,
     )
+
+
+def _fault_text(error: HubError) -> str:
+    """The message, cut; a refused registration keeps every reason, each cut on its own."""
+    if isinstance(error, RegistrationRefused):
+        return "; ".join(shown(part) for part in error.message.split("; "))
+    return shown(error.message)
 
 
 class HubSoap11(Soap11):  # type: ignore[misc]
@@ -86,8 +94,9 @@ class HubSoap11(Soap11):  # type: ignore[misc]
             raise RequestNotAllowed("send a POST request with a Content-Type header")
         raw = b"".join(ctx.in_string)
         ctx.udc = {"raw": raw, "signed": False}
+        declared = charset_of(ctx.transport.get_request_content_type())
         try:
-            envelope = xmlparse.parse(raw, max_bytes=self._max_bytes)
+            envelope = xmlparse.parse(raw, max_bytes=self._max_bytes, charset=declared)
         except HubError as error:
             raise fault_from(error) from error
         ctx.udc["signed"] = request_is_signed(envelope)

@@ -33,11 +33,11 @@ from hub.errors import (
     NotAuthenticated,
     NotAuthorized,
 )
-from hub.identity import mask_in_text
 from hub.ingress import Ingress
 from hub.security import client_certificates, transport_security
 from hub.security.native_auth import SCHEME, NativeAuthenticator, NativeRequest
 from hub.store import Receipt
+from hub.untrusted import shown
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +83,22 @@ class HubWsgiApp:
             return self._soap(environ, start_response, self.admin)
         return _json(start_response, "404 Not Found", {"error": "NotFound", "message": path})
 
+    def refuse_oversized(self, environ: Environ, start_response: StartResponse) -> list[bytes]:
+        """The answer to a request the server found over the body limit before reading it
+        (hub/waitress_limits.py): in its route's own format, the body never touched."""
+        declared = environ.get("CONTENT_LENGTH") or ""
+        error = BodyTooLarge(
+            f"body of {declared} bytes is over the limit of {self.max_body_bytes}"
+            if declared.isdigit()
+            else f"body is over the limit of {self.max_body_bytes} bytes"
+        )
+        path = environ.get("PATH_INFO", "") or "/"
+        if not path.startswith("/native/"):
+            return _soap_fault(start_response, error)
+        department, _, rest = path[len("/native/") :].partition("/")
+        self.ingress.record_refusal(department, "/" + rest, error)
+        return _refusal(start_response, error)
+
     def _soap(
         self, environ: Environ, start_response: StartResponse, app: WsgiApplication | None = None
     ) -> Iterable[bytes]:
@@ -121,11 +137,11 @@ class HubWsgiApp:
             finally:
                 permit.release()
         except ClientError as error:
-            log.info("refused native push from %s: %s", department, mask_in_text(str(error)))
+            log.info("refused native push from %s: %s", department, shown(str(error)))
             self.ingress.record_refusal(department, "/" + rest, error)
             return _refusal(start_response, error)
         except HubError as error:
-            log.warning("native push from %s failed: %s", department, mask_in_text(str(error)))
+            log.warning("native push from %s failed: %s", department, shown(str(error)))
             return _json(start_response, "503 Service Unavailable", _error_body(error))
         except Exception:  # a bug: still a structured answer, and the caller may retry
             log.exception("native push from %s failed unexpectedly", department)
@@ -190,8 +206,8 @@ def _signed_path(environ: Environ) -> str:
 
 def _refusal(start_response: StartResponse, error: ClientError) -> list[bytes]:
     """401 for who-are-you, 403 for not-allowed, 409 for a key already used for another
-    record, 400 for everything else the caller got wrong; the body carries the same code as
-    the SOAP API's fault."""
+    record, 413 for too large, 400 for everything else the caller got wrong; the body carries
+    the same code as the SOAP API's fault."""
     if isinstance(error, NotAuthenticated):
         challenge = [("WWW-Authenticate", SCHEME)]
         return _json(start_response, "401 Unauthorized", _error_body(error), challenge)
@@ -203,6 +219,8 @@ def _refusal(start_response: StartResponse, error: ClientError) -> list[bytes]:
             "firstMessageId": error.first_message_id,
         }
         return _json(start_response, "409 Conflict", _error_body(error) | conflict)
+    if isinstance(error, BodyTooLarge):
+        return _json(start_response, "413 Content Too Large", _error_body(error))
     return _json(start_response, "400 Bad Request", _error_body(error))
 
 
@@ -215,7 +233,8 @@ def _headers(environ: Environ) -> dict[str, str]:
 
 
 def _error_body(error: HubError) -> dict[str, Any]:
-    return {"error": error.code, "message": mask_in_text(error.message), "detail": error.detail}
+    detail = shown(error.detail) if error.detail else None
+    return {"error": error.code, "message": shown(error.message), "detail": detail}
 
 
 def _json(
@@ -237,17 +256,21 @@ def _json(
 
 
 def _soap_fault(start_response: StartResponse, error: HubError) -> list[bytes]:
-    """A SOAP 1.1 fault written by hand: used before spyne sees the request."""
+    """A SOAP 1.1 fault written by hand: used before spyne sees the request. A body too large
+    is answered 413 (the envelope was never read; zeep reads the fault all the same): with
+    it, the server closes the connection instead of first reading the body it refused
+    (cheroot drains an unread body after any other status)."""
     body = (
         '<?xml version="1.0" encoding="UTF-8"?>'
         '<soap11env:Envelope xmlns:soap11env="http://schemas.xmlsoap.org/soap/envelope/">'
         "<soap11env:Body><soap11env:Fault>"
         f"<faultcode>soap11env:{escape(error.code)}</faultcode>"
-        f"<faultstring>{escape(error.message)}</faultstring>"
+        f"<faultstring>{escape(shown(error.message))}</faultstring>"
         "</soap11env:Fault></soap11env:Body></soap11env:Envelope>"
     ).encode()
-    start_response(
-        "500 Internal Server Error",
-        [("Content-Type", "text/xml; charset=utf-8"), ("Content-Length", str(len(body)))],
+    status = (
+        "413 Content Too Large" if isinstance(error, BodyTooLarge) else "500 Internal Server Error"
     )
+    headers = [("Content-Type", "text/xml; charset=utf-8"), ("Content-Length", str(len(body)))]
+    start_response(status, headers)
     return [body]

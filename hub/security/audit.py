@@ -23,6 +23,7 @@ from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 
 from hub.identity import mask_in_text
 from hub.security.tables import GENESIS_HASH, audit_head, audit_log
+from hub.untrusted import MAX_UNTRUSTED_CHARS, bounded, cut, shown, too_long
 
 # What happened. Free text is allowed; these are the ones the hub writes.
 ACCEPTED = "accepted"
@@ -178,8 +179,10 @@ _SET_HEAD_HASH = (
 def _chained(new: Sequence[NewEntry], first_seq: int, prev_hash: str) -> Iterator[AuditEntry]:
     for seq, item in enumerate(new, start=first_seq):
         text = details_text(item.details)
-        actor, subject = mask_in_text(item.actor), mask_in_text(item.subject)
-        fields = (seq, item.at, actor, item.action, subject, text)
+        # A long value may be a caller's: each is cut (the everyday entry is only measured).
+        if len(text) > MAX_UNTRUSTED_CHARS and too_long(item.details):
+            text = details_text(bounded(item.details))
+        fields = (seq, item.at, shown(item.actor), cut(item.action), shown(item.subject), text)
         digest = entry_hash(*fields, prev_hash)
         yield AuditEntry(*fields, prev_hash, digest)
         prev_hash = digest

@@ -31,6 +31,7 @@ from sqlalchemy import Engine
 
 from hub import xmlparse
 from hub.config import Settings
+from hub.declared_encoding import charset_of
 from hub.errors import NotAuthenticated
 from hub.security.credentials import CredentialStore, StoredCredential
 from hub.security.encryption import KeyRing
@@ -145,7 +146,11 @@ class NativeAuthenticator:
             return None
         if _is_xml(request.header("Content-Type")):
             # The HTTP front bounded the body already; the parser only must not refuse it.
-            envelope = xmlparse.parse(request.body, max_bytes=max(len(request.body), 1))
+            envelope = xmlparse.parse(
+                request.body,
+                max_bytes=max(len(request.body), 1),
+                charset=charset_of(request.header("Content-Type")),
+            )
             return self._wsse.verify(envelope, request.department)
         raise NotAuthenticated(
             f"no credentials sent: use an Authorization: {SCHEME} header, "
