@@ -13,6 +13,7 @@
     │   ├── NotAuthorized          the sender may not send this message type
     │   └── MappingError           a record cannot be translated (missing field, unknown code)
     ├── ConfigurationError         a settings, department, route or mapping file is wrong
+    ├── ConditionFailed            a route condition could not be evaluated on a record
     ├── AuditChainBroken           the audit log was edited, or entries inserted or deleted
     ├── DecryptionFailed           stored data sealed with a missing key, or tampered with
     ├── ExportInvalid              a signed audit export fails its signature, hash or chain
@@ -116,6 +117,13 @@ class RegistrationRefused(ConfigurationError):
     def __init__(self, subject: str, reasons: list[str]) -> None:
         super().__init__(f"{subject} refused: " + "; ".join(reasons))
         self.reasons = list(reasons)
+
+
+class ConditionFailed(HubError):
+    """A route condition failed on one record: that receiver is skipped for that message
+    (its leg says why); never a fault for the sender."""
+
+    code = "Server.ConditionFailed"
 
 
 class AuditChainBroken(HubError):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 import socket
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,10 +19,11 @@ from urllib.parse import urlsplit
 from lxml import etree
 
 from adapters.registry import load_adapter
+from hub.conditions import Condition
 from hub.configuration.compile import SCHEMAS, CompiledPackage
 from hub.configuration.package import DepartmentPackage
 from hub.errors import HubError
-from hub.mapping.engine import Mapping
+from hub.mapping.engine import Mapping as FieldMapping
 from hub.mapping.serialize import canonical_xml
 from hub.resources import XSD_ROOT
 from hub.xmlparse import parse
@@ -62,6 +63,7 @@ def check_package(
     for mapping in compiled.mappings:
         _check_field_names(compiled, mapping, report)
     _check_examples(compiled, package, report)
+    _check_conditions(compiled, package, report)
     _check_adapter(compiled, report)
     if probe_endpoint:
         _probe(compiled.description.department.endpoint, report)
@@ -112,7 +114,9 @@ def _check_inbound(compiled: CompiledPackage, report: CheckReport) -> None:
             report.errors.append(f"{where}: mappings/inbound/{message_type}.toml missing")
 
 
-def _check_field_names(compiled: CompiledPackage, mapping: Mapping, report: CheckReport) -> None:
+def _check_field_names(
+    compiled: CompiledPackage, mapping: FieldMapping, report: CheckReport
+) -> None:
     """Every name a field reads must exist in the source schema (a typo is caught here, not
     as an empty field in production)."""
     schema_file = _schema_file(compiled, mapping.source_schema)
@@ -187,7 +191,7 @@ def _check_examples(
 
 
 def _check_example(
-    mapping: Mapping, base: str, given: bytes, expected: bytes, report: CheckReport
+    mapping: FieldMapping, base: str, given: bytes, expected: bytes, report: CheckReport
 ) -> None:
     where = f"{EXAMPLES}/{base}"
     try:
@@ -201,7 +205,7 @@ def _check_example(
 
 
 def _check_round_trip(
-    compiled: CompiledPackage, mapping: Mapping, output: bytes, report: CheckReport
+    compiled: CompiledPackage, mapping: FieldMapping, output: bytes, report: CheckReport
 ) -> None:
     """Where the department has both directions of a type, its native sample must map back
     to a valid record as well."""
@@ -216,6 +220,37 @@ def _check_round_trip(
             f"{EXAMPLES}/{mapping.direction}/{mapping.message_type}.out does not map back "
             f"through {back.name}: {exc}"
         )
+
+
+def _check_conditions(
+    compiled: CompiledPackage, package: DepartmentPackage, report: CheckReport
+) -> None:
+    """A package's receive conditions, run on its canonical examples now rather than on
+    the first real record."""
+    examples = package.under(EXAMPLES)
+    for route in compiled.description.routes:
+        if route.condition is not None:
+            where = f"department.toml route receives = {route.message_type!r} when"
+            samples = canonical_examples(examples, route.message_type)
+            report.errors += [f"{where}: {e}" for e in condition_errors(route.condition, samples)]
+
+
+def canonical_examples(examples: Mapping[str, bytes], message_type: str) -> dict[str, bytes]:
+    """The canonical records among a package's examples (the inputs of an outbound
+    mapping) for ``message_type``, by name under examples/."""
+    base = f"outbound/{message_type}.in."
+    return {name: data for name, data in examples.items() if name.startswith(base)}
+
+
+def condition_errors(condition: Condition, samples: Mapping[str, bytes]) -> list[str]:
+    """What goes wrong evaluating ``condition`` on each sample record."""
+    errors = []
+    for name, data in sorted(samples.items()):
+        try:
+            condition.matches(parse(data))
+        except HubError as exc:
+            errors.append(f"{EXAMPLES}/{name}: {exc.message}")
+    return errors
 
 
 def _check_adapter(compiled: CompiledPackage, report: CheckReport) -> None:
