@@ -40,6 +40,8 @@ class Outcome:
     generation: int | None = None
     warnings: list[str] = field(default_factory=list)
     note: str = ""
+    # "reachable" or "not reachable" when the endpoint was probed (only when asked for).
+    endpoint: str | None = None
 
 
 class ConfigurationAdmin:
@@ -66,9 +68,9 @@ class ConfigurationAdmin:
 
     # -- departments -----------------------------------------------------------------------
 
-    def check(self, package: DepartmentPackage, *, probe_endpoint: bool = True) -> Outcome:
+    def check(self, package: DepartmentPackage, *, probe_endpoint: bool = False) -> Outcome:
         """Every check of a registration, nothing stored; RegistrationRefused lists all
-        the errors."""
+        the errors. ``probe_endpoint``: also try to connect to the department's endpoint."""
         with self.engine.connect() as connection:
             stored = state.read(connection)
             version = _next_version(connection, package)
@@ -96,10 +98,14 @@ class ConfigurationAdmin:
                 reasons.append(exc.message)
         if reasons:
             raise RegistrationRefused(f"department {code}", reasons)
-        return Outcome(code, False, version=version, warnings=report.warnings)
+        return Outcome(
+            code, False, version=version, warnings=report.warnings, endpoint=report.endpoint
+        )
 
-    def register(self, package: DepartmentPackage, actor: str) -> Outcome:
-        checked = self.check(package)
+    def register(
+        self, package: DepartmentPackage, actor: str, *, probe_endpoint: bool = False
+    ) -> Outcome:
+        checked = self.check(package, probe_endpoint=probe_endpoint)
         code, sha = checked.subject, package.sha256()
         with self.engine.begin() as connection:
             state.lock(connection)

@@ -3,6 +3,10 @@
 Errors refuse the registration (all of them are reported at once); warnings are shown and
 the registration goes on (an endpoint that does not answer yet is a warning: departments
 are often registered before they go live).
+
+The endpoint is probed only when asked for, and the answer is one word, reachable or not
+reachable: never the error, status or body, which would let an admin account use the hub
+to look around the network it sits in.
 """
 
 from __future__ import annotations
@@ -34,10 +38,16 @@ _STEP_NAME = re.compile(r"(?:[\w.-]+:)?([A-Za-z_][\w.-]*)")
 ENDPOINT_PROBE_SECONDS = 2.0
 
 
+REACHABLE = "reachable"
+NOT_REACHABLE = "not reachable"
+
+
 @dataclass
 class CheckReport:
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # REACHABLE or NOT_REACHABLE when the endpoint was probed; None when it was not.
+    endpoint: str | None = None
 
 
 def canonical_message_types() -> set[str]:
@@ -54,7 +64,7 @@ def check_package(
     package: DepartmentPackage,
     *,
     message_types: Collection[str],
-    probe_endpoint: bool = True,
+    probe_endpoint: bool = False,
 ) -> CheckReport:
     report = CheckReport()
     _check_schemas(compiled, package, report)
@@ -261,15 +271,22 @@ def _check_adapter(compiled: CompiledPackage, report: CheckReport) -> None:
 
 
 def _probe(endpoint: str, report: CheckReport) -> None:
-    parts = urlsplit(endpoint)
-    if not parts.hostname:
-        report.errors.append(f"department.toml endpoint {endpoint!r} is not a URL")
-        return
-    port = parts.port or (443 if parts.scheme == "https" else 80)
+    """Can a TCP connection be opened to the endpoint's host and port: yes or no, nothing
+    more (refused, timed out, unknown host all read the same)."""
     try:
-        socket.create_connection((parts.hostname, port), ENDPOINT_PROBE_SECONDS).close()
-    except OSError as exc:
-        report.warnings.append(f"endpoint {endpoint} does not answer now ({exc})")
+        parts = urlsplit(endpoint)
+        address = (parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
+    except ValueError:
+        address = (None, 0)
+    if not address[0]:
+        report.errors.append("department.toml endpoint is not a URL")
+        return
+    try:
+        socket.create_connection(address, ENDPOINT_PROBE_SECONDS).close()
+        report.endpoint = REACHABLE
+    except (OSError, ValueError, UnicodeError):
+        report.endpoint = NOT_REACHABLE
+        report.warnings.append(f"endpoint {NOT_REACHABLE}")
 
 
 def _document(data: bytes, fmt: str) -> etree._Element | dict[str, Any]:
