@@ -20,7 +20,9 @@ from hub.configuration.package import describe, read_package
 from hub.configuration.state import RouteChange
 from hub.errors import ConfigurationError, RegistrationRefused
 from hub.operations.render import message_detail
+from hub.operations.replay import ReplayRequest, replay
 from hub.operations.show import show_message
+from hub.polling import wait_for
 from hub.routing import RouteEntry
 
 PACKAGE = Path(__file__).resolve().parent.parent / "examples/departments/PUBLIC_SECURITY"
@@ -137,3 +139,16 @@ def test_a_condition_failing_on_a_record_skips_its_receiver_and_the_others_still
     shown = message_detail(show_message(stack.runtime.store, receipt.messageId))
     assert "leg TAX: skipped" in shown
     assert "not routed: condition path \"c:partyA[count('x')]\" is not allowed" in shown
+
+    # once the route is fixed, an operator may still send the skipped leg where it belongs
+    departments = stack.runtime.departments
+    request = ReplayRequest("ops-li", "condition fixed", (receipt.messageId,))
+    outcomes = replay(stack.runtime.store, departments, request).outcomes
+    assert {o.department: o.result for o in outcomes}["TAX"] == "replayed"
+
+    def tax_leg() -> str | None:
+        legs = stack.runtime.store.message_status(receipt.messageId).deliveries
+        state = next(leg.state for leg in legs if leg.department == "TAX")
+        return state if state == "delivered" else None
+
+    assert wait_for(tax_leg, 20) == "delivered"
