@@ -27,6 +27,11 @@ _json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.
 _actor_option = click.option(
     "--actor", required=True, help="Who makes the change (recorded in the audit log)."
 )
+_probe_option = click.option(
+    "--probe",
+    is_flag=True,
+    help="Also try to connect to the department's endpoint; says only reachable or not.",
+)
 
 
 @contextmanager
@@ -57,19 +62,21 @@ def departments_cli() -> None:
 @departments_cli.command("check")
 @settings_options
 @_json_option
+@_probe_option
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
-def check_command(path: Path, as_json: bool, **options: Any) -> None:
+def check_command(path: Path, as_json: bool, probe: bool, **options: Any) -> None:
     """Run every registration check on the package at PATH (a folder or .zip); store nothing.
 
     Exit 0 when it would be accepted (warnings are printed), 2 with every reason when not."""
     with _admin(options, as_json) as admin:
-        outcome = admin.check(read_package(path))
+        outcome = admin.check(read_package(path), probe_endpoint=probe)
         outcome.note = f"every check passed; registering it would make version {outcome.version}"
         if as_json:
             _print_outcome(outcome, as_json)
             return
         for warning in outcome.warnings:
             click.echo(f"warning: {warning}", err=True)
+        _print_endpoint(outcome)
         click.echo(f"{outcome.subject}: {outcome.note}")
 
 
@@ -77,14 +84,15 @@ def check_command(path: Path, as_json: bool, **options: Any) -> None:
 @settings_options
 @_json_option
 @_actor_option
+@_probe_option
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
-def register_command(path: Path, as_json: bool, actor: str, **options: Any) -> None:
+def register_command(path: Path, as_json: bool, actor: str, probe: bool, **options: Any) -> None:
     """Check the package at PATH and make it the department's newest active version.
 
     Every running hub process uses it within seconds; nothing is restarted. A package that
     fails a check is refused with all its reasons (exit 2) and nothing changes."""
     with _admin(options, as_json) as admin:
-        _print_outcome(admin.register(read_package(path), actor), as_json)
+        _print_outcome(admin.register(read_package(path), actor, probe_endpoint=probe), as_json)
 
 
 @departments_cli.command("list")
@@ -259,11 +267,17 @@ def _print_outcome(outcome: Outcome, as_json: bool) -> None:
         return
     for warning in outcome.warnings:
         click.echo(f"warning: {warning}", err=True)
+    _print_endpoint(outcome)
     what = "changed" if outcome.changed else "no change"
     version = f", version {outcome.version}" if outcome.version else ""
     generation = f", configuration generation {outcome.generation}" if outcome.generation else ""
     note = f" ({outcome.note})" if outcome.note else ""
     click.echo(f"{outcome.subject}: {what}{version}{generation}{note}")
+
+
+def _print_endpoint(outcome: Outcome) -> None:
+    if outcome.endpoint is not None:
+        click.echo(f"endpoint: {outcome.endpoint}")
 
 
 def _refused(refused: RegistrationRefused, as_json: bool) -> None:

@@ -16,6 +16,7 @@
     │   ├── IdempotencyConflict    the sender's idempotency key already names another record
     │   └── MessageIdTaken         the message id is already taken (whose is not said)
     ├── ConfigurationError         a settings, department, route or mapping file is wrong
+    ├── ConditionFailed            a route condition could not be evaluated on a record
     ├── AuditChainBroken           the audit log was edited, or entries inserted or deleted
     ├── DecryptionFailed           stored data sealed with a missing key, or tampered with
     ├── ExportInvalid              a signed audit export fails its signature, hash or chain
@@ -149,6 +150,13 @@ class RegistrationRefused(ConfigurationError):
     def __init__(self, subject: str, reasons: list[str]) -> None:
         super().__init__(f"{subject} refused: " + "; ".join(reasons))
         self.reasons = list(reasons)
+
+
+class ConditionFailed(HubError):
+    """A route condition failed on one record: that receiver is skipped for that message
+    (its leg says why); never a fault for the sender."""
+
+    code = "Server.ConditionFailed"
 
 
 class AuditChainBroken(HubError):

@@ -35,7 +35,7 @@ from hub.resources import (
     CANONICAL_SCHEMA_VERSION,
     HEADER_SCHEMA,
 )
-from hub.routing import RoutingTable
+from hub.routing import Routed, RoutingTable
 from hub.schemas import SchemaRegistry
 from hub.security import audit
 from hub.security.audit import AuditLog
@@ -106,7 +106,7 @@ class Ingress:
         self.departments.sender(sender)
         if self.verifier is not None:
             self.verifier.verify(envelope, sender)
-        receivers = self.routes.receivers_for(sender, message_type, message)
+        routed = self.routes.route_message(sender, message_type, message)
         if message.tag != f"{{{CANONICAL_NAMESPACE}}}{message_type}":
             raise SchemaInvalid(
                 f"header says {message_type} but the message is {etree.QName(message).localname}"
@@ -127,8 +127,9 @@ class Ingress:
                 canonical=canonical,
                 inbound_mapping=None,
                 identity_numbers=numbers,
+                skipped=_logged_skips(routed, message_type),
             ),
-            receivers,
+            routed.receivers,
         )
 
     def prepare_native(
@@ -143,7 +144,7 @@ class Ingress:
         if not isinstance(translated, etree._Element):
             raise UnknownMessageType(f"mapping {mapping.name} does not produce canonical XML")
         canonical, numbers = self._checked_canonical(translated)
-        receivers = self.routes.receivers_for(department, record.message_type, translated)
+        routed = self.routes.route_message(department, record.message_type, translated)
         key = limited("idempotencyKey", record.idempotency_key, "the Idempotency-Key")
         correlation = limited("correlationId", headers.get("X-Correlation-Id"), "X-Correlation-Id")
         purpose = limited("purpose", headers.get("X-Purpose"), "X-Purpose")
@@ -162,8 +163,9 @@ class Ingress:
                 canonical=canonical,
                 inbound_mapping=mapping.name,
                 identity_numbers=numbers,
+                skipped=_logged_skips(routed, record.message_type),
             ),
-            receivers,
+            routed.receivers,
         )
 
     def record_refusal(self, sender: str, what: str, error: HubError) -> None:
@@ -210,6 +212,14 @@ class Ingress:
                 identity.verify(number, where=_element_path(element))
             numbers.append(number)
         return etree.tostring(message, encoding="UTF-8"), tuple(numbers)
+
+
+def _logged_skips(routed: Routed, message_type: str) -> tuple[tuple[str, str], ...]:
+    """The receivers skipped because their condition failed; each is logged for operators
+    (the reason names the condition and lxml's error, never the record's content)."""
+    for department, why in routed.skipped:
+        log.warning("%s not routed to %s: %s", message_type, department, shown(why))
+    return routed.skipped
 
 
 def _parse_datetime(text: str) -> datetime:

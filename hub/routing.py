@@ -16,7 +16,7 @@ from typing import Literal
 from lxml import etree
 
 from hub.conditions import Condition, parse_condition
-from hub.errors import ConfigurationError, NotAuthorized, UnknownMessageType
+from hub.errors import ConditionFailed, ConfigurationError, NotAuthorized, UnknownMessageType
 
 Role = Literal["sends", "receives"]
 ROLES: tuple[Role, ...] = ("sends", "receives")
@@ -41,6 +41,15 @@ class Route:
     senders: tuple[str, ...]
     receivers: tuple[str, ...]
     conditions: Mapping[str, Condition] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Routed:
+    """Where one message goes: its receivers, and those skipped because their condition
+    failed on it (department, why)."""
+
+    receivers: tuple[str, ...]
+    skipped: tuple[tuple[str, str], ...] = ()
 
 
 class RoutingTable:
@@ -94,14 +103,26 @@ class RoutingTable:
     ) -> tuple[str, ...]:
         """The departments a message goes to; refuses a sender the route does not list.
         Receivers with a content condition get it only when ``canonical`` matches."""
+        return self.route_message(sender, message_type, canonical).receivers
+
+    def route_message(
+        self, sender: str, message_type: str, canonical: etree._Element | None = None
+    ) -> Routed:
+        """As ``receivers_for``, and a receiver whose condition fails on ``canonical`` is
+        skipped with the reason: one bad condition never refuses the message."""
         route = self.route(message_type)
         if sender not in route.senders:
             raise NotAuthorized(f"department {sender} may not send {message_type}")
-        return tuple(
-            code
-            for code in route.receivers
-            if code != sender and _wanted(route.conditions.get(code), canonical)
-        )
+        receivers, skipped = [], []
+        for code in route.receivers:
+            if code == sender:
+                continue
+            try:
+                if _wanted(route.conditions.get(code), canonical):
+                    receivers.append(code)
+            except ConditionFailed as failed:
+                skipped.append((code, failed.message))
+        return Routed(tuple(receivers), tuple(skipped))
 
     def message_types(self) -> list[str]:
         return sorted(self._routes)

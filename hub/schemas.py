@@ -93,7 +93,7 @@ class SchemaRegistry:
     def _compile_xml(self, relative_path: str) -> etree.XMLSchema:
         path = self._existing(relative_path)
         try:
-            return etree.XMLSchema(etree.parse(str(path)))
+            return etree.XMLSchema(etree.parse(str(path), _schema_parser()))
         except (etree.XMLSchemaParseError, etree.XMLSyntaxError) as exc:
             raise ConfigurationError(f"schema {relative_path} does not compile: {exc}") from exc
 
@@ -130,3 +130,9 @@ def default_registry() -> SchemaRegistry:
     if _default is None:
         _default = SchemaRegistry()
     return _default
+
+
+def _schema_parser() -> etree.XMLParser:
+    """A schema may come from a department package: read without entities or network (a
+    new parser each time: threads compile their own copies, and parsers are not shared)."""
+    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)

@@ -77,6 +77,7 @@ class ChangeResult(_Model):
         ("generation", Integer),
         ("warnings", unbounded(Unicode)),
         ("note", Unicode),
+        ("endpoint", Unicode),  # reachable | not reachable, when a probe was asked for
     ]
 
 
@@ -91,14 +92,20 @@ def configuration_service(admin: ConfigurationAdmin, actor_of: ActorOf) -> type[
         def ShowDepartment(ctx: Any, code: str) -> DepartmentDetail:
             return or_fault(lambda: _detail(admin, code or ""))
 
-        @rpc(ByteArray(min_occurs=1), _returns=ChangeResult)  # type: ignore[untyped-decorator]
-        def CheckDepartment(ctx: Any, package: Any) -> ChangeResult:
-            return or_fault(lambda: _result(admin.check(_package(package))))
+        @rpc(ByteArray(min_occurs=1), Boolean, _returns=ChangeResult)  # type: ignore[untyped-decorator]
+        def CheckDepartment(ctx: Any, package: Any, probe: bool | None) -> ChangeResult:
+            return or_fault(
+                lambda: _result(admin.check(_package(package), probe_endpoint=bool(probe)))
+            )
 
-        @rpc(ByteArray(min_occurs=1), Unicode, _returns=ChangeResult)  # type: ignore[untyped-decorator]
-        def RegisterDepartment(ctx: Any, package: Any, actor: str | None) -> ChangeResult:
+        @rpc(ByteArray(min_occurs=1), Unicode, Boolean, _returns=ChangeResult)  # type: ignore[untyped-decorator]
+        def RegisterDepartment(
+            ctx: Any, package: Any, actor: str | None, probe: bool | None
+        ) -> ChangeResult:
             who = actor_of(ctx, actor)
-            return or_fault(lambda: _result(admin.register(_package(package), who)))
+            return or_fault(
+                lambda: _result(admin.register(_package(package), who, probe_endpoint=bool(probe)))
+            )
 
         @rpc(Unicode(min_occurs=1), Unicode, _returns=ChangeResult)  # type: ignore[untyped-decorator]
         def DisableDepartment(ctx: Any, code: str, actor: str | None) -> ChangeResult:
@@ -236,4 +243,5 @@ def _result(outcome: Outcome) -> ChangeResult:
         generation=outcome.generation,
         warnings=outcome.warnings,
         note=outcome.note,
+        endpoint=outcome.endpoint,
     )

@@ -15,7 +15,13 @@ from sqlalchemy import Connection, Engine
 
 from hub.conditions import Condition
 from hub.configuration import state
-from hub.configuration.checks import canonical_message_types, check_package
+from hub.configuration.checks import (
+    EXAMPLES,
+    canonical_examples,
+    canonical_message_types,
+    check_package,
+    condition_errors,
+)
 from hub.configuration.compile import CompiledPackage, compile_package
 from hub.configuration.loader import Configuration, ConfigurationLoader
 from hub.configuration.package import DepartmentPackage, describe
@@ -34,6 +40,8 @@ class Outcome:
     generation: int | None = None
     warnings: list[str] = field(default_factory=list)
     note: str = ""
+    # "reachable" or "not reachable" when the endpoint was probed (only when asked for).
+    endpoint: str | None = None
 
 
 class ConfigurationAdmin:
@@ -60,9 +68,9 @@ class ConfigurationAdmin:
 
     # -- departments -----------------------------------------------------------------------
 
-    def check(self, package: DepartmentPackage, *, probe_endpoint: bool = True) -> Outcome:
+    def check(self, package: DepartmentPackage, *, probe_endpoint: bool = False) -> Outcome:
         """Every check of a registration, nothing stored; RegistrationRefused lists all
-        the errors."""
+        the errors. ``probe_endpoint``: also try to connect to the department's endpoint."""
         with self.engine.connect() as connection:
             stored = state.read(connection)
             version = _next_version(connection, package)
@@ -90,10 +98,14 @@ class ConfigurationAdmin:
                 reasons.append(exc.message)
         if reasons:
             raise RegistrationRefused(f"department {code}", reasons)
-        return Outcome(code, False, version=version, warnings=report.warnings)
+        return Outcome(
+            code, False, version=version, warnings=report.warnings, endpoint=report.endpoint
+        )
 
-    def register(self, package: DepartmentPackage, actor: str) -> Outcome:
-        checked = self.check(package)
+    def register(
+        self, package: DepartmentPackage, actor: str, *, probe_endpoint: bool = False
+    ) -> Outcome:
+        checked = self.check(package, probe_endpoint=probe_endpoint)
         code, sha = checked.subject, package.sha256()
         with self.engine.begin() as connection:
             state.lock(connection)
@@ -163,6 +175,10 @@ class ConfigurationAdmin:
             raise RegistrationRefused(
                 f"route {_describe(entry)}", [f"unknown message type {message_type!r}"]
             )
+        if condition is not None:
+            samples = self._canonical_examples(department, message_type)
+            if errors := condition_errors(condition, samples):
+                raise RegistrationRefused(f"route {_describe(entry)}", errors)
         return self._change_route(entry, RouteChange(entry, "add"), actor)
 
     def remove_route(self, message_type: str, department: str, role: Role, actor: str) -> Outcome:
@@ -171,6 +187,17 @@ class ConfigurationAdmin:
         if entry.key not in current:
             raise NotFound(f"no route {_describe(entry)}")
         return self._change_route(entry, RouteChange(entry, "remove"), actor)
+
+    def _canonical_examples(self, department: str, message_type: str) -> dict[str, bytes]:
+        """The receiver's registered canonical examples of the type (none for a department
+        from the departments file: it has no package)."""
+        compiled = self.current().packages.get(department)
+        if compiled is None:
+            return {}
+        folder = compiled.folder / EXAMPLES
+        files = {f.relative_to(folder).as_posix(): f for f in folder.rglob("*") if f.is_file()}
+        chosen = canonical_examples(dict.fromkeys(files, b""), message_type)
+        return {name: files[name].read_bytes() for name in chosen}
 
     # -- the transaction of every change -----------------------------------------------------
 

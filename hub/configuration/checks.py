@@ -3,6 +3,10 @@
 Errors refuse the registration (all of them are reported at once); warnings are shown and
 the registration goes on (an endpoint that does not answer yet is a warning: departments
 are often registered before they go live).
+
+The endpoint is probed only when asked for, and the answer is one word, reachable or not
+reachable: never the error, status or body, which would let an admin account use the hub
+to look around the network it sits in.
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ from __future__ import annotations
 import json
 import re
 import socket
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,10 +23,11 @@ from urllib.parse import urlsplit
 from lxml import etree
 
 from adapters.registry import load_adapter
+from hub.conditions import Condition
 from hub.configuration.compile import SCHEMAS, CompiledPackage
 from hub.configuration.package import DepartmentPackage
 from hub.errors import HubError
-from hub.mapping.engine import Mapping
+from hub.mapping.engine import Mapping as FieldMapping
 from hub.mapping.serialize import canonical_xml
 from hub.resources import XSD_ROOT
 from hub.xmlparse import parse
@@ -33,10 +38,16 @@ _STEP_NAME = re.compile(r"(?:[\w.-]+:)?([A-Za-z_][\w.-]*)")
 ENDPOINT_PROBE_SECONDS = 2.0
 
 
+REACHABLE = "reachable"
+NOT_REACHABLE = "not reachable"
+
+
 @dataclass
 class CheckReport:
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # REACHABLE or NOT_REACHABLE when the endpoint was probed; None when it was not.
+    endpoint: str | None = None
 
 
 def canonical_message_types() -> set[str]:
@@ -53,7 +64,7 @@ def check_package(
     package: DepartmentPackage,
     *,
     message_types: Collection[str],
-    probe_endpoint: bool = True,
+    probe_endpoint: bool = False,
 ) -> CheckReport:
     report = CheckReport()
     _check_schemas(compiled, package, report)
@@ -62,6 +73,7 @@ def check_package(
     for mapping in compiled.mappings:
         _check_field_names(compiled, mapping, report)
     _check_examples(compiled, package, report)
+    _check_conditions(compiled, package, report)
     _check_adapter(compiled, report)
     if probe_endpoint:
         _probe(compiled.description.department.endpoint, report)
@@ -112,7 +124,9 @@ def _check_inbound(compiled: CompiledPackage, report: CheckReport) -> None:
             report.errors.append(f"{where}: mappings/inbound/{message_type}.toml missing")
 
 
-def _check_field_names(compiled: CompiledPackage, mapping: Mapping, report: CheckReport) -> None:
+def _check_field_names(
+    compiled: CompiledPackage, mapping: FieldMapping, report: CheckReport
+) -> None:
     """Every name a field reads must exist in the source schema (a typo is caught here, not
     as an empty field in production)."""
     schema_file = _schema_file(compiled, mapping.source_schema)
@@ -187,7 +201,7 @@ def _check_examples(
 
 
 def _check_example(
-    mapping: Mapping, base: str, given: bytes, expected: bytes, report: CheckReport
+    mapping: FieldMapping, base: str, given: bytes, expected: bytes, report: CheckReport
 ) -> None:
     where = f"{EXAMPLES}/{base}"
     try:
@@ -201,7 +215,7 @@ def _check_example(
 
 
 def _check_round_trip(
-    compiled: CompiledPackage, mapping: Mapping, output: bytes, report: CheckReport
+    compiled: CompiledPackage, mapping: FieldMapping, output: bytes, report: CheckReport
 ) -> None:
     """Where the department has both directions of a type, its native sample must map back
     to a valid record as well."""
@@ -218,6 +232,37 @@ def _check_round_trip(
         )
 
 
+def _check_conditions(
+    compiled: CompiledPackage, package: DepartmentPackage, report: CheckReport
+) -> None:
+    """A package's receive conditions, run on its canonical examples now rather than on
+    the first real record."""
+    examples = package.under(EXAMPLES)
+    for route in compiled.description.routes:
+        if route.condition is not None:
+            where = f"department.toml route receives = {route.message_type!r} when"
+            samples = canonical_examples(examples, route.message_type)
+            report.errors += [f"{where}: {e}" for e in condition_errors(route.condition, samples)]
+
+
+def canonical_examples(examples: Mapping[str, bytes], message_type: str) -> dict[str, bytes]:
+    """The canonical records among a package's examples (the inputs of an outbound
+    mapping) for ``message_type``, by name under examples/."""
+    base = f"outbound/{message_type}.in."
+    return {name: data for name, data in examples.items() if name.startswith(base)}
+
+
+def condition_errors(condition: Condition, samples: Mapping[str, bytes]) -> list[str]:
+    """What goes wrong evaluating ``condition`` on each sample record."""
+    errors = []
+    for name, data in sorted(samples.items()):
+        try:
+            condition.matches(parse(data))
+        except HubError as exc:
+            errors.append(f"{EXAMPLES}/{name}: {exc.message}")
+    return errors
+
+
 def _check_adapter(compiled: CompiledPackage, report: CheckReport) -> None:
     try:
         load_adapter(compiled.description.department).close()
@@ -226,15 +271,22 @@ def _check_adapter(compiled: CompiledPackage, report: CheckReport) -> None:
 
 
 def _probe(endpoint: str, report: CheckReport) -> None:
-    parts = urlsplit(endpoint)
-    if not parts.hostname:
-        report.errors.append(f"department.toml endpoint {endpoint!r} is not a URL")
-        return
-    port = parts.port or (443 if parts.scheme == "https" else 80)
+    """Can a TCP connection be opened to the endpoint's host and port: yes or no, nothing
+    more (refused, timed out, unknown host all read the same)."""
     try:
-        socket.create_connection((parts.hostname, port), ENDPOINT_PROBE_SECONDS).close()
-    except OSError as exc:
-        report.warnings.append(f"endpoint {endpoint} does not answer now ({exc})")
+        parts = urlsplit(endpoint)
+        address = (parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
+    except ValueError:
+        address = (None, 0)
+    if not address[0]:
+        report.errors.append("department.toml endpoint is not a URL")
+        return
+    try:
+        socket.create_connection(address, ENDPOINT_PROBE_SECONDS).close()
+        report.endpoint = REACHABLE
+    except (OSError, ValueError, UnicodeError):
+        report.endpoint = NOT_REACHABLE
+        report.warnings.append(f"endpoint {NOT_REACHABLE}")
 
 
 def _document(data: bytes, fmt: str) -> etree._Element | dict[str, Any]:

@@ -19,6 +19,7 @@ import jsonschema
 from lxml import etree
 
 from hub.configuration.package import DepartmentPackage, Description, describe
+from hub.configuration.references import is_relative_inside, reference_problems
 from hub.departments import DepartmentConfig
 from hub.errors import ConfigurationError, RegistrationRefused
 from hub.mapping.engine import Mapping, compile_mapping
@@ -62,6 +63,10 @@ class PackageSchemas(SchemaRegistry):
         return self.root / relative_path[len(self.prefix) :]
 
     def _existing(self, relative_path: str) -> Path:
+        if not is_relative_inside(relative_path[len(self.prefix) :]):
+            raise ConfigurationError(
+                f"schema {relative_path} must be a relative path inside the package's schemas/"
+            )
         path = self.local_path(relative_path).resolve()
         if not path.is_file() or self.root.resolve() not in path.parents:
             raise ConfigurationError(f"schema {relative_path} not found in the package's schemas/")
@@ -96,6 +101,10 @@ def compile_package(
 ) -> CompiledPackage:
     """Everything the package holds, compiled; RegistrationRefused lists every problem."""
     description = describe(package, version)
+    # Before anything is written or compiled: no schema may lead the compiler outside.
+    outside = reference_problems(package)
+    if outside:
+        raise RegistrationRefused(f"department {description.code}", outside)
     sha = package.sha256()
     folder = materialize(package, workspace / description.code / sha[:20])
     schemas = PackageSchemas(description.code, folder / SCHEMAS, shared)
@@ -135,6 +144,9 @@ def _with_wsdl(
         return department
     if not department.wsdl.startswith(schemas.prefix):
         reasons.append(f"department.toml: wsdl must be {schemas.prefix}<path under schemas/>")
+        return department
+    if not is_relative_inside(department.wsdl[len(schemas.prefix) :]):
+        reasons.append("department.toml: wsdl must be a relative path inside schemas/ (no ..)")
         return department
     path = schemas.local_path(department.wsdl)
     if not path.is_file():

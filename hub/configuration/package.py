@@ -79,11 +79,9 @@ class Description:
 def read_package(path: Path) -> DepartmentPackage:
     """A package from a folder or a .zip file."""
     if path.is_dir():
-        files = {
-            file.relative_to(path).as_posix(): file.read_bytes()
-            for file in sorted(path.rglob("*"))
-            if file.is_file() and not _ignored(file.relative_to(path))
-        }
+        entries = [e for e in sorted(path.rglob("*")) if not _ignored(e.relative_to(path))]
+        _refuse_links_out(path, entries)
+        files = {e.relative_to(path).as_posix(): e.read_bytes() for e in entries if e.is_file()}
         return DepartmentPackage(files, str(path))
     if path.is_file():
         return package_from_zip(path.read_bytes(), str(path))
@@ -156,6 +154,19 @@ def _route(where: str, code: str, table: Any) -> RouteEntry:
             raise ConfigurationError(f"{where}: a condition (when) applies to receives only")
         condition = parse_condition(table["when"], where)
     return RouteEntry(table[role], code, role, condition, origin="package")
+
+
+def _refuse_links_out(folder: Path, entries: list[Path]) -> None:
+    """A symbolic link is followed only to a place inside the package. Checked on every
+    link, pointing anywhere or nowhere, before any is read: the refusal says nothing of
+    what lies outside."""
+    root = folder.resolve()
+    for entry in entries:
+        if entry.is_symlink() and not entry.resolve().is_relative_to(root):
+            name = entry.relative_to(folder).as_posix()
+            raise ConfigurationError(
+                f"{folder}: {name} is a symbolic link out of the package; copy the file in"
+            )
 
 
 def _ignored(relative: Path) -> bool:

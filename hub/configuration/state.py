@@ -212,6 +212,6 @@ def changed(
 def _entry(row: Any) -> RouteEntry:
     condition: Condition | None = None
     if row.condition:
-        condition = parse_condition(json.loads(row.condition), "route_changes")
+        condition = parse_condition(json.loads(row.condition), "route_changes", stored=True)
     role: Role = "sends" if row.role == "sends" else "receives"
     return RouteEntry(row.message_type, row.department, role, condition, origin="admin")

@@ -85,6 +85,8 @@ def _leg_lines(detail: LegDetail) -> list[str]:
         + (f", pinned to {leg.pinned_mapping}" if leg.pinned_mapping else "")
         + (f", replayed {leg.replays} time(s)" if leg.replays else ""),
     ]
+    if leg.state == "skipped":  # its route condition failed on this record
+        lines.append(f"  not routed: {leg.last_error}")
     if leg.delivered_at:
         lines.append(f"  delivered {when(leg.delivered_at)} UTC")
     if leg.next_attempt_at:

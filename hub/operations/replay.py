@@ -28,7 +28,8 @@ from hub.store import Store
 from hub.store.audit import action_values, record_actions
 from hub.store.models import AttemptRow, DeliveryRow, MessageRow
 
-REPLAYABLE = ("failed", "retrying")
+# skipped: its route condition failed; an operator may still decide it goes there.
+REPLAYABLE = ("failed", "retrying", "skipped")
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,7 @@ def _check(request: ReplayRequest) -> None:
         raise ClientError("a replay needs a reason (it is kept in the audit trail)")
     if not request.message_ids and request.wanted.state not in (None, *REPLAYABLE):
         raise ClientError(
-            f"a bulk replay takes state failed or retrying, not {request.wanted.state}"
+            f"a bulk replay takes state failed, retrying or skipped, not {request.wanted.state}"
         )
     if request.batch_size < 1:
         raise ClientError("batch size must be at least 1")
@@ -210,7 +211,7 @@ def _apply(
 def _requeue(
     connection: Connection, delivery_id: int, release_at: datetime, now: datetime, pin: str | None
 ) -> bool:
-    """Guarded: only a leg still failed or retrying goes back to the queue."""
+    """Guarded: only a leg still failed, retrying or skipped goes back to the queue."""
     done = connection.execute(
         update(DeliveryRow)
         .where(DeliveryRow.id == delivery_id, DeliveryRow.state.in_(REPLAYABLE))

@@ -36,7 +36,10 @@ def delivery_key(message_id: str, department: str) -> str:
 
 
 def accepted_entry(
-    values: Mapping[str, Any], receivers: Sequence[str], now: datetime
+    values: Mapping[str, Any],
+    receivers: Sequence[str],
+    now: datetime,
+    skipped: Sequence[tuple[str, str]] = (),
 ) -> audit.NewEntry:
     """Proof of what arrived (original hash), what it became (canonical hash, mapping), and
     where it goes. ``values``: the message's row, as ``message_values`` makes it."""
@@ -52,6 +55,7 @@ def accepted_entry(
             "canonical_sha256": values["canonical_sha256"],
             "inbound_mapping": values["inbound_mapping"],
             "receivers": list(receivers),
+            **({"skipped": [code for code, _ in skipped]} if skipped else {}),
         },
     )
 
@@ -70,19 +74,38 @@ def identity_values(message: NewMessage, hasher: IdentityHasher) -> list[dict[st
 def delivery_values(
     message: NewMessage, receivers: Sequence[str], now: datetime, lease_until: datetime
 ) -> list[dict[str, Any]]:
-    """The queued delivery rows of a message, one per receiver."""
-    return [
-        {
-            "message_id": message.message_id,
-            "department": department,
-            "state": "queued",
-            "attempts": 0,
-            "lease_until": lease_until,
-            "idempotency_key": delivery_key(message.message_id, department),
-            "queued_at": now,
-        }
+    """The queued delivery rows of a message, one per receiver, then a skipped row for each
+    receiver its route condition failed on (never claimed: not a pending state)."""
+    queued = [
+        _delivery_row(message, department, now, "queued", lease_until, None)
         for department in receivers
     ]
+    skipped = [
+        _delivery_row(message, department, now, "skipped", now, why)
+        for department, why in message.skipped
+        if department not in receivers
+    ]
+    return queued + skipped
+
+
+def _delivery_row(
+    message: NewMessage,
+    department: str,
+    now: datetime,
+    state: str,
+    lease_until: datetime,
+    error: str | None,
+) -> dict[str, Any]:
+    return {
+        "message_id": message.message_id,
+        "department": department,
+        "state": state,
+        "attempts": 0,
+        "lease_until": lease_until,
+        "last_error": error,
+        "idempotency_key": delivery_key(message.message_id, department),
+        "queued_at": now,
+    }
 
 
 def existing_receipt(
@@ -110,7 +133,7 @@ def existing_receipt(
     ):
         raise IdempotencyConflict(mask_in_text(message.idempotency_key), first_id)
     status = read_status(session, first_id)
-    receivers = tuple(d.department for d in status.deliveries)
+    receivers = tuple(d.department for d in status.deliveries if d.state != "skipped")
     return Receipt(status.message_id, status.state, receivers, duplicate=True)
 
 

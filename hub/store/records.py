@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, NamedTuple
 
-DeliveryState = Literal["queued", "delivering", "retrying", "delivered", "failed"]
+# skipped: never queued, its route condition failed on the record (last_error says why).
+DeliveryState = Literal["queued", "delivering", "retrying", "delivered", "failed", "skipped"]
 MessageState = Literal["accepted", "delivered", "failed"]
 Outcome = Literal["delivered", "duplicate", "retry", "failed"]
 
@@ -31,6 +32,9 @@ class NewMessage:
     inbound_mapping: str | None
     # The record's identity numbers as ingress read them; None: read them from ``canonical``.
     identity_numbers: tuple[str, ...] | None = None
+    # Receivers whose route condition failed on the record: (department, why). Each gets a
+    # leg in state "skipped" so operators see it; none is queued.
+    skipped: tuple[tuple[str, str], ...] = ()
 
 
 class QueuedDelivery(NamedTuple):
@@ -116,7 +120,8 @@ class AttemptRecord:
 
 
 def message_state(delivery_states: list[str]) -> MessageState:
-    """accepted while any delivery is pending; failed if any failed; else delivered."""
+    """accepted while any delivery is pending; failed if any failed; else delivered
+    (skipped legs are shown on their own; they were never meant to be delivered)."""
     if any(state in PENDING_STATES for state in delivery_states):
         return "accepted"
     if "failed" in delivery_states:

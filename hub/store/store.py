@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
+from typing import Any
 
 from sqlalchemy import Engine, insert
 from sqlalchemy.exc import IntegrityError
@@ -195,7 +196,7 @@ class Store:
             ids = iter(connection.scalars(_INSERT_DELIVERIES, flat).all() if flat else [])
             # Last: the audit head's lock is held only for the chain and the commit.
             pairs = zip(messages, batch, strict=True)
-            entries = [accepting.accepted_entry(row, r, now) for row, (_, r) in pairs]
+            entries = [accepting.accepted_entry(row, r, now, m.skipped) for row, (m, r) in pairs]
             audit.append_many(connection, entries)
         return [
             Receipt(
@@ -203,12 +204,19 @@ class Store:
                 "accepted" if r else "delivered",
                 r,
                 False,
-                tuple(
-                    QueuedDelivery(next(ids), d["department"], d["idempotency_key"]) for d in rows
-                ),
+                _queued([(next(ids), d) for d in rows]),
             )
             for (m, r), rows in zip(batch, deliveries, strict=True)
         ]
+
+
+def _queued(rows: list[tuple[int, dict[str, Any]]]) -> tuple[QueuedDelivery, ...]:
+    """The deliveries to publish: every inserted row but the skipped ones."""
+    return tuple(
+        QueuedDelivery(delivery_id, d["department"], d["idempotency_key"])
+        for delivery_id, d in rows
+        if d["state"] == "queued"
+    )
 
 
 # Built once and run on a Connection (Core): the ORM's bulk path took a third of the
