@@ -1,5 +1,5 @@
 """What operators do with the hub's records: list, show, trace, replay, prune.
 
-Each module does one job on the store's tables; the CLI (hub/cli_operations.py) and the
+Each module does one job on the store's tables; the CLI (hub/cli/operations.py) and the
 SOAP admin API (hub/api/admin_service.py) are thin fronts over these functions.
 """

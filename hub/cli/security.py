@@ -14,7 +14,12 @@ from typing import Any
 import click
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from hub.cli import build_settings, settings_options
+from hub.cli.options import (
+    actor_option,
+    json_option,
+    migrated_store,
+    settings_options,
+)
 from hub.config import Settings
 from hub.errors import ConfigurationError, HubError
 from hub.security import audit
@@ -36,44 +41,19 @@ from hub.security.export import (
     public_pem,
     verify_export,
 )
-from hub.security.payloads import payload_sealer
-from hub.store import Store
 from hub.store.rehashing import rehash_identities
 from hub.store.resealing import reseal_payloads
-
-_json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-_actor_option = click.option(
-    "--actor", required=True, help="Who makes the change (recorded in the audit log)."
-)
-
-
-@contextmanager
-def _database(options: dict[str, Any]) -> Iterator[tuple[Settings, Store]]:
-    """The hub's store for one command, migrated; a HubError becomes a clean CLI error."""
-    options.pop("log_level", None)
-    settings = build_settings(**options)
-    try:
-        store = Store(settings.effective_database_url, sealer=payload_sealer(settings))
-    except HubError as error:
-        raise click.ClickException(str(error)) from error
-    try:
-        store.upgrade()
-        yield settings, store
-    except HubError as error:
-        raise click.ClickException(str(error)) from error
-    finally:
-        store.dispose()
 
 
 @contextmanager
 def _credentials(options: dict[str, Any]) -> Iterator[CredentialStore]:
-    with _database(options) as (settings, store):
+    with migrated_store(options) as (settings, store):
         yield CredentialStore(store.engine, keys=KeyRing.parse(settings.encryption_keys))
 
 
 @contextmanager
 def _admins(options: dict[str, Any]) -> Iterator[AdminStore]:
-    with _database(options) as (settings, store):
+    with migrated_store(options) as (settings, store):
         yield AdminStore(store.engine, keys=KeyRing.parse(settings.encryption_keys))
 
 
@@ -91,7 +71,7 @@ _public_key_option = click.option(
 
 @audit_cli.command("verify")
 @settings_options
-@_json_option
+@json_option
 @click.option(
     "--against",
     type=click.Path(exists=True, path_type=Path),
@@ -103,7 +83,7 @@ def verify_command(
 ) -> None:
     """Check every entry, and that the log reaches every kept checkpoint with its hash; exit 1
     and name the first edited, inserted or deleted entry."""
-    with _database(options) as (settings, store):
+    with migrated_store(options) as (settings, store):
         anchors, checked = _checkpoint_anchors(settings, public_key)
         if against is not None:
             key = _trusted_key(settings, public_key, "--against", _NOT_THE_ARCHIVES)
@@ -170,12 +150,12 @@ def _signing_key_path(settings: Settings, given: Path | None) -> Path:
 
 @audit_cli.command("export")
 @settings_options
-@_json_option
+@json_option
 @click.argument("archive", type=click.Path(path_type=Path))
 @_signing_key_option
 def export_command(archive: Path, signing_key: Path | None, as_json: bool, **options: Any) -> None:
     """Write every entry to ARCHIVE (zip: audit.jsonl, manifest.json, manifest.sig)."""
-    with _database(options) as (settings, store):
+    with migrated_store(options) as (settings, store):
         key = load_signing_key(_signing_key_path(settings, signing_key))
         with store.engine.connect() as connection:
             manifest = export(connection, archive, key)
@@ -187,7 +167,7 @@ def export_command(archive: Path, signing_key: Path | None, as_json: bool, **opt
 @_signing_key_option
 def checkpoint_command(signing_key: Path | None, **options: Any) -> None:
     """Write a signed checkpoint of the log's head now (the worker writes them as it grows)."""
-    with _database(options) as (settings, store):
+    with migrated_store(options) as (settings, store):
         key = load_signing_key(_signing_key_path(settings, signing_key))
         directory = settings.effective_audit_checkpoint_dir
         path = take_checkpoint(store.engine, directory, key, keep=settings.audit_checkpoint_keep)
@@ -243,8 +223,8 @@ def _public(issued: IssuedSecret) -> dict[str, Any]:
 
 @credentials_cli.command("issue")
 @settings_options
-@_json_option
-@_actor_option
+@json_option
+@actor_option
 @click.argument("department")
 @click.option("--username", help="Token username. [default: the department code]")
 def issue_command(
@@ -257,8 +237,8 @@ def issue_command(
 
 @credentials_cli.command("rotate")
 @settings_options
-@_json_option
-@_actor_option
+@json_option
+@actor_option
 @click.argument("username")
 def rotate_command(username: str, actor: str, as_json: bool, **options: Any) -> None:
     """Replace USERNAME's secret at once; the new one is printed once."""
@@ -268,8 +248,8 @@ def rotate_command(username: str, actor: str, as_json: bool, **options: Any) -> 
 
 @credentials_cli.command("revoke")
 @settings_options
-@_json_option
-@_actor_option
+@json_option
+@actor_option
 @click.argument("username")
 def revoke_command(username: str, actor: str, as_json: bool, **options: Any) -> None:
     """Revoke USERNAME: its secret and certificate stop working at once."""
@@ -280,8 +260,8 @@ def revoke_command(username: str, actor: str, as_json: bool, **options: Any) -> 
 
 @credentials_cli.command("certificate")
 @settings_options
-@_json_option
-@_actor_option
+@json_option
+@actor_option
 @click.argument("department")
 @click.argument("certificate", type=click.Path(exists=True, path_type=Path))
 @click.option("--username", help="Credential username. [default: the department code]")
@@ -303,7 +283,7 @@ def certificate_command(
 
 @credentials_cli.command("list")
 @settings_options
-@_json_option
+@json_option
 @click.option("--department", help="Only this department.")
 def list_command(department: str | None, as_json: bool, **options: Any) -> None:
     """List credentials: state, generation, certificate fingerprint; never a secret."""
@@ -329,7 +309,7 @@ def new_key_command(key_id: str) -> None:
 
 @credentials_cli.command("reseal")
 @settings_options
-@_actor_option
+@actor_option
 def reseal_command(actor: str, **options: Any) -> None:
     """Re-encrypt every stored secret with the first (current) encryption key."""
     with _credentials(options) as credentials:
@@ -344,11 +324,11 @@ def payloads_cli() -> None:
 
 @payloads_cli.command("reseal")
 @settings_options
-@_actor_option
+@actor_option
 def payloads_reseal_command(actor: str, **options: Any) -> None:
     """Re-encrypt every stored body with the first (current) encryption key; with
     GOVHUB_ENCRYPT_PAYLOADS=true, plain bodies of older rows are sealed too."""
-    with _database(options) as (_, store):
+    with migrated_store(options) as (_, store):
         if store.payloads.keys is None:
             raise ConfigurationError("no encryption keys: set GOVHUB_ENCRYPTION_KEYS")
         report = reseal_payloads(store, actor=actor)
@@ -365,8 +345,8 @@ _permission_argument = click.argument("permissions", nargs=-1, type=click.Choice
 
 @admins_cli.command("add")
 @settings_options
-@_json_option
-@_actor_option
+@json_option
+@actor_option
 @click.argument("username")
 @_permission_argument
 def admins_add_command(
@@ -390,7 +370,7 @@ def admins_add_command(
 
 @admins_cli.command("grant")
 @settings_options
-@_actor_option
+@actor_option
 @click.argument("username")
 @click.argument("permissions", nargs=-1, required=True, type=click.Choice(PERMISSIONS))
 def admins_grant_command(
@@ -404,7 +384,7 @@ def admins_grant_command(
 
 @admins_cli.command("revoke")
 @settings_options
-@_actor_option
+@actor_option
 @click.argument("username")
 @_permission_argument
 def admins_revoke_command(
@@ -418,7 +398,7 @@ def admins_revoke_command(
 
 @admins_cli.command("list")
 @settings_options
-@_json_option
+@json_option
 def admins_list_command(as_json: bool, **options: Any) -> None:
     """List admin accounts and permissions; never a secret."""
     with _admins(options) as admins:
@@ -442,12 +422,12 @@ def identities_cli() -> None:
 
 @identities_cli.command("rehash")
 @settings_options
-@_actor_option
+@actor_option
 def identities_rehash_command(actor: str, **options: Any) -> None:
     """Rehash the index under the first (current) encryption key, after a key rotation,
     from the stored bodies; messages whose bodies were pruned keep their rows (found while
     their key stays in GOVHUB_ENCRYPTION_KEYS)."""
-    with _database(options) as (_, store):
+    with migrated_store(options) as (_, store):
         report = rehash_identities(store, actor=actor)
         key_id = store.identities.key_id
     click.echo(

@@ -11,16 +11,16 @@ from __future__ import annotations
 import getpass
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
-from typing import Any, NoReturn, TypeVar
+from typing import Any, NoReturn
 
 import click
 from sqlalchemy.exc import SQLAlchemyError
 
 from hub import logs
-from hub.cli import build_settings, settings_options
+from hub.cli.options import F, build_settings, json_option, settings_options
 from hub.config import Settings
 from hub.errors import ClientError, HubError, NotFound
 from hub.identity import mask_in_text
@@ -37,7 +37,6 @@ from hub.operations.views import FILTER_STATES, MessageFilter, to_jsonable
 from hub.security.payloads import payload_sealer
 from hub.store import Store
 
-F = TypeVar("F", bound=Callable[..., Any])
 EXIT_NOTHING, EXIT_USAGE, EXIT_DATABASE = 1, 2, 3
 
 
@@ -53,10 +52,6 @@ def filter_options(command: F) -> F:
     for option in reversed(options):
         command = option(command)
     return command
-
-
-def json_option(command: F) -> F:
-    return click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")(command)
 
 
 def reveal_options(command: F) -> F:

@@ -13,20 +13,15 @@ from typing import Any
 
 import click
 
-from hub.cli import build_settings, settings_options
+from hub.cli.options import actor_option, json_option, migrated_store, settings_options
 from hub.conditions import parse_condition
 from hub.configuration.admin import ConfigurationAdmin, Outcome
 from hub.configuration.package import read_package
 from hub.configuration.views import department_detail, department_rows, route_rows
-from hub.errors import ConfigurationError, HubError, NotFound, RegistrationRefused
+from hub.errors import ConfigurationError, NotFound, RegistrationRefused
 from hub.routing import ROLES, Role
-from hub.store import Store
 
 EXIT_REFUSED = 2
-_json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-_actor_option = click.option(
-    "--actor", required=True, help="Who makes the change (recorded in the audit log)."
-)
 _probe_option = click.option(
     "--probe",
     is_flag=True,
@@ -39,19 +34,11 @@ def _admin(options: dict[str, Any], as_json: bool = False) -> Iterator[Configura
     """The configuration admin for one command; a refusal lists every reason and exits 2."""
     from hub.runtime import configuration_admin, configuration_loader
 
-    options.pop("log_level", None)
-    settings = build_settings(**options)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    store = Store(settings.effective_database_url)
-    try:
-        store.upgrade()
-        yield configuration_admin(settings, configuration_loader(settings, store))
-    except RegistrationRefused as refused:
-        _refused(refused, as_json)
-    except HubError as error:
-        raise click.ClickException(str(error)) from error
-    finally:
-        store.dispose()
+    with migrated_store(options) as (settings, store):
+        try:
+            yield configuration_admin(settings, configuration_loader(settings, store))
+        except RegistrationRefused as refused:  # before migrated_store makes it one line
+            _refused(refused, as_json)
 
 
 @click.group("departments")
@@ -61,7 +48,7 @@ def departments_cli() -> None:
 
 @departments_cli.command("check")
 @settings_options
-@_json_option
+@json_option
 @_probe_option
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
 def check_command(path: Path, as_json: bool, probe: bool, **options: Any) -> None:
@@ -82,8 +69,8 @@ def check_command(path: Path, as_json: bool, probe: bool, **options: Any) -> Non
 
 @departments_cli.command("register")
 @settings_options
-@_json_option
-@_actor_option
+@json_option
+@actor_option
 @_probe_option
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
 def register_command(path: Path, as_json: bool, actor: str, probe: bool, **options: Any) -> None:
@@ -97,7 +84,7 @@ def register_command(path: Path, as_json: bool, actor: str, probe: bool, **optio
 
 @departments_cli.command("list")
 @settings_options
-@_json_option
+@json_option
 def list_command(as_json: bool, **options: Any) -> None:
     """Every department: where it is defined, its version, enabled or not."""
     with _admin(options, as_json) as admin:
@@ -113,7 +100,7 @@ def list_command(as_json: bool, **options: Any) -> None:
 
 @departments_cli.command("show")
 @settings_options
-@_json_option
+@json_option
 @click.argument("code")
 def show_command(code: str, as_json: bool, **options: Any) -> None:
     """One department: settings, routes, mappings in use, every registered version."""
@@ -137,8 +124,8 @@ def show_command(code: str, as_json: bool, **options: Any) -> None:
 
 @departments_cli.command("disable")
 @settings_options
-@_json_option
-@_actor_option
+@json_option
+@actor_option
 @click.argument("code")
 def disable_command(code: str, as_json: bool, actor: str, **options: Any) -> None:
     """Stop routing to and accepting from CODE; what was accepted for it is still delivered."""
@@ -148,8 +135,8 @@ def disable_command(code: str, as_json: bool, actor: str, **options: Any) -> Non
 
 @departments_cli.command("enable")
 @settings_options
-@_json_option
-@_actor_option
+@json_option
+@actor_option
 @click.argument("code")
 def enable_command(code: str, as_json: bool, actor: str, **options: Any) -> None:
     """Route to and accept from CODE again."""
@@ -159,8 +146,8 @@ def enable_command(code: str, as_json: bool, actor: str, **options: Any) -> None
 
 @departments_cli.command("rollback")
 @settings_options
-@_json_option
-@_actor_option
+@json_option
+@actor_option
 @click.argument("code")
 @click.option("--to-version", "version", type=int, required=True, help="A registered version.")
 def rollback_command(code: str, version: int, as_json: bool, actor: str, **options: Any) -> None:
@@ -177,7 +164,7 @@ def routes_cli() -> None:
 
 @routes_cli.command("list")
 @settings_options
-@_json_option
+@json_option
 @click.option("--type", "message_type", help="Only this message type.")
 def routes_list_command(as_json: bool, message_type: str | None, **options: Any) -> None:
     """Every route in force, where it comes from (file, package, admin), and its condition."""
@@ -198,8 +185,8 @@ def routes_list_command(as_json: bool, message_type: str | None, **options: Any)
 
 @routes_cli.command("add")
 @settings_options
-@_json_option
-@_actor_option
+@json_option
+@actor_option
 @click.argument("message_type")
 @click.argument("role", type=click.Choice(ROLES))
 @click.argument("department")
@@ -239,8 +226,8 @@ def routes_add_command(
 
 @routes_cli.command("remove")
 @settings_options
-@_json_option
-@_actor_option
+@json_option
+@actor_option
 @click.argument("message_type")
 @click.argument("role", type=click.Choice(ROLES))
 @click.argument("department")

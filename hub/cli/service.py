@@ -1,4 +1,4 @@
-"""The `govhub` command line."""
+"""`govhub serve`, `worker`, `validate`, `db upgrade` and `demo`: the commands that run the hub."""
 
 from __future__ import annotations
 
@@ -8,53 +8,17 @@ import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
 from hub import logs
+from hub.cli.options import build_settings, settings_options
 from hub.config import Settings
 from hub.errors import HubError
 
-F = TypeVar("F", bound=Callable[..., Any])
 
-
-def settings_options(command: F) -> F:
-    """Options every hub command shares; each falls back to GOVHUB_* and then the default."""
-    options = [
-        click.option(
-            "--data-dir",
-            type=click.Path(path_type=Path),
-            help="Folder for the embedded database. [default: ./govhub-data]",
-        ),
-        click.option(
-            "--database-url",
-            help="SQLAlchemy URL, e.g. postgresql+psycopg://user:pw@host/db. "
-            "[default: SQLite in the data dir]",
-        ),
-        click.option(
-            "--bus-url",
-            help="kombu URL: memory:// (in-process) or amqp://user:pw@host//. [default: memory://]",
-        ),
-        click.option("--log-level", default="INFO", show_default=True, help="Logging level."),
-    ]
-    for option in reversed(options):
-        command = option(command)
-    return command
-
-
-def build_settings(**overrides: Any) -> Settings:
-    overrides.pop("log_level", None)
-    return Settings.from_env(**overrides)
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-def main() -> None:
-    """govhub: enter a citizen's record once; the hub validates, translates and delivers it
-    to every department that needs it."""
-
-
-@main.command()
+@click.command()
 @settings_options
 @click.option("--host", help="Address to listen on. [default: 127.0.0.1]")
 @click.option("--port", type=int, help="Port to listen on. [default: 8700]")
@@ -95,7 +59,7 @@ def serve(no_workers: bool, log_level: str, **options: Any) -> None:
     _run_until_stopped(server.start().stop, runtime.close)
 
 
-@main.command()
+@click.command()
 @settings_options
 def worker(log_level: str, **options: Any) -> None:
     """Run delivery workers and the relay only (distributed setup: amqp:// bus, shared database)."""
@@ -114,7 +78,7 @@ def worker(log_level: str, **options: Any) -> None:
     _run_until_stopped(runtime.close)
 
 
-@main.command()
+@click.command()
 @click.argument(
     "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
 )
@@ -135,7 +99,7 @@ def validate(files: tuple[Path, ...], as_json: bool) -> None:
     sys.exit(0 if all(r.valid for r in reports) else 1)
 
 
-@main.group()
+@click.group()
 def db() -> None:
     """Database maintenance."""
 
@@ -159,7 +123,7 @@ def upgrade(log_level: str, **options: Any) -> None:
     click.echo("database is up to date")
 
 
-@main.command()
+@click.command()
 @settings_options
 @click.option(
     "--once", is_flag=True, help="Run the scenario once and exit (0 if every leg arrived)."
@@ -195,51 +159,3 @@ def _run_until_stopped(*cleanups: Callable[[], None]) -> None:
     stop.wait()
     for cleanup in cleanups:
         cleanup()
-
-
-def _attach_mock_departments() -> None:
-    from mock_departments.cli import mock_departments_cli
-
-    main.add_command(mock_departments_cli, name="mock-departments")
-
-
-_attach_mock_departments()
-
-
-def _attach_operations() -> None:
-    from hub.cli_operations import COMMANDS
-
-    for name, command in COMMANDS.items():
-        main.add_command(command, name=name)
-
-
-_attach_operations()
-
-
-def _attach_security() -> None:
-    from hub.cli_security import (
-        admins_cli,
-        audit_cli,
-        credentials_cli,
-        identities_cli,
-        payloads_cli,
-    )
-
-    main.add_command(audit_cli, name="audit")
-    main.add_command(credentials_cli, name="credentials")
-    main.add_command(admins_cli, name="admins")
-    main.add_command(payloads_cli, name="payloads")
-    main.add_command(identities_cli, name="identities")
-
-
-_attach_security()
-
-
-def _attach_configuration() -> None:
-    from hub.cli_config import departments_cli, routes_cli
-
-    main.add_command(departments_cli, name="departments")
-    main.add_command(routes_cli, name="routes")
-
-
-_attach_configuration()

@@ -1,0 +1,45 @@
+"""The `govhub` command line.
+
+``main`` is the one entry point (``govhub = "hub.cli:main"``, ``python -m hub``). Each module
+here holds the commands of one area and defines them on their own; only this file puts them
+together, so no module imports another's commands (or this package's ``main``):
+
+    options.py        what every command shares: settings options, --json, --actor, the store
+    service.py        serve, worker, validate, db upgrade, demo
+    operations.py     messages list|show, trace, replay, prune
+    security.py       audit, credentials, admins, payloads, identities
+    configuration.py  departments, routes
+    (mock_departments/cli.py: mock-departments)
+"""
+
+from __future__ import annotations
+
+import click
+
+from hub.cli import configuration, operations, security, service
+from mock_departments.cli import mock_departments_cli
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """govhub: enter a citizen's record once; the hub validates, translates and delivers it
+    to every department that needs it."""
+
+
+for name, command in {
+    "serve": service.serve,
+    "worker": service.worker,
+    "validate": service.validate,
+    "db": service.db,
+    "demo": service.demo,
+    **operations.COMMANDS,
+    "audit": security.audit_cli,
+    "credentials": security.credentials_cli,
+    "admins": security.admins_cli,
+    "payloads": security.payloads_cli,
+    "identities": security.identities_cli,
+    "departments": configuration.departments_cli,
+    "routes": configuration.routes_cli,
+    "mock-departments": mock_departments_cli,
+}.items():
+    main.add_command(command, name=name)
