@@ -25,6 +25,7 @@ from lxml import etree
 
 from hub.polling import wait_for
 from hub.store import delivery_key
+from mock_departments.store import MockStore
 
 pytestmark = [pytest.mark.distributed, pytest.mark.slow]
 
@@ -61,20 +62,25 @@ def test_nothing_accepted_is_lost_or_delivered_twice_under_kills_and_outages(
         )
 
         delivered = wait_for(lambda: deployment.all_delivered(message_ids), seconds=240)
-        counts = {
-            code: deployment.mocks.running[code].department.store.count() for code in RECEIVERS
-        }
-        repeats = {
-            code: deployment.mocks.running[code].department.store.repeats() for code in RECEIVERS
-        }
+        counts = {code: _department(deployment, code).deliveries() for code in RECEIVERS}
         print(f"accepted {len(set(message_ids))} of {MESSAGES} submitted")
-        print(f"held by each department: {counts}; repeats absorbed by the key: {repeats}")
+        print(f"deliveries at each department: {counts}")
 
         assert len(set(message_ids)) == MESSAGES
         assert delivered, "some deliveries were not confirmed in time"
         for code in RECEIVERS:
-            keys = deployment.mocks.running[code].department.store.keys()
+            # All arrived: each accepted message is kept at the department, under its key.
+            keys = _department(deployment, code).keys()
             assert keys == {delivery_key(m, code) for m in message_ids}, code
+            # None applied twice: repeats after a kill are absorbed by the key (any number
+            # may arrive), but no record may be kept twice under two keys.
+            assert counts[code].applied == MESSAGES, (code, counts[code])
+            assert counts[code].applied_twice == 0, (code, counts[code])
+            assert counts[code].received == MESSAGES + counts[code].repeated
+
+
+def _department(deployment: Deployment, code: str) -> MockStore:
+    return deployment.mocks.running[code].department.store
 
 
 def _envelope_template(deployment: Deployment) -> bytes:
