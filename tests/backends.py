@@ -115,6 +115,16 @@ class FakeClock:
 # --- messages ----------------------------------------------------------------------------
 
 
+def _party_b_number() -> str:
+    root = etree.fromstring(CANONICAL_MARRIAGE.read_bytes())
+    number = root.findtext(f"{{{CANONICAL_NS}}}partyB/{{{CANONICAL_NS}}}identityNumber")
+    assert number is not None
+    return number
+
+
+PARTY_B_NUMBER = _party_b_number()  # the spouse in every canonical_xml() record
+
+
 def canonical_xml(identity_number: str = IDENTITY_NUMBER) -> bytes:
     """A valid canonical MarriageRegistered (the shipped example) with ``identity_number`` as
     party A, so the real mappings translate it."""
