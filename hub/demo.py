@@ -42,7 +42,7 @@ def run_demo(settings: Settings, *, once: bool, fresh: bool, echo: Echo) -> int:
     mocks = start_mock_departments(
         data_dir=data_dir,
         host=settings.host,
-        ports={code: settings.port + offset for offset, code in enumerate(_CODES, start=1)},
+        ports=_mock_ports(settings.port),
         hub_url=hub_url,
         retry_seconds=0.5,
     )
@@ -55,6 +55,8 @@ def run_demo(settings: Settings, *, once: bool, fresh: bool, echo: Echo) -> int:
     server = BackgroundServer(
         runtime.wsgi_app(), settings.host, settings.port, limits=limits
     ).start()
+    for run in mocks.running.values():  # port 0: the clerks learn the port the hub got
+        run.department.hub_url = server.url
     try:
         _introduce(echo, server.url, mocks, data_dir)
         ok = _scenario(runtime, mocks, echo)
@@ -73,6 +75,13 @@ def run_demo(settings: Settings, *, once: bool, fresh: bool, echo: Echo) -> int:
 
 
 _CODES = ("MARRIAGE_REGISTRY", "SOCIAL_SECURITY", "TAX")
+
+
+def _mock_ports(hub_port: int) -> dict[str, int]:
+    """The three ports after the hub's; with hub port 0 (any free one), any free ones too."""
+    if hub_port == 0:
+        return dict.fromkeys(_CODES, 0)
+    return {code: hub_port + offset for offset, code in enumerate(_CODES, start=1)}
 
 
 def _introduce(echo: Echo, hub_url: str, mocks: MockDepartments, data_dir: object) -> None:

@@ -165,6 +165,7 @@ class MockDepartment:
         records = [asdict(r) for r in self.store.received(kind=kind, limit=limit)]
         return {
             "count": self.store.count(kind),
+            "deliveries": self.store.deliveries().as_dict(),
             "by_kind": self.store.count_by_kind(),
             "records": records,
         }

@@ -2,16 +2,19 @@
 
 One SQLite file per department (WAL), shared by the request threads through one connection
 guarded by a lock: a mock's load is a few thousand small writes, and one writer is simplest.
-The idempotency key is the primary key of what was received, so a repeat is ignored in SQL.
+The idempotency key is the primary key of what was received, so a repeat is ignored in SQL;
+every delivery is also logged, kept or not, so tests can count what the key absorbed and see
+whether one record was ever applied twice (the same content kept under two keys).
 """
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -24,13 +27,20 @@ CREATE TABLE IF NOT EXISTS received (
     kind TEXT NOT NULL,
     received_at TEXT NOT NULL,
     payload TEXT NOT NULL,
-    encoding TEXT NOT NULL,
-    repeats INTEGER NOT NULL DEFAULT 0  -- deliveries of this key it ignored
+    encoding TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS received_kind ON received (kind);
 CREATE TABLE IF NOT EXISTS received_person (
     received_id INTEGER NOT NULL REFERENCES received (id),
     id_number TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS deliveries (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    idempotency_key TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    content_sha256 TEXT NOT NULL,  -- of the payload: the record, whatever key it came with
+    received_at TEXT NOT NULL,
+    applied INTEGER NOT NULL  -- 1: kept as a new record; 0: a repeat its key absorbed
 );
 CREATE INDEX IF NOT EXISTS received_person_number ON received_person (id_number);
 CREATE TABLE IF NOT EXISTS outbox (
@@ -65,6 +75,19 @@ class Received:
     payload: str
     encoding: str
     reference: str
+
+
+@dataclass(frozen=True)
+class DeliveryCounts:
+    """Every delivery a department received, and what became of it."""
+
+    received: int  # deliveries, kept or not
+    applied: int  # kept as new records
+    repeated: int  # absorbed by a key already kept
+    applied_twice: int  # records (same kind and content) kept more than once, under other keys
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -143,10 +166,12 @@ class MockStore:
                 (key, kind, now_iso(), payload, encoding),
             )
             is_new = cursor.rowcount == 1
-            if not is_new:
-                db.execute(
-                    "UPDATE received SET repeats = repeats + 1 WHERE idempotency_key = ?", (key,)
-                )
+            db.execute(
+                "INSERT INTO deliveries"
+                " (idempotency_key, kind, content_sha256, received_at, applied)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (key, kind, hashlib.sha256(payload.encode()).hexdigest(), now_iso(), int(is_new)),
+            )
             if is_new:
                 db.executemany(
                     "INSERT INTO received_person (received_id, id_number) VALUES (?, ?)",
@@ -165,7 +190,22 @@ class MockStore:
 
     def repeats(self) -> int:
         """How many repeated deliveries of keys it already had were ignored, in all."""
-        rows = self._query("SELECT COALESCE(SUM(repeats), 0) FROM received")
+        return self.deliveries().repeated
+
+    def deliveries(self) -> DeliveryCounts:
+        """Counts over every delivery received: what "exactly once" is measured with."""
+        rows = self._query(
+            "SELECT COUNT(*), COALESCE(SUM(applied), 0),"
+            " (SELECT COUNT(*) FROM (SELECT 1 FROM deliveries WHERE applied = 1"
+            "  GROUP BY kind, content_sha256 HAVING COUNT(*) > 1))"
+            " FROM deliveries"
+        )
+        received, applied, twice = (int(str(n)) for n in rows[0])
+        return DeliveryCounts(received, applied, received - applied, twice)
+
+    def deliveries_of(self, key: str) -> int:
+        """How many times the delivery with this key arrived, kept or not."""
+        rows = self._query("SELECT COUNT(*) FROM deliveries WHERE idempotency_key = ?", (key,))
         return int(str(rows[0][0]))
 
     def count_by_kind(self) -> dict[str, int]:

@@ -6,14 +6,16 @@ A backend that is not reachable skips its tests on a laptop and fails them in CI
 from __future__ import annotations
 
 import os
+import tempfile
 import threading
 import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, NoReturn
+from pathlib import Path
+from typing import Any, NoReturn, cast
 
 import kombu
 import psycopg
@@ -25,15 +27,20 @@ from sqlalchemy.engine import make_url
 from adapters.base import Adapter, DeliveryResult, OutboundDelivery
 from hub import polling
 from hub.bus import DeliveryTask, QueueConsumer
+from hub.delivery import payload_bytes
 from hub.departments import DepartmentConfig, DepartmentDirectory
 from hub.errors import ConfigurationError, PermanentDeliveryError, RetryableDeliveryError
 from hub.identity import make_number
+from hub.mapping import Mapping, MappingRegistry, load_mapping
+from hub.resources import MAPPINGS_ROOT
 from hub.store import NewMessage
 
 kombu_any: Any = kombu  # mostly untyped, see hub/bus.py
 DEFAULT_DATABASE_URL = "postgresql+psycopg://govhub:govhub@127.0.0.1:5432/govhub_test"
 DEFAULT_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672//"
 CANONICAL_NS = "urn:govhub:canonical:1"
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+CANONICAL_MARRIAGE = EXAMPLES / "canonical" / "MarriageRegistered.xml"
 IDENTITY_NUMBER = make_number("11010519900307", "123")
 DEPARTMENTS = ("SOCIAL_SECURITY", "TAX")
 
@@ -108,9 +115,23 @@ class FakeClock:
 # --- messages ----------------------------------------------------------------------------
 
 
+def _party_b_number() -> str:
+    root = etree.fromstring(CANONICAL_MARRIAGE.read_bytes())
+    number = root.findtext(f"{{{CANONICAL_NS}}}partyB/{{{CANONICAL_NS}}}identityNumber")
+    assert number is not None
+    return number
+
+
+PARTY_B_NUMBER = _party_b_number()  # the spouse in every canonical_xml() record
+
+
 def canonical_xml(identity_number: str = IDENTITY_NUMBER) -> bytes:
-    root = etree.Element(f"{{{CANONICAL_NS}}}MarriageRegistered")
-    etree.SubElement(root, f"{{{CANONICAL_NS}}}identityNumber").text = identity_number
+    """A valid canonical MarriageRegistered (the shipped example) with ``identity_number`` as
+    party A, so the real mappings translate it."""
+    root = etree.fromstring(CANONICAL_MARRIAGE.read_bytes())
+    party_a = root.find(f"{{{CANONICAL_NS}}}partyA/{{{CANONICAL_NS}}}identityNumber")
+    assert party_a is not None
+    party_a.text = identity_number
     return etree.tostring(root, encoding="UTF-8")
 
 
@@ -131,36 +152,63 @@ def new_message(key: str | None = None, *, message_id: str | None = None) -> New
     )
 
 
-# --- mapping stand-ins (same shape as hub.mapping) ----------------------------------------
+# --- the real mapping engine, with a second version to tell versions apart ----------------
+
+TAX_MARRIAGE = "TAX/outbound/MarriageRegistered"
+
+
+def real_mappings() -> MappingRegistry:
+    """The mappings the hub ships, compiled by the real engine."""
+    return MappingRegistry()
+
+
+def tax_marriage_v2(registry: MappingRegistry) -> MappingRegistry:
+    """``registry`` with TAX/outbound/MarriageRegistered@2 installed and @1 kept for replay.
+    Version 2 swaps the parties: partyB is sent as the taxpayer, so which version mapped a
+    delivery shows in the document the department receives."""
+    v1 = registry.get("TAX", "outbound", "MarriageRegistered")
+    text = (MAPPINGS_ROOT / "TAX" / "outbound" / "MarriageRegistered.toml").read_text("utf-8")
+    text = text.replace("version = 1", "version = 2")
+    text = text.replace("c:partyA/", "c:PARTY/").replace("c:partyB/", "c:partyA/")
+    text = text.replace("c:PARTY/", "c:partyB/")
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder, "MarriageRegistered.toml")
+        path.write_text(text, "utf-8")
+        v2 = load_mapping(path)
+    updated = registry.with_mappings([v2])
+    updated.archive = lambda name: v1 if name == v1.name else None
+    return updated
+
+
+class ExplodingMappings:
+    """The real mappings, but translating raises ``error``: a bug in the engine, injected."""
+
+    def __init__(self, error: Exception) -> None:
+        self.registry, self.error = real_mappings(), error
+
+    def get(self, department: str, direction: str, message_type: str) -> Mapping:
+        mapping = self.registry.get(department, direction, message_type)
+        return cast(Mapping, _Exploding(mapping, self.error))
+
+    def named(self, name: str) -> Mapping | None:
+        return self.registry.named(name)
 
 
 @dataclass
-class StubMapping:
-    name: str
-    target_encoding: str = "UTF-8"
-    fail_with: Exception | None = None
+class _Exploding:
+    mapping: Mapping
+    error: Exception
 
-    def translate(self, canonical: etree._Element) -> dict[str, Any]:
-        if self.fail_with is not None:
-            raise self.fail_with
-        number = canonical.findtext(f"{{{CANONICAL_NS}}}identityNumber")
-        return {"idNumber": number, "event": etree.QName(canonical).localname}
+    @property
+    def name(self) -> str:
+        return self.mapping.name
 
+    @property
+    def target_encoding(self) -> str:
+        return self.mapping.target_encoding
 
-@dataclass
-class StubMappings:
-    mappings: dict[str, StubMapping] = field(default_factory=dict)
-
-    def get(self, department: str, direction: str, message_type: str) -> StubMapping:
-        name = f"{department}/{direction}/{message_type}@1"
-        if department not in self.mappings:
-            self.mappings[department] = StubMapping(name)
-        return self.mappings[department]
-
-    def named(self, name: str) -> StubMapping | None:
-        department, direction, rest = name.split("/", 2)
-        mapping = self.get(department, direction, rest.partition("@")[0])
-        return mapping if mapping.name == name else None
+    def translate(self, canonical: etree._Element) -> Any:
+        raise self.error
 
 
 # --- departments and adapters (the departments' servers are faked with `responses`) -------
@@ -170,24 +218,30 @@ def departments() -> DepartmentDirectory:
     return DepartmentDirectory(
         {
             code: DepartmentConfig(
-                code=code, name=code, adapter="test-json", endpoint=f"http://{code.lower()}.test"
+                code=code, name=code, adapter="test-post", endpoint=f"http://{code.lower()}.test"
             )
             for code in DEPARTMENTS
         }
     )
 
 
-class JsonPostAdapter(Adapter):
-    """POSTs the document as JSON with the idempotency key, the way a REST department takes it."""
+class PostAdapter(Adapter):
+    """POSTs the mapped document (JSON or XML, as the mapping made it) with the idempotency
+    key, the way a REST department takes it."""
 
-    name = "test-json"
+    name = "test-post"
 
     def deliver(self, delivery: OutboundDelivery) -> DeliveryResult:
+        is_json = isinstance(delivery.document, dict | list)
+        content_type = "application/json" if is_json else "application/xml"
         try:
             response = requests.post(
                 f"{self.department.endpoint}/deliveries",
-                json=delivery.document,
-                headers={"Idempotency-Key": delivery.idempotency_key},
+                data=payload_bytes(delivery.document, delivery.encoding),
+                headers={
+                    "Idempotency-Key": delivery.idempotency_key,
+                    "Content-Type": f"{content_type}; charset={delivery.encoding}",
+                },
                 timeout=self.department.timeout_seconds,
             )
         except requests.RequestException as exc:

@@ -81,9 +81,10 @@ class Deployment:
 
 
 @contextmanager
-def deployed(tmp_path: Path, **settings: str) -> Iterator[Deployment]:
-    """Database, bus, mocks and the environment; the test starts the processes it wants."""
-    bus = amqp_url()
+def deployed(tmp_path: Path, *, bus: str | None = None, **settings: str) -> Iterator[Deployment]:
+    """Database, bus, mocks and the environment; the test starts the processes it wants.
+    ``bus``: another bus URL than the test one (e.g. a virtual host of the test's own)."""
+    bus = bus or amqp_url()
     prefix = f"govhub.test.{uuid.uuid4().hex[:8]}."
     port = free_port()
     with fresh_postgresql_database() as database_url:

@@ -13,9 +13,11 @@ def test_a_json_object_in_utf8_is_parsed() -> None:
     }
 
 
-def test_malformed_json_is_a_client_error() -> None:
-    assert issubclass(MalformedJSON, ClientError)
-    assert MalformedJSON.code == "Client.MalformedJSON"
+@pytest.mark.parametrize("body", [b"{", b"", b'{"a": 1,}', b"{'a': 1}", b'{"a" 1}'])
+def test_malformed_json_is_refused_as_a_client_error_with_its_fault_code(body: bytes) -> None:
+    with pytest.raises(ClientError) as caught:  # what the API turns into a Client.* fault
+        parse_object(body)
+    assert caught.value.code == "Client.MalformedJSON"
 
 
 def test_invalid_utf8_is_refused_with_the_byte_position() -> None:

@@ -2,24 +2,29 @@
 
 from __future__ import annotations
 
+import json
 import logging
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 import requests
 import responses
 from backends import (
+    CANONICAL_NS,
     IDENTITY_NUMBER,
+    ExplodingMappings,
     FakeClock,
-    JsonPostAdapter,
-    StubMappings,
+    PostAdapter,
+    canonical_xml,
     departments,
     new_message,
+    real_mappings,
 )
+from lxml import etree
 from sqlalchemy import select
 
-from hub.delivery import DeliveryHandler
-from hub.errors import MappingError
+from hub.delivery import DeliveryHandler, MappingLookup
 from hub.retry import RetryPolicy
 from hub.store import Store, delivery_key
 from hub.store.models import AttemptRow, DeliveryRow
@@ -28,13 +33,13 @@ TAX_URL = "http://tax.test/deliveries"
 
 
 def handler(
-    store: Store, mappings: StubMappings | None = None, attempts: int = 3
+    store: Store, mappings: MappingLookup | None = None, attempts: int = 3
 ) -> DeliveryHandler:
     return DeliveryHandler(
         store,
-        mappings or StubMappings(),
+        mappings or real_mappings(),
         departments(),
-        JsonPostAdapter,
+        PostAdapter,
         RetryPolicy(base_seconds=10, max_seconds=60, max_attempts=attempts),
         lease_seconds=30,
     )
@@ -66,7 +71,10 @@ def test_a_delivered_record_reaches_the_department_mapped_and_with_its_idempoten
     delivery_id = tax_delivery(store)
     assert handler(store).handle(delivery_id) == "delivered"
     sent = responses.calls[0].request
-    assert isinstance(sent.body, bytes) and IDENTITY_NUMBER.encode() in sent.body
+    assert isinstance(sent.body, bytes)
+    event = json.loads(sent.body)  # the tax bureau's marital event, as its mapping makes it
+    assert (event["eventType"], event["taxpayer"]["idNumber"]) == ("MARRIAGE", IDENTITY_NUMBER)
+    assert event["taxpayer"]["sex"] == "M" and event["registeredAt"].endswith("+08:00")
     assert store.message_status(_message_of(store, delivery_id)).state == "delivered"
     assert sent.headers["Idempotency-Key"] == delivery_key(_message_of(store, delivery_id), "TAX")
     with store.engine.connect() as connection:
@@ -130,23 +138,23 @@ def test_a_department_that_rejects_the_content_fails_it_at_once(store: Store) ->
 def test_a_record_that_cannot_be_mapped_fails_at_once_without_calling_the_department(
     store: Store,
 ) -> None:
-    mappings = StubMappings()
-    mappings.get("TAX", "outbound", "MarriageRegistered").fail_with = MappingError("no spouse")
-    delivery_id = tax_delivery(store)
-    assert handler(store, mappings).handle(delivery_id) == "failed"
+    without_spouse = etree.fromstring(canonical_xml())
+    (spouse,) = without_spouse.iterchildren(f"{{{CANONICAL_NS}}}partyB")
+    without_spouse.remove(spouse)  # the tax bureau's marital event needs a spouse
+    message = replace(new_message(), canonical=etree.tostring(without_spouse))
+    delivery_id = store.save_accepted(message, ("TAX",), lease_seconds=30).deliveries[0].delivery_id
+    assert handler(store).handle(delivery_id) == "failed"
     assert len(responses.calls) == 0
     with store.engine.connect() as connection:
         attempt = connection.execute(select(AttemptRow)).one()
-    assert (attempt.error_class, attempt.outcome) == ("MappingError", "failed")
+    assert (attempt.error_class, attempt.outcome) == ("SchemaInvalid", "failed")
 
 
 @responses.activate
 def test_an_unexpected_error_is_retried_and_logged_without_the_identity_number(
     store: Store, caplog: pytest.LogCaptureFixture
 ) -> None:
-    mappings = StubMappings()
-    boom = KeyError(f"bug near {IDENTITY_NUMBER}")
-    mappings.get("TAX", "outbound", "MarriageRegistered").fail_with = boom
+    mappings = ExplodingMappings(KeyError(f"bug near {IDENTITY_NUMBER}"))
     delivery_id = tax_delivery(store)
     with caplog.at_level(logging.INFO):
         assert handler(store, mappings).handle(delivery_id) == "retrying"

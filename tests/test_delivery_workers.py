@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from backends import StubMappings, departments, gated_adapters, new_message, wait_for
+from backends import departments, gated_adapters, new_message, real_mappings, wait_for
 
 from adapters.base import Adapter, DeliveryResult, OutboundDelivery
 from hub.bus import Publisher
@@ -51,7 +51,7 @@ def test_a_message_published_after_commit_reaches_every_subscribed_department(
     service = WorkerService(
         settings(bus_url),
         live_store,
-        StubMappings(),
+        real_mappings(),
         departments(),
         adapter_for,
         queue_prefix=queue_prefix,
@@ -73,7 +73,7 @@ def test_one_department_down_does_not_delay_another(
     service = WorkerService(
         settings(bus_url),
         live_store,
-        StubMappings(),
+        real_mappings(),
         departments(),
         adapter_for,
         publisher=publisher,
@@ -115,7 +115,7 @@ def test_a_commit_whose_publish_was_lost_is_delivered_by_the_relay(
     service = WorkerService(
         settings(bus_url),
         live_store,
-        StubMappings(),
+        real_mappings(),
         departments(),
         adapter_for,
         queue_prefix=queue_prefix,
@@ -150,7 +150,7 @@ def test_a_department_that_comes_back_gets_the_record_through_the_relay_retries(
     service = WorkerService(
         settings(bus_url),
         live_store,
-        StubMappings(),
+        real_mappings(),
         departments(),
         FlakyAdapter,
         queue_prefix=queue_prefix,

@@ -10,7 +10,7 @@ import pytest
 
 from hub.errors import NotFound
 from hub.identity import make_number
-from mock_departments.store import PENDING, PUSHED, MockStore, store_path
+from mock_departments.store import PENDING, PUSHED, DeliveryCounts, MockStore, store_path
 
 ZHANG = make_number("11010519900307", "123")
 LI = make_number("11010519920611", "124")
@@ -24,7 +24,7 @@ def store(tmp_path: Path) -> Iterator[MockStore]:
 
 
 def keep(store: MockStore, key: str, kind: str = "marital-event", *numbers: str) -> bool:
-    _, is_new = store.record(key=key, kind=kind, payload="{}", encoding="UTF-8", id_numbers=numbers)
+    _, is_new = store.record(key=key, kind=kind, payload=key, encoding="UTF-8", id_numbers=numbers)
     return is_new
 
 
@@ -45,6 +45,24 @@ def test_store_counts_the_repeats_it_ignored(store: MockStore) -> None:
     keep(store, "k2")
 
     assert store.repeats() == 2
+
+
+def test_store_counts_every_delivery_it_received_kept_or_repeated(store: MockStore) -> None:
+    keep(store, "k1")
+    keep(store, "k1")
+    keep(store, "k2")
+
+    assert store.deliveries() == DeliveryCounts(received=3, applied=2, repeated=1, applied_twice=0)
+    assert store.deliveries_of("k1") == 2
+
+
+def test_store_sees_one_record_applied_twice_under_two_keys(store: MockStore) -> None:
+    store.record(key="k1", kind="marital-event", payload='{"n": 1}', encoding="UTF-8")
+    store.record(key="k2", kind="marital-event", payload='{"n": 1}', encoding="UTF-8")
+    store.record(key="k3", kind="marital-event", payload='{"n": 2}', encoding="UTF-8")
+
+    assert store.deliveries().applied_twice == 1
+    assert store.count() == 3  # the key alone cannot see it
 
 
 def test_store_answers_a_repeat_with_the_first_reference(store: MockStore) -> None:

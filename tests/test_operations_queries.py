@@ -10,11 +10,11 @@ import responses
 from backends import (
     IDENTITY_NUMBER,
     FakeClock,
-    JsonPostAdapter,
-    StubMappings,
+    PostAdapter,
     canonical_xml,
     departments,
     new_message,
+    real_mappings,
 )
 
 from hub.delivery import DeliveryHandler
@@ -34,9 +34,9 @@ OTHER_PERSON = make_number("11010819920815", "242")
 def deliver_all(store: Store, delivery_ids: list[int]) -> None:
     handler = DeliveryHandler(
         store,
-        StubMappings(),
+        real_mappings(),
         departments(),
-        JsonPostAdapter,
+        PostAdapter,
         RetryPolicy(base_seconds=10, max_seconds=60, max_attempts=3),
         lease_seconds=30,
     )

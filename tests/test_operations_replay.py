@@ -7,11 +7,21 @@ from datetime import timedelta
 
 import pytest
 import responses
-from backends import FakeClock, JsonPostAdapter, StubMappings, departments, new_message
+from backends import (
+    IDENTITY_NUMBER,
+    PARTY_B_NUMBER,
+    FakeClock,
+    PostAdapter,
+    departments,
+    new_message,
+    real_mappings,
+    tax_marriage_v2,
+)
 from sqlalchemy import select
 
 from hub.delivery import DeliveryHandler
 from hub.errors import ClientError
+from hub.mapping import MappingRegistry
 from hub.operations.replay import ReplayRequest, replay
 from hub.operations.views import MessageFilter
 from hub.retry import RetryPolicy
@@ -23,12 +33,14 @@ SS_URL = "http://social_security.test/deliveries"
 CONFIGURED = {"TAX", "SOCIAL_SECURITY"}
 
 
-def handler(store: Store, attempts: int = 2) -> DeliveryHandler:
+def handler(
+    store: Store, attempts: int = 2, mappings: MappingRegistry | None = None
+) -> DeliveryHandler:
     return DeliveryHandler(
         store,
-        StubMappings(),
+        mappings or real_mappings(),
         departments(),
-        JsonPostAdapter,
+        PostAdapter,
         RetryPolicy(base_seconds=10, max_seconds=60, max_attempts=attempts),
         lease_seconds=30,
     )
@@ -149,13 +161,38 @@ def test_a_real_replay_needs_a_reason(store: Store) -> None:
 
 
 @responses.activate
-def test_pin_mapping_keeps_the_version_recorded_at_first_delivery(store: Store) -> None:
-    message_id, ids = failed_at_tax_delivered_at_social_security(store)
+def test_a_pinned_replay_is_delivered_with_the_mapping_version_of_the_first_delivery(
+    store: Store,
+) -> None:
+    message_id, ids = failed_at_tax_delivered_at_social_security(store)  # mapped by @1
+    upgraded = tax_marriage_v2(real_mappings())  # @2 installed since; @1 kept for replay
 
     report = replay(store, CONFIGURED, request(message_id, pin_mapping=True))
+    responses.replace(responses.POST, TAX_URL, status=200, body="ok")
+    assert handler(store, mappings=upgraded).handle(ids["TAX"]) == "delivered"
 
     assert "pinned to TAX/outbound/MarriageRegistered@1" in report.outcomes[1].note
-    assert delivery_row(store, ids["TAX"]).pinned_mapping == "TAX/outbound/MarriageRegistered@1"
+    assert taxpayer_sent_last() == IDENTITY_NUMBER  # @1 sends party A; @2 would send party B
+    assert delivery_row(store, ids["TAX"]).outbound_mapping == "TAX/outbound/MarriageRegistered@1"
+
+
+@responses.activate
+def test_an_unpinned_replay_is_delivered_with_the_mapping_installed_now(store: Store) -> None:
+    message_id, ids = failed_at_tax_delivered_at_social_security(store)  # mapped by @1
+    upgraded = tax_marriage_v2(real_mappings())
+
+    replay(store, CONFIGURED, request(message_id))
+    responses.replace(responses.POST, TAX_URL, status=200, body="ok")
+    assert handler(store, mappings=upgraded).handle(ids["TAX"]) == "delivered"
+
+    assert taxpayer_sent_last() == PARTY_B_NUMBER
+    assert delivery_row(store, ids["TAX"]).outbound_mapping == "TAX/outbound/MarriageRegistered@2"
+
+
+def taxpayer_sent_last() -> str:
+    """The taxpayer's identity number in the last marital event the tax bureau received."""
+    event = json.loads(responses.calls[-1].request.body or b"{}")
+    return str(event["taxpayer"]["idNumber"])
 
 
 @responses.activate

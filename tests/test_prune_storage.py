@@ -7,7 +7,7 @@ import dataclasses
 from datetime import timedelta
 from pathlib import Path
 
-from backends import FakeClock, new_message
+from backends import CANONICAL_NS, IDENTITY_NUMBER, FakeClock, new_message
 from sqlalchemy import select, text, update
 
 from hub.operations.prune import prune
@@ -17,10 +17,16 @@ from hub.store.models import DeliveryRow, MessageIdentityRow, MessageRow, Operat
 
 DAY = timedelta(days=1)
 
+SMALL_CANONICAL = (
+    f'<c:MarriageRegistered xmlns:c="{CANONICAL_NS}">'
+    f"<c:identityNumber>{IDENTITY_NUMBER}</c:identityNumber></c:MarriageRegistered>"
+).encode()
+
 
 def delivered_message(store: Store, original: bytes = b"<JieHunDengJi/>") -> str:
     """A message whose one leg to TAX was delivered (with its payload) by a real claim."""
-    message = dataclasses.replace(new_message(), original=original)
+    # A small canonical record: the soak's sizes are calibrated on the 8 kB original alone.
+    message = dataclasses.replace(new_message(), original=original, canonical=SMALL_CANONICAL)
     receipt = store.save_accepted(message, ("TAX",), lease_seconds=30)
     claimed = store.claim(receipt.deliveries[0].delivery_id, 30)
     assert claimed is not None

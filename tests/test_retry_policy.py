@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import responses
-from backends import FakeClock, JsonPostAdapter, StubMappings, departments, new_message, wait_for
+from backends import FakeClock, PostAdapter, departments, new_message, real_mappings, wait_for
 from sqlalchemy import select
 
 from adapters.base import Adapter, DeliveryResult, OutboundDelivery
@@ -57,9 +57,9 @@ def test_a_delivery_older_than_its_departments_max_age_fails_instead_of_retrying
     tax = dataclasses.replace(directory.get("TAX"), retry=RetryOverrides(max_age_seconds=60))
     handler = DeliveryHandler(
         store,
-        StubMappings(),
+        real_mappings(),
         DepartmentDirectory({"TAX": tax}),
-        JsonPostAdapter,
+        PostAdapter,
         RetryPolicy(base_seconds=10, max_seconds=20, max_attempts=40),
         lease_seconds=30,
     )
@@ -105,7 +105,7 @@ def test_a_poison_message_does_not_delay_the_departments_other_messages(
     service = WorkerService(
         settings,
         live_store,
-        StubMappings(),
+        real_mappings(),
         departments(),
         PoisonAdapter,
         queue_prefix=queue_prefix,

@@ -4,13 +4,13 @@ transaction each, the audit chain extended once per batch, every caller answered
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from backends import FakeClock, new_message
 from sqlalchemy import func, select, text
 
+from hub.polling import wait_for
 from hub.security import audit
 from hub.security.tables import audit_log
 from hub.store import AttemptRecord, ClaimedDelivery, Store
@@ -148,7 +148,7 @@ def test_many_delivery_threads_through_the_committer_record_every_attempt_once(
 
 
 def test_one_bad_item_in_a_batch_fails_only_its_own_caller() -> None:
-    release = threading.Event()
+    release, writing = threading.Event(), threading.Event()
 
     def many(items: Sequence[int]) -> list[int]:
         if any(item < 0 for item in items):
@@ -156,7 +156,8 @@ def test_one_bad_item_in_a_batch_fails_only_its_own_caller() -> None:
         return [item * 10 for item in items]
 
     def one(item: int) -> int:
-        release.wait()  # the first item holds the writer while the others queue up
+        writing.set()
+        assert release.wait(30), "never released"  # the first item holds the writer
         if item < 0:
             raise ValueError(f"bad item {item}")
         return item * 10
@@ -172,16 +173,16 @@ def test_one_bad_item_in_a_batch_fails_only_its_own_caller() -> None:
 
     first = threading.Thread(target=submit, args=(1,))
     first.start()
-    while batcher._queue.qsize():  # the writer took the first item
-        time.sleep(0.001)
+    assert writing.wait(10), "the writer never took the first item"
     others = [threading.Thread(target=submit, args=(item,)) for item in (2, -3, 4)]
     for thread in others:
         thread.start()
-    while batcher._queue.qsize() < 3:  # all three wait for the next batch
-        time.sleep(0.001)
+    # All three wait for the next batch (only the batcher's own queue can tell).
+    assert wait_for(lambda: batcher._queue.qsize() == 3, seconds=10), "they never queued"
     release.set()
     for thread in [first, *others]:
-        thread.join()
+        thread.join(timeout=30)
+        assert not thread.is_alive(), "a caller never got its answer"
     assert answers[1] == 10 and answers[2] == 20 and answers[4] == 40
     assert isinstance(answers[-3], ValueError)
 

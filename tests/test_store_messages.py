@@ -7,7 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from backends import IDENTITY_NUMBER, new_message
+from backends import IDENTITY_NUMBER, PARTY_B_NUMBER, new_message
 from sqlalchemy import event, func, select
 
 from hub.errors import ClientError, NotFound
@@ -136,8 +136,9 @@ def test_message_state_is_failed_when_one_failed_and_none_is_pending() -> None:
 def test_identity_numbers_handed_in_by_ingress_are_indexed_as_those_read_from_the_record(
     store: Store,
 ) -> None:
-    read = new_message()  # numbers read from the canonical record
-    handed = replace(new_message(), identity_numbers=(IDENTITY_NUMBER.lower(), "  "))
+    read = new_message()  # numbers read from the canonical record: both parties'
+    party_b = PARTY_B_NUMBER
+    handed = replace(new_message(), identity_numbers=(IDENTITY_NUMBER.lower(), party_b, "  "))
     store.save_accepted(read, RECEIVERS, lease_seconds=30)
     store.save_accepted_batch([(handed, RECEIVERS)], lease_seconds=30)
 
@@ -146,7 +147,8 @@ def test_identity_numbers_handed_in_by_ingress_are_indexed_as_those_read_from_th
             select(MessageIdentityRow.message_id, MessageIdentityRow.identity_sha256)
         ).all()
 
-    assert sorted(message_id for message_id, _ in rows) == sorted(
-        [read.message_id, handed.message_id]
-    )
-    assert {digest for _, digest in rows} == {store.identities.digest(IDENTITY_NUMBER)}
+    indexed: dict[str, set[str]] = {}
+    for message_id, digest in rows:
+        indexed.setdefault(message_id, set()).add(digest)
+    both = {store.identities.digest(IDENTITY_NUMBER), store.identities.digest(party_b)}
+    assert indexed == {read.message_id: both, handed.message_id: both}

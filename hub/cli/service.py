@@ -131,7 +131,7 @@ def upgrade(log_level: str, **options: Any) -> None:
 @click.option(
     "--port",
     type=int,
-    help="Hub port; mock departments use the next three. [default: 8700]",
+    help="Hub port; mock departments use the next three (0: any free ones). [default: 8700]",
 )
 @click.option("--keep-data", is_flag=True, help="Keep earlier demo data instead of starting fresh.")
 def demo(once: bool, port: int | None, keep_data: bool, log_level: str, **options: Any) -> None:
