@@ -137,11 +137,11 @@ class HubWsgiApp:
             finally:
                 permit.release()
         except ClientError as error:
-            log.info("refused native push from %s: %s", department, shown(str(error)))
+            log.info("refused native push from %s: %s", shown(department), shown(str(error)))
             self.ingress.record_refusal(department, "/" + rest, error)
             return _refusal(start_response, error)
         except HubError as error:
-            log.warning("native push from %s failed: %s", department, shown(str(error)))
+            log.warning("native push from %s failed: %s", shown(department), shown(str(error)))
             return _json(start_response, "503 Service Unavailable", _error_body(error))
         except Exception:  # a bug: still a structured answer, and the caller may retry
             log.exception("native push from %s failed unexpectedly", department)

@@ -89,14 +89,18 @@ def read_package(path: Path) -> DepartmentPackage:
 
 
 def package_from_zip(data: bytes, source: str) -> DepartmentPackage:
+    """The package a zip holds; RegistrationRefused (the sender's mistake, a client fault) if
+    it is not a readable zip, too large, or names a path outside itself."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             infos = [info for info in archive.infolist() if not info.is_dir()]
             if sum(info.file_size for info in infos) > MAX_PACKAGE_BYTES:
-                raise ConfigurationError(f"{source}: package larger than {MAX_PACKAGE_BYTES} bytes")
+                raise RegistrationRefused(
+                    source, [f"package larger than {MAX_PACKAGE_BYTES} bytes"]
+                )
             files = {_safe_name(source, info.filename): archive.read(info) for info in infos}
     except (zipfile.BadZipFile, OSError) as exc:
-        raise ConfigurationError(f"{source}: not a readable zip: {exc}") from exc
+        raise RegistrationRefused(source, [f"not a readable zip: {exc}"]) from exc
     return DepartmentPackage(files, source)
 
 
@@ -177,5 +181,5 @@ def _ignored(relative: Path) -> bool:
 def _safe_name(source: str, name: str) -> str:
     path = PurePosixPath(name)
     if path.is_absolute() or ".." in path.parts or "\\" in name:
-        raise ConfigurationError(f"{source}: unsafe path {name!r} in the package")
+        raise RegistrationRefused(source, [f"unsafe path {name!r} in the package"])
     return path.as_posix()
