@@ -5,12 +5,14 @@ a repeat. On SQLite and PostgreSQL, alone, inside one group-commit batch, and co
 from __future__ import annotations
 
 import threading
+from copy import deepcopy
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from backends import IDENTITY_NUMBER, canonical_xml, new_message
+from backends import canonical_xml, new_message
+from lxml import etree
 from sqlalchemy import func, select
 
 from hub.errors import IdempotencyConflict, MessageIdTaken
@@ -34,12 +36,12 @@ def other_record(message: NewMessage) -> NewMessage:
 def reserialized(message: NewMessage) -> NewMessage:
     """The same record as another client writes it: other prefixes, declarations it does not
     use, indentation (what lxml keeps of a different SOAP envelope)."""
-    canonical = (
-        b'<c:MarriageRegistered xmlns:c="urn:govhub:canonical:1" xmlns:s="urn:soap" '
-        b'xmlns:w="urn:wsse">\n  <c:identityNumber>'
-        + IDENTITY_NUMBER.encode()
-        + b"</c:identityNumber>\n</c:MarriageRegistered>"
-    )
+    record = etree.fromstring(message.canonical)
+    namespace = etree.QName(record).namespace
+    nsmap = {"c": namespace, "s": "urn:soap", "w": "urn:wsse"}
+    rewritten = etree.Element(record.tag, nsmap=nsmap)
+    rewritten.extend(deepcopy(child) for child in record)
+    canonical = etree.tostring(rewritten, encoding="UTF-8", pretty_print=True)
     assert canonical != message.canonical
     return replace(new_message(message.idempotency_key), canonical=canonical)
 
