@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
-from backends import IDENTITY_NUMBER, canonical_xml, new_message
+from backends import IDENTITY_NUMBER, PARTY_B_NUMBER, canonical_xml, new_message
 from click.testing import CliRunner
 from sqlalchemy import insert, select, update
 
@@ -63,7 +63,8 @@ def test_the_index_holds_no_plain_sha256_of_a_number_even_without_a_key_ring(
     with store.engine.connect() as connection:
         hashes = set(connection.scalars(select(MessageIdentityRow.identity_sha256)))
 
-    assert len(hashes) == 1 and plain_sha256(IDENTITY_NUMBER) not in hashes
+    assert len(hashes) == 2  # both parties of the marriage
+    assert not hashes & {plain_sha256(IDENTITY_NUMBER), plain_sha256(PARTY_B_NUMBER)}
     assert found_by_person(store) != []
 
 
@@ -81,7 +82,10 @@ def test_with_a_key_ring_rows_are_hashed_under_its_first_key_and_its_id_kept(url
     store = keyed_store(url, OLD_KEY)
     try:
         message = store.save_accepted(new_message(), RECEIVERS, lease_seconds=30)
-        assert stored_hashes(store) == {(store.identities.digest(IDENTITY_NUMBER), "2025")}
+        assert stored_hashes(store) == {
+            (store.identities.digest(number), "2025")
+            for number in (IDENTITY_NUMBER, PARTY_B_NUMBER)
+        }
         assert store.identities.digest(IDENTITY_NUMBER) != Store(url).identities.digest(
             IDENTITY_NUMBER
         )
@@ -153,5 +157,6 @@ def test_migration_0007_rehashes_plain_rows_from_the_bodies_and_drops_the_pruned
     at_0005.upgrade()
 
     hashes = stored_hashes(at_0005)
-    assert hashes == {(at_0005.identities.digest(IDENTITY_NUMBER), "(database)")}
+    parties = (IDENTITY_NUMBER, PARTY_B_NUMBER)  # rebuilt from the body: both, not only A
+    assert hashes == {(at_0005.identities.digest(number), "(database)") for number in parties}
     assert found_by_person(at_0005) == [readable.message_id]
