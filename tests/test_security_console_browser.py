@@ -103,6 +103,18 @@ def test_an_operator_finds_a_failed_message_by_identity_number_replays_it_and_se
 
     assert wait_for(delivered, 20.0)
     snapshot(fresh, "delivered")
+    fresh.find_element("link text", "Dashboard").click()
+    assert by_id(fresh, "dept-TAX").is_displayed()
+    snapshot(fresh, "dashboard")
+    fresh.find_element("link text", "Person").click()
+    by_id(fresh, "key").send_keys(HUSBAND_ID)
+    by_id(fresh, "trace").click()
+    assert "yes: every department confirmed it" in fresh.page_source
+    snapshot(fresh, "person")
+    fresh.find_element("link text", "Audit").click()
+    by_id(fresh, "verify").click()
+    assert "Audit log intact" in by_id(fresh, "chain").text
+    snapshot(fresh, "audit")
 
     by_id(fresh, "logout").click()
     assert fresh.current_url.endswith("/console/login")

@@ -48,6 +48,9 @@ LOGGED_OUT = "console_logout"
 Handler = Callable[["pages.Context", Request], Answer]
 # (method, first path part, has an id) -> the permission it needs and its handler
 ROUTES: dict[tuple[str, str, str], tuple[str, Handler]] = {
+    ("GET", "dashboard", ""): (READ, pages.dashboard),
+    ("GET", "audit", ""): (READ, pages.audit_trail),
+    ("POST", "audit", ""): (READ, pages.audit_trail),
     ("GET", "messages", ""): (READ, pages.messages),
     ("POST", "messages", ""): (READ, pages.messages),
     ("GET", "messages", "id"): (READ, pages.message),
@@ -132,7 +135,7 @@ class ConsoleApp:
                     "this form is not from your current session (reload the page and try again)"
                 )
         if request.path in ("/", ""):
-            return redirect(f"{PREFIX}/messages")
+            return redirect(f"{PREFIX}/dashboard")
         if request.path == "/logout" and request.method == "POST":
             return self._logout(session, request)
         parts = request.path.strip("/").split("/")

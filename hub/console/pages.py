@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from hub.console import browse
+from hub.console.audit_page import recent_entries, verify_chain
+from hub.console.dashboard import COUNTS, WINDOWS, department_loads
 from hub.console.http import Answer, Request
 from hub.console.render import render
 from hub.console.sessions import ConsoleSession
@@ -40,7 +42,7 @@ class Context:
             raise NotAuthorized(
                 f"your account {self.session.username} lacks the '{permission}' permission "
                 f"needed for {what}; an administrator can grant it with "
-                f"govhub admins grant {self.session.username} {permission}"
+                f"govhub admins grant {self.session.username} {permission} --actor YOU"
             )
 
 
@@ -122,6 +124,28 @@ def person(context: Context, request: Request) -> Answer:
     answers = trace(context.app.store, key) if key else []
     shown_key = mask(key) if is_valid(key.upper()) else key
     body = render("person.html", answers=answers, key=shown_key, **chrome(context))
+    return Answer("200 OK", body)
+
+
+def dashboard(context: Context, request: Request) -> Answer:
+    now = context.app.store.clock()
+    body = render(
+        "dashboard.html",
+        loads=department_loads(context.app.store, now),
+        windows=list(WINDOWS),
+        counts=COUNTS,
+        now=now,
+        **chrome(context),
+    )
+    return Answer("200 OK", body)
+
+
+def audit_trail(context: Context, request: Request) -> Answer:
+    """Recent entries; a POST also walks the whole chain (on demand: it reads every entry)."""
+    report = verify_chain(context.app.store) if request.method == "POST" else None
+    body = render(
+        "audit.html", entries=recent_entries(context.app.store), report=report, **chrome(context)
+    )
     return Answer("200 OK", body)
 
 

@@ -1,10 +1,11 @@
-"""The console's messages: keyset pages, the filters the operations layer gained (sender,
+"""The console's pages: keyset pages of messages, the filters the operations layer gained (sender,
 correlation id), a message's page with reveal, bad input answered with a page, the person
-trace."""
+trace, the dashboard and the audit page."""
 
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -14,6 +15,7 @@ from hubstack import HUSBAND_ID, HubStack, header, marriage, running_hub
 from sqlalchemy import select
 
 from hub.console import browse
+from hub.console.dashboard import department_loads
 from hub.errors import ClientError
 from hub.operations.queries import list_messages
 from hub.operations.views import MessageFilter
@@ -142,3 +144,52 @@ def test_the_person_page_says_which_department_did_not_get_it(
 
     assert page.status_code == 200 and message_id in page.text
     assert "no: TAX failed" in page.text and HUSBAND_ID not in page.text
+
+
+def test_the_dashboard_counts_legs_per_department_and_finds_the_oldest_undelivered(
+    store: Store, clock: FakeClock
+) -> None:
+    first = clock()
+    store.save_accepted(new_message(), ("TAX", "SOCIAL_SECURITY"), lease_seconds=30)
+    clock.advance(2 * 3600)
+    store.save_accepted(new_message(), ("TAX",), lease_seconds=30)
+
+    loads = {d.department: d for d in department_loads(store, clock())}
+
+    assert loads["TAX"].counts["hour"]["accepted"] == 1
+    assert loads["TAX"].counts["day"]["accepted"] == 2
+    assert loads["SOCIAL_SECURITY"].counts["hour"]["accepted"] == 0
+    assert loads["TAX"].oldest_undelivered == first
+
+
+@pytest.mark.slow
+def test_the_dashboard_page_shows_the_failed_and_the_delivered_leg(
+    stack: HubStack, revealer: IssuedSecret, message_id: str
+) -> None:
+    client, _ = logged_in(stack, revealer)
+
+    page = client.get(f"{stack.server.url}/console/", timeout=10)
+
+    assert page.url.endswith("/console/dashboard") and 'http-equiv="refresh"' in page.text
+    assert count_on(page.text, "TAX", "hour", "failed") >= 1
+    assert count_on(page.text, "SOCIAL_SECURITY", "day", "delivered") >= 1
+
+
+@pytest.mark.slow
+def test_the_audit_page_verifies_the_chain_and_lists_the_logins_masked(
+    stack: HubStack, revealer: IssuedSecret, message_id: str
+) -> None:
+    client, csrf = logged_in(stack, revealer)
+
+    page = client.post(f"{stack.server.url}/console/audit", data={"csrf": csrf}, timeout=10)
+
+    assert "Audit log intact" in page.text
+    assert "dpo-xu" in page.text and "console_login" in page.text
+    assert HUSBAND_ID not in page.text
+
+
+def count_on(page: str, department: str, window: str, count: str) -> int:
+    row = page.split(f'id="dept-{department}"', 1)[1].split("</tr>", 1)[0]
+    cell = re.search(rf'data-window="{window}" data-count="{count}">(\d+)<', row)
+    assert cell, row
+    return int(cell.group(1))
