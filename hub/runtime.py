@@ -183,7 +183,13 @@ class HubRuntime:
         native_auth = native_authenticator(self.settings, self.store.engine)
         admission = byte_budget(self.settings)
         accounts = AdminStore(self.store.engine, keys=KeyRing.parse(self.settings.encryption_keys))
-        console = ConsoleApp(self.store, accounts, self.departments, self.settings)
+        console = ConsoleApp(
+            self.store,
+            accounts,
+            self.departments,
+            self.settings,
+            configuration=configuration_admin(self.settings, self.config.loader, self.config.wake),
+        )
         return HubWsgiApp(
             wsgi,
             self.ingress,

@@ -45,6 +45,12 @@ def by_id(driver: Any, element_id: str) -> Any:
     return driver.find_element(By.ID, element_id)
 
 
+def shows(driver: Any, text: str) -> bool:
+    """Whether the page shows ``text`` within 10 s: a submitted form's answer may still be
+    loading when the click returns."""
+    return bool(wait_for(lambda: text in (driver.page_source or ""), 10.0))
+
+
 def snapshot(driver: Any, name: str) -> None:
     folder = os.environ.get("GOVHUB_CONSOLE_SCREENSHOTS")
     if folder:
@@ -59,7 +65,7 @@ def log_in(driver: Any, stack: HubStack, account: IssuedSecret) -> None:
     by_id(driver, "secret").send_keys(account.secret)
     snapshot(driver, "login")
     by_id(driver, "login").click()
-    assert driver.current_url.endswith("/console/messages")
+    assert wait_for(lambda: driver.current_url.endswith("/console/messages"), 10.0)
 
 
 def failed_at_tax(stack: HubStack) -> str:
@@ -81,6 +87,7 @@ def test_an_operator_finds_a_failed_message_by_identity_number_replays_it_and_se
     by_id(fresh, "person").send_keys(HUSBAND_ID)
     Select(by_id(fresh, "state")).select_by_value("failed")
     by_id(fresh, "search").click()
+    assert shows(fresh, "Only messages about identity number")
     assert message_id in by_id(fresh, "messages").text and HUSBAND_ID not in fresh.page_source
     snapshot(fresh, "messages")
     fresh.find_element("link text", message_id).click()
@@ -89,13 +96,14 @@ def test_an_operator_finds_a_failed_message_by_identity_number_replays_it_and_se
     snapshot(fresh, "message")
 
     by_id(fresh, "preview").click()
+    assert shows(fresh, "Replay preview")
     preview = by_id(fresh, "replay-result").text
     assert "would replay to TAX" in preview and "already delivered to SOCIAL_SECURITY" in preview
     assert stack.runtime.store.message_status(message_id).state == "failed"
     snapshot(fresh, "replay-preview")
     by_id(fresh, "replay-reason").send_keys("tax fixed its schema")
     by_id(fresh, "replay-now").click()
-    assert "replayed to TAX" in by_id(fresh, "replay-result").text
+    assert shows(fresh, "Replay done") and shows(fresh, "replayed to TAX")
 
     def delivered() -> bool:
         fresh.get(f"{stack.server.url}/console/messages/{message_id}")
@@ -109,15 +117,19 @@ def test_an_operator_finds_a_failed_message_by_identity_number_replays_it_and_se
     fresh.find_element("link text", "Person").click()
     by_id(fresh, "key").send_keys(HUSBAND_ID)
     by_id(fresh, "trace").click()
-    assert "yes: every department confirmed it" in fresh.page_source
+    assert shows(fresh, "yes: every department confirmed it")
     snapshot(fresh, "person")
     fresh.find_element("link text", "Audit").click()
     by_id(fresh, "verify").click()
-    assert "Audit log intact" in by_id(fresh, "chain").text
+    assert shows(fresh, "Audit log intact")
     snapshot(fresh, "audit")
+    fresh.find_element("link text", "Departments").click()
+    fresh.find_element("link text", "TAX").click()
+    assert shows(fresh, "TAX/outbound/MarriageRegistered")
+    snapshot(fresh, "department")
 
     by_id(fresh, "logout").click()
-    assert fresh.current_url.endswith("/console/login")
+    assert wait_for(lambda: fresh.current_url.endswith("/console/login"), 10.0)
     fresh.get(f"{stack.server.url}/console/messages/{message_id}")
     assert fresh.current_url.endswith("/console/login")  # the cookie is gone with the session
 
@@ -132,6 +144,7 @@ def test_a_form_with_a_wrong_csrf_token_is_refused(stack: HubStack, fresh: Any) 
     )
     by_id(fresh, "preview").click()
 
+    assert shows(fresh, "403 Forbidden")
     assert "403" in fresh.title and "not from your current session" in by_id(fresh, "problem").text
     assert stack.runtime.store.message_status(message_id).state == "failed"
 
@@ -155,6 +168,7 @@ def test_a_read_only_account_sees_no_replay_and_is_refused_one_with_403(
         f"/console/messages/{message_id}/replay",
     )
 
+    assert shows(fresh, "403 Forbidden")
     problem = by_id(fresh, "problem").text
     assert "403" in fresh.title and "lacks the 'operate' permission needed for replay" in problem
     snapshot(fresh, "forbidden")

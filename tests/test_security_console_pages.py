@@ -1,6 +1,6 @@
 """The console's pages: keyset pages of messages, the filters the operations layer gained (sender,
 correlation id), a message's page with reveal, bad input answered with a page, the person
-trace, the dashboard and the audit page."""
+trace, the dashboard, the audit page and the departments."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from hub.console import browse
 from hub.console.dashboard import department_loads
+from hub.console.departments_page import hidden_endpoint
 from hub.errors import ClientError
 from hub.operations.queries import list_messages
 from hub.operations.views import MessageFilter
@@ -193,3 +194,27 @@ def count_on(page: str, department: str, window: str, count: str) -> int:
     cell = re.search(rf'data-window="{window}" data-count="{count}">(\d+)<', row)
     assert cell, row
     return int(cell.group(1))
+
+
+def test_an_endpoints_user_name_and_password_are_hidden() -> None:
+    shown = hidden_endpoint("https://hub:s3cret@tax.example.gov.cn:8443/receive")
+
+    assert shown == "https://***@tax.example.gov.cn:8443/receive"
+    assert hidden_endpoint("http://127.0.0.1:9000/x") == "http://127.0.0.1:9000/x"
+
+
+@pytest.mark.slow
+def test_the_departments_pages_list_them_and_show_each_ones_routes(
+    stack: HubStack, revealer: IssuedSecret
+) -> None:
+    client, _ = logged_in(stack, revealer)
+    base = f"{stack.server.url}/console/departments"
+
+    listed = client.get(base, timeout=10)
+    tax = client.get(f"{base}/TAX", timeout=10)
+    unknown = client.get(f"{base}/NOBODY", timeout=10)
+
+    assert all(f'id="dept-{code}"' in listed.text for code in ("TAX", "SOCIAL_SECURITY"))
+    assert tax.status_code == 200 and "MarriageRegistered" in tax.text
+    assert "TAX/outbound/MarriageRegistered" in tax.text
+    assert unknown.status_code == 404 and "no department NOBODY" in unknown.text

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy.exc import OperationalError
 
 from hub.config import Settings
+from hub.configuration.admin import ConfigurationAdmin
 from hub.console import pages
 from hub.console.http import (
     LOGIN_COOKIE,
@@ -57,6 +58,8 @@ ROUTES: dict[tuple[str, str, str], tuple[str, Handler]] = {
     ("POST", "messages", "reveal"): (REVEAL, pages.reveal),
     ("POST", "messages", "replay"): (OPERATE, pages.replay),
     ("GET", "person", ""): (READ, pages.person),
+    ("GET", "departments", ""): (READ, pages.departments),
+    ("GET", "departments", "id"): (READ, pages.department),
     ("POST", "person", ""): (READ, pages.person),
 }
 
@@ -69,12 +72,15 @@ class ConsoleApp:
         departments: Container[str],
         settings: Settings,
         clock: Callable[[], datetime] | None = None,
+        *,
+        configuration: ConfigurationAdmin | None = None,
     ) -> None:
         clock = clock or (lambda: datetime.now(UTC))
         self.store = store
         self.accounts = accounts
         self.departments = departments
         self.settings = settings
+        self._configuration = configuration
         self.sessions = SessionStore(store.engine, clock, settings.console_session_seconds)
         self.lockout = Lockout(
             store.engine,
@@ -84,6 +90,15 @@ class ConsoleApp:
             lockout_seconds=settings.console_lockout_seconds,
         )
         self.audit = AuditLog(store.engine, clock)
+
+    @property
+    def configured(self) -> bool:
+        return self._configuration is not None
+
+    def configuration(self) -> ConfigurationAdmin:
+        if self._configuration is None:
+            raise NotFound("this console was started without the departments' configuration")
+        return self._configuration
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         answer = self.answer(environ)

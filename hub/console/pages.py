@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 from hub.console import browse
 from hub.console.audit_page import recent_entries, verify_chain
 from hub.console.dashboard import COUNTS, WINDOWS, department_loads
+from hub.console.departments_page import department as department_view
+from hub.console.departments_page import departments as department_views
 from hub.console.http import Answer, Request
 from hub.console.render import render
 from hub.console.sessions import ConsoleSession
@@ -146,6 +148,19 @@ def audit_trail(context: Context, request: Request) -> Answer:
     body = render(
         "audit.html", entries=recent_entries(context.app.store), report=report, **chrome(context)
     )
+    return Answer("200 OK", body)
+
+
+def departments(context: Context, request: Request) -> Answer:
+    rows = department_views(context.app.configuration()) if context.app.configured else []
+    body = render("departments.html", departments=rows, **chrome(context))
+    return Answer("200 OK", body)
+
+
+def department(context: Context, request: Request) -> Answer:
+    code = request.path.strip("/").split("/")[1]
+    detail = department_view(context.app.configuration(), code)
+    body = render("department.html", d=detail, **chrome(context))
     return Answer("200 OK", body)
 
 
