@@ -1,12 +1,13 @@
 """The console's pages: keyset pages of messages, the filters the operations layer gained (sender,
 correlation id), a message's page with reveal, bad input answered with a page, the person
-trace, the dashboard, the audit page and the departments."""
+trace, the dashboard, the audit page, the departments, a database that is down."""
 
 from __future__ import annotations
 
 import dataclasses
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from backends import FakeClock, new_message
@@ -14,12 +15,14 @@ from console_kit import add_account, logged_in
 from hubstack import HUSBAND_ID, HubStack, header, marriage, running_hub
 from sqlalchemy import select
 
-from hub.console import browse
+from hub.config import Settings
+from hub.console import ConsoleApp, browse
 from hub.console.dashboard import department_loads
 from hub.console.departments_page import hidden_endpoint
 from hub.errors import ClientError
 from hub.operations.queries import list_messages
 from hub.operations.views import MessageFilter
+from hub.security.admins import AdminStore
 from hub.security.credentials import IssuedSecret
 from hub.security.tables import audit_log
 from hub.store import Store
@@ -218,3 +221,18 @@ def test_the_departments_pages_list_them_and_show_each_ones_routes(
     assert tax.status_code == 200 and "MarriageRegistered" in tax.text
     assert "TAX/outbound/MarriageRegistered" in tax.text
     assert unknown.status_code == 404 and "no department NOBODY" in unknown.text
+
+
+def test_a_database_that_is_down_is_a_page_saying_so(tmp_path: Path) -> None:
+    down = Store(f"sqlite:///{tmp_path / 'no-such-folder' / 'hub.db'}")
+    console = ConsoleApp(down, AdminStore(down.engine), (), Settings(data_dir=tmp_path))
+    environ = {
+        "PATH_INFO": "/console/messages",
+        "REQUEST_METHOD": "GET",
+        "HTTP_COOKIE": "govhub_console=some-session",
+    }
+
+    answer = console.answer(environ)
+
+    assert answer.status == "503 Service Unavailable"
+    assert b"The database is not reachable now." in answer.body

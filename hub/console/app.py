@@ -108,8 +108,9 @@ class ConsoleApp:
     def answer(self, environ: dict[str, Any]) -> Answer:
         try:
             return self._route(Request.from_environ(environ))
-        except OperationalError:
-            log.exception("the console could not reach the database")
+        except OperationalError as error:
+            # The driver's words only: the statement's parameters stay out of the log.
+            log.error("the console could not reach the database: %s", shown(str(error.orig)))
             return _problem("503 Service Unavailable", "The database is not reachable now.")
         except Exception:  # a bug: a page that says so, never a traceback
             log.exception("a console page failed")
