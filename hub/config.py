@@ -61,6 +61,13 @@ DEFAULT_AUDIT_CHECKPOINT_SECONDS = 60.0  # 0: none written automatically
 DEFAULT_AUDIT_CHECKPOINT_KEEP = 1000
 
 DEFAULT_CONFIG_POLL_SECONDS = 2.0
+# The web console (hub/console/): a login lasts this long; this many failed logins in a row
+# for one account, or from one address (an office behind one NAT: more), lock logins there
+# for the lockout time.
+DEFAULT_CONSOLE_SESSION_SECONDS = 8 * 3600.0
+DEFAULT_CONSOLE_LOGIN_FAILURES = 5
+DEFAULT_CONSOLE_ADDRESS_LOGIN_FAILURES = 20
+DEFAULT_CONSOLE_LOCKOUT_SECONDS = 900.0
 DEFAULT_CREDENTIALS_CACHE_SECONDS = 2.0
 
 ENV_PREFIX = "GOVHUB_"
@@ -99,6 +106,10 @@ class Settings:
     prune_batch_size: int = DEFAULT_PRUNE_BATCH_SIZE
     replay_batch_size: int = DEFAULT_REPLAY_BATCH_SIZE
     replay_batch_interval_seconds: float = DEFAULT_REPLAY_BATCH_INTERVAL_SECONDS
+    console_session_seconds: float = DEFAULT_CONSOLE_SESSION_SECONDS
+    console_login_failures: int = DEFAULT_CONSOLE_LOGIN_FAILURES
+    console_address_login_failures: int = DEFAULT_CONSOLE_ADDRESS_LOGIN_FAILURES
+    console_lockout_seconds: float = DEFAULT_CONSOLE_LOCKOUT_SECONDS
     # Bus queues are named <prefix><DEPARTMENT>; separate hubs sharing one broker differ here.
     queue_prefix: str = "govhub.deliver."
     # "CODE=url,CODE=url": overrides the endpoints of the departments file (per environment).

@@ -10,7 +10,9 @@
     │   ├── UnknownMessageType     no schema / route for this message type
     │   ├── UnknownSender          the sender is not a registered department
     │   ├── NotAuthenticated       WS-Security missing or wrong (token, digest, nonce, signature)
+    │   │   └── LoginLocked        too many failed console logins (account or address)
     │   ├── NotAuthorized          the sender may not send this message type
+    │   │   └── FormExpired        a console form's CSRF token is not its session's
     │   ├── MappingError           a record cannot be translated (missing field, unknown code)
     │   ├── ReasonRequired         identity numbers revealed without a reason for the audit log
     │   ├── IdempotencyConflict    the sender's idempotency key already names another record
@@ -102,6 +104,18 @@ class NotAuthenticated(ClientError):
 
 class NotAuthorized(ClientError):
     code = "Client.NotAuthorized"
+
+
+class LoginLocked(NotAuthenticated):
+    """Too many failed console logins for the account or from the address (hub/console)."""
+
+    code = "Client.LoginLocked"
+
+
+class FormExpired(NotAuthorized):
+    """A console form whose CSRF token is not the session's: forged, or from an old page."""
+
+    code = "Client.FormExpired"
 
 
 class ReasonRequired(ClientError):

@@ -19,6 +19,7 @@ from hub.configuration import announce
 from hub.configuration.admin import ConfigurationAdmin
 from hub.configuration.live import LiveConfiguration
 from hub.configuration.loader import BaseConfiguration, Configuration, ConfigurationLoader
+from hub.console import ConsoleApp
 from hub.errors import ConfigurationError
 from hub.ingress import Ingress
 from hub.schemas import SchemaRegistry
@@ -181,8 +182,22 @@ class HubRuntime:
         admin_wsgi = WsgiApplication(admin, max_content_length=self.settings.max_body_bytes)
         native_auth = native_authenticator(self.settings, self.store.engine)
         admission = byte_budget(self.settings)
+        accounts = AdminStore(self.store.engine, keys=KeyRing.parse(self.settings.encryption_keys))
+        console = ConsoleApp(
+            self.store,
+            accounts,
+            self.departments,
+            self.settings,
+            configuration=configuration_admin(self.settings, self.config.loader, self.config.wake),
+        )
         return HubWsgiApp(
-            wsgi, self.ingress, self.settings.max_body_bytes, admin_wsgi, native_auth, admission
+            wsgi,
+            self.ingress,
+            self.settings.max_body_bytes,
+            admin_wsgi,
+            native_auth,
+            admission,
+            console,
         )
 
     def start_workers(self) -> WorkerService:

@@ -5,6 +5,7 @@
   /native/<DEPT>[/<path>]   a department pushes a record in its own format (authenticated:
                             hub/security/native_auth.py)
   /health                   liveness, for load balancers
+  /console[/...]            the operators' web console (hub/console/), when given one
 
 Request bodies are read with a hard limit before anything parses them, and only once their
 size fits in the budget of bytes in flight (hub/api/admission.py). Behind a TLS server
@@ -54,6 +55,7 @@ class HubWsgiApp:
         admin: WsgiApplication | None = None,
         native_auth: NativeAuthenticator | None = None,
         admission: ByteBudget | None = None,
+        console: Callable[[Environ, StartResponse], Iterable[bytes]] | None = None,
     ) -> None:
         self.soap = soap
         self.admin = admin
@@ -61,6 +63,7 @@ class HubWsgiApp:
         self.ingress = ingress
         self.max_body_bytes = max_body_bytes
         self.admission = admission
+        self.console = console
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         fingerprint = client_certificates.peer_fingerprint(environ)
@@ -81,6 +84,8 @@ class HubWsgiApp:
             return self._soap(environ, start_response)
         if path.rstrip("/") == "/admin" and self.admin is not None:
             return self._soap(environ, start_response, self.admin)
+        if self.console is not None and (path == "/console" or path.startswith("/console/")):
+            return self.console(environ, start_response)
         return _json(start_response, "404 Not Found", {"error": "NotFound", "message": path})
 
     def refuse_oversized(self, environ: Environ, start_response: StartResponse) -> list[bytes]:

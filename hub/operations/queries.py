@@ -45,10 +45,15 @@ def leg_condition(wanted: MessageFilter) -> list[ColumnElement[bool]]:
 def message_conditions(
     wanted: MessageFilter, identities: IdentityHasher
 ) -> list[ColumnElement[bool]]:
-    """Conditions on messages for type, time and person (found under any index key)."""
+    """Conditions on messages for type, sender, correlation id, time and person (found
+    under any index key)."""
     conditions: list[ColumnElement[bool]] = []
     if wanted.message_type is not None:
         conditions.append(MessageRow.message_type == wanted.message_type)
+    if wanted.sender is not None:
+        conditions.append(MessageRow.sender == wanted.sender)
+    if wanted.correlation_id is not None:
+        conditions.append(MessageRow.correlation_id == wanted.correlation_id)
     if wanted.since is not None:
         conditions.append(MessageRow.received_at >= wanted.since)
     if wanted.until is not None:

@@ -26,6 +26,8 @@ class MessageFilter:
     since: datetime | None = None
     until: datetime | None = None
     person: str | None = None
+    sender: str | None = None
+    correlation_id: str | None = None
     limit: int = 50
 
 

@@ -1,0 +1,237 @@
+"""The console's WSGI app: the session gate in front of every page, then the pages.
+
+Order of the checks for a request: static file, login page; else a live session (none or
+expired: back to the login page); an active account; on a POST the form's CSRF token; the
+page's permission (403 with a page saying which is missing). Every refusal and every action
+is audited with the account's name.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import secrets
+from collections.abc import Callable, Container, Iterable
+from datetime import UTC, datetime
+from importlib import resources
+from typing import Any
+
+from sqlalchemy.exc import OperationalError
+
+from hub.config import Settings
+from hub.configuration.admin import ConfigurationAdmin
+from hub.console import pages
+from hub.console.http import (
+    LOGIN_COOKIE,
+    PREFIX,
+    SESSION_COOKIE,
+    Answer,
+    Request,
+    cookie,
+    redirect,
+    with_cookies,
+)
+from hub.console.lockout import Lockout
+from hub.console.login import authenticate
+from hub.console.render import render
+from hub.console.sessions import ConsoleSession, SessionStore
+from hub.errors import ClientError, FormExpired, HubError, NotAuthorized, NotFound
+from hub.security import audit
+from hub.security.admins import OPERATE, READ, REVEAL, AdminStore
+from hub.security.audit import AuditLog
+from hub.store import Store
+from hub.untrusted import shown
+
+log = logging.getLogger(__name__)
+
+LOGGED_IN = "console_login"
+LOGGED_OUT = "console_logout"
+Handler = Callable[["pages.Context", Request], Answer]
+# (method, first path part, has an id) -> the permission it needs and its handler
+ROUTES: dict[tuple[str, str, str], tuple[str, Handler]] = {
+    ("GET", "dashboard", ""): (READ, pages.dashboard),
+    ("GET", "audit", ""): (READ, pages.audit_trail),
+    ("POST", "audit", ""): (READ, pages.audit_trail),
+    ("GET", "messages", ""): (READ, pages.messages),
+    ("POST", "messages", ""): (READ, pages.messages),
+    ("GET", "messages", "id"): (READ, pages.message),
+    ("POST", "messages", "reveal"): (REVEAL, pages.reveal),
+    ("POST", "messages", "replay"): (OPERATE, pages.replay),
+    ("GET", "person", ""): (READ, pages.person),
+    ("GET", "departments", ""): (READ, pages.departments),
+    ("GET", "departments", "id"): (READ, pages.department),
+    ("POST", "person", ""): (READ, pages.person),
+}
+
+
+class ConsoleApp:
+    def __init__(
+        self,
+        store: Store,
+        accounts: AdminStore,
+        departments: Container[str],
+        settings: Settings,
+        clock: Callable[[], datetime] | None = None,
+        *,
+        configuration: ConfigurationAdmin | None = None,
+    ) -> None:
+        clock = clock or (lambda: datetime.now(UTC))
+        self.store = store
+        self.accounts = accounts
+        self.departments = departments
+        self.settings = settings
+        self._configuration = configuration
+        self.sessions = SessionStore(store.engine, clock, settings.console_session_seconds)
+        self.lockout = Lockout(
+            store.engine,
+            clock,
+            account_limit=settings.console_login_failures,
+            address_limit=settings.console_address_login_failures,
+            lockout_seconds=settings.console_lockout_seconds,
+        )
+        self.audit = AuditLog(store.engine, clock)
+
+    @property
+    def configured(self) -> bool:
+        return self._configuration is not None
+
+    def configuration(self) -> ConfigurationAdmin:
+        if self._configuration is None:
+            raise NotFound("this console was started without the departments' configuration")
+        return self._configuration
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        answer = self.answer(environ)
+        start_response(answer.status, answer.wsgi_headers())
+        return [answer.body]
+
+    def answer(self, environ: dict[str, Any]) -> Answer:
+        try:
+            return self._route(Request.from_environ(environ))
+        except OperationalError as error:
+            # The driver's words only: the statement's parameters stay out of the log.
+            log.error("the console could not reach the database: %s", shown(str(error.orig)))
+            return _problem("503 Service Unavailable", "The database is not reachable now.")
+        except Exception:  # a bug: a page that says so, never a traceback
+            log.exception("a console page failed")
+            return _problem("500 Internal Server Error", "The console failed; see the log.")
+
+    def _route(self, request: Request) -> Answer:
+        if request.path == "/static/console.css":
+            return _static("console.css", "text/css; charset=utf-8")
+        if request.path == "/login":
+            return self._login(request)
+        session = self.sessions.find(request.cookies.get(SESSION_COOKIE, ""))
+        if session is None:
+            ended = "?expired=1" if request.cookies.get(SESSION_COOKIE) else ""
+            return redirect(f"{PREFIX}/login{ended}")
+        if not self._active(session.username):  # revoked since it logged in
+            self.sessions.close(session.token)
+            return redirect(f"{PREFIX}/login?expired=1")
+        context = pages.Context(self, session)
+        try:
+            return self._page(context, request)
+        except NotAuthorized as error:
+            self._refused(session.username, request, error)
+            return _problem("403 Forbidden", error.message, context)
+        except NotFound as error:
+            return _problem("404 Not Found", error.message, context)
+        except ClientError as error:
+            return _problem("400 Bad Request", shown(error.message), context)
+        except HubError as error:
+            log.warning("console page failed: %s", shown(str(error)))
+            return _problem("503 Service Unavailable", shown(error.message), context)
+
+    def _page(self, context: pages.Context, request: Request) -> Answer:
+        session = context.session
+        if request.method == "POST":
+            sent = request.form.get("csrf", "")
+            if not hmac.compare_digest(sent.encode(), session.csrf_token.encode()):
+                raise FormExpired(
+                    "this form is not from your current session (reload the page and try again)"
+                )
+        if request.path in ("/", ""):
+            return redirect(f"{PREFIX}/dashboard")
+        if request.path == "/logout" and request.method == "POST":
+            return self._logout(session, request)
+        parts = request.path.strip("/").split("/")
+        kind = parts[2] if len(parts) > 2 else ("id" if len(parts) == 2 else "")
+        route = ROUTES.get((request.method, parts[0], kind))
+        if route is None:
+            raise NotFound(f"no console page {shown(request.path)}")
+        permission, handler = route
+        context.require(permission, _what(permission))
+        return handler(context, request)
+
+    def _active(self, username: str) -> bool:
+        try:
+            return self.accounts.get(username).state == "active"
+        except HubError:
+            return False
+
+    def _login(self, request: Request) -> Answer:
+        if request.method != "POST":
+            return self._login_form(request, "", expired=bool(request.query.get("expired")))
+        sent = request.form.get("csrf", "")
+        expected = request.cookies.get(LOGIN_COOKIE, "")
+        if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
+            return self._login_form(request, "The login form expired; please try again.")
+        username = request.form.get("username", "").strip()
+        try:
+            authenticate(
+                self.accounts,
+                self.lockout,
+                username,
+                request.form.get("secret", ""),
+                request.address,
+            )
+        except HubError as error:
+            self._refused(username or "-", request, error)
+            return self._login_form(request, error.message, status="401 Unauthorized")
+        session = self.sessions.open(username)
+        self.audit.append(
+            actor=username, action=LOGGED_IN, subject="console", details={"from": request.address}
+        )
+        lifetime = int(self.settings.console_session_seconds)
+        return redirect(
+            f"{PREFIX}/messages",
+            cookie(SESSION_COOKIE, session.token, tls=request.tls, max_age=lifetime),
+            cookie(LOGIN_COOKIE, "", tls=request.tls, max_age=0),
+        )
+
+    def _login_form(
+        self, request: Request, error: str, *, expired: bool = False, status: str = "200 OK"
+    ) -> Answer:
+        token = secrets.token_urlsafe(32)
+        note = "Your session ended; please log in again." if expired else ""
+        body = render("login.html", error=error, note=note, **pages.chrome(None) | {"csrf": token})
+        return with_cookies(
+            Answer(status, body), cookie(LOGIN_COOKIE, token, tls=request.tls, max_age=3600)
+        )
+
+    def _logout(self, session: ConsoleSession, request: Request) -> Answer:
+        self.sessions.close(session.token)
+        self.audit.append(actor=session.username, action=LOGGED_OUT, subject="console")
+        return redirect(f"{PREFIX}/login", cookie(SESSION_COOKIE, "", tls=request.tls, max_age=0))
+
+    def _refused(self, actor: str, request: Request, error: HubError) -> None:
+        self.audit.append(
+            actor=actor,
+            action=audit.REFUSED,
+            subject=f"console {request.method} {request.path}",
+            details={"fault": error.code, "message": error.message, "from": request.address},
+        )
+
+
+def _what(permission: str) -> str:
+    return {READ: "reading the console", OPERATE: "replay", REVEAL: "revealing"}[permission]
+
+
+def _problem(status: str, message: str, context: pages.Context | None = None) -> Answer:
+    body = render("problem.html", status=status, message=message, **pages.chrome(context))
+    return Answer(status, body)
+
+
+def _static(name: str, content_type: str) -> Answer:
+    data = resources.files("hub.console").joinpath("static", name).read_bytes()
+    return Answer("200 OK", data, content_type)

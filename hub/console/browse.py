@@ -1,0 +1,59 @@
+"""The messages list, paged by keyset: each page starts after the last row of the one before
+(its received time and id), so page 1,000 costs what page 1 does. The filter's meaning is the
+operations layer's (hub/operations/queries.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, exists, or_, select
+from sqlalchemy.orm import Session
+
+from hub.errors import ClientError
+from hub.operations.queries import check_filter, leg_condition, message_conditions, summaries
+from hub.operations.views import MessageFilter, MessageSummary
+from hub.store import Store
+from hub.store.models import DeliveryRow, MessageRow
+
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class Page:
+    messages: list[MessageSummary]
+    next_cursor: str | None  # "<received_at ISO>|<message id>" of the last row, if more follow
+
+
+def page(store: Store, wanted: MessageFilter, cursor: str | None) -> Page:
+    check_filter(wanted)
+    query = select(MessageRow.id).where(*message_conditions(wanted, store.identities))
+    legs = leg_condition(wanted)
+    if legs:
+        query = query.where(exists().where(DeliveryRow.message_id == MessageRow.id, *legs))
+    if cursor:
+        at, last_id = _parsed(cursor)
+        query = query.where(
+            or_(
+                MessageRow.received_at < at,
+                and_(MessageRow.received_at == at, MessageRow.id > last_id),
+            )
+        )
+    query = query.order_by(MessageRow.received_at.desc(), MessageRow.id).limit(wanted.limit + 1)
+    with Session(store.engine) as session:
+        ids = list(session.scalars(query))
+        found = summaries(session, ids[: wanted.limit])
+    more = len(ids) > wanted.limit and found
+    return Page(found, _cursor(found[-1]) if more else None)
+
+
+def _cursor(last: MessageSummary) -> str:
+    return f"{last.received_at.isoformat()}|{last.message_id}"
+
+
+def _parsed(cursor: str) -> tuple[datetime, str]:
+    at, _, message_id = cursor.partition("|")
+    try:
+        return datetime.fromisoformat(at), message_id
+    except ValueError:
+        raise ClientError("the page link is damaged; start from the first page") from None

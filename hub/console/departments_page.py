@@ -1,0 +1,38 @@
+"""The departments as the console shows them (read-only for now): the configuration's views
+(hub/configuration/views.py), with any user name and password in an endpoint hidden."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from hub.configuration.admin import ConfigurationAdmin
+from hub.configuration.views import department_detail, department_rows
+from hub.errors import NotFound
+
+
+def departments(admin: ConfigurationAdmin) -> list[dict[str, Any]]:
+    return [_hidden(row) for row in department_rows(admin.current())]
+
+
+def department(admin: ConfigurationAdmin, code: str) -> dict[str, Any]:
+    configuration = admin.current()
+    if code not in configuration.departments.codes():
+        raise NotFound(f"no department {code}")
+    return _hidden(department_detail(configuration, code, admin.versions(code)))
+
+
+def hidden_endpoint(endpoint: str | None) -> str:
+    """The endpoint without the credentials a URL may carry (user:password@host)."""
+    if not endpoint:
+        return ""
+    parts = urlsplit(endpoint)
+    if parts.username is None and parts.password is None:
+        return endpoint
+    host = parts.hostname or ""
+    netloc = f"***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def _hidden(row: dict[str, Any]) -> dict[str, Any]:
+    return {**row, "endpoint": hidden_endpoint(row.get("endpoint"))}
