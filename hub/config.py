@@ -60,6 +60,11 @@ DEFAULT_SECRET_HASH_ITERATIONS = 10_000
 DEFAULT_AUDIT_CHECKPOINT_SECONDS = 60.0  # 0: none written automatically
 DEFAULT_AUDIT_CHECKPOINT_KEEP = 1000
 
+# GET /ready (hub/observability): each check's bound (they run side by side, so the answer
+# comes within it, under the 5 s load balancers commonly wait), and how long a verdict is kept.
+DEFAULT_READY_CHECK_SECONDS = 4.0
+DEFAULT_READY_CACHE_SECONDS = 2.0
+
 DEFAULT_CONFIG_POLL_SECONDS = 2.0
 DEFAULT_CREDENTIALS_CACHE_SECONDS = 2.0
 
@@ -141,6 +146,8 @@ class Settings:
     # Department credentials are remembered this long per process (0: read on every request);
     # a change made anywhere takes effect everywhere within it.
     credentials_cache_seconds: float = DEFAULT_CREDENTIALS_CACHE_SECONDS
+    ready_check_seconds: float = DEFAULT_READY_CHECK_SECONDS
+    ready_cache_seconds: float = DEFAULT_READY_CACHE_SECONDS
 
     @property
     def effective_database_url(self) -> str:

@@ -21,6 +21,7 @@ from hub.configuration.live import LiveConfiguration
 from hub.configuration.loader import BaseConfiguration, Configuration, ConfigurationLoader
 from hub.errors import ConfigurationError
 from hub.ingress import Ingress
+from hub.observability import probe_app
 from hub.schemas import SchemaRegistry
 from hub.security.admins import AdminGuard, AdminStore
 from hub.security.credential_cache import CachedCredentials
@@ -181,8 +182,15 @@ class HubRuntime:
         admin_wsgi = WsgiApplication(admin, max_content_length=self.settings.max_body_bytes)
         native_auth = native_authenticator(self.settings, self.store.engine)
         admission = byte_budget(self.settings)
+        probes = probe_app(self.settings, self.store.engine, self.config)
         return HubWsgiApp(
-            wsgi, self.ingress, self.settings.max_body_bytes, admin_wsgi, native_auth, admission
+            wsgi,
+            self.ingress,
+            self.settings.max_body_bytes,
+            admin_wsgi,
+            native_auth,
+            admission,
+            probes,
         )
 
     def start_workers(self) -> WorkerService:

@@ -4,7 +4,7 @@
   /admin                    SOAP 1.1 operators' API (hub/api/admin_service.py); /admin?wsdl
   /native/<DEPT>[/<path>]   a department pushes a record in its own format (authenticated:
                             hub/security/native_auth.py)
-  /health                   liveness, for load balancers
+  /health, /ready           liveness and readiness (hub/observability)
 
 Request bodies are read with a hard limit before anything parses them, and only once their
 size fits in the budget of bytes in flight (hub/api/admission.py). Behind a TLS server
@@ -34,6 +34,7 @@ from hub.errors import (
     NotAuthorized,
 )
 from hub.ingress import Ingress
+from hub.observability import PROBE_PATHS, ProbeApp
 from hub.security import client_certificates, transport_security
 from hub.security.native_auth import SCHEME, NativeAuthenticator, NativeRequest
 from hub.store import Receipt
@@ -54,6 +55,7 @@ class HubWsgiApp:
         admin: WsgiApplication | None = None,
         native_auth: NativeAuthenticator | None = None,
         admission: ByteBudget | None = None,
+        probes: ProbeApp | None = None,
     ) -> None:
         self.soap = soap
         self.admin = admin
@@ -61,6 +63,7 @@ class HubWsgiApp:
         self.ingress = ingress
         self.max_body_bytes = max_body_bytes
         self.admission = admission
+        self.probes = probes
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         fingerprint = client_certificates.peer_fingerprint(environ)
@@ -73,6 +76,8 @@ class HubWsgiApp:
 
     def _route(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "") or "/"
+        if self.probes is not None and path in PROBE_PATHS:
+            return self.probes(environ, start_response)
         if path == "/health":
             return _json(start_response, "200 OK", {"status": "ok"})
         if path.startswith("/native/"):
