@@ -36,6 +36,7 @@ from hub.errors import (
 from hub.identity import mask_in_text
 from hub.retry import RetryPolicy
 from hub.store import AttemptRecord, ClaimedDelivery, Store
+from hub.untrusted import shown
 from hub.xmlparse import parse
 
 log = logging.getLogger(__name__)
@@ -120,13 +121,14 @@ class DeliveryHandler:
         attempt = self._attempt(claimed)
         state = self.ledger.record_attempt(claimed, attempt)
         log.info(
-            "delivery %s of %s to %s, attempt %s: %s -> %s",
+            "delivery %s of %s to %s, attempt %s: %s -> %s%s",
             delivery_id,
             claimed.message_id,
             claimed.department,
             claimed.attempt,
             attempt.outcome,
             state,
+            _error_named(attempt),
         )
         return state
 
@@ -239,6 +241,13 @@ def payload_bytes(document: NativeDocument, encoding: str) -> bytes:
         return json.dumps(document, sort_keys=True, ensure_ascii=False).encode("utf-8")
     serialised = etree.tostring(document, encoding=encoding, xml_declaration=True)
     return serialised if isinstance(serialised, bytes) else serialised.encode(encoding)
+
+
+def _error_named(attempt: AttemptRecord) -> str:
+    """ ": <error class>: <its message>" for an attempt that did not deliver (masked, cut)."""
+    if attempt.error_class is None:
+        return ""
+    return f": {attempt.error_class}: {shown(attempt.error_message or '')}"
 
 
 def _sha256(data: bytes | str) -> str:

@@ -34,7 +34,7 @@ from hub.errors import (
     NotAuthorized,
 )
 from hub.ingress import Ingress
-from hub.observability import PROBE_PATHS, ProbeApp
+from hub.observability import PROBE_PATHS, ProbeApp, log_refusal
 from hub.security import client_certificates, transport_security
 from hub.security.native_auth import SCHEME, NativeAuthenticator, NativeRequest
 from hub.store import Receipt
@@ -101,6 +101,7 @@ class HubWsgiApp:
         if not path.startswith("/native/"):
             return _soap_fault(start_response, error)
         department, _, rest = path[len("/native/") :].partition("/")
+        log_refusal(path, error.code, department, error.message)
         self.ingress.record_refusal(department, "/" + rest, error)
         return _refusal(start_response, error)
 
@@ -115,7 +116,6 @@ class HubWsgiApp:
         except BodyTooLarge as error:
             return _soap_fault(start_response, error)
         except Busy as error:
-            log.warning("turned a SOAP request away: %s", error)
             return _soap_fault(start_response, error)
         try:
             environ["wsgi.input"] = io.BytesIO(self._read_body(environ))
@@ -142,11 +142,11 @@ class HubWsgiApp:
             finally:
                 permit.release()
         except ClientError as error:
-            log.info("refused native push from %s: %s", department, shown(str(error)))
+            log_refusal(path, error.code, department, error.message)
             self.ingress.record_refusal(department, "/" + rest, error)
             return _refusal(start_response, error)
         except HubError as error:
-            log.warning("native push from %s failed: %s", department, shown(str(error)))
+            log_refusal(path, error.code, department, error.message)
             return _json(start_response, "503 Service Unavailable", _error_body(error))
         except Exception:  # a bug: still a structured answer, and the caller may retry
             log.exception("native push from %s failed unexpectedly", department)
@@ -273,6 +273,7 @@ def _soap_fault(start_response: StartResponse, error: HubError) -> list[bytes]:
         f"<faultstring>{escape(shown(error.message))}</faultstring>"
         "</soap11env:Fault></soap11env:Body></soap11env:Envelope>"
     ).encode()
+    log_refusal("SOAP (before reading the request)", error.code, None, error.message)
     status = (
         "413 Content Too Large" if isinstance(error, BodyTooLarge) else "500 Internal Server Error"
     )

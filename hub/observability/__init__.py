@@ -6,10 +6,13 @@
                 (``ready_check_seconds``) and runs beside the others, so the answer comes in
                 time even when a server hangs; results are kept ``ready_cache_seconds``.
 
+Every refusal at /soap and /native is one log line in one format (``log_refusal``).
+
 The rest of the hub reaches this package through ``probe_app`` (the WSGI handler the HTTP
-front hands those paths to, hub/api/wsgi.py) and ``PROBE_PATHS``.
+front hands those paths to, hub/api/wsgi.py), ``PROBE_PATHS`` and ``log_refusal``.
 """
 
 from hub.observability.probes import PROBE_PATHS, ProbeApp, probe_app
+from hub.observability.refusals import log_refusal
 
-__all__ = ["PROBE_PATHS", "ProbeApp", "probe_app"]
+__all__ = ["PROBE_PATHS", "ProbeApp", "log_refusal", "probe_app"]
