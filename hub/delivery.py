@@ -34,6 +34,7 @@ from hub.errors import (
     RetryableDeliveryError,
 )
 from hub.identity import mask_in_text
+from hub.observability import metrics
 from hub.retry import RetryPolicy
 from hub.store import AttemptRecord, ClaimedDelivery, Store
 from hub.untrusted import shown
@@ -120,6 +121,8 @@ class DeliveryHandler:
             return None
         attempt = self._attempt(claimed)
         state = self.ledger.record_attempt(claimed, attempt)
+        metrics.DELIVERIES.labels(claimed.department, attempt.outcome).inc()
+        metrics.DELIVERY_SECONDS.labels(claimed.department).observe(attempt.duration_ms / 1000)
         log.info(
             "delivery %s of %s to %s, attempt %s: %s -> %s%s",
             delivery_id,

@@ -1,4 +1,4 @@
-"""/health and /ready as a small WSGI handler the HTTP front hands those paths to."""
+"""/health, /ready and /metrics: a small WSGI handler the HTTP front hands those paths to."""
 
 from __future__ import annotations
 
@@ -6,22 +6,25 @@ import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry
 from sqlalchemy import Engine
 
 from hub.config import Settings
 from hub.configuration.live import LiveConfiguration
 from hub.observability import checks
+from hub.observability.metrics import exposition, hub_registry
 from hub.observability.readiness import Readiness
 
 StartResponse = Callable[..., Any]
 Environ = dict[str, Any]
 
-PROBE_PATHS = frozenset({"/health", "/ready"})
+PROBE_PATHS = frozenset({"/health", "/ready", "/metrics"})
 
 
 class ProbeApp:
-    def __init__(self, readiness: Readiness) -> None:
+    def __init__(self, readiness: Readiness, registry: CollectorRegistry) -> None:
         self.readiness = readiness
+        self.registry = registry
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -29,6 +32,8 @@ class ProbeApp:
             return _json(start_response, "405 Method Not Allowed", {"error": "MethodNotAllowed"})
         if path == "/health":
             return _json(start_response, "200 OK", {"status": "ok"})
+        if path == "/metrics":
+            return _metrics(start_response, self.registry)
         verdict = self.readiness.verdict()
         body = {"ready": verdict.ready, "failing": verdict.failing(), "checks": verdict.checks}
         status = "200 OK" if verdict.ready else "503 Service Unavailable"
@@ -47,7 +52,14 @@ def probe_app(settings: Settings, engine: Engine, live: LiveConfiguration) -> Pr
         timeout_seconds=bound,
         cache_seconds=settings.ready_cache_seconds,
     )
-    return ProbeApp(readiness)
+    return ProbeApp(readiness, hub_registry(engine, live.departments.codes))
+
+
+def _metrics(start_response: StartResponse, registry: CollectorRegistry) -> list[bytes]:
+    data = exposition(registry)
+    headers = [("Content-Type", CONTENT_TYPE_LATEST), ("Content-Length", str(len(data)))]
+    start_response("200 OK", headers)
+    return [data]
 
 
 def _json(start_response: StartResponse, status: str, body: dict[str, Any]) -> list[bytes]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 
+from hub.observability import metrics
 from hub.untrusted import shown
 
 log = logging.getLogger("hub.refusals")
@@ -22,3 +23,5 @@ def log_refusal(route: str, code: str, sender: str | None, reason: str) -> None:
     level, verb = (logging.WARNING, "failed") if ours else (logging.INFO, "refused")
     who = shown(sender or "") or "unknown"
     log.log(level, "%s at %s: %s from %s: %s", verb, route, code, who, shown(reason))
+    if not route.startswith("/admin"):  # operators' requests are not messages
+        metrics.MESSAGES_REFUSED.labels(code).inc()
