@@ -207,6 +207,11 @@ class HubRuntime:
         self.config.on_change(self._start_new_departments)
         return self._workers
 
+    @property
+    def workers(self) -> WorkerService | None:
+        """The worker service, once started."""
+        return self._workers
+
     def _start_new_departments(self, _: Configuration) -> None:
         if self._workers is not None:
             self._workers.start_new_departments()

@@ -19,6 +19,7 @@ from hub.bus import QUEUE_PREFIX, DeliveryTask, Publisher, QueueConsumer
 from hub.config import Settings
 from hub.delivery import DeliveryHandler, MappingLookup
 from hub.departments import DepartmentDirectory
+from hub.observability.pauses import PauseBoard, RetryPauses
 from hub.operations.prune import Pruner
 from hub.relay import Relay
 from hub.retry import RetryPolicy
@@ -60,11 +61,13 @@ class WorkerService:
                 store, settings.lease_seconds, max_batch=settings.delivery_batch_size
             ),
         )
+        self.pauses = PauseBoard(RetryPauses(store.engine))
         self.relay = Relay(
             store,
             self.publisher,
             interval_seconds=settings.relay_interval_seconds,
             lease_seconds=settings.lease_seconds,
+            pauses=self.pauses,
         )
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -128,6 +131,9 @@ class WorkerService:
             self.publisher.close()
 
     def _handle(self, task: DeliveryTask) -> None:
+        if self.pauses.holds(task.department):  # the leg waits; the relay sends it on resume
+            log.info("delivery %s to %s held: paused", task.delivery_id, task.department)
+            return
         self.handler.handle(task.delivery_id)
 
     def _spawn(self, name: str, target: Callable[[threading.Event], None]) -> None:
