@@ -65,6 +65,9 @@ DEFAULT_AUDIT_CHECKPOINT_KEEP = 1000
 DEFAULT_READY_CHECK_SECONDS = 4.0
 DEFAULT_READY_CACHE_SECONDS = 2.0
 
+# Alert rules (hub/observability/alert_rules.py) are evaluated by the worker service this often.
+DEFAULT_ALERT_INTERVAL_SECONDS = 30.0
+
 DEFAULT_CONFIG_POLL_SECONDS = 2.0
 DEFAULT_CREDENTIALS_CACHE_SECONDS = 2.0
 
@@ -148,6 +151,11 @@ class Settings:
     credentials_cache_seconds: float = DEFAULT_CREDENTIALS_CACHE_SECONDS
     ready_check_seconds: float = DEFAULT_READY_CHECK_SECONDS
     ready_cache_seconds: float = DEFAULT_READY_CACHE_SECONDS
+    # A TOML file of alert rules (empty: no alerts), and where a firing or recovery is POSTed
+    # as JSON besides the log (empty: the log only; it may carry a token: repr=False).
+    alert_rules_file: str = ""
+    alert_webhook_url: str = field(default="", repr=False)
+    alert_interval_seconds: float = DEFAULT_ALERT_INTERVAL_SECONDS
 
     @property
     def effective_database_url(self) -> str:

@@ -98,25 +98,30 @@ class PendingLegs(Collector):
         yield oldest
 
     def _read(self) -> tuple[dict[tuple[str, str], int], dict[str, datetime]]:
-        query = (
-            select(
-                DeliveryRow.department,
-                DeliveryRow.state,
-                func.count(),
-                func.min(MessageRow.received_at),
-            )
-            .join(MessageRow, MessageRow.id == DeliveryRow.message_id)
-            .where(DeliveryRow.state.in_(PENDING_STATES))
-            .group_by(DeliveryRow.department, DeliveryRow.state)
+        return pending_legs(self.engine)
+
+
+def pending_legs(engine: Engine) -> tuple[dict[tuple[str, str], int], dict[str, datetime]]:
+    """Pending legs by (department, state), and when the oldest one's message arrived."""
+    query = (
+        select(
+            DeliveryRow.department,
+            DeliveryRow.state,
+            func.count(),
+            func.min(MessageRow.received_at),
         )
-        counts: dict[tuple[str, str], int] = {}
-        since: dict[str, datetime] = {}
-        with self.engine.connect() as connection:
-            for department, state, count, first in connection.execute(query):
-                counts[(department, state)] = int(count)
-                if first is not None and (department not in since or first < since[department]):
-                    since[department] = first
-        return counts, since
+        .join(MessageRow, MessageRow.id == DeliveryRow.message_id)
+        .where(DeliveryRow.state.in_(PENDING_STATES))
+        .group_by(DeliveryRow.department, DeliveryRow.state)
+    )
+    counts: dict[tuple[str, str], int] = {}
+    since: dict[str, datetime] = {}
+    with engine.connect() as connection:
+        for department, state, count, first in connection.execute(query):
+            counts[(department, state)] = int(count)
+            if first is not None and (department not in since or first < since[department]):
+                since[department] = first
+    return counts, since
 
 
 class _Counted(Collector):
