@@ -88,6 +88,20 @@ def _connection(url: str) -> Connection:
     return _kombu.Connection(url, transport_options=dict(_TRANSPORT_OPTIONS))
 
 
+def check_connection(url: str, timeout_seconds: float) -> None:
+    """Returns once a connection to the bus opened (memory:// always can); raises
+    BusUnavailable saying why not."""
+    if url.startswith("memory://"):
+        return
+    connection = _kombu.Connection(url, connect_timeout=timeout_seconds)
+    try:
+        connection.connect()
+    except _bus_errors(connection) as exc:
+        raise BusUnavailable(f"cannot connect to the bus: {exc}") from exc
+    finally:
+        connection.release()
+
+
 class Publisher:
     """Thread-safe: producers come from a pool, each on its own pooled connection.
 

@@ -60,6 +60,14 @@ DEFAULT_SECRET_HASH_ITERATIONS = 10_000
 DEFAULT_AUDIT_CHECKPOINT_SECONDS = 60.0  # 0: none written automatically
 DEFAULT_AUDIT_CHECKPOINT_KEEP = 1000
 
+# GET /ready (hub/observability): each check's bound (they run side by side, so the answer
+# comes within it, under the 5 s load balancers commonly wait), and how long a verdict is kept.
+DEFAULT_READY_CHECK_SECONDS = 4.0
+DEFAULT_READY_CACHE_SECONDS = 2.0
+
+# Alert rules (hub/observability/alert_rules.py) are evaluated by the worker service this often.
+DEFAULT_ALERT_INTERVAL_SECONDS = 30.0
+
 DEFAULT_CONFIG_POLL_SECONDS = 2.0
 # The web console (hub/console/): a login lasts this long; this many failed logins in a row
 # for one account, or from one address (an office behind one NAT: more), lock logins there
@@ -152,6 +160,13 @@ class Settings:
     # Department credentials are remembered this long per process (0: read on every request);
     # a change made anywhere takes effect everywhere within it.
     credentials_cache_seconds: float = DEFAULT_CREDENTIALS_CACHE_SECONDS
+    ready_check_seconds: float = DEFAULT_READY_CHECK_SECONDS
+    ready_cache_seconds: float = DEFAULT_READY_CACHE_SECONDS
+    # A TOML file of alert rules (empty: no alerts), and where a firing or recovery is POSTed
+    # as JSON besides the log (empty: the log only; it may carry a token: repr=False).
+    alert_rules_file: str = ""
+    alert_webhook_url: str = field(default="", repr=False)
+    alert_interval_seconds: float = DEFAULT_ALERT_INTERVAL_SECONDS
 
     @property
     def effective_database_url(self) -> str:

@@ -34,8 +34,10 @@ from hub.errors import (
     RetryableDeliveryError,
 )
 from hub.identity import mask_in_text
+from hub.observability import metrics
 from hub.retry import RetryPolicy
 from hub.store import AttemptRecord, ClaimedDelivery, Store
+from hub.untrusted import shown
 from hub.xmlparse import parse
 
 log = logging.getLogger(__name__)
@@ -119,14 +121,17 @@ class DeliveryHandler:
             return None
         attempt = self._attempt(claimed)
         state = self.ledger.record_attempt(claimed, attempt)
+        metrics.DELIVERIES.labels(claimed.department, attempt.outcome).inc()
+        metrics.DELIVERY_SECONDS.labels(claimed.department).observe(attempt.duration_ms / 1000)
         log.info(
-            "delivery %s of %s to %s, attempt %s: %s -> %s",
+            "delivery %s of %s to %s, attempt %s: %s -> %s%s",
             delivery_id,
             claimed.message_id,
             claimed.department,
             claimed.attempt,
             attempt.outcome,
             state,
+            _error_named(attempt),
         )
         return state
 
@@ -239,6 +244,13 @@ def payload_bytes(document: NativeDocument, encoding: str) -> bytes:
         return json.dumps(document, sort_keys=True, ensure_ascii=False).encode("utf-8")
     serialised = etree.tostring(document, encoding=encoding, xml_declaration=True)
     return serialised if isinstance(serialised, bytes) else serialised.encode(encoding)
+
+
+def _error_named(attempt: AttemptRecord) -> str:
+    """ ": <error class>: <its message>" for an attempt that did not deliver (masked, cut)."""
+    if attempt.error_class is None:
+        return ""
+    return f": {attempt.error_class}: {shown(attempt.error_message or '')}"
 
 
 def _sha256(data: bytes | str) -> str:

@@ -29,6 +29,7 @@ from hub.departments import DepartmentConfig, DepartmentDirectory
 from hub.errors import HubError, SchemaInvalid, UnknownMessageType
 from hub.header_fields import limited
 from hub.mapping import MappingRegistry
+from hub.observability import metrics
 from hub.resources import (
     CANONICAL_NAMESPACE,
     CANONICAL_SCHEMA,
@@ -184,6 +185,9 @@ class Ingress:
     def commit(self, prepared: PreparedMessage) -> Receipt:
         """Store in one transaction, then publish each new delivery. Returns the receipt."""
         receipt = self._committer.save_accepted(prepared.message, prepared.receivers)
+        if not receipt.duplicate:
+            message = prepared.message
+            metrics.MESSAGES_ACCEPTED.labels(message.sender, message.message_type).inc()
         if not receipt.duplicate and receipt.deliveries:
             # A failed publish loses nothing: the relay republishes when the lease ends.
             self.publisher.publish_all_quietly(

@@ -10,7 +10,8 @@ deliveries not yet attempted in this round get nothing from this pass (their fir
 most likely in that backlog). Retries and deliveries a dead worker left are published
 regardless, so a department that is always busy never starves them. Nothing is lost by
 waiting: the store already moved those leases on, so a later pass publishes whatever is
-still pending.
+still pending. Each pass first reads which departments are paused (hub/observability/pauses.py)
+and publishes none of their legs.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from collections.abc import Iterable
 
 from hub.bus import Publisher
 from hub.identity import mask_in_text
+from hub.observability.pauses import PauseBoard
 from hub.store import Store
 from hub.store.records import QueuedDelivery
 
@@ -38,16 +40,19 @@ class Relay:
         interval_seconds: float,
         lease_seconds: float,
         batch_size: int = DEFAULT_BATCH_SIZE,
+        pauses: PauseBoard | None = None,
     ) -> None:
         self.store = store
         self.publisher = publisher
         self.interval_seconds = interval_seconds
         self.lease_seconds = lease_seconds
         self.batch_size = batch_size
+        self.pauses = pauses
 
     def run_once(self) -> int:
         """Publish one batch of due deliveries; returns how many were published."""
-        due = self.store.due_deliveries(self.batch_size, self.lease_seconds)
+        held = self.pauses.refresh() if self.pauses is not None else frozenset()
+        due = self.store.due_deliveries(self.batch_size, self.lease_seconds, held)
         backlogged = self._backlogged({d.department for d in due if d.unattempted})
         published = 0
         for delivery in due:

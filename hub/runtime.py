@@ -22,6 +22,7 @@ from hub.configuration.loader import BaseConfiguration, Configuration, Configura
 from hub.console import ConsoleApp
 from hub.errors import ConfigurationError
 from hub.ingress import Ingress
+from hub.observability import probe_app
 from hub.schemas import SchemaRegistry
 from hub.security.admins import AdminGuard, AdminStore
 from hub.security.credential_cache import CachedCredentials
@@ -190,6 +191,7 @@ class HubRuntime:
             self.settings,
             configuration=configuration_admin(self.settings, self.config.loader, self.config.wake),
         )
+        probes = probe_app(self.settings, self.store.engine, self.config)
         return HubWsgiApp(
             wsgi,
             self.ingress,
@@ -198,6 +200,7 @@ class HubRuntime:
             native_auth,
             admission,
             console,
+            probes,
         )
 
     def start_workers(self) -> WorkerService:
@@ -212,6 +215,11 @@ class HubRuntime:
         )
         self._workers.start()
         self.config.on_change(self._start_new_departments)
+        return self._workers
+
+    @property
+    def workers(self) -> WorkerService | None:
+        """The worker service, once started."""
         return self._workers
 
     def _start_new_departments(self, _: Configuration) -> None:

@@ -1,6 +1,7 @@
 """Worker service: the relay thread, ``consumers_per_department`` consumer threads per
 department queue, (if ``prune_interval_seconds`` > 0) a pruning thread and (with an audit
-signing key and ``audit_checkpoint_seconds`` > 0) the audit checkpoint thread.
+signing key and ``audit_checkpoint_seconds`` > 0) the audit checkpoint thread and (with alert
+rules) the alerts thread.
 
 Threads per department mean a slow or down department never delays the others; more than one
 per department means a message that makes its department hang (up to the adapter's timeout)
@@ -19,6 +20,8 @@ from hub.bus import QUEUE_PREFIX, DeliveryTask, Publisher, QueueConsumer
 from hub.config import Settings
 from hub.delivery import DeliveryHandler, MappingLookup
 from hub.departments import DepartmentDirectory
+from hub.observability.alerting import alerting_from_settings
+from hub.observability.pauses import PauseBoard, RetryPauses
 from hub.operations.prune import Pruner
 from hub.relay import Relay
 from hub.retry import RetryPolicy
@@ -60,11 +63,13 @@ class WorkerService:
                 store, settings.lease_seconds, max_batch=settings.delivery_batch_size
             ),
         )
+        self.pauses = PauseBoard(RetryPauses(store.engine))
         self.relay = Relay(
             store,
             self.publisher,
             interval_seconds=settings.relay_interval_seconds,
             lease_seconds=settings.lease_seconds,
+            pauses=self.pauses,
         )
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -75,8 +80,9 @@ class WorkerService:
     def start(self) -> None:
         if self._threads:
             raise RuntimeError("worker service already started")
-        # Before any thread: an unreadable signing key fails the start, not a thread.
+        # Before any thread: an unreadable signing key or rules file fails the start.
         checkpointer = Checkpointer.from_settings(self.store.engine, self.settings)
+        alerting = alerting_from_settings(self.settings, self.store.engine)
         self._stop.clear()
         for config in self.departments:
             self._start_consumers(config.code)
@@ -85,6 +91,9 @@ class WorkerService:
             self._spawn("govhub-prune", Pruner(self.store, self.settings).run)
         if checkpointer is not None:
             self._spawn("govhub-audit-checkpoint", checkpointer.run)
+        if alerting is not None:
+            interval = self.settings.alert_interval_seconds
+            self._spawn("govhub-alerts", lambda stop: alerting.run(stop, interval))
         log.info("workers started for %s", ", ".join(self.departments.codes()))
 
     def start_new_departments(self) -> None:
@@ -128,6 +137,9 @@ class WorkerService:
             self.publisher.close()
 
     def _handle(self, task: DeliveryTask) -> None:
+        if self.pauses.holds(task.department):  # the leg waits; the relay sends it on resume
+            log.info("delivery %s to %s held: paused", task.delivery_id, task.department)
+            return
         self.handler.handle(task.delivery_id)
 
     def _spawn(self, name: str, target: Callable[[threading.Event], None]) -> None:

@@ -45,8 +45,8 @@ class Deployment:
         self.api = self._spawn("api", "serve", "--no-workers", "--port", str(self.port))
         assert wait_for(self.healthy, seconds=30), "govhub serve did not come up"
 
-    def start_worker(self) -> Process:
-        worker = self._spawn(f"worker-{len(self.workers)}", "worker")
+    def start_worker(self, *options: str) -> Process:
+        worker = self._spawn(f"worker-{len(self.workers)}", "worker", *options)
         self.workers.append(worker)
         return worker
 

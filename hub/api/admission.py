@@ -30,6 +30,7 @@ from collections.abc import Iterable, Iterator
 
 from hub.config import Settings
 from hub.errors import Busy
+from hub.observability import metrics
 
 UNMETERED_BYTES = 64 * 1024
 
@@ -92,6 +93,8 @@ class ByteBudget:
         return Permit(self, size)
 
     def _wait_for_turn(self, token: object, size: int, deadline: float) -> None:
+        if not (self._queue[0] is token and self._in_flight + size <= self.capacity):
+            metrics.ADMISSION_WAITS.inc()
         while not (self._queue[0] is token and self._in_flight + size <= self.capacity):
             left = deadline - time.monotonic()
             if left <= 0:

@@ -19,6 +19,7 @@ from spyne.server.http import HttpTransportContext
 from hub import xmlparse
 from hub.declared_encoding import charset_of
 from hub.errors import HubError, RegistrationRefused
+from hub.observability.refusals import log_refusal
 from hub.security.reply_signing import ReplySigner, request_is_signed
 from hub.untrusted import shown
 
@@ -65,6 +66,16 @@ def _fault_text(error: HubError) -> str:
     return shown(error.message)
 
 
+def _log_fault(ctx: Any) -> None:
+    """Every fault answered, with who the request said it was (set by the request's check)."""
+    error = ctx.out_error
+    udc = ctx.udc if isinstance(ctx.udc, dict) else {}
+    route = ctx.transport.req_env.get("PATH_INFO", "") if hasattr(ctx.transport, "req_env") else ""
+    code = str(getattr(error, "faultcode", "") or type(error).__name__)
+    reason = str(getattr(error, "faultstring", "") or error)
+    log_refusal(route or "SOAP", code, udc.get("sender"), reason)
+
+
 class HubSoap11(Soap11):  # type: ignore[misc]
     """Soap11 whose parser is hub.xmlparse, which runs ``check`` before deserializing and,
     as an out-protocol with a ``signer``, signs every reply (faults too: zeep checks the
@@ -103,6 +114,8 @@ class HubSoap11(Soap11):  # type: ignore[misc]
         ctx.in_document = (envelope, {})
 
     def serialize(self, ctx: Any, message: Any) -> None:
+        if ctx.out_error is not None:
+            _log_fault(ctx)
         writer = self._writer_for(ctx, message)
         if writer is None:
             super().serialize(ctx, message)

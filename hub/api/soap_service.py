@@ -129,12 +129,13 @@ def build_soap_application(
             access = StatusAccess(ingress.verifier)
             return access.status(ctx.in_document, message_id, store.message_status)
         except NotAuthenticated as error:
-            ingress.record_refusal(_asker(ctx.in_document), f"GetStatus:{message_id}", error)
+            ctx.udc["sender"] = asker = _asker(ctx.in_document)
+            ingress.record_refusal(asker, f"GetStatus:{message_id}", error)
             raise
         except NotFound as error:
+            ctx.udc["sender"] = asker = _asker(ctx.in_document)
             if isinstance(error.__cause__, ClientError):  # exists, but not for this caller
-                refusal = error.__cause__
-                ingress.record_refusal(_asker(ctx.in_document), f"GetStatus:{message_id}", refusal)
+                ingress.record_refusal(asker, f"GetStatus:{message_id}", error.__cause__)
             raise
 
     def check_submit(ctx: Any) -> bool:
@@ -150,6 +151,7 @@ def build_soap_application(
             raise SchemaInvalid(
                 f"message must hold exactly one canonical record, not {len(children)}"
             )
+        ctx.udc["sender"] = header.findtext(_SENDER)  # for the log line of a refusal
         content_type = ctx.transport.get_request_content_type() or "text/xml"
         try:
             ctx.udc["prepared"] = ingress.prepare_canonical(

@@ -4,7 +4,7 @@
   /admin                    SOAP 1.1 operators' API (hub/api/admin_service.py); /admin?wsdl
   /native/<DEPT>[/<path>]   a department pushes a record in its own format (authenticated:
                             hub/security/native_auth.py)
-  /health                   liveness, for load balancers
+  /health, /ready           liveness and readiness (hub/observability)
   /console[/...]            the operators' web console (hub/console/), when given one
 
 Request bodies are read with a hard limit before anything parses them, and only once their
@@ -35,6 +35,7 @@ from hub.errors import (
     NotAuthorized,
 )
 from hub.ingress import Ingress
+from hub.observability import PROBE_PATHS, ProbeApp, log_refusal
 from hub.security import client_certificates, transport_security
 from hub.security.native_auth import SCHEME, NativeAuthenticator, NativeRequest
 from hub.store import Receipt
@@ -56,6 +57,7 @@ class HubWsgiApp:
         native_auth: NativeAuthenticator | None = None,
         admission: ByteBudget | None = None,
         console: Callable[[Environ, StartResponse], Iterable[bytes]] | None = None,
+        probes: ProbeApp | None = None,
     ) -> None:
         self.soap = soap
         self.admin = admin
@@ -64,6 +66,7 @@ class HubWsgiApp:
         self.max_body_bytes = max_body_bytes
         self.admission = admission
         self.console = console
+        self.probes = probes
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         fingerprint = client_certificates.peer_fingerprint(environ)
@@ -76,6 +79,8 @@ class HubWsgiApp:
 
     def _route(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "") or "/"
+        if self.probes is not None and path in PROBE_PATHS:
+            return self.probes(environ, start_response)
         if path == "/health":
             return _json(start_response, "200 OK", {"status": "ok"})
         if path.startswith("/native/"):
@@ -101,6 +106,7 @@ class HubWsgiApp:
         if not path.startswith("/native/"):
             return _soap_fault(start_response, error)
         department, _, rest = path[len("/native/") :].partition("/")
+        log_refusal(path, error.code, department, error.message)
         self.ingress.record_refusal(department, "/" + rest, error)
         return _refusal(start_response, error)
 
@@ -115,7 +121,6 @@ class HubWsgiApp:
         except BodyTooLarge as error:
             return _soap_fault(start_response, error)
         except Busy as error:
-            log.warning("turned a SOAP request away: %s", error)
             return _soap_fault(start_response, error)
         try:
             environ["wsgi.input"] = io.BytesIO(self._read_body(environ))
@@ -142,11 +147,11 @@ class HubWsgiApp:
             finally:
                 permit.release()
         except ClientError as error:
-            log.info("refused native push from %s: %s", shown(department), shown(str(error)))
+            log_refusal(path, error.code, department, error.message)
             self.ingress.record_refusal(department, "/" + rest, error)
             return _refusal(start_response, error)
         except HubError as error:
-            log.warning("native push from %s failed: %s", shown(department), shown(str(error)))
+            log_refusal(path, error.code, department, error.message)
             return _json(start_response, "503 Service Unavailable", _error_body(error))
         except Exception:  # a bug: still a structured answer, and the caller may retry
             log.exception("native push from %s failed unexpectedly", department)
@@ -273,6 +278,7 @@ def _soap_fault(start_response: StartResponse, error: HubError) -> list[bytes]:
         f"<faultstring>{escape(shown(error.message))}</faultstring>"
         "</soap11env:Fault></soap11env:Body></soap11env:Envelope>"
     ).encode()
+    log_refusal("SOAP (before reading the request)", error.code, None, error.message)
     status = (
         "413 Content Too Large" if isinstance(error, BodyTooLarge) else "500 Internal Server Error"
     )

@@ -61,8 +61,14 @@ def serve(no_workers: bool, log_level: str, **options: Any) -> None:
 
 @click.command()
 @settings_options
-def worker(log_level: str, **options: Any) -> None:
+@click.option(
+    "--metrics-port",
+    type=int,
+    help="Serve Prometheus metrics at http://HOST:PORT/metrics (0: a free port). [default: none]",
+)
+def worker(log_level: str, metrics_port: int | None, **options: Any) -> None:
     """Run delivery workers and the relay only (distributed setup: amqp:// bus, shared database)."""
+    from hub.observability.metrics_server import serve_metrics
 
     logs.configure(log_level)
     settings = build_settings(**options)
@@ -74,8 +80,14 @@ def worker(log_level: str, **options: Any) -> None:
         )
     runtime = _runtime(settings)
     runtime.start_workers()
+    stops = [runtime.close]
+    if metrics_port is not None:
+        engine, codes = runtime.store.engine, runtime.departments.codes
+        metrics = serve_metrics(settings.host, metrics_port, engine, codes)
+        click.echo(f"govhub worker metrics on {metrics.url}")
+        stops.insert(0, metrics.stop)
     click.echo("govhub worker running")
-    _run_until_stopped(runtime.close)
+    _run_until_stopped(*stops)
 
 
 @click.command()

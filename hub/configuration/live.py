@@ -35,6 +35,12 @@ class LiveConfiguration:
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._failed_generation: int | None = None
+        self._failure: str | None = None
+
+    @property
+    def failure(self) -> str | None:
+        """Why the newest stored configuration is not the one in use, or None."""
+        return self._failure
 
     def on_change(self, listener: Listener) -> None:
         self._listeners.append(listener)
@@ -76,10 +82,11 @@ class LiveConfiguration:
             if generation == self.current.generation:
                 return
             self.reload()
-            self._failed_generation = None
+            self._failed_generation = self._failure = None
         except HubError as exc:
+            self._failure = f"configuration generation {generation} not loaded: {exc}"
             if generation != self._failed_generation:  # say it once, not every poll
-                log.error("configuration generation %s not loaded: %s", generation, exc)
+                log.error("%s", self._failure)
                 self._failed_generation = generation
         except Exception as exc:  # the database is away: try again at the next poll
             log.warning("configuration check failed (%s); the running configuration stays", exc)

@@ -165,10 +165,17 @@ def _audit_entry(claimed: ClaimedDelivery, attempt: AttemptRecord, now: datetime
 
 
 def due_for_relay(
-    connection: Connection, limit: int, now: datetime, lease_until: datetime
+    connection: Connection,
+    limit: int,
+    now: datetime,
+    lease_until: datetime,
+    held: frozenset[str] = frozenset(),
 ) -> list[QueuedDelivery]:
-    """Pending deliveries whose lease passed; their lease moves on so others skip them."""
+    """Pending deliveries whose lease passed; their lease moves on so others skip them.
+    Those of the ``held`` departments (paused) are left as they are."""
     pending = and_(DeliveryRow.state.in_(PENDING_STATES), DeliveryRow.lease_until <= now)
+    if held:
+        pending = and_(pending, DeliveryRow.department.not_in(sorted(held)))
     # A materialized CTE runs once: PostgreSQL may re-run a plain IN subquery and so
     # exceed the LIMIT.
     due = (

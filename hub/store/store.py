@@ -157,13 +157,17 @@ class Store:
         return [(d.delivery_id, d.department) for d in self.due_deliveries(limit, lease_seconds)]
 
     def due_deliveries(
-        self, limit: int, lease_seconds: float = DEFAULT_LEASE_SECONDS
+        self,
+        limit: int,
+        lease_seconds: float = DEFAULT_LEASE_SECONDS,
+        held: frozenset[str] = frozenset(),
     ) -> list[QueuedDelivery]:
-        """Like ``due_for_relay``, with the idempotency key the bus message carries."""
+        """Like ``due_for_relay``, with the idempotency key the bus message carries; the
+        ``held`` departments' deliveries (paused) are not due."""
         now = self.clock()
         with self._engine.begin() as connection:
             return leases.due_for_relay(
-                connection, limit, now, now + timedelta(seconds=lease_seconds)
+                connection, limit, now, now + timedelta(seconds=lease_seconds), held
             )
 
     def find_message_id(self, sender: str, idempotency_key: str) -> str | None:

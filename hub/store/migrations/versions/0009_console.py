@@ -1,7 +1,7 @@
 """The web console's sessions and failed-login counters.
 
 Revision ID: 0009_console
-Revises: 0007_keyed_identity_hashes
+Revises: 0008_observability
 Create Date: 2026-12-06
 
 New tables only.
@@ -15,7 +15,7 @@ from alembic import op
 import hub.console.tables  # noqa: F401  (the tables on the store's metadata, for comparison)
 
 revision = "0009_console"
-down_revision = "0007_keyed_identity_hashes"
+down_revision = "0008_observability"
 branch_labels = None
 depends_on = None
 

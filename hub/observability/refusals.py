@@ -1,0 +1,27 @@
+"""One log line for every request the hub refuses, in one format wherever it is refused:
+
+  refused at /soap: Client.SchemaInvalid from MARRIAGE_REGISTRY: <reason>
+
+The sender is who the request says it is (unknown before its body was read); sender and reason
+come from the caller, so both are cut and their identity numbers masked before they are logged.
+A fault that is the hub's own (Server.*) is a warning: the caller did nothing wrong.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from hub.observability import metrics
+from hub.untrusted import shown
+
+log = logging.getLogger("hub.refusals")
+
+
+def log_refusal(route: str, code: str, sender: str | None, reason: str) -> None:
+    code = code.rpartition(":")[2]  # spyne's own faults come as soap11env:Client.X
+    ours = code.startswith("Server")
+    level, verb = (logging.WARNING, "failed") if ours else (logging.INFO, "refused")
+    who = shown(sender or "") or "unknown"
+    log.log(level, "%s at %s: %s from %s: %s", verb, route, code, who, shown(reason))
+    if not route.startswith("/admin"):  # operators' requests are not messages
+        metrics.MESSAGES_REFUSED.labels(code).inc()
