@@ -64,13 +64,13 @@ def test_a_refused_push_naming_an_identity_number_is_logged_masked(
     logged = wait_for(lambda: _refusal_line(stderr), seconds=10)
 
     assert logged is not None, stderr.read_text("utf-8")
-    assert f"refused native push from {mask_in_text(HUSBAND_ID)}:" in logged
+    assert f"at /native/{mask_in_text(HUSBAND_ID)}/address-changes:" in logged
     assert HUSBAND_ID not in stderr.read_text("utf-8")
 
 
 def _refusal_line(stderr: Path) -> str | None:
     lines = stderr.read_text("utf-8").splitlines()
-    return next((line for line in lines if "refused native push" in line), None)
+    return next((line for line in lines if "refused at /native/" in line), None)
 
 
 def _healthy(url: str) -> bool:

@@ -2,8 +2,9 @@
 
   refused at /soap: Client.SchemaInvalid from MARRIAGE_REGISTRY: <reason>
 
-The sender is who the request says it is (unknown before its body was read); sender and reason
-come from the caller, so both are cut and their identity numbers masked before they are logged.
+The sender is who the request says it is (unknown before its body was read); route, sender and
+reason come from the caller, so each is cut; sender and reason are masked here, the route by
+the logging filter every line passes (tests/test_security_log_masking.py proves that filter).
 A fault that is the hub's own (Server.*) is a warning: the caller did nothing wrong.
 """
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 import logging
 
 from hub.observability import metrics
-from hub.untrusted import shown
+from hub.untrusted import cut, shown
 
 log = logging.getLogger("hub.refusals")
 
@@ -22,6 +23,6 @@ def log_refusal(route: str, code: str, sender: str | None, reason: str) -> None:
     ours = code.startswith("Server")
     level, verb = (logging.WARNING, "failed") if ours else (logging.INFO, "refused")
     who = shown(sender or "") or "unknown"
-    log.log(level, "%s at %s: %s from %s: %s", verb, route, code, who, shown(reason))
+    log.log(level, "%s at %s: %s from %s: %s", verb, cut(route), code, who, shown(reason))
     if not route.startswith("/admin"):  # operators' requests are not messages
         metrics.MESSAGES_REFUSED.labels(code).inc()
