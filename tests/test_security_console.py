@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 
 from hub.console import ConsoleApp
 from hub.console.tables import console_login_failures, console_sessions
+from hub.observability.pauses import RetryPauses
 from hub.security.admins import AdminStore
 from hub.security.credentials import IssuedSecret
 from hub.security.tables import audit_log
@@ -214,6 +215,49 @@ def test_a_read_only_account_is_refused_replay_with_a_clear_403(
     assert ("audit-wang", f"console POST /messages/{message_id}/replay") in audited(
         stack, "refused"
     )
+
+
+def test_a_read_only_account_sees_who_paused_a_department_but_is_refused_resume_with_403(
+    stack: HubStack, reader: IssuedSecret
+) -> None:
+    pauses = RetryPauses(stack.runtime.store.engine)
+    pauses.pause("TAX", actor="ops-chen", reason="TAX maintenance")
+    try:
+        client, csrf = logged_in(stack, reader)
+        page = client.get(f"{stack.server.url}/console/departments/TAX", timeout=10)
+        answers = [
+            client.post(
+                f"{stack.server.url}/console/departments/TAX/{action}",
+                data={"csrf": csrf, "reason": "try"},
+                timeout=10,
+            )
+            for action in ("resume", "pause")
+        ]
+
+        assert "ops-chen" in page.text and "TAX maintenance" in page.text
+        assert 'id="resume"' not in page.text and 'id="pause"' not in page.text
+        assert [answer.status_code for answer in answers] == [403, 403]
+        assert "needed for pausing or resuming a department" in answers[0].text
+        assert [(p.paused_by, p.reason) for p in pauses.all_pauses()] == [
+            ("ops-chen", "TAX maintenance")
+        ]
+        assert ("audit-wang", "console POST /departments/TAX/resume") in audited(stack, "refused")
+    finally:
+        pauses.resume("TAX", actor="test-cleanup")
+
+
+def test_a_pause_without_a_reason_and_a_resume_of_flowing_deliveries_are_refused(
+    stack: HubStack, operator: IssuedSecret
+) -> None:
+    client, csrf = logged_in(stack, operator)
+    base = f"{stack.server.url}/console/departments/TAX"
+
+    silent = client.post(f"{base}/pause", data={"csrf": csrf, "reason": "  "}, timeout=10)
+    flowing = client.post(f"{base}/resume", data={"csrf": csrf}, timeout=10)
+
+    assert silent.status_code == 400 and "say why" in silent.text
+    assert flowing.status_code == 404 and "deliveries to TAX are not paused" in flowing.text
+    assert not RetryPauses(stack.runtime.store.engine).all_pauses()
 
 
 def test_logout_ends_the_session_and_is_audited(stack: HubStack, operator: IssuedSecret) -> None:

@@ -1,10 +1,12 @@
 """The console as a person uses it, in real headless Chromium: log in, find a failed message
-by identity number, replay it and see it delivered; a forged form and a read-only account
-refused; logout. With GOVHUB_CONSOLE_SCREENSHOTS=<folder> the main pages are saved there
-(docs/images/ holds the ones docs/console.md shows)."""
+by identity number, replay it and see it delivered; pause a department's deliveries and
+resume them; a forged form and a read-only account refused; logout. With
+GOVHUB_CONSOLE_SCREENSHOTS=<folder> the main pages are saved there (docs/images/ holds the
+ones docs/console.md shows)."""
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,9 +15,13 @@ from typing import Any
 import pytest
 from console_kit import add_account, chromium
 from hubstack import HUSBAND_ID, HubStack, header, marriage, running_hub
+from sqlalchemy import select
 
+from hub.observability.pauses import RetryPauses
 from hub.polling import wait_for
+from hub.security import audit
 from hub.security.credentials import IssuedSecret
+from hub.security.tables import audit_log
 
 pytestmark = pytest.mark.slow
 
@@ -132,6 +138,53 @@ def test_an_operator_finds_a_failed_message_by_identity_number_replays_it_and_se
     assert wait_for(lambda: fresh.current_url.endswith("/console/login"), 10.0)
     fresh.get(f"{stack.server.url}/console/messages/{message_id}")
     assert fresh.current_url.endswith("/console/login")  # the cookie is gone with the session
+
+
+def tax_leg(stack: HubStack, message_id: str) -> str:
+    status = stack.runtime.store.message_status(message_id)
+    return next(leg.state for leg in status.deliveries if leg.department == "TAX")
+
+
+def audited_changes(stack: HubStack, actor: str) -> list[str]:
+    query = select(audit_log.c.details).where(
+        audit_log.c.actor == actor, audit_log.c.action == audit.ADMIN_CHANGE
+    )
+    with stack.runtime.store.engine.connect() as connection:
+        return [json.loads(row[0])["change"] for row in connection.execute(query)]
+
+
+def test_an_operator_pauses_a_departments_deliveries_sees_who_and_why_then_resumes_them(
+    stack: HubStack, fresh: Any
+) -> None:
+    pauses = RetryPauses(stack.runtime.store.engine)
+    log_in(fresh, stack, add_account(stack, "ops-zhao", "read", "operate"))
+    fresh.get(f"{stack.server.url}/console/departments/TAX")
+    assert by_id(fresh, "pause-state").text.startswith("Flowing")
+    try:
+        by_id(fresh, "pause-reason").send_keys("TAX maintenance until 14:00")
+        by_id(fresh, "pause").click()
+        assert shows(fresh, "Resume deliveries")
+        state = by_id(fresh, "pause-state").text
+        assert "Paused by ops-zhao since" in state and "TAX maintenance until 14:00" in state
+        snapshot(fresh, "department-paused")
+        fresh.find_element("link text", "Departments").click()
+        assert "paused by ops-zhao since" in by_id(fresh, "dept-TAX").text
+        assert "flowing" in by_id(fresh, "dept-SOCIAL_SECURITY").text
+
+        # Held: several relay passes (0.2 s) go by without an attempt to TAX.
+        receipt = stack.client().service.Submit(header=header(), message=marriage())
+        assert not wait_for(lambda: tax_leg(stack, receipt.messageId) == "delivered", 2.0)
+        assert stack.runtime.store.message_status(receipt.messageId).state != "failed"
+
+        fresh.find_element("link text", "TAX").click()
+        by_id(fresh, "resume").click()
+        assert shows(fresh, "Flowing: deliveries and retries go as usual.")
+        assert fresh.find_elements("id", "pause-form") and not pauses.all_pauses()
+        assert stack.wait_settled(receipt.messageId).state == "delivered"
+        assert audited_changes(stack, "ops-zhao") == ["pause retries", "resume retries"]
+    finally:
+        if pauses.paused():  # the other tests need TAX's deliveries
+            pauses.resume("TAX", actor="test-cleanup")
 
 
 def test_a_form_with_a_wrong_csrf_token_is_refused(stack: HubStack, fresh: Any) -> None:

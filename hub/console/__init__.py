@@ -3,10 +3,11 @@
 Contract: ``ConsoleApp(store, accounts, departments, settings)`` is a WSGI app for every path
 under /console; hub/api/wsgi.py hands those paths to it and nothing else. Accounts are the
 /admin accounts (hub/security/admins.py) with their permissions: read for every page,
-operate to replay, reveal to show identity numbers in clear. Sessions live in the database
-(hub/console/sessions.py), failed logins lock out per account and per address
+operate to replay and to pause or resume a department's deliveries
+(hub/observability/pauses.py), reveal to show identity numbers in clear. Sessions live in
+the database (hub/console/sessions.py), failed logins lock out per account and per address
 (hub/console/lockout.py), every form carries the session's CSRF token, and every login,
-logout, refusal, replay and reveal is audited with the account's name.
+logout, refusal, replay, reveal, pause and resume is audited with the account's name.
 
     app.py       the session gate and the routes      pages.py    the pages
     http.py      requests, answers, cookies           browse.py   keyset-paged message list

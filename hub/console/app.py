@@ -36,6 +36,7 @@ from hub.console.login import authenticate
 from hub.console.render import render
 from hub.console.sessions import ConsoleSession, SessionStore
 from hub.errors import ClientError, FormExpired, HubError, NotAuthorized, NotFound
+from hub.observability.pauses import RetryPauses
 from hub.security import audit
 from hub.security.admins import OPERATE, READ, REVEAL, AdminStore
 from hub.security.audit import AuditLog
@@ -60,6 +61,8 @@ ROUTES: dict[tuple[str, str, str], tuple[str, Handler]] = {
     ("GET", "person", ""): (READ, pages.person),
     ("GET", "departments", ""): (READ, pages.departments),
     ("GET", "departments", "id"): (READ, pages.department),
+    ("POST", "departments", "pause"): (OPERATE, pages.pause),
+    ("POST", "departments", "resume"): (OPERATE, pages.resume),
     ("POST", "person", ""): (READ, pages.person),
 }
 
@@ -99,6 +102,15 @@ class ConsoleApp:
         if self._configuration is None:
             raise NotFound("this console was started without the departments' configuration")
         return self._configuration
+
+    def pauses(self) -> RetryPauses:
+        """The paused deliveries (hub/observability/pauses.py, as `govhub retries` uses them);
+        only a configured department may be paused."""
+        return RetryPauses(
+            self.store.engine,
+            known=lambda: self.configuration().current().departments.codes(),
+            clock=self.store.clock,
+        )
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         answer = self.answer(environ)
@@ -160,7 +172,7 @@ class ConsoleApp:
         if route is None:
             raise NotFound(f"no console page {shown(request.path)}")
         permission, handler = route
-        context.require(permission, _what(permission))
+        context.require(permission, _what(permission, kind))
         return handler(context, request)
 
     def _active(self, username: str) -> bool:
@@ -223,7 +235,9 @@ class ConsoleApp:
         )
 
 
-def _what(permission: str) -> str:
+def _what(permission: str, kind: str) -> str:
+    if kind in ("pause", "resume"):
+        return "pausing or resuming a department's deliveries"
     return {READ: "reading the console", OPERATE: "replay", REVEAL: "revealing"}[permission]
 
 

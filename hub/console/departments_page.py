@@ -1,25 +1,28 @@
-"""The departments as the console shows them (read-only for now): the configuration's views
-(hub/configuration/views.py), with any user name and password in an endpoint hidden."""
+"""The departments as the console shows them: the configuration's views
+(hub/configuration/views.py), with any user name and password in an endpoint hidden, and
+each one's pause (who paused its deliveries, when and why; None while they flow)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from hub.configuration.admin import ConfigurationAdmin
 from hub.configuration.views import department_detail, department_rows
 from hub.errors import NotFound
+from hub.observability.pauses import Pause
 
 
-def departments(admin: ConfigurationAdmin) -> list[dict[str, Any]]:
-    return [_hidden(row) for row in department_rows(admin.current())]
+def departments(admin: ConfigurationAdmin, paused: Mapping[str, Pause]) -> list[dict[str, Any]]:
+    return [_shown(row, paused) for row in department_rows(admin.current())]
 
 
-def department(admin: ConfigurationAdmin, code: str) -> dict[str, Any]:
+def department(admin: ConfigurationAdmin, code: str, paused: Mapping[str, Pause]) -> dict[str, Any]:
     configuration = admin.current()
     if code not in configuration.departments.codes():
         raise NotFound(f"no department {code}")
-    return _hidden(department_detail(configuration, code, admin.versions(code)))
+    return _shown(department_detail(configuration, code, admin.versions(code)), paused)
 
 
 def hidden_endpoint(endpoint: str | None) -> str:
@@ -34,5 +37,9 @@ def hidden_endpoint(endpoint: str | None) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
-def _hidden(row: dict[str, Any]) -> dict[str, Any]:
-    return {**row, "endpoint": hidden_endpoint(row.get("endpoint"))}
+def _shown(row: dict[str, Any], paused: Mapping[str, Pause]) -> dict[str, Any]:
+    return {
+        **row,
+        "endpoint": hidden_endpoint(row.get("endpoint")),
+        "pause": paused.get(row["code"]),
+    }

@@ -1,5 +1,6 @@
 """The console's pages over the operations layer: the messages list, a message, reveal,
-replay, person. Each takes the request's context and answers a rendered page."""
+replay, person, the departments and pausing their deliveries. Each takes the request's
+context and answers a rendered page (or, after a change, a redirect to the page it changed)."""
 
 from __future__ import annotations
 
@@ -11,11 +12,12 @@ from hub.console.audit_page import recent_entries, verify_chain
 from hub.console.dashboard import COUNTS, WINDOWS, department_loads
 from hub.console.departments_page import department as department_view
 from hub.console.departments_page import departments as department_views
-from hub.console.http import Answer, Request
+from hub.console.http import PREFIX, Answer, Request, redirect
 from hub.console.render import render
 from hub.console.sessions import ConsoleSession
 from hub.errors import ClientError, NotAuthorized, NotFound
 from hub.identity import is_valid, mask
+from hub.observability.pauses import Pause
 from hub.operations.replay import ReplayRequest
 from hub.operations.replay import replay as replay_legs
 from hub.operations.reveal import reason_for_reveal, record_reveal
@@ -152,16 +154,36 @@ def audit_trail(context: Context, request: Request) -> Answer:
 
 
 def departments(context: Context, request: Request) -> Answer:
-    rows = department_views(context.app.configuration()) if context.app.configured else []
+    rows = []
+    if context.app.configured:
+        rows = department_views(context.app.configuration(), _paused(context))
     body = render("departments.html", departments=rows, **chrome(context))
     return Answer("200 OK", body)
 
 
 def department(context: Context, request: Request) -> Answer:
     code = request.path.strip("/").split("/")[1]
-    detail = department_view(context.app.configuration(), code)
+    detail = department_view(context.app.configuration(), code, _paused(context))
     body = render("department.html", d=detail, **chrome(context))
     return Answer("200 OK", body)
+
+
+def pause(context: Context, request: Request) -> Answer:
+    """Hold the department's deliveries (a reason required), audited with the account."""
+    code = request.path.strip("/").split("/")[1]
+    reason = request.form.get("reason", "").strip()
+    context.app.pauses().pause(code, actor=context.session.username, reason=reason)
+    return redirect(f"{PREFIX}/departments/{code}")
+
+
+def resume(context: Context, request: Request) -> Answer:
+    code = request.path.strip("/").split("/")[1]
+    context.app.pauses().resume(code, actor=context.session.username)
+    return redirect(f"{PREFIX}/departments/{code}")
+
+
+def _paused(context: Context) -> dict[str, Pause]:
+    return {pause.department: pause for pause in context.app.pauses().all_pauses()}
 
 
 def _message_page(
