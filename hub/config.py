@@ -141,6 +141,9 @@ class Settings:
     # Department credentials are remembered this long per process (0: read on every request);
     # a change made anywhere takes effect everywhere within it.
     credentials_cache_seconds: float = DEFAULT_CREDENTIALS_CACHE_SECONDS
+    # Deadline supervision (hub/supervision): a TOML file of holidays and working weekends for
+    # the years the chinese-calendar package does not know yet (empty: the package's years only).
+    calendar_file: str = ""
 
     @property
     def effective_database_url(self) -> str:

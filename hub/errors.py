@@ -22,6 +22,7 @@
     ├── ExportInvalid              a signed audit export fails its signature, hash or chain
     ├── CheckpointInvalid          an audit checkpoint file is unreadable or fails its signature
     ├── NotFound                   an id the caller asked about does not exist
+    ├── CalendarYearUnknown        a date in a year the working-day calendar has no schedule for
     ├── BusUnavailable             the message bus cannot be reached (the relay republishes later)
     ├── StoreUnavailable           the database cannot take the message now (try again)
     ├── Busy                       too many request bytes in flight for too long (try again)
@@ -183,6 +184,21 @@ class CheckpointInvalid(HubError):
 
 class NotFound(HubError):
     code = "Client.NotFound"
+
+
+class CalendarYearUnknown(HubError):
+    """A working-day question about a year with no holiday schedule (hub/supervision): the
+    answer would be a guess, so there is none. ``year`` is the missing year."""
+
+    code = "Server.CalendarYearUnknown"
+
+    def __init__(self, year: int, known: str, how_to_extend: str = "") -> None:
+        super().__init__(
+            f"no working-day calendar for {year} (known years: {known}); "
+            + (how_to_extend or f"add {year}'s holidays and working weekends to the calendar"),
+            detail=f"missing year {year}",
+        )
+        self.year = year
 
 
 class BusUnavailable(HubError):

@@ -9,6 +9,7 @@ together, so no module imports another's commands (or this package's ``main``):
     operations.py     messages list|show, trace, replay, prune
     security.py       audit, credentials, admins, payloads, identities
     configuration.py  departments, routes
+    supervision.py    calendar
     (mock_departments/cli.py: mock-departments)
 """
 
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import click
 
-from hub.cli import configuration, operations, security, service
+from hub.cli import configuration, operations, security, service, supervision
 from mock_departments.cli import mock_departments_cli
 
 
@@ -40,6 +41,7 @@ for name, command in {
     "identities": security.identities_cli,
     "departments": configuration.departments_cli,
     "routes": configuration.routes_cli,
+    "calendar": supervision.calendar_cli,
     "mock-departments": mock_departments_cli,
 }.items():
     main.add_command(command, name=name)
