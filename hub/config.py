@@ -60,6 +60,10 @@ DEFAULT_SECRET_HASH_ITERATIONS = 10_000
 DEFAULT_AUDIT_CHECKPOINT_SECONDS = 60.0  # 0: none written automatically
 DEFAULT_AUDIT_CHECKPOINT_KEEP = 1000
 
+# A case event dated this far after the hub's clock is still taken (the departments' clocks
+# drift); later than that it is refused as dated in the future (hub/supervision).
+DEFAULT_SUPERVISION_CLOCK_SKEW_SECONDS = 300.0
+
 DEFAULT_CONFIG_POLL_SECONDS = 2.0
 DEFAULT_CREDENTIALS_CACHE_SECONDS = 2.0
 
@@ -144,6 +148,9 @@ class Settings:
     # Deadline supervision (hub/supervision): a TOML file of holidays and working weekends for
     # the years the chinese-calendar package does not know yet (empty: the package's years only).
     calendar_file: str = ""
+    # The supervision catalogue (items and their limits), read again when it changes.
+    supervision_catalogue_file: Path = field(default=DEFAULTS_ROOT / "supervision_items.toml")
+    supervision_clock_skew_seconds: float = DEFAULT_SUPERVISION_CLOCK_SKEW_SECONDS
 
     @property
     def effective_database_url(self) -> str:

@@ -14,7 +14,13 @@
     │   ├── MappingError           a record cannot be translated (missing field, unknown code)
     │   ├── ReasonRequired         identity numbers revealed without a reason for the audit log
     │   ├── IdempotencyConflict    the sender's idempotency key already names another record
-    │   └── MessageIdTaken         the message id is already taken (whose is not said)
+    │   ├── MessageIdTaken         the message id is already taken (whose is not said)
+    │   └── CaseEventRefused       a case event breaks a rule of the case's life (hub/supervision)
+    │       ├── UnknownItem          its item code is not in the supervision catalogue
+    │       ├── UnknownCase          no case with that number was accepted
+    │       ├── StepOutOfOrder       a step early or twice, an event after conclusion or too early
+    │       ├── EventInFuture        dated later than the hub's clock (beyond the allowed skew)
+    │       └── ReasonMissing        a refusal without its reason
     ├── ConfigurationError         a settings, department, route or mapping file is wrong
     ├── ConditionFailed            a route condition could not be evaluated on a record
     ├── AuditChainBroken           the audit log was edited, or entries inserted or deleted
@@ -136,6 +142,38 @@ class MessageIdTaken(ClientError):
     the answer does not tell a department whether another department's message has it."""
 
     code = "Client.MessageIdTaken"
+
+
+class CaseEventRefused(ClientError):
+    """A case event the hub refuses: nothing of it is stored and the case stays as it was.
+    ``rule`` names the rule it breaks, for the sender's developers and the audit log."""
+
+    code = "Client.CaseEventRefused"
+
+    def __init__(self, case_number: str, rule: str) -> None:
+        super().__init__(f"case {case_number}: {rule}", detail=f"rule: {type(self).__name__}")
+        self.case_number = case_number
+        self.rule = rule
+
+
+class UnknownItem(CaseEventRefused):
+    code = "Client.UnknownItem"
+
+
+class UnknownCase(CaseEventRefused):
+    code = "Client.UnknownCase"
+
+
+class StepOutOfOrder(CaseEventRefused):
+    code = "Client.StepOutOfOrder"
+
+
+class EventInFuture(CaseEventRefused):
+    code = "Client.EventInFuture"
+
+
+class ReasonMissing(CaseEventRefused):
+    code = "Client.ReasonMissing"
 
 
 class ConfigurationError(HubError):

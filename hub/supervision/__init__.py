@@ -10,13 +10,47 @@ The contract, as far as it is built:
     calendar_sources.py  load_calendar(calendar_file): the schedules the chinese-calendar
                          package was released with, and the admins' TOML file for the years it
                          does not know yet (a year in the file replaces the package's).
+    catalogue.py         the item catalogue (TOML, GOVHUB_SUPERVISION_CATALOGUE_FILE): each
+                         item's legal and committed limits and step limits in working days,
+                         versioned, read again when the file changes.
+    events.py            CASE_EVENT_TYPES, and a case event read from its canonical XML.
+    rules_of_acceptance.py  which event a case takes next (pure), else the fault naming the
+                         rule: UnknownItem, UnknownCase, StepOutOfOrder, EventInFuture,
+                         ReasonMissing (hub/errors.py).
+    casebook.py          CaseBook.record(message): ingress calls it for each case event before
+                         the message is stored; the case and its event in one transaction,
+                         once per (sender, idempotency key). Tables: tables.py (0010).
 
 The rest of the hub reaches this package only through the names below.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from sqlalchemy import Engine
+
+from hub.config import Settings
 from hub.supervision.calendar import DayKind, DayVerdict, WorkingCalendar, shanghai_date
 from hub.supervision.calendar_sources import load_calendar
+from hub.supervision.casebook import CaseBook
+from hub.supervision.catalogue import CatalogueFile
+from hub.supervision.events import CASE_EVENT_TYPES
 
-__all__ = ["DayKind", "DayVerdict", "WorkingCalendar", "load_calendar", "shanghai_date"]
+__all__ = [
+    "CASE_EVENT_TYPES",
+    "CaseBook",
+    "DayKind",
+    "DayVerdict",
+    "WorkingCalendar",
+    "case_book",
+    "load_calendar",
+    "shanghai_date",
+]
+
+
+def case_book(settings: Settings, engine: Engine) -> CaseBook:
+    """The case book of a hub process, on its catalogue file (a broken file fails here)."""
+    catalogue = CatalogueFile(settings.supervision_catalogue_file)
+    skew = timedelta(seconds=settings.supervision_clock_skew_seconds)
+    return CaseBook(engine, catalogue.current, skew=skew)
