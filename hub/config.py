@@ -63,6 +63,7 @@ DEFAULT_AUDIT_CHECKPOINT_KEEP = 1000
 # A case event dated this far after the hub's clock is still taken (the departments' clocks
 # drift); later than that it is refused as dated in the future (hub/supervision).
 DEFAULT_SUPERVISION_CLOCK_SKEW_SECONDS = 300.0
+DEFAULT_SUPERVISION_REPORT_HOURS = 24.0
 
 DEFAULT_CONFIG_POLL_SECONDS = 2.0
 DEFAULT_CREDENTIALS_CACHE_SECONDS = 2.0
@@ -151,6 +152,9 @@ class Settings:
     # The supervision catalogue (items and their limits), read again when it changes.
     supervision_catalogue_file: Path = field(default=DEFAULTS_ROOT / "supervision_items.toml")
     supervision_clock_skew_seconds: float = DEFAULT_SUPERVISION_CLOCK_SKEW_SECONDS
+    # A case event reported (received) more than this many hours after it happened is a
+    # yellow card: data not reported in real time (不实时报送).
+    supervision_report_hours: float = DEFAULT_SUPERVISION_REPORT_HOURS
 
     @property
     def effective_database_url(self) -> str:

@@ -9,7 +9,7 @@ together, so no module imports another's commands (or this package's ``main``):
     operations.py     messages list|show, trace, replay, prune
     security.py       audit, credentials, admins, payloads, identities
     configuration.py  departments, routes
-    supervision.py    calendar
+    supervision.py    calendar, supervision
     (mock_departments/cli.py: mock-departments)
 """
 
@@ -42,6 +42,7 @@ for name, command in {
     "departments": configuration.departments_cli,
     "routes": configuration.routes_cli,
     "calendar": supervision.calendar_cli,
+    "supervision": supervision.supervision_cli,
     "mock-departments": mock_departments_cli,
 }.items():
     main.add_command(command, name=name)

@@ -1,5 +1,7 @@
 """`govhub calendar …`: the working-day calendar deadline supervision counts in (statutory
-holidays and adjusted working weekends of mainland China, plus the admins' calendar file)."""
+holidays and adjusted working weekends of mainland China, plus the admins' calendar file).
+`govhub supervision evaluate|cases|case`: cases on the clock and the signals the rules give
+at any time (nothing is issued by these commands)."""
 
 from __future__ import annotations
 
@@ -11,9 +13,13 @@ from typing import Any, TypeVar
 
 import click
 
-from hub.cli.options import build_settings, json_option
+from hub.cli.options import build_settings, json_option, migrated_store, settings_options
+from hub.config import Settings
 from hub.errors import HubError
-from hub.supervision import DayVerdict, WorkingCalendar, load_calendar
+from hub.supervision import DayVerdict, WorkingCalendar, case_book, load_calendar
+from hub.supervision.calendar import SHANGHAI
+from hub.supervision.rules import SIGNAL_KINDS
+from hub.supervision.views import case_rows, timeline
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -84,3 +90,148 @@ def add_command(day: datetime, count: int, as_json: bool, calendar_file: Path | 
         click.echo(json.dumps(answer | _verdict_json(verdict)))
     else:
         click.echo(result.isoformat())
+
+
+def _moment(value: str | None) -> datetime:
+    """--at: an ISO date and time; without a zone it is Asia/Shanghai time. Default: now."""
+    if not value:
+        return datetime.now(SHANGHAI)
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise click.BadParameter(f"{value!r} is not a time like 2026-10-09T10:00") from exc
+    return moment if moment.tzinfo else moment.replace(tzinfo=SHANGHAI)
+
+
+_at_option = click.option(
+    "--at",
+    "at",
+    help="The time to evaluate at, e.g. 2026-10-09T10:00 (Asia/Shanghai unless "
+    "it has a zone). [default: now]",
+)
+
+
+def _for_supervision(options: dict[str, Any], at: str | None) -> tuple[Settings, Any]:
+    return build_settings(**options), _moment(at)
+
+
+@click.group("supervision")
+def supervision_cli() -> None:
+    """Deadline supervision: cases on the clock, yellow lights, yellow and red cards."""
+
+
+@supervision_cli.command("evaluate")
+@settings_options
+@json_option
+@_at_option
+def evaluate_command(as_json: bool, at: str | None, **options: Any) -> None:
+    """What the rules say about every open case at --at; issues nothing (a look ahead)."""
+    _print_cases(options, at, as_json, concluded=False)
+
+
+@supervision_cli.command("cases")
+@settings_options
+@json_option
+@_at_option
+@click.option("--department", help="Only this department's cases.")
+@click.option("--item", help="Only cases of this item code.")
+@click.option("--signal", type=click.Choice(SIGNAL_KINDS), help="Only cases with this signal.")
+def cases_command(
+    as_json: bool,
+    at: str | None,
+    department: str | None,
+    item: str | None,
+    signal: str | None,
+    **options: Any,
+) -> None:
+    """Every case (open, suspended, concluded) with its deadlines and signals."""
+    _print_cases(options, at, as_json, department=department, item=item, signal=signal)
+
+
+def _print_cases(options: dict[str, Any], at: str | None, as_json: bool, **filters: Any) -> None:
+    moment = _moment(at)
+    with migrated_store(options) as (settings, store):
+        calendar = _calendar(Path(settings.calendar_file) if settings.calendar_file else None)
+        book = case_book(settings, store.engine)
+        rows = case_rows(
+            book, calendar, moment, report_hours=settings.supervision_report_hours, **filters
+        )
+    if as_json:
+        click.echo(json.dumps({"at": moment.isoformat(), "cases": rows}, ensure_ascii=False))
+        return
+    click.echo(f"at {moment.isoformat()}: {len(rows)} case(s)")
+    for row in rows:
+        due = row["committed_due"] or "?"
+        click.echo(
+            f"{row['case_number']}  {row['item_code']}  {row['department']}  {row['status']}"
+            f"  committed due {due}"
+        )
+        for signal in row["signals"]:
+            click.echo(f"    {signal['kind']:<12} {signal['rule']}: {signal['detail']}")
+        if row["error"]:
+            click.echo(f"    error: {row['error']}")
+
+
+@supervision_cli.command("case")
+@settings_options
+@json_option
+@_at_option
+@click.argument("case_number")
+def case_command(case_number: str, as_json: bool, at: str | None, **options: Any) -> None:
+    """One case's clock step by step: events, step deadlines, suspensions, holidays."""
+    moment = _moment(at)
+    with migrated_store(options) as (settings, store):
+        calendar = _calendar(Path(settings.calendar_file) if settings.calendar_file else None)
+        book = case_book(settings, store.engine)
+        case = book.case(case_number)
+        if case is None:
+            raise click.ClickException(f"no case {case_number}")
+        detail = timeline(
+            case, book.events(case_number), calendar, moment, settings.supervision_report_hours
+        )
+    if as_json:
+        click.echo(json.dumps(detail | {"at": moment.isoformat()}, ensure_ascii=False))
+        return
+    _print_timeline(detail, moment)
+
+
+def _print_timeline(detail: dict[str, Any], moment: datetime) -> None:
+    click.echo(
+        f"case {detail['case_number']}: {detail['item_code']} {detail['item_name']}, "
+        f"{detail['department']}, {detail['status']}"
+        + (f" ({detail['outcome']})" if detail["outcome"] else "")
+    )
+    if detail["error"]:
+        raise click.ClickException(detail["error"])
+    limits = detail["limits"]
+    click.echo(
+        f"limits (catalogue version {limits['catalogue_version']}): committed "
+        f"{limits['committed_days']} working days, due {detail['committed_due']}; legal "
+        f"{limits['legal_days']}, due {detail['legal_due']}"
+    )
+    click.echo("events:")
+    for event in detail["events"]:
+        what = " ".join(str(event[k]) for k in ("step", "outcome", "handler", "reason") if event[k])
+        click.echo(
+            f"  {event['happened_at']}  {event['kind']} {what}".rstrip()
+            + f"  (reported {event['reported_at']})"
+        )
+    click.echo("steps:")
+    for step in detail["steps"]:
+        done = f"done {step['done']}" if step["done"] else "not done"
+        click.echo(
+            f"  {step['step']:<9} {step['limit_days']} working day(s) from {step['starts']}, "
+            f"due {step['due']}, {done}"
+        )
+    for pause in detail["suspensions"]:
+        click.echo(
+            f"suspended {pause['from']} to {pause['to'] or 'now'}"
+            + (f": {pause['reason']}" if pause["reason"] else "")
+        )
+    click.echo(f"clock stopped for {detail['paused_working_days']} working day(s)")
+    click.echo("holidays and make-up working days up to the legal deadline:")
+    for day in detail["special_days"]:
+        click.echo(f"  {day['date']} {day['kind']} ({day['holiday']})")
+    click.echo(f"signals at {moment.isoformat()}:")
+    for signal in detail["signals"] or [{"kind": "none", "rule": "", "detail": ""}]:
+        click.echo(f"  {signal['kind']:<12} {signal['rule']} {signal['detail']}".rstrip())

@@ -93,6 +93,20 @@ class CaseBook:
             ).first()
         return None if row is None else _state(row._mapping)
 
+    def cases(
+        self, *, department: str | None = None, item: str | None = None, concluded: bool = True
+    ) -> list[CaseState]:
+        """Cases by case number; ``concluded=False``: only open and suspended ones."""
+        query = select(cases_table).order_by(cases_table.c.case_number)
+        if department:
+            query = query.where(cases_table.c.department == department)
+        if item:
+            query = query.where(cases_table.c.item_code == item)
+        if not concluded:
+            query = query.where(cases_table.c.status != "concluded")
+        with self._engine.connect() as connection:
+            return [_state(row._mapping) for row in connection.execute(query)]
+
     def events(self, case_number: str) -> list[RecordedEvent]:
         query = (
             select(events_table)
