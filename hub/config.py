@@ -64,6 +64,7 @@ DEFAULT_AUDIT_CHECKPOINT_KEEP = 1000
 # drift); later than that it is refused as dated in the future (hub/supervision).
 DEFAULT_SUPERVISION_CLOCK_SKEW_SECONDS = 300.0
 DEFAULT_SUPERVISION_REPORT_HOURS = 24.0
+DEFAULT_SUPERVISION_EVALUATE_SECONDS = 60.0
 
 DEFAULT_CONFIG_POLL_SECONDS = 2.0
 DEFAULT_CREDENTIALS_CACHE_SECONDS = 2.0
@@ -155,6 +156,8 @@ class Settings:
     # A case event reported (received) more than this many hours after it happened is a
     # yellow card: data not reported in real time (不实时报送).
     supervision_report_hours: float = DEFAULT_SUPERVISION_REPORT_HOURS
+    # How often the worker service evaluates every open case and issues signals (0: never).
+    supervision_evaluate_seconds: float = DEFAULT_SUPERVISION_EVALUATE_SECONDS
 
     @property
     def effective_database_url(self) -> str:

@@ -1,6 +1,7 @@
 """Worker service: the relay thread, ``consumers_per_department`` consumer threads per
 department queue, (if ``prune_interval_seconds`` > 0) a pruning thread and (with an audit
-signing key and ``audit_checkpoint_seconds`` > 0) the audit checkpoint thread.
+signing key and ``audit_checkpoint_seconds`` > 0) the audit checkpoint thread, and (if
+``supervision_evaluate_seconds`` > 0) the supervision thread issuing signals.
 
 Threads per department mean a slow or down department never delays the others; more than one
 per department means a message that makes its department hang (up to the adapter's timeout)
@@ -25,6 +26,7 @@ from hub.retry import RetryPolicy
 from hub.security.checkpointer import Checkpointer
 from hub.store import Store
 from hub.store.attempt_commit import AttemptCommitter
+from hub.supervision import signal_issuer
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +79,7 @@ class WorkerService:
             raise RuntimeError("worker service already started")
         # Before any thread: an unreadable signing key fails the start, not a thread.
         checkpointer = Checkpointer.from_settings(self.store.engine, self.settings)
+        issuer = signal_issuer(self.settings, self.store.engine)  # a bad calendar file fails here
         self._stop.clear()
         for config in self.departments:
             self._start_consumers(config.code)
@@ -85,6 +88,8 @@ class WorkerService:
             self._spawn("govhub-prune", Pruner(self.store, self.settings).run)
         if checkpointer is not None:
             self._spawn("govhub-audit-checkpoint", checkpointer.run)
+        if issuer is not None:
+            self._spawn("govhub-supervision", issuer.run)
         log.info("workers started for %s", ", ".join(self.departments.codes()))
 
     def start_new_departments(self) -> None:

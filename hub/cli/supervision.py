@@ -14,11 +14,11 @@ from typing import Any, TypeVar
 import click
 
 from hub.cli.options import build_settings, json_option, migrated_store, settings_options
-from hub.config import Settings
 from hub.errors import HubError
 from hub.supervision import DayVerdict, WorkingCalendar, case_book, load_calendar
 from hub.supervision.calendar import SHANGHAI
 from hub.supervision.rules import SIGNAL_KINDS
+from hub.supervision.signals import stored_signals
 from hub.supervision.views import case_rows, timeline
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -111,10 +111,6 @@ _at_option = click.option(
 )
 
 
-def _for_supervision(options: dict[str, Any], at: str | None) -> tuple[Settings, Any]:
-    return build_settings(**options), _moment(at)
-
-
 @click.group("supervision")
 def supervision_cli() -> None:
     """Deadline supervision: cases on the clock, yellow lights, yellow and red cards."""
@@ -170,6 +166,38 @@ def _print_cases(options: dict[str, Any], at: str | None, as_json: bool, **filte
             click.echo(f"    {signal['kind']:<12} {signal['rule']}: {signal['detail']}")
         if row["error"]:
             click.echo(f"    error: {row['error']}")
+
+
+@supervision_cli.command("signals")
+@settings_options
+@json_option
+@click.option("--open", "open_only", is_flag=True, help="Only signals not closed yet.")
+def signals_command(as_json: bool, open_only: bool, **options: Any) -> None:
+    """The signals the worker service issued: when, for which rule, and when closed."""
+    with migrated_store(options) as (_, store):
+        rows = [
+            {
+                "case_number": s.case_number,
+                "kind": s.kind,
+                "rule": s.rule,
+                "deadline": s.deadline.isoformat() if s.deadline else None,
+                "detail": s.detail,
+                "issued_at": s.issued_at.astimezone(SHANGHAI).isoformat(),
+                "closed_at": s.closed_at.astimezone(SHANGHAI).isoformat() if s.closed_at else None,
+                "closed_because": s.closed_because or None,
+            }
+            for s in stored_signals(store.engine, open_only=open_only)
+        ]
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False))
+        return
+    for row in rows:
+        closed = (
+            f"closed {row['closed_at']} ({row['closed_because']})" if row["closed_at"] else "open"
+        )
+        click.echo(
+            f"{row['issued_at']}  {row['case_number']}  {row['kind']:<12} {row['rule']}  {closed}"
+        )
 
 
 @supervision_cli.command("case")

@@ -20,6 +20,11 @@ The contract, as far as it is built:
     casebook.py          CaseBook.record(message): ingress calls it for each case event before
                          the message is stored; the case and its event in one transaction,
                          once per (sender, idempotency key). Tables: tables.py (0010).
+    clock.py, rules.py   a case's deadlines in working days, suspensions stopping the clock;
+                         evaluate(): its signals at any time (pure).
+    signals.py           SignalIssuer: the worker service's pass, each signal stored once per
+                         (case, rule) across passes and instances, closed when corrected.
+    views.py             what `govhub supervision` prints.
 
 The rest of the hub reaches this package only through the names below.
 """
@@ -27,6 +32,7 @@ The rest of the hub reaches this package only through the names below.
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 from sqlalchemy import Engine
 
@@ -36,6 +42,7 @@ from hub.supervision.calendar_sources import load_calendar
 from hub.supervision.casebook import CaseBook
 from hub.supervision.catalogue import CatalogueFile
 from hub.supervision.events import CASE_EVENT_TYPES
+from hub.supervision.signals import SignalIssuer
 
 __all__ = [
     "CASE_EVENT_TYPES",
@@ -46,6 +53,7 @@ __all__ = [
     "case_book",
     "load_calendar",
     "shanghai_date",
+    "signal_issuer",
 ]
 
 
@@ -54,3 +62,17 @@ def case_book(settings: Settings, engine: Engine) -> CaseBook:
     catalogue = CatalogueFile(settings.supervision_catalogue_file)
     skew = timedelta(seconds=settings.supervision_clock_skew_seconds)
     return CaseBook(engine, catalogue.current, skew=skew)
+
+
+def signal_issuer(settings: Settings, engine: Engine) -> SignalIssuer | None:
+    """The worker service's issuer, or None when ``supervision_evaluate_seconds`` is 0."""
+    if settings.supervision_evaluate_seconds <= 0:
+        return None
+    calendar = load_calendar(Path(settings.calendar_file) if settings.calendar_file else None)
+    return SignalIssuer(
+        engine,
+        case_book(settings, engine),
+        calendar,
+        report_hours=settings.supervision_report_hours,
+        interval_seconds=settings.supervision_evaluate_seconds,
+    )

@@ -7,7 +7,7 @@ are kept in order, each with when it happened and when the hub heard of it.
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Index, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import Column, Date, Index, Integer, String, Table, Text, UniqueConstraint
 
 from hub.store.models import Base, UTCDateTime
 
@@ -50,4 +50,22 @@ supervision_case_events = Table(
     Column("message_id", String(64), nullable=False),
     UniqueConstraint("sender", "idempotency_key", name="uq_supervision_events_sender_key"),
     Index("ix_supervision_case_events_case", "case_number", "id"),
+)
+
+# Each signal the rules gave, issued once per (case, rule): the unique constraint is what makes
+# it once across passes, restarts and worker instances (hub/supervision/signals.py).
+supervision_signals = Table(
+    "supervision_signals",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("case_number", String(60), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("rule", String(80), nullable=False),
+    Column("deadline", Date, nullable=True),
+    Column("detail", Text, nullable=False),
+    Column("issued_at", UTCDateTime, nullable=False),
+    Column("closed_at", UTCDateTime, nullable=True),
+    Column("closed_because", String(20), nullable=False),  # corrected / superseded, "" open
+    UniqueConstraint("case_number", "rule", name="uq_supervision_signals_case_rule"),
+    Index("ix_supervision_signals_open", "closed_at"),
 )

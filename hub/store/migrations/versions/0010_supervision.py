@@ -1,4 +1,4 @@
-"""Deadline supervision: each case's state and its events (hub/supervision/tables.py).
+"""Deadline supervision: each case's state, its events and its signals (hub/supervision/tables.py).
 
 Revision ID: 0010_supervision
 Revises: 0007_keyed_identity_hashes
@@ -59,8 +59,23 @@ def upgrade() -> None:
     op.create_index(
         "ix_supervision_case_events_case", "supervision_case_events", ["case_number", "id"]
     )
+    op.create_table(
+        "supervision_signals",
+        sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+        sa.Column("case_number", sa.String(60), nullable=False),
+        sa.Column("kind", sa.String(20), nullable=False),
+        sa.Column("rule", sa.String(80), nullable=False),
+        sa.Column("deadline", sa.Date(), nullable=True),
+        sa.Column("detail", sa.Text(), nullable=False),
+        sa.Column("issued_at", UTCDateTime(), nullable=False),
+        sa.Column("closed_at", UTCDateTime(), nullable=True),
+        sa.Column("closed_because", sa.String(20), nullable=False),
+        sa.UniqueConstraint("case_number", "rule", name="uq_supervision_signals_case_rule"),
+    )
+    op.create_index("ix_supervision_signals_open", "supervision_signals", ["closed_at"])
 
 
 def downgrade() -> None:
+    op.drop_table("supervision_signals")
     op.drop_table("supervision_case_events")
     op.drop_table("supervision_cases")
