@@ -14,12 +14,13 @@ from hub.errors import (
     EventInFuture,
     ReasonMissing,
     RegistrationRefused,
+    SchemaInvalid,
     StepOutOfOrder,
     UnknownCase,
     UnknownItem,
 )
 from hub.supervision.catalogue import Catalogue, CatalogueFile, Item, Limits, read_catalogue
-from hub.supervision.events import CaseEvent
+from hub.supervision.events import CaseEvent, read_event
 from hub.supervision.rules_of_acceptance import CaseState, next_state
 
 NOW = datetime(2026, 10, 12, 9, 0, tzinfo=UTC)
@@ -179,3 +180,13 @@ def test_a_changed_catalogue_file_is_read_again_and_a_broken_change_keeps_the_la
 
     assert (changed.version, changed.items["A-1"].limits.committed_days) == (2, 4)
     assert broken == changed
+
+
+def test_an_event_time_the_schema_allows_but_python_cannot_read_is_schema_invalid() -> None:
+    xml = (
+        b'<c:CaseResumed xmlns:c="urn:govhub:canonical:1"><c:caseNumber>C1</c:caseNumber>'
+        b"<c:resumedAt>2026-10-09T24:00:00+08:00</c:resumedAt></c:CaseResumed>"
+    )
+
+    with pytest.raises(SchemaInvalid, match="resumedAt '2026-10-09T24:00:00"):
+        read_event(xml)

@@ -12,6 +12,7 @@ from datetime import datetime
 from lxml import etree
 
 from hub import xmlparse
+from hub.errors import SchemaInvalid
 from hub.resources import CANONICAL_NAMESPACE
 
 CASE_EVENT_TYPES = frozenset(
@@ -49,7 +50,7 @@ def read_event(canonical: bytes) -> CaseEvent:
     return CaseEvent(
         kind=kind,
         case_number=_text(root, "caseNumber"),
-        at=datetime.fromisoformat(_text(root, _WHEN[kind]).replace("Z", "+00:00")),
+        at=_moment(_text(root, _WHEN[kind]), _WHEN[kind]),
         item_code=_text(root, "itemCode"),
         department=_text(root, "department"),
         applicants=applicants,
@@ -58,6 +59,13 @@ def read_event(canonical: bytes) -> CaseEvent:
         outcome=_text(root, "outcome"),
         reason=_text(root, "reason"),
     )
+
+
+def _moment(text: str, name: str) -> datetime:
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:  # XSD allows 24:00:00 and long fractions; Python does not
+        raise SchemaInvalid(f"{name} {text!r} is not a date and time this hub can use") from exc
 
 
 def _applicant_kinds(applicant: etree._Element) -> list[str]:
