@@ -145,3 +145,27 @@ def _stored(runtime: HubRuntime) -> list[object]:
     issuer = signal_issuer(runtime.settings, runtime.store.engine)
     assert issuer is not None
     return issuer.signals()  # type: ignore[return-value]
+
+
+def test_concluding_a_case_closes_even_its_late_report_card_and_it_leaves_the_pass(
+    hub: Hub,
+) -> None:
+    start = at(10, 8)
+    hub.record(start + timedelta(days=2), "CaseAccepted", accepted("MZ-3", start))
+    issuer = hub.issuer()
+    first = issuer.run_once(at(10, 10))
+    end = at(10, 10, 15)
+    hub.record(
+        end,
+        "CaseConcluded",
+        "<c:caseNumber>MZ-3</c:caseNumber><c:outcome>withdrawn</c:outcome>"
+        f"<c:concludedAt>{end.isoformat()}</c:concludedAt>",
+    )
+
+    closing = issuer.run_once(at(10, 12))
+    after = issuer.run_once(at(10, 13))
+
+    assert ("MZ-3", "reported-late:1") in [(s.case_number, s.rule) for s in first.issued]
+    assert ("MZ-3", "reported-late:1", "corrected") in closing.closed
+    assert [s for s in closing.issued + after.issued if s.case_number == "MZ-3"] == []
+    assert [s.rule for s in issuer.signals(open_only=True) if s.case_number == "MZ-3"] == []

@@ -3,10 +3,11 @@
 ``SignalIssuer.run_once(at)`` evaluates every case that is open or still has an open signal,
 stores each new signal (the table's unique (case, rule) makes it exactly once, whichever
 worker instance or pass gets there first) and closes the open signals the rules no longer
-give: "corrected" when the case was concluded or the overdue step done, else "superseded"
-(a yellow light replaced by its red card). A suspended case keeps its signals: its clock has
-stopped, nothing was corrected. The worker service calls it every
-``supervision_evaluate_seconds``.
+give: "corrected" when the overdue step was done, else "superseded" (a yellow light replaced
+by its red card). A concluded case has every open signal closed ("corrected"), its
+late-report cards too, and gets no new one: concluded cases leave the pass. A suspended case
+keeps its signals: its clock has stopped, nothing was corrected. The worker service calls it
+every ``supervision_evaluate_seconds``.
 """
 
 from __future__ import annotations
@@ -85,6 +86,11 @@ class SignalIssuer:
         closed: list[tuple[str, str, str]] = []
         open_rules = self._open_rules()
         for case in self._cases(set(open_rules)):
+            if case.outcome:  # concluded: every open signal is closed, none is issued
+                for rule in sorted(open_rules.get(case.case_number, set())):
+                    if self._close(case.case_number, rule, "corrected", at):
+                        closed.append((case.case_number, rule, "corrected"))
+                continue
             try:
                 signals = evaluate(
                     self._calendar,
@@ -178,8 +184,6 @@ def stored_signals(engine: Engine, *, open_only: bool = False) -> list[StoredSig
 
 def _why_closed(case: CaseState, rule: str) -> str:
     """Why an open signal the rules no longer give is closed; "" keeps it open."""
-    if case.outcome:
-        return "corrected"
     if case.suspended_since is not None:
         return ""  # the clock stopped; nothing was corrected
     step = rule.partition(":")[2]
