@@ -68,6 +68,12 @@ DEFAULT_READY_CACHE_SECONDS = 2.0
 # Alert rules (hub/observability/alert_rules.py) are evaluated by the worker service this often.
 DEFAULT_ALERT_INTERVAL_SECONDS = 30.0
 
+# A case event dated this far after the hub's clock is still taken (the departments' clocks
+# drift); later than that it is refused as dated in the future (hub/supervision).
+DEFAULT_SUPERVISION_CLOCK_SKEW_SECONDS = 300.0
+DEFAULT_SUPERVISION_REPORT_HOURS = 24.0
+DEFAULT_SUPERVISION_EVALUATE_SECONDS = 60.0
+
 DEFAULT_CONFIG_POLL_SECONDS = 2.0
 # The web console (hub/console/): a login lasts this long; this many failed logins in a row
 # for one account, or from one address (an office behind one NAT: more), lock logins there
@@ -167,6 +173,17 @@ class Settings:
     alert_rules_file: str = ""
     alert_webhook_url: str = field(default="", repr=False)
     alert_interval_seconds: float = DEFAULT_ALERT_INTERVAL_SECONDS
+    # Deadline supervision (hub/supervision): a TOML file of holidays and working weekends for
+    # the years the chinese-calendar package does not know yet (empty: the package's years only).
+    calendar_file: str = ""
+    # The supervision catalogue (items and their limits), read again when it changes.
+    supervision_catalogue_file: Path = field(default=DEFAULTS_ROOT / "supervision_items.toml")
+    supervision_clock_skew_seconds: float = DEFAULT_SUPERVISION_CLOCK_SKEW_SECONDS
+    # A case event reported (received) more than this many hours after it happened is a
+    # yellow card: data not reported in real time (不实时报送).
+    supervision_report_hours: float = DEFAULT_SUPERVISION_REPORT_HOURS
+    # How often the worker service evaluates every open case and issues signals (0: never).
+    supervision_evaluate_seconds: float = DEFAULT_SUPERVISION_EVALUATE_SECONDS
 
     @property
     def effective_database_url(self) -> str:

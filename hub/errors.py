@@ -16,7 +16,13 @@
     │   ├── MappingError           a record cannot be translated (missing field, unknown code)
     │   ├── ReasonRequired         identity numbers revealed without a reason for the audit log
     │   ├── IdempotencyConflict    the sender's idempotency key already names another record
-    │   └── MessageIdTaken         the message id is already taken (whose is not said)
+    │   ├── MessageIdTaken         the message id is already taken (whose is not said)
+    │   └── CaseEventRefused       a case event breaks a rule of the case's life (hub/supervision)
+    │       ├── UnknownItem          its item code is not in the supervision catalogue
+    │       ├── UnknownCase          no case with that number was accepted
+    │       ├── StepOutOfOrder       a step early or twice, an event after conclusion or too early
+    │       ├── EventInFuture        dated later than the hub's clock (beyond the allowed skew)
+    │       └── ReasonMissing        a refusal without its reason
     ├── ConfigurationError         a settings, department, route or mapping file is wrong
     ├── ConditionFailed            a route condition could not be evaluated on a record
     ├── AuditChainBroken           the audit log was edited, or entries inserted or deleted
@@ -24,6 +30,7 @@
     ├── ExportInvalid              a signed audit export fails its signature, hash or chain
     ├── CheckpointInvalid          an audit checkpoint file is unreadable or fails its signature
     ├── NotFound                   an id the caller asked about does not exist
+    ├── CalendarYearUnknown        a date in a year the working-day calendar has no schedule for
     ├── BusUnavailable             the message bus cannot be reached (the relay republishes later)
     ├── StoreUnavailable           the database cannot take the message now (try again)
     ├── Busy                       too many request bytes in flight for too long (try again)
@@ -151,6 +158,38 @@ class MessageIdTaken(ClientError):
     code = "Client.MessageIdTaken"
 
 
+class CaseEventRefused(ClientError):
+    """A case event the hub refuses: nothing of it is stored and the case stays as it was.
+    ``rule`` names the rule it breaks, for the sender's developers and the audit log."""
+
+    code = "Client.CaseEventRefused"
+
+    def __init__(self, case_number: str, rule: str) -> None:
+        super().__init__(f"case {case_number}: {rule}", detail=f"rule: {type(self).__name__}")
+        self.case_number = case_number
+        self.rule = rule
+
+
+class UnknownItem(CaseEventRefused):
+    code = "Client.UnknownItem"
+
+
+class UnknownCase(CaseEventRefused):
+    code = "Client.UnknownCase"
+
+
+class StepOutOfOrder(CaseEventRefused):
+    code = "Client.StepOutOfOrder"
+
+
+class EventInFuture(CaseEventRefused):
+    code = "Client.EventInFuture"
+
+
+class ReasonMissing(CaseEventRefused):
+    code = "Client.ReasonMissing"
+
+
 class ConfigurationError(HubError):
     code = "Server.ConfigurationError"
 
@@ -197,6 +236,21 @@ class CheckpointInvalid(HubError):
 
 class NotFound(HubError):
     code = "Client.NotFound"
+
+
+class CalendarYearUnknown(HubError):
+    """A working-day question about a year with no holiday schedule (hub/supervision): the
+    answer would be a guess, so there is none. ``year`` is the missing year."""
+
+    code = "Server.CalendarYearUnknown"
+
+    def __init__(self, year: int, known: str, how_to_extend: str = "") -> None:
+        super().__init__(
+            f"no working-day calendar for {year} (known years: {known}); "
+            + (how_to_extend or f"add {year}'s holidays and working weekends to the calendar"),
+            detail=f"missing year {year}",
+        )
+        self.year = year
 
 
 class BusUnavailable(HubError):

@@ -5,7 +5,8 @@ The order of the steps is written down here, once:
             speaks), identity numbers correct, (native pushes) translated to canonical through
             the department's inbound mapping
             ; the original as received, less every wsse:Password (no secret is stored)
-  commit    message + one delivery per receiver in ONE transaction (shared with whatever
+  commit    (a case event) its case updated, or refused naming the rule (hub/supervision);
+            message + one delivery per receiver in ONE transaction (shared with whatever
             other requests are waiting: group commit), then publish to the bus
 A caller is told "accepted" only after commit.
 """
@@ -44,6 +45,7 @@ from hub.security.scrubbing import without_passwords
 from hub.security.wsse import WsseVerifier
 from hub.store import NewMessage, Receipt, Store
 from hub.store.group_commit import GroupCommitter
+from hub.supervision import CASE_EVENT_TYPES, CaseBook
 from hub.untrusted import shown
 
 log = logging.getLogger(__name__)
@@ -72,6 +74,7 @@ class Ingress:
         publisher: Publisher,
         adapter_for: Callable[[DepartmentConfig], Adapter],
         verifier: WsseVerifier | None = None,
+        case_book: CaseBook | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -82,6 +85,7 @@ class Ingress:
         self.publisher = publisher
         self.adapter_for = adapter_for
         self.verifier = verifier
+        self.case_book = case_book
         self._audit = AuditLog(store.engine)
         # Concurrent requests share one transaction; each is answered after its commit.
         self._committer = GroupCommitter(store, settings.lease_seconds)
@@ -183,7 +187,10 @@ class Ingress:
             log.exception("could not audit a refusal")
 
     def commit(self, prepared: PreparedMessage) -> Receipt:
-        """Store in one transaction, then publish each new delivery. Returns the receipt."""
+        """Store in one transaction, then publish each new delivery. Returns the receipt.
+        A case event first updates its case, or is refused with the rule it breaks."""
+        if self.case_book is not None and prepared.message.message_type in CASE_EVENT_TYPES:
+            self.case_book.record(prepared.message)
         receipt = self._committer.save_accepted(prepared.message, prepared.receivers)
         if not receipt.duplicate:
             message = prepared.message

@@ -34,6 +34,7 @@ from hub.security.payloads import payload_sealer
 from hub.security.reply_signing import ReplySigner
 from hub.security.wsse import CredentialSource, WsseVerifier
 from hub.store import Store
+from hub.supervision import case_book
 from hub.workers import WorkerService
 
 
@@ -144,6 +145,7 @@ class HubRuntime:
             self.publisher,
             self.adapters,
             verifier=wsse_verifier(settings, self.store),
+            case_book=case_book(settings, self.store.engine),
         )
         self._workers: WorkerService | None = None
         self._stop_watching = threading.Event()

@@ -1,7 +1,8 @@
 """Worker service: the relay thread, ``consumers_per_department`` consumer threads per
 department queue, (if ``prune_interval_seconds`` > 0) a pruning thread and (with an audit
-signing key and ``audit_checkpoint_seconds`` > 0) the audit checkpoint thread and (with alert
-rules) the alerts thread.
+signing key and ``audit_checkpoint_seconds`` > 0) the audit checkpoint thread, (with alert
+rules) the alerts thread, and (if ``supervision_evaluate_seconds`` > 0) the supervision thread
+issuing signals.
 
 Threads per department mean a slow or down department never delays the others; more than one
 per department means a message that makes its department hang (up to the adapter's timeout)
@@ -28,6 +29,7 @@ from hub.retry import RetryPolicy
 from hub.security.checkpointer import Checkpointer
 from hub.store import Store
 from hub.store.attempt_commit import AttemptCommitter
+from hub.supervision import signal_issuer
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +85,7 @@ class WorkerService:
         # Before any thread: an unreadable signing key or rules file fails the start.
         checkpointer = Checkpointer.from_settings(self.store.engine, self.settings)
         alerting = alerting_from_settings(self.settings, self.store.engine)
+        issuer = signal_issuer(self.settings, self.store.engine)  # so does a bad calendar file
         self._stop.clear()
         for config in self.departments:
             self._start_consumers(config.code)
@@ -94,6 +97,8 @@ class WorkerService:
         if alerting is not None:
             interval = self.settings.alert_interval_seconds
             self._spawn("govhub-alerts", lambda stop: alerting.run(stop, interval))
+        if issuer is not None:
+            self._spawn("govhub-supervision", issuer.run)
         log.info("workers started for %s", ", ".join(self.departments.codes()))
 
     def start_new_departments(self) -> None:

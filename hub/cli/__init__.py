@@ -10,6 +10,7 @@ together, so no module imports another's commands (or this package's ``main``):
     security.py       audit, credentials, admins, payloads, identities
     configuration.py  departments, routes
     retries.py        retries pause|resume|list
+    supervision.py    calendar, supervision
     (mock_departments/cli.py: mock-departments)
 """
 
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 import click
 
-from hub.cli import configuration, operations, retries, security, service
+from hub.cli import configuration, operations, retries, security, service, supervision
 from mock_departments.cli import mock_departments_cli
 
 
@@ -42,6 +43,8 @@ for name, command in {
     "departments": configuration.departments_cli,
     "routes": configuration.routes_cli,
     "retries": retries.retries_cli,
+    "calendar": supervision.calendar_cli,
+    "supervision": supervision.supervision_cli,
     "mock-departments": mock_departments_cli,
 }.items():
     main.add_command(command, name=name)

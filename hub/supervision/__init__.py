@@ -1,0 +1,78 @@
+"""Deadline supervision (电子监察): every administrative case on the clock, in working days.
+
+The contract, as far as it is built:
+
+    calendar.py          WorkingCalendar: is a date a working day in mainland China (statutory
+                         holidays and the adjusted working weekends, 调休), the date N working
+                         days after another, the Asia/Shanghai date of a moment. A date in a
+                         year nobody described raises CalendarYearUnknown naming the year;
+                         the calendar never guesses.
+    calendar_sources.py  load_calendar(calendar_file): the schedules the chinese-calendar
+                         package was released with, and the admins' TOML file for the years it
+                         does not know yet (a year in the file replaces the package's).
+    catalogue.py         the item catalogue (TOML, GOVHUB_SUPERVISION_CATALOGUE_FILE): each
+                         item's legal and committed limits and step limits in working days,
+                         versioned, read again when the file changes.
+    events.py            CASE_EVENT_TYPES, and a case event read from its canonical XML.
+    rules_of_acceptance.py  which event a case takes next (pure), else the fault naming the
+                         rule: UnknownItem, UnknownCase, StepOutOfOrder, EventInFuture,
+                         ReasonMissing (hub/errors.py).
+    casebook.py          CaseBook.record(message): ingress calls it for each case event before
+                         the message is stored; the case and its event in one transaction,
+                         once per (sender, idempotency key). Tables: tables.py (0010).
+    clock.py, rules.py   a case's deadlines in working days, suspensions stopping the clock;
+                         evaluate(): its signals at any time (pure).
+    signals.py           SignalIssuer: the worker service's pass, each signal stored once per
+                         (case, rule) across passes and instances, closed when corrected.
+    views.py             what `govhub supervision` prints.
+
+The rest of the hub reaches this package only through the names below.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from hub.config import Settings
+from hub.supervision.calendar import DayKind, DayVerdict, WorkingCalendar, shanghai_date
+from hub.supervision.calendar_sources import load_calendar
+from hub.supervision.casebook import CaseBook
+from hub.supervision.catalogue import CatalogueFile
+from hub.supervision.events import CASE_EVENT_TYPES
+from hub.supervision.signals import SignalIssuer
+
+__all__ = [
+    "CASE_EVENT_TYPES",
+    "CaseBook",
+    "DayKind",
+    "DayVerdict",
+    "WorkingCalendar",
+    "case_book",
+    "load_calendar",
+    "shanghai_date",
+    "signal_issuer",
+]
+
+
+def case_book(settings: Settings, engine: Engine) -> CaseBook:
+    """The case book of a hub process, on its catalogue file (a broken file fails here)."""
+    catalogue = CatalogueFile(settings.supervision_catalogue_file)
+    skew = timedelta(seconds=settings.supervision_clock_skew_seconds)
+    return CaseBook(engine, catalogue.current, skew=skew)
+
+
+def signal_issuer(settings: Settings, engine: Engine) -> SignalIssuer | None:
+    """The worker service's issuer, or None when ``supervision_evaluate_seconds`` is 0."""
+    if settings.supervision_evaluate_seconds <= 0:
+        return None
+    calendar = load_calendar(Path(settings.calendar_file) if settings.calendar_file else None)
+    return SignalIssuer(
+        engine,
+        case_book(settings, engine),
+        calendar,
+        report_hours=settings.supervision_report_hours,
+        interval_seconds=settings.supervision_evaluate_seconds,
+    )
