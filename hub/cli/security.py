@@ -352,8 +352,8 @@ _permission_argument = click.argument("permissions", nargs=-1, type=click.Choice
 def admins_add_command(
     username: str, permissions: tuple[str, ...], actor: str, as_json: bool, **options: Any
 ) -> None:
-    """Add admin USERNAME with PERMISSIONS; its secret is printed once. The first account
-    closes the open /admin of the demo."""
+    """Add admin USERNAME with PERMISSIONS; its secret is printed once. Until the first
+    account exists, /admin refuses every call."""
     with _admins(options) as admins:
         issued = admins.add(username, permissions, actor=actor)
     if as_json:
@@ -407,7 +407,7 @@ def admins_list_command(as_json: bool, **options: Any) -> None:
         click.echo(json.dumps([row.as_json() for row in rows]))
         return
     if not rows:
-        click.echo("no admin account: /admin is open unless GOVHUB_AUTHENTICATION=required")
+        click.echo("no admin account: /admin refuses every call until `govhub admins add`")
     for row in rows:
         click.echo(
             f"{row.username:24} {row.state:8} {','.join(row.permissions) or '-':14} "
