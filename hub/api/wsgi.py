@@ -4,7 +4,7 @@
   /admin                    SOAP 1.1 operators' API (hub/api/admin_service.py); /admin?wsdl
   /native/<DEPT>[/<path>]   a department pushes a record in its own format (authenticated:
                             hub/security/native_auth.py)
-  /health, /ready           liveness and readiness (hub/observability)
+  /health, /ready, /metrics liveness, readiness, Prometheus (hub/observability)
   /console[/...]            the operators' web console (hub/console/), when given one
 
 Request bodies are read with a hard limit before anything parses them, and only once their
@@ -81,8 +81,6 @@ class HubWsgiApp:
         path = environ.get("PATH_INFO", "") or "/"
         if self.probes is not None and path in PROBE_PATHS:
             return self.probes(environ, start_response)
-        if path == "/health":
-            return _json(start_response, "200 OK", {"status": "ok"})
         if path.startswith("/native/"):
             return self._native(environ, start_response, path)
         if path.rstrip("/") == "/soap":
