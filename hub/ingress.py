@@ -176,12 +176,12 @@ class Ingress:
     def record_refusal(self, sender: str, what: str, error: HubError) -> None:
         """A refused request goes into the chained audit log: who tried what, and why."""
         try:
-            # Both come from an unauthenticated caller: bounded and masked before they stay.
+            # Both come from an unauthenticated caller: the audit writer masks and cuts them.
             self._audit.append(
-                actor=shown(sender) or "unknown",
+                actor=sender or "unknown",
                 action=audit.REFUSED,
-                subject=shown(what) or "unknown",
-                details={"code": error.code, "reason": shown(error.message)},
+                subject=what or "unknown",
+                details={"code": error.code, "reason": error.message},
             )
         except Exception:  # the refusal itself must still reach the caller
             log.exception("could not audit a refusal")
