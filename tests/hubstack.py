@@ -63,11 +63,11 @@ def running_hub(
             department_endpoints=endpoints,
             retry_base_seconds=0.1,
             retry_max_seconds=0.5,
-            relay_interval_seconds=0.2,
             # Queues of its own: memory:// queues are process-wide, so two hubs (one test's
             # second hub, or one left from a test before) would otherwise take each other's.
             **{
                 "credentials_cache_seconds": 0.0,
+                "relay_interval_seconds": 0.2,
                 "queue_prefix": f"govhub.test.{uuid.uuid4().hex[:8]}.",
                 **settings,
             },

@@ -95,3 +95,22 @@ def test_pausing_an_unknown_department_or_without_a_reason_and_resuming_one_not_
         "Error: deliveries to TAX are not paused\n",
     )
     assert run("list") == (0, "no department is paused\n")
+
+
+def test_a_message_sent_straight_after_a_resume_is_delivered_without_waiting_for_a_poll(
+    tmp_path: Path,
+) -> None:
+    # A relay interval far longer than the wait: the workers' view of the pause is still
+    # the paused one when the task arrives, and only the check against the database at
+    # that moment lets it through (before, the leg waited for its lease to end).
+    with running_hub(tmp_path, relay_interval_seconds=60.0) as hub:
+        workers = hub.runtime.workers
+        assert workers is not None
+        govhub(hub, "retries", "pause", "TAX", "--actor", "alice", "--reason", "maintenance")
+        workers.pauses.refresh()
+        govhub(hub, "retries", "resume", "TAX", "--actor", "alice")
+
+        receipt = hub.client().service.Submit(header=header(), message=marriage())
+
+        assert hub.wait_settled(receipt.messageId, seconds=10).state == "delivered"
+        assert hub.mocks.tax.store.count() == 1

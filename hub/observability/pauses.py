@@ -4,8 +4,9 @@ While a department is paused no attempt starts for it: the relay publishes none 
 and a worker that takes one of its tasks from the bus leaves the leg as it is (an attempt
 already under way finishes). Every leg waits in its state, nothing is failed or lost; first
 deliveries wait too (a first delivery to a department in trouble is a retry that has not
-failed yet). Each process learns of a pause or a resume at its relay's next pass (one poll,
-``GOVHUB_RELAY_INTERVAL_SECONDS``). Pausing and resuming are audited with who and why.
+failed yet). Each process learns of a pause at its relay's next pass (one poll,
+``GOVHUB_RELAY_INTERVAL_SECONDS``) and of a resume at once (a worker holding a task checks the
+database again). Pausing and resuming are audited with who and why.
 """
 
 from __future__ import annotations
@@ -100,7 +101,12 @@ class PauseBoard:
         return paused
 
     def holds(self, department: str) -> bool:
-        return department in self._paused
+        """True while ``department`` is paused. A pause seen at the last poll is checked
+        again in the database, so a task that arrives just after a resume is not held
+        until its lease ends (the check costs a query only while a pause is on)."""
+        if department not in self._paused:
+            return False
+        return department in self.refresh()
 
 
 def _release_held(connection: Connection, department: str, now: datetime) -> None:
