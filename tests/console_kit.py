@@ -13,7 +13,7 @@ from typing import Any
 
 import requests
 from backends import unavailable
-from hubstack import HubStack
+from hubstack import HUSBAND_ID, HubStack, header, marriage, running_hub
 
 from hub.security.admins import AdminStore
 from hub.security.credentials import IssuedSecret
@@ -21,6 +21,24 @@ from hub.security.credentials import IssuedSecret
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+@contextmanager
+def console_hub(factory: Any, name: str, **settings: Any) -> Iterator[HubStack]:
+    """A whole hub for a module of console tests (two attempts: a failure settles fast)."""
+    with running_hub(factory.mktemp(name), max_attempts=2, **settings) as running:
+        yield running
+
+
+def failed_at_tax(stack: HubStack, party_a: str = HUSBAND_ID) -> str:
+    """A marriage (party A's identity number as given) that TAX rejects: failed at once,
+    delivered to SOCIAL_SECURITY."""
+    stack.mocks.tax.faults.fail_next(1, permanent=True)
+    record = marriage()
+    record["MarriageRegistered"]["partyA"]["identityNumber"] = party_a
+    receipt = stack.client().service.Submit(header=header(), message=record)
+    assert stack.wait_settled(receipt.messageId).state == "failed"
+    return str(receipt.messageId)
 
 
 def add_account(stack: HubStack, name: str, *permissions: str) -> IssuedSecret:

@@ -11,8 +11,8 @@ from collections.abc import Iterator
 
 import pytest
 import requests
-from console_kit import add_account, logged_in
-from hubstack import HUSBAND_ID, HubStack, header, marriage, running_hub
+from console_kit import add_account, console_hub, failed_at_tax, logged_in
+from hubstack import HubStack
 from sqlalchemy import select
 
 from hub.console import browse
@@ -29,22 +29,13 @@ OTHER_ID = make_number("11010519850101", "123")
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubStack]:
-    with running_hub(tmp_path_factory.mktemp("console-replays"), max_attempts=2) as running:
+    with console_hub(tmp_path_factory, "console-replays") as running:
         yield running
 
 
 @pytest.fixture(scope="module")
 def operator(stack: HubStack) -> IssuedSecret:
     return add_account(stack, "ops-chen", "read", "operate")
-
-
-def failed_at_tax(stack: HubStack, party_a: str = HUSBAND_ID) -> str:
-    stack.mocks.tax.faults.fail_next(1, permanent=True)
-    record = marriage()
-    record["MarriageRegistered"]["partyA"]["identityNumber"] = party_a
-    receipt = stack.client().service.Submit(header=header(), message=record)
-    assert stack.wait_settled(receipt.messageId).state == "failed"
-    return str(receipt.messageId)
 
 
 def tax_state(stack: HubStack, message_id: str) -> str:
