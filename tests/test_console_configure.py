@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from console_kit import add_account, console_hub, logged_in
+from console_kit import add_account, audit_public_key, logged_in, signed_console_hub
 from hubstack import HubStack
 from sqlalchemy import select, update
 
@@ -23,7 +23,7 @@ from hub.configuration.package import DepartmentPackage, read_package
 from hub.console.tables import console_sessions
 from hub.security import audit
 from hub.security.credentials import IssuedSecret
-from hub.security.export import load_public_key, new_signing_key, public_pem, verify_export
+from hub.security.export import verify_export
 from hub.security.tables import audit_log
 
 pytestmark = pytest.mark.slow
@@ -32,18 +32,9 @@ CODE = "PUBLIC_SECURITY"
 
 
 @pytest.fixture(scope="module")
-def key_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("audit-key")
-    public = new_signing_key(folder / "audit.pem")
-    (folder / "audit-public.pem").write_bytes(public_pem(public))
-    return folder
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory, key_folder: Path) -> Iterator[HubStack]:
-    key = str(key_folder / "audit.pem")
-    with console_hub(tmp_path_factory, "console-configure", audit_signing_key_file=key) as hub:
-        yield hub
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubStack]:
+    with signed_console_hub(tmp_path_factory, "console-configure") as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
@@ -166,7 +157,7 @@ def test_a_zip_that_is_not_a_zip_is_refused_with_its_reason(
 
 
 def test_a_signed_audit_export_downloads_and_verifies_with_the_hubs_public_key(
-    stack: HubStack, configurer: IssuedSecret, key_folder: Path, tmp_path: Path
+    stack: HubStack, configurer: IssuedSecret, tmp_path: Path
 ) -> None:
     client, csrf = logged_in(stack, configurer)
 
@@ -178,7 +169,7 @@ def test_a_signed_audit_export_downloads_and_verifies_with_the_hubs_public_key(
     assert answer.headers["Content-Disposition"].startswith('attachment; filename="govhub-audit-')
     archive = tmp_path / "export.zip"
     archive.write_bytes(answer.content)
-    manifest = verify_export(archive, load_public_key(key_folder / "audit-public.pem"))
+    manifest = verify_export(archive, audit_public_key(stack))
     with stack.runtime.store.engine.connect() as connection:
         last = connection.execute(
             select(audit_log.c.seq, audit_log.c.actor, audit_log.c.action).where(
