@@ -15,7 +15,7 @@ from console_kit import add_account, console_hub, failed_at_tax, logged_in
 from hubstack import HubStack
 from sqlalchemy import select
 
-from hub.console import browse
+from hub.console import browse, replay_pages
 from hub.identity import make_number
 from hub.polling import wait_for
 from hub.security.credentials import IssuedSecret
@@ -198,3 +198,22 @@ def test_the_next_page_of_a_filter_by_identity_number_carries_no_number(
         timeout=10,
     )
     assert stolen.status_code == 400 and "from another session" in stolen.text
+
+
+def test_all_matching_stops_at_the_consoles_cap_and_says_so(
+    stack: HubStack, operator: IssuedSecret, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    failed_at_tax(stack)
+    failed_at_tax(stack)
+    monkeypatch.setattr(replay_pages, "MAX_LEGS", 1)
+    client, csrf = logged_in(stack, operator)
+    listed = client.post(
+        f"{stack.server.url}/console/messages", data={"csrf": csrf, "state": "failed"}, timeout=10
+    )
+
+    preview = replays(
+        client, stack, {"csrf": csrf, "scope": "all", "sealed": sealed_filter(listed)}
+    )
+
+    assert preview.text.count("would replay to TAX") == 1
+    assert "These are the first 1 matching legs" in preview.text

@@ -21,6 +21,9 @@ from hub.operations.views import LegOutcome, MessageFilter, ReplayReport
 
 PICK = "pick-"
 SHOWN = 200  # outcomes listed per group; the counts cover them all
+# "All matching" in one request reads at most this many legs (a page is not a batch job:
+# `govhub replay` takes any number); the page says when the cap was reached.
+MAX_LEGS = 10_000
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,8 @@ def replay_many(context: Context, request: Request) -> Answer:
         report=report,
         groups=_grouped(report),
         shown=SHOWN,
+        capped=scope == "all" and len(report.outcomes) >= MAX_LEGS,
+        max_legs=MAX_LEGS,
         scope=scope,
         picked=picked,
         sealed=seal(context.session, typed),
@@ -81,7 +86,7 @@ def _request(
         batch_interval_seconds=settings.replay_batch_interval_seconds,
     )
     if scope == "all":  # as `govhub replay --state failed ...`: the filter's legs
-        return dataclasses.replace(base, wanted=wanted)
+        return dataclasses.replace(base, wanted=wanted, max_legs=MAX_LEGS)
     # The picked messages' legs, of the filter's department if it names one.
     narrowed = MessageFilter(department=wanted.department)
     return dataclasses.replace(base, message_ids=picked, wanted=narrowed)
