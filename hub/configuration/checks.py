@@ -59,6 +59,22 @@ def canonical_message_types() -> set[str]:
     return names
 
 
+# What check_package (and compiling the package before it) verifies, in its order: the list
+# the console shows as passed when a registration passes; a refusal lists every reason.
+CHECKS = (
+    "department.toml is complete and its settings valid",
+    "the package compiles: schemas, mappings and examples are readable",
+    "every schema in the package compiles",
+    "every route names a canonical message type, with its operation and outbound mapping",
+    "every inbound message has its route and inbound mapping",
+    "every field a mapping reads exists in its source schema",
+    "every example maps to its expected output and back",
+    "every route condition works on the examples",
+    "the adapter loads with these settings",
+    "the whole configuration with it still delivers what its routes promise",
+)
+
+
 def check_package(
     compiled: CompiledPackage,
     package: DepartmentPackage,

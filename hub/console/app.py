@@ -20,7 +20,7 @@ from sqlalchemy.exc import OperationalError
 
 from hub.config import Settings
 from hub.configuration.admin import ConfigurationAdmin
-from hub.console import pages
+from hub.console import audit_export, departments_admin, pages, replay_pages
 from hub.console.http import (
     LOGIN_COOKIE,
     PREFIX,
@@ -38,7 +38,7 @@ from hub.console.sessions import ConsoleSession, SessionStore
 from hub.errors import ClientError, FormExpired, HubError, NotAuthorized, NotFound
 from hub.observability.pauses import RetryPauses
 from hub.security import audit
-from hub.security.admins import OPERATE, READ, REVEAL, AdminStore
+from hub.security.admins import CONFIGURE, OPERATE, READ, REVEAL, AdminStore
 from hub.security.audit import AuditLog
 from hub.store import Store
 from hub.untrusted import shown
@@ -64,6 +64,24 @@ ROUTES: dict[tuple[str, str, str], tuple[str, Handler]] = {
     ("POST", "departments", "pause"): (OPERATE, pages.pause),
     ("POST", "departments", "resume"): (OPERATE, pages.resume),
     ("POST", "person", ""): (READ, pages.person),
+    ("POST", "replays", ""): (OPERATE, replay_pages.replay_many),
+    ("GET", "replays", "id"): (READ, replay_pages.replay_page),
+    ("POST", "departments", "enable"): (CONFIGURE, departments_admin.enable),
+    ("POST", "departments", "disable"): (CONFIGURE, departments_admin.disable),
+    ("POST", "departments", "rollback"): (CONFIGURE, departments_admin.rollback),
+    ("POST", "packages", ""): (CONFIGURE, departments_admin.package),
+    ("POST", "audit-export", ""): (CONFIGURE, audit_export.download),
+}
+# What a refused page says the permission was needed for, where the permission alone does
+# not say it: (first path part, kind) -> words.
+NEEDED_FOR = {
+    ("departments", "pause"): "pausing or resuming a department's deliveries",
+    ("departments", "resume"): "pausing or resuming a department's deliveries",
+    ("departments", "enable"): "enabling or disabling a department",
+    ("departments", "disable"): "enabling or disabling a department",
+    ("departments", "rollback"): "rolling a department back to a version",
+    ("packages", ""): "registering a department package",
+    ("audit-export", ""): "downloading a signed audit export",
 }
 
 
@@ -119,7 +137,11 @@ class ConsoleApp:
 
     def answer(self, environ: dict[str, Any]) -> Answer:
         try:
-            return self._route(Request.from_environ(environ))
+            request = Request.from_environ(environ)
+        except ClientError as error:  # an upload over the limit: refused before it is read
+            return _problem("413 Content Too Large", shown(error.message))
+        try:
+            return self._route(request)
         except OperationalError as error:
             # The driver's words only: the statement's parameters stay out of the log.
             log.error("the console could not reach the database: %s", shown(str(error.orig)))
@@ -172,7 +194,7 @@ class ConsoleApp:
         if route is None:
             raise NotFound(f"no console page {shown(request.path)}")
         permission, handler = route
-        context.require(permission, _what(permission, kind))
+        context.require(permission, _what(permission, parts[0], kind))
         return handler(context, request)
 
     def _active(self, username: str) -> bool:
@@ -235,9 +257,9 @@ class ConsoleApp:
         )
 
 
-def _what(permission: str, kind: str) -> str:
-    if kind in ("pause", "resume"):
-        return "pausing or resuming a department's deliveries"
+def _what(permission: str, page: str, kind: str) -> str:
+    if (page, kind) in NEEDED_FOR:
+        return NEEDED_FOR[(page, kind)]
     return {READ: "reading the console", OPERATE: "replay", REVEAL: "revealing"}[permission]
 
 

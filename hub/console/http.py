@@ -7,6 +7,7 @@ from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import parse_qsl
 
+from hub.console.upload import Upload, is_multipart, parse_multipart
 from hub.security import transport_security
 
 MAX_FORM_BYTES = 64 * 1024  # a console form is a few fields; nothing bigger is read
@@ -24,6 +25,7 @@ class Request:
     cookies: dict[str, str]
     address: str
     tls: bool
+    files: dict[str, Upload] = field(default_factory=dict)  # a multipart form's files
 
     @classmethod
     def from_environ(cls, environ: dict[str, Any]) -> Request:
@@ -31,14 +33,16 @@ class Request:
         method = str(environ.get("REQUEST_METHOD", "GET")).upper()
         cookie = SimpleCookie()
         cookie.load(str(environ.get("HTTP_COOKIE", "")))
+        form, files = _form(environ) if method == "POST" else ({}, {})
         return cls(
             method=method,
             path=path,
             query=dict(parse_qsl(str(environ.get("QUERY_STRING", "")))),
-            form=_form(environ) if method == "POST" else {},
+            form=form,
             cookies={key: morsel.value for key, morsel in cookie.items()},
             address=str(environ.get("REMOTE_ADDR", "")),
             tls=transport_security.arrived_over_tls(environ),
+            files=files,
         )
 
 
@@ -86,8 +90,10 @@ def _set(cookies: tuple[str, ...]) -> list[tuple[str, str]]:
     return [("Set-Cookie", value) for value in cookies]
 
 
-def _form(environ: dict[str, Any]) -> dict[str, str]:
+def _form(environ: dict[str, Any]) -> tuple[dict[str, str], dict[str, Upload]]:
+    if is_multipart(environ):
+        return parse_multipart(environ)
     declared = str(environ.get("CONTENT_LENGTH") or "0")
     length = min(int(declared) if declared.isdigit() else 0, MAX_FORM_BYTES)
     body = environ["wsgi.input"].read(length) if length else b""
-    return dict(parse_qsl(body.decode("utf-8", errors="replace")))
+    return dict(parse_qsl(body.decode("utf-8", errors="replace"))), {}

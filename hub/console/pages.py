@@ -14,6 +14,8 @@ from hub.console.departments_page import department as department_view
 from hub.console.departments_page import departments as department_views
 from hub.console.http import PREFIX, Answer, Request, redirect
 from hub.console.render import render
+from hub.console.replay_history import replays_of
+from hub.console.sealed import open_sealed, seal
 from hub.console.sessions import ConsoleSession
 from hub.errors import ClientError, NotAuthorized, NotFound
 from hub.identity import is_valid, mask
@@ -65,12 +67,13 @@ def messages(context: Context, request: Request) -> Answer:
     """Filtered by a GET link, or by the filter form: a POST, so that an identity number
     typed in stays out of URLs, browser history and proxy logs."""
     sent = request.form if request.method == "POST" else request.query
-    typed = {name: sent.get(name, "").strip() for name in FILTER_FIELDS}
-    found = browse.page(context.app.store, _filter(context, typed), sent.get("after"))
+    typed = typed_filter(context, sent)
+    found = browse.page(context.app.store, message_filter(context, typed), sent.get("after"))
     body = render(
         "messages.html",
         page=found,
         typed=typed,
+        sealed=seal(context.session, typed),
         person_masked=mask(typed["person"]) if typed["person"] else "",
         states=FILTER_STATES,
         **chrome(context),
@@ -186,6 +189,14 @@ def _paused(context: Context) -> dict[str, Pause]:
     return {pause.department: pause for pause in context.app.pauses().all_pauses()}
 
 
+def typed_filter(context: Context, sent: dict[str, str]) -> dict[str, str]:
+    """The filter as typed in the form, or as sealed by the page before (the next page, a
+    replay of all matching): the identity number never travels in clear."""
+    if sent.get("sealed"):
+        sent = open_sealed(context.session, sent["sealed"])
+    return {name: sent.get(name, "").strip() for name in FILTER_FIELDS}
+
+
 def _message_page(
     context: Context, detail: Any, report: Any, revealed: str | None, *, reason: str = ""
 ) -> Answer:
@@ -195,12 +206,13 @@ def _message_page(
         report=report,
         revealed=revealed,
         reason=reason,
+        replays=replays_of(context.app.store, detail.summary.message_id),
         **chrome(context),
     )
     return Answer("200 OK", body)
 
 
-def _filter(context: Context, typed: dict[str, str]) -> MessageFilter:
+def message_filter(context: Context, typed: dict[str, str]) -> MessageFilter:
     now = context.app.store.clock()
     person = typed["person"].upper() or None
     if person is not None and not is_valid(person):

@@ -59,7 +59,7 @@ def _leg(
     attempts = session.scalars(query.order_by(AttemptRow.id))
     return LegDetail(
         leg=leg_view(delivery),
-        attempts=tuple(_attempt(n, a) for n, a in enumerate(attempts, start=1)),
+        attempts=tuple(attempt_view(n, a) for n, a in enumerate(attempts, start=1)),
         payload=body_text(
             opened(delivery.payload, payload_context(delivery.id)) if delivery.payload else None,
             reveal=reveal,
@@ -67,7 +67,7 @@ def _leg(
     )
 
 
-def _attempt(number: int, row: AttemptRow) -> AttemptView:
+def attempt_view(number: int, row: AttemptRow) -> AttemptView:
     return AttemptView(
         number=number,
         started_at=row.started_at,
