@@ -74,11 +74,11 @@ def run_demo(settings: Settings, *, once: bool, fresh: bool, echo: Echo) -> int:
         mocks.stop()
 
 
-_CODES = ("MARRIAGE_REGISTRY", "SOCIAL_SECURITY", "TAX")
+_CODES = ("MARRIAGE_REGISTRY", "SOCIAL_SECURITY", "TAX", "SUPERVISION")
 
 
 def _mock_ports(hub_port: int) -> dict[str, int]:
-    """The three ports after the hub's; with hub port 0 (any free one), any free ones too."""
+    """The four ports after the hub's; with hub port 0 (any free one), any free ones too."""
     if hub_port == 0:
         return dict.fromkeys(_CODES, 0)
     return {code: hub_port + offset for offset, code in enumerate(_CODES, start=1)}
