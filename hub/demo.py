@@ -1,9 +1,11 @@
 """`govhub demo`: the once-only scenario end to end, on the embedded default.
 
-The hub and three mock departments start in this process (SQLite, memory:// bus). A clerk at
+The hub and four mock departments start in this process (SQLite, memory:// bus). A clerk at
 the marriage registry registers a marriage once; the demo shows it arriving, translated, at
 social security and tax. Then a clerk at tax records an address change; it arrives at the
-other two. Each leg's state is printed from the hub's own store.
+other two. Each leg's state is printed from the hub's own store. Then clerks file cases and
+the supervision pass, on a demo clock, sends the supervision office a yellow light and a red
+card (hub/supervision/demo.py).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from hub.identity import make_number, mask_in_text
 from hub.polling import wait_for
 from hub.runtime import HubRuntime
 from hub.store import MessageStatus, delivery_key
+from hub.supervision.demo import demo_calendar, supervision_scenario
 from hub.waitress_limits import ServerLimits
 from hub.webserver import BackgroundServer
 from mock_departments.people import Person
@@ -47,7 +50,15 @@ def run_demo(settings: Settings, *, once: bool, fresh: bool, echo: Echo) -> int:
         retry_seconds=0.5,
     )
     endpoints = ",".join(f"{code}={url}" for code, url in mocks.endpoints().items())
-    settings = replace(settings, data_dir=data_dir, department_endpoints=endpoints)
+    # The worker's own supervision pass is off: the demo runs its pass on a demo clock, days
+    # ahead, and a pass at the real time would close those signals again.
+    settings = replace(
+        settings,
+        data_dir=data_dir,
+        department_endpoints=endpoints,
+        supervision_evaluate_seconds=0,
+    )
+    settings = demo_calendar(settings, data_dir, echo)
     runtime = HubRuntime(settings)
     runtime.store.upgrade()
     runtime.start_workers()
@@ -105,7 +116,11 @@ def _scenario(runtime: HubRuntime, mocks: MockDepartments, echo: Echo) -> bool:
     echo(f"   change {change}: pushed to the hub as JSON (camelCase, ISO 8601 with zone)")
     second = _follow(runtime, mocks, "TAX", change, echo)
 
-    ok = first and second
+    third = supervision_scenario(
+        runtime, mocks, echo, lambda sender, key: _follow(runtime, mocks, sender, key, echo)
+    )
+
+    ok = first and second and third
     echo(
         "\n"
         + (
