@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 
-from hub.config import Settings
+from hub.config import DEFAULT_PORT, Settings
 from hub.errors import NotFound
 from hub.identity import make_number, mask_in_text
 from hub.polling import wait_for
@@ -27,7 +27,7 @@ from hub.supervision.demo import demo_calendar, supervision_scenario
 from hub.waitress_limits import ServerLimits
 from hub.webserver import BackgroundServer
 from mock_departments.people import Person
-from mock_departments.runner import MockDepartments, start_mock_departments
+from mock_departments.runner import DEFAULT_PORTS, MockDepartments, start_mock_departments
 
 Echo = Callable[[str], None]
 WAIT_SECONDS = 30.0
@@ -89,10 +89,11 @@ _CODES = ("MARRIAGE_REGISTRY", "SOCIAL_SECURITY", "TAX", "SUPERVISION")
 
 
 def _mock_ports(hub_port: int) -> dict[str, int]:
-    """The four ports after the hub's; with hub port 0 (any free one), any free ones too."""
+    """Each mock as far after the hub's port as its default is after 8700 (8701, 8702, 8703,
+    8705 by default); with hub port 0 (any free one), any free ones too."""
     if hub_port == 0:
         return dict.fromkeys(_CODES, 0)
-    return {code: hub_port + offset for offset, code in enumerate(_CODES, start=1)}
+    return {code: hub_port + DEFAULT_PORTS[code] - DEFAULT_PORT for code in _CODES}
 
 
 def _introduce(echo: Echo, hub_url: str, mocks: MockDepartments, data_dir: object) -> None:
