@@ -14,6 +14,7 @@ from lxml import etree
 from sqlalchemy import func, select
 from test_supervision_signals import Hub, at, hub  # noqa: F401  (the fixture: two cases)
 
+from hub.polling import wait_for
 from hub.store.models import DeliveryRow, MessageRow
 from hub.supervision import load_calendar
 from hub.supervision.casebook import CaseBook
@@ -169,3 +170,29 @@ def _canonical(hub: Hub, message_id: str) -> bytes:
         stored = connection.scalar(select(MessageRow.canonical).where(MessageRow.id == message_id))
     assert isinstance(stored, bytes)
     return stored
+
+
+def test_an_instance_that_stops_gives_the_lease_up_at_once(hub: Hub) -> None:
+    moment = at(10, 9)
+    running = SignalIssuer(
+        hub.store.engine,
+        CaseBook(hub.store.engine, hub.catalogue.current),
+        load_calendar(),
+        report_hours=24,
+        interval_seconds=0.05,
+        clock=lambda: moment,
+        lease=PassLease(hub.store.engine, 300, holder="worker-a"),
+    )
+    stop = threading.Event()
+    thread = threading.Thread(target=running.run, args=(stop,))
+    thread.start()
+    lease = PassLease(hub.store.engine, 300, holder="worker-b")
+    try:
+        held = wait_for(lambda: lease.holder_now(moment) == "worker-a", 30)
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+
+    assert held
+    assert lease.holder_now(moment) is None  # given up: no need to wait 300 s for it
+    assert lease.take(moment)
