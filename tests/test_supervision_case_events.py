@@ -181,8 +181,11 @@ def test_an_event_dated_in_the_future_is_refused(stack: HubStack) -> None:
     fault = _fault(lambda: step(stack, case, "handled", -2))  # two hours from now
 
     assert fault.code.endswith("Client.EventInFuture")
+    assert f"case {case}: CaseStepCompleted is dated" in fault.message
+    assert fault.message.endswith("after now")
     state = book(stack).case(case)
     assert state is not None and state.steps_done == ()
+    assert [e.kind for e in book(stack).events(case)] == ["CaseAccepted"]
 
 
 def test_a_refusal_without_a_reason_is_refused_and_with_one_it_concludes(stack: HubStack) -> None:
@@ -190,10 +193,12 @@ def test_a_refusal_without_a_reason_is_refused_and_with_one_it_concludes(stack: 
     accept(stack, case)
 
     fault = _fault(lambda: conclude(stack, case, "refused", 2))
+    unharmed = book(stack).case(case)
     refused = conclude(stack, case, "refused", 1, reason="申请人不符合法定结婚年龄")
 
     assert fault.code.endswith("Client.ReasonMissing")
     assert "a refusal states its reason" in fault.message
+    assert unharmed is not None and (unharmed.status, unharmed.outcome) == ("open", "")
     assert refused.messageId
     state = book(stack).case(case)
     assert state is not None and (state.status, state.outcome) == ("concluded", "refused")
