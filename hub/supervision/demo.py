@@ -14,7 +14,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 from hub.config import Settings
@@ -36,13 +36,15 @@ LOOK_AHEAD_DAYS = 4  # working days: case 2's 3 have passed, case 3's 5 end the 
 CALENDAR_DAYS_NEEDED = 40  # a margin for holidays around the look-ahead
 
 
-def demo_calendar(settings: Settings, data_dir: Path, echo: Echo) -> Settings:
+def demo_calendar(
+    settings: Settings, data_dir: Path, echo: Echo, today: date | None = None
+) -> Settings:
     """The settings the demo counts working days with. When neither the chinese-calendar
     package nor the calendar file knows this year or the next weeks', the demo writes a
     calendar of plain Monday-to-Friday years for them and says so (the hub itself never
     guesses: this is only the demo's)."""
     calendar = load_calendar(Path(settings.calendar_file) if settings.calendar_file else None)
-    today = shanghai_date(datetime.now(UTC))
+    today = today or shanghai_date(datetime.now(UTC))
     needed = {today.year, (today + timedelta(days=CALENDAR_DAYS_NEEDED)).year}
     missing = sorted(needed - set(calendar.years))
     if not missing:
