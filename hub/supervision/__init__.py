@@ -29,6 +29,9 @@ The contract, as far as it is built:
                          message to the supervision office, in the signal's transaction.
     views.py             what `govhub supervision` prints.
 
+    demo.py              the supervision part of `govhub demo` (hub/demo.py imports it
+                         directly: it needs the mock departments, which the hub does not).
+
 The rest of the hub reaches this package only through the names below.
 """
 
