@@ -190,7 +190,8 @@ class Ingress:
 
     def commit(self, prepared: PreparedMessage) -> Receipt:
         """Store in one transaction, then publish each new delivery. Returns the receipt.
-        A case event first updates its case, or is refused with the rule it breaks."""
+        A case event updates its case in that transaction, or is refused with the rule it
+        breaks."""
         if self.case_book is not None and prepared.message.message_type in CASE_EVENT_TYPES:
             receipt = self._commit_case_event(self.case_book, prepared)
         else:
