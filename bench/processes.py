@@ -67,16 +67,18 @@ class Fleet:
         return process, url
 
     def mocks(self, work: Path, hub_url: str) -> dict[str, str]:
-        """The three mock departments in one process; returns GOVHUB_DEPARTMENT_ENDPOINTS."""
+        """The four mock departments in one process; returns GOVHUB_DEPARTMENT_ENDPOINTS."""
         ports = {
             "MARRIAGE_REGISTRY": free_port(),
             "SOCIAL_SECURITY": free_port(),
             "TAX": free_port(),
+            "SUPERVISION": free_port(),
         }
         args = ["-m", "hub", "mock-departments", "--data-dir", str(work / "mocks")]
         args += ["--hub-url", hub_url, "--marriage-port", str(ports["MARRIAGE_REGISTRY"])]
         args += ["--social-security-port", str(ports["SOCIAL_SECURITY"])]
         args += ["--tax-port", str(ports["TAX"])]
+        args += ["--supervision-port", str(ports["SUPERVISION"])]
         process = self.spawn("mocks", args, {})
         for port in ports.values():
             wait_listening(port, process, self.logs / "mocks.log")

@@ -73,6 +73,9 @@ DEFAULT_ALERT_INTERVAL_SECONDS = 30.0
 DEFAULT_SUPERVISION_CLOCK_SKEW_SECONDS = 300.0
 DEFAULT_SUPERVISION_REPORT_HOURS = 24.0
 DEFAULT_SUPERVISION_EVALUATE_SECONDS = 60.0
+# The signal pass's lease (hub/supervision/lease.py): several intervals, so a holder that
+# missed one pass keeps it, and a dead holder is replaced within minutes.
+DEFAULT_SUPERVISION_LEASE_SECONDS = 300.0
 
 DEFAULT_CONFIG_POLL_SECONDS = 2.0
 # The web console (hub/console/): a login lasts this long; this many failed logins in a row
@@ -184,6 +187,8 @@ class Settings:
     supervision_report_hours: float = DEFAULT_SUPERVISION_REPORT_HOURS
     # How often the worker service evaluates every open case and issues signals (0: never).
     supervision_evaluate_seconds: float = DEFAULT_SUPERVISION_EVALUATE_SECONDS
+    # How long a worker instance holds the signal pass once it took it (renewed every pass).
+    supervision_lease_seconds: float = DEFAULT_SUPERVISION_LEASE_SECONDS
 
     @property
     def effective_database_url(self) -> str:

@@ -1,9 +1,11 @@
 """`govhub demo`: the once-only scenario end to end, on the embedded default.
 
-The hub and three mock departments start in this process (SQLite, memory:// bus). A clerk at
+The hub and four mock departments start in this process (SQLite, memory:// bus). A clerk at
 the marriage registry registers a marriage once; the demo shows it arriving, translated, at
 social security and tax. Then a clerk at tax records an address change; it arrives at the
-other two. Each leg's state is printed from the hub's own store.
+other two. Each leg's state is printed from the hub's own store. Then clerks file cases and
+the supervision pass, on a demo clock, sends the supervision office a yellow light and a red
+card (hub/supervision/demo.py).
 """
 
 from __future__ import annotations
@@ -15,16 +17,17 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 
-from hub.config import Settings
+from hub.config import DEFAULT_PORT, Settings
 from hub.errors import NotFound
 from hub.identity import make_number, mask_in_text
 from hub.polling import wait_for
 from hub.runtime import HubRuntime
 from hub.store import MessageStatus, delivery_key
+from hub.supervision.demo import demo_calendar, supervision_scenario
 from hub.waitress_limits import ServerLimits
 from hub.webserver import BackgroundServer
 from mock_departments.people import Person
-from mock_departments.runner import MockDepartments, start_mock_departments
+from mock_departments.runner import DEFAULT_PORTS, MockDepartments, start_mock_departments
 
 Echo = Callable[[str], None]
 WAIT_SECONDS = 30.0
@@ -47,7 +50,15 @@ def run_demo(settings: Settings, *, once: bool, fresh: bool, echo: Echo) -> int:
         retry_seconds=0.5,
     )
     endpoints = ",".join(f"{code}={url}" for code, url in mocks.endpoints().items())
-    settings = replace(settings, data_dir=data_dir, department_endpoints=endpoints)
+    # The worker's own supervision pass is off: the demo runs its pass on a demo clock, days
+    # ahead, and a pass at the real time would close those signals again.
+    settings = replace(
+        settings,
+        data_dir=data_dir,
+        department_endpoints=endpoints,
+        supervision_evaluate_seconds=0,
+    )
+    settings = demo_calendar(settings, data_dir, echo)
     runtime = HubRuntime(settings)
     runtime.store.upgrade()
     runtime.start_workers()
@@ -74,14 +85,15 @@ def run_demo(settings: Settings, *, once: bool, fresh: bool, echo: Echo) -> int:
         mocks.stop()
 
 
-_CODES = ("MARRIAGE_REGISTRY", "SOCIAL_SECURITY", "TAX")
+_CODES = ("MARRIAGE_REGISTRY", "SOCIAL_SECURITY", "TAX", "SUPERVISION")
 
 
 def _mock_ports(hub_port: int) -> dict[str, int]:
-    """The three ports after the hub's; with hub port 0 (any free one), any free ones too."""
+    """Each mock as far after the hub's port as its default is after 8700 (8701, 8702, 8703,
+    8705 by default); with hub port 0 (any free one), any free ones too."""
     if hub_port == 0:
         return dict.fromkeys(_CODES, 0)
-    return {code: hub_port + offset for offset, code in enumerate(_CODES, start=1)}
+    return {code: hub_port + DEFAULT_PORTS[code] - DEFAULT_PORT for code in _CODES}
 
 
 def _introduce(echo: Echo, hub_url: str, mocks: MockDepartments, data_dir: object) -> None:
@@ -105,7 +117,11 @@ def _scenario(runtime: HubRuntime, mocks: MockDepartments, echo: Echo) -> bool:
     echo(f"   change {change}: pushed to the hub as JSON (camelCase, ISO 8601 with zone)")
     second = _follow(runtime, mocks, "TAX", change, echo)
 
-    ok = first and second
+    third = supervision_scenario(
+        runtime, mocks, echo, lambda sender, key: _follow(runtime, mocks, sender, key, echo)
+    )
+
+    ok = first and second and third
     echo(
         "\n"
         + (

@@ -5,9 +5,10 @@ The order of the steps is written down here, once:
             speaks), identity numbers correct, (native pushes) translated to canonical through
             the department's inbound mapping
             ; the original as received, less every wsse:Password (no secret is stored)
-  commit    (a case event) its case updated, or refused naming the rule (hub/supervision);
-            message + one delivery per receiver in ONE transaction (shared with whatever
-            other requests are waiting: group commit), then publish to the bus
+  commit    message + one delivery per receiver in ONE transaction (shared with whatever
+            other requests are waiting: group commit), then publish to the bus; a case event
+            is checked against its case (refused naming the rule, hub/supervision) and its
+            case updated in the message's own transaction, not grouped
 A caller is told "accepted" only after commit.
 """
 
@@ -21,13 +22,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from lxml import etree
+from sqlalchemy import Connection
 
 from adapters.base import Adapter
 from hub import identity
 from hub.bus import DeliveryTask, Publisher
 from hub.config import Settings
 from hub.departments import DepartmentConfig, DepartmentDirectory
-from hub.errors import HubError, SchemaInvalid, UnknownMessageType
+from hub.errors import HubError, SchemaInvalid, StoreUnavailable, UnknownMessageType
 from hub.header_fields import limited
 from hub.mapping import MappingRegistry
 from hub.observability import metrics
@@ -188,10 +190,12 @@ class Ingress:
 
     def commit(self, prepared: PreparedMessage) -> Receipt:
         """Store in one transaction, then publish each new delivery. Returns the receipt.
-        A case event first updates its case, or is refused with the rule it breaks."""
+        A case event updates its case in that transaction, or is refused with the rule it
+        breaks."""
         if self.case_book is not None and prepared.message.message_type in CASE_EVENT_TYPES:
-            self.case_book.record(prepared.message)
-        receipt = self._committer.save_accepted(prepared.message, prepared.receivers)
+            receipt = self._commit_case_event(self.case_book, prepared)
+        else:
+            receipt = self._committer.save_accepted(prepared.message, prepared.receivers)
         if not receipt.duplicate:
             message = prepared.message
             metrics.MESSAGES_ACCEPTED.labels(message.sender, message.message_type).inc()
@@ -212,6 +216,31 @@ class Ingress:
             " (repeat)" if receipt.duplicate else "",
         )
         return receipt
+
+    def _commit_case_event(self, book: CaseBook, prepared: PreparedMessage) -> Receipt:
+        """The case and the message in one transaction: a message not stored (the database
+        failed, a concurrent twin) leaves no case change behind."""
+        message, receivers = prepared.message, tuple(dict.fromkeys(prepared.receivers))
+        stored: list[Receipt] = []
+
+        def store_message(connection: Connection) -> None:
+            stored.extend(
+                self.store.save_accepted_on(
+                    connection, [(message, receivers)], self.settings.lease_seconds
+                )
+            )
+
+        try:
+            book.record(message, store_message)
+        except HubError:
+            raise
+        except Exception as exc:  # the database failed: nothing of it was written
+            raise StoreUnavailable(
+                f"the hub could not store the message now ({type(exc).__name__})"
+            ) from exc
+        if stored:
+            return stored[0]
+        return self._committer.save_accepted(message, receivers)  # a repeat: the store answers
 
     def _checked_canonical(self, message: etree._Element) -> tuple[bytes, tuple[str, ...]]:
         """The record's bytes, and its identity numbers (for the store's index)."""

@@ -214,6 +214,7 @@ class HubRuntime:
             self.adapters,
             publisher=self.publisher,
             queue_prefix=self.settings.queue_prefix,
+            routes=self.routes,
         )
         self._workers.start()
         self.config.on_change(self._start_new_departments)

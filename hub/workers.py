@@ -26,6 +26,7 @@ from hub.observability.pauses import PauseBoard, RetryPauses
 from hub.operations.prune import Pruner
 from hub.relay import Relay
 from hub.retry import RetryPolicy
+from hub.routing import RoutingTable
 from hub.security.checkpointer import Checkpointer
 from hub.store import Store
 from hub.store.attempt_commit import AttemptCommitter
@@ -47,8 +48,10 @@ class WorkerService:
         *,
         publisher: Publisher | None = None,
         queue_prefix: str = QUEUE_PREFIX,
+        routes: RoutingTable | None = None,
     ) -> None:
         self.settings = settings
+        self.routes = routes  # who receives the supervision signals (default: the routes file)
         self.store = store
         self.departments = departments
         self.queue_prefix = queue_prefix
@@ -85,7 +88,13 @@ class WorkerService:
         # Before any thread: an unreadable signing key or rules file fails the start.
         checkpointer = Checkpointer.from_settings(self.store.engine, self.settings)
         alerting = alerting_from_settings(self.settings, self.store.engine)
-        issuer = signal_issuer(self.settings, self.store.engine)  # so does a bad calendar file
+        issuer = signal_issuer(  # so does a bad calendar file
+            self.settings,
+            self.store.engine,
+            store=self.store,
+            publisher=self.publisher,
+            routes=self.routes,
+        )
         self._stop.clear()
         for config in self.departments:
             self._start_consumers(config.code)

@@ -1,4 +1,4 @@
-"""`govhub mock-departments`: run the three mock departments (or any of them, and household
+"""`govhub mock-departments`: run the four mock departments (or any of them, and household
 registration, by name), see what they received, and inject faults. The environment is read
 only here (GOVHUB_DATA_DIR, GOVHUB_HUB_URL)."""
 
@@ -69,6 +69,13 @@ _data_dir_option = click.option(
     show_default=True,
     help="Port of the tax bureau (REST/JSON).",
 )
+@click.option(
+    "--supervision-port",
+    type=int,
+    default=DEFAULT_PORTS["SUPERVISION"],
+    show_default=True,
+    help="Port of the supervision office (SOAP 1.1, /soap): receives the hub's signals.",
+)
 @_data_dir_option
 @_hub_url_option
 @click.option(
@@ -86,11 +93,12 @@ def mock_departments_cli(
     marriage_port: int,
     social_security_port: int,
     tax_port: int,
+    supervision_port: int,
     data_dir: Path,
     hub_url: str,
     credentials_file: Path | None,
 ) -> None:
-    """Run the three mock departments until Ctrl-C (without a subcommand).
+    """Run the four mock departments until Ctrl-C (without a subcommand).
 
     They take the hub's deliveries, keep what they received in their own SQLite stores,
     and push what their clerks enter (POST /clerk/...) to the hub, retrying while it is down.
@@ -101,6 +109,7 @@ def mock_departments_cli(
         "MARRIAGE_REGISTRY": marriage_port,
         "SOCIAL_SECURITY": social_security_port,
         "TAX": tax_port,
+        "SUPERVISION": supervision_port,
     }
     try:
         credentials = load_credentials(credentials_file) if credentials_file else None
@@ -126,7 +135,8 @@ def serve(
 
     Household registration (PUBLIC_SECURITY, port 8704) runs only this way, e.g.
     `govhub mock-departments serve PUBLIC_SECURITY`. A DEPARTMENT is MARRIAGE_REGISTRY,
-    SOCIAL_SECURITY, TAX or PUBLIC_SECURITY (or marriage, social-security, tax, household).
+    SOCIAL_SECURITY, TAX, SUPERVISION or PUBLIC_SECURITY (or marriage, social-security, tax,
+    supervision, household).
     """
     codes = [_code(name) for name in departments]
     if port is not None and len(set(codes)) != 1:
@@ -181,8 +191,9 @@ def show(
 ) -> None:
     """What DEPARTMENT received and what its clerks pushed, read from its store.
 
-    DEPARTMENT is MARRIAGE_REGISTRY, SOCIAL_SECURITY, TAX or PUBLIC_SECURITY (or marriage,
-    social-security, tax, household). Identity numbers are masked unless --reveal.
+    DEPARTMENT is MARRIAGE_REGISTRY, SOCIAL_SECURITY, TAX, SUPERVISION or PUBLIC_SECURITY (or
+    marriage, social-security, tax, supervision, household). Identity numbers are masked
+    unless --reveal.
     """
     code = _code(department)
     path = store_path(data_dir, code)
@@ -264,8 +275,9 @@ def fault(
 ) -> None:
     """Inject faults into a running mock DEPARTMENT (POST /_control/faults).
 
-    DEPARTMENT is MARRIAGE_REGISTRY, SOCIAL_SECURITY, TAX or PUBLIC_SECURITY (or marriage,
-    social-security, tax, household). Options combine, e.g. --clear --fail-next 3.
+    DEPARTMENT is MARRIAGE_REGISTRY, SOCIAL_SECURITY, TAX, SUPERVISION or PUBLIC_SECURITY (or
+    marriage, social-security, tax, supervision, household). Options combine, e.g. --clear
+    --fail-next 3.
     """
     code = _code(department)
     settings = _fault_settings(fail_next, permanent, slow, down, up, clear)

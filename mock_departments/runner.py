@@ -1,8 +1,9 @@
 """Start the mock departments together (``govhub demo``, ``govhub mock-departments``,
 tests) and hand back what a caller needs: each department, its server and its URL.
 
-Three start by default; household registration (PUBLIC_SECURITY) only when named, since it
-stands for a department registered while the hub runs."""
+Four start by default (the supervision office, SUPERVISION, receives the hub's supervision
+signals); household registration (PUBLIC_SECURITY) only when named, since it stands for a
+department registered while the hub runs."""
 
 from __future__ import annotations
 
@@ -19,12 +20,14 @@ from mock_departments.marriage import MarriageRegistry
 from mock_departments.pusher import DEFAULT_HUB_URL, DEFAULT_RETRY_SECONDS, PushCredentials
 from mock_departments.server import MockServer
 from mock_departments.social_security import SocialSecurity
+from mock_departments.supervision import SupervisionOffice
 from mock_departments.tax import Tax
 
 DEPARTMENTS: dict[str, type[MockDepartment]] = {
     MarriageRegistry.code: MarriageRegistry,
     SocialSecurity.code: SocialSecurity,
     Tax.code: Tax,
+    SupervisionOffice.code: SupervisionOffice,
 }
 # Started only when asked for by name (codes=[...], `govhub mock-departments serve CODE`).
 ON_REQUEST: dict[str, type[MockDepartment]] = {HouseholdRegistration.code: HouseholdRegistration}
@@ -34,6 +37,7 @@ DEFAULT_PORTS = {
     SocialSecurity.code: 8702,
     Tax.code: 8703,
     HouseholdRegistration.code: 8704,
+    SupervisionOffice.code: 8705,
 }
 DEFAULT_HOST = "127.0.0.1"
 T = TypeVar("T", bound=MockDepartment)
@@ -42,6 +46,7 @@ ALIASES = {
     "social-security": "SOCIAL_SECURITY",
     "tax": "TAX",
     "household": "PUBLIC_SECURITY",
+    "supervision": "SUPERVISION",
 }
 
 
@@ -88,6 +93,10 @@ class MockDepartments:
         return _as(self.running[Tax.code].department, Tax)
 
     @property
+    def supervision(self) -> SupervisionOffice:
+        return _as(self.running[SupervisionOffice.code].department, SupervisionOffice)
+
+    @property
     def household(self) -> HouseholdRegistration:
         return _as(self.running[HouseholdRegistration.code].department, HouseholdRegistration)
 
@@ -122,7 +131,7 @@ def start_mock_departments(
     codes: Iterable[str] | None = None,
     credentials: Mapping[str, PushCredentials] | None = None,
 ) -> MockDepartments:
-    """Start the mocks named by ``codes`` (codes or aliases; default: the three of
+    """Start the mocks named by ``codes`` (codes or aliases; default: the four of
     DEPARTMENTS); ``ports`` overrides some of DEFAULT_PORTS (0: a free port);
     ``credentials`` (by department code) authenticate their pushes to the hub."""
     chosen = {**DEFAULT_PORTS, **(ports or {})}

@@ -23,7 +23,7 @@ from hub.polling import wait_for
 from hub.store import Store
 from mock_departments.runner import MockDepartments, start_mock_departments
 
-DEPARTMENTS = ["MARRIAGE_REGISTRY", "SOCIAL_SECURITY", "TAX"]
+DEPARTMENTS = ["MARRIAGE_REGISTRY", "SOCIAL_SECURITY", "TAX", "SUPERVISION"]
 Process = subprocess.Popen[bytes]
 
 

@@ -94,7 +94,7 @@ def running_hub(
                 mocks.stop()
 
 
-_CODES = ("MARRIAGE_REGISTRY", "SOCIAL_SECURITY", "TAX")
+_CODES = ("MARRIAGE_REGISTRY", "SOCIAL_SECURITY", "TAX", "SUPERVISION")
 
 
 def header(

@@ -15,7 +15,7 @@ from adapters.base import Adapter, NativeDocument, OutboundDelivery
 from adapters.registry import load_adapter
 from hub import xmlparse
 from hub.errors import PermanentDeliveryError, RetryableDeliveryError
-from mock_departments.runner import MockDepartments, start_mock_departments
+from mock_departments.runner import DEPARTMENTS, MockDepartments, start_mock_departments
 
 EXAMPLES = Path(__file__).parent.parent / "examples" / "mappings"
 OUTBOUND = [
@@ -31,7 +31,7 @@ OUTBOUND = [
 
 @pytest.fixture(scope="module")
 def mocks(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MockDepartments]:
-    ports = {"MARRIAGE_REGISTRY": 0, "SOCIAL_SECURITY": 0, "TAX": 0}
+    ports = dict.fromkeys(DEPARTMENTS, 0)
     data_dir = tmp_path_factory.mktemp("mocks")
     # Nothing listens on port 9: the mocks' own pushes to a hub simply wait.
     with start_mock_departments(data_dir=data_dir, ports=ports, hub_url="http://127.0.0.1:9") as m:

@@ -12,7 +12,7 @@ import pytest
 
 from mock_departments.runner import start_mock_departments
 
-DEPARTMENTS = ("MARRIAGE_REGISTRY", "SOCIAL_SECURITY", "TAX")
+DEPARTMENTS = ("MARRIAGE_REGISTRY", "SOCIAL_SECURITY", "TAX", "SUPERVISION")
 ROOT = Path(__file__).resolve().parent.parent
 
 pytestmark = pytest.mark.slow

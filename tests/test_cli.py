@@ -16,7 +16,7 @@ EXAMPLES = Path(__file__).parent.parent / "examples"
 
 
 def test_demo_once_shows_every_leg_arriving_and_exits_zero(tmp_path: Path) -> None:
-    port = 0  # the hub and the three mock departments each take a free port
+    port = 0  # the hub and the four mock departments each take a free port
     result = subprocess.run(
         [
             sys.executable,
@@ -36,8 +36,19 @@ def test_demo_once_shows_every_leg_arriving_and_exits_zero(tmp_path: Path) -> No
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Every leg arrived" in result.stdout
-    assert result.stdout.count("✓") == 4  # two legs per record, two records
+    assert result.stdout.count("✓") == 6  # two legs per record, two records, two signals
     assert "(GB18030)" in result.stdout  # the registry got its address change in its encoding
+    verdicts = {  # the supervision pass on the demo clock, one line per case
+        line.split(": ", 1)[1].split(" (")[0]
+        for line in result.stdout.splitlines()
+        if line.startswith(("   MZ-", "   SB-")) and "  " in line.strip()
+    }
+    assert verdicts == {
+        "on time, no signal",
+        "red-card not-concluded-in-time",
+        "yellow-light committed-deadline-near",
+    }
+    assert result.stdout.count("<jc:XHTZ") == 2  # SUPERVISION holds both, in its own format
 
 
 def test_db_upgrade_creates_the_hub_tables(tmp_path: Path) -> None:

@@ -44,7 +44,7 @@ def test_every_mapping_turns_its_example_input_into_its_example_output(mapping: 
 
 def test_every_mapping_file_has_a_shipped_example() -> None:
     files = sorted(MAPPINGS_ROOT.rglob("*.toml"))
-    assert len(files) == len(REGISTRY.all()) == 11
+    assert len(files) == len(REGISTRY.all()) == 12
 
 
 @pytest.mark.parametrize("path", sorted((EXAMPLES / "canonical").glob("*.xml")), ids=str)

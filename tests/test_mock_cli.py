@@ -12,11 +12,11 @@ from click.testing import CliRunner
 
 from hub.identity import make_number
 from mock_departments import cli
-from mock_departments.runner import MockDepartments, start_mock_departments
+from mock_departments.runner import DEPARTMENTS, MockDepartments, start_mock_departments
 
 ZHANG = make_number("11010519900307", "123")
 LI = make_number("11010519920611", "124")
-FREE_PORTS = {"MARRIAGE_REGISTRY": 0, "SOCIAL_SECURITY": 0, "TAX": 0}
+FREE_PORTS = dict.fromkeys(DEPARTMENTS, 0)
 
 
 @pytest.fixture
@@ -132,7 +132,7 @@ def test_fault_says_when_the_mock_is_not_running() -> None:
     assert "not reachable" in result.output
 
 
-def test_without_a_subcommand_it_runs_all_three_until_interrupted(
+def test_without_a_subcommand_it_runs_all_four_until_interrupted(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     seen: list[int] = []
@@ -154,6 +154,8 @@ def test_without_a_subcommand_it_runs_all_three_until_interrupted(
         "0",
         "--tax-port",
         "0",
+        "--supervision-port",
+        "0",
         "--data-dir",
         str(tmp_path),
     ]
@@ -161,3 +163,4 @@ def test_without_a_subcommand_it_runs_all_three_until_interrupted(
     assert result.exit_code == 0, result.output
     assert seen == [200]
     assert (tmp_path / "mock_departments" / "TAX.db").exists()
+    assert any(line.startswith("SUPERVISION") for line in printed)

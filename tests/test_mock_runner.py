@@ -8,15 +8,15 @@ import pytest
 import requests
 
 from hub.errors import ConfigurationError
-from mock_departments.runner import start_mock_departments
+from mock_departments.runner import DEPARTMENTS, start_mock_departments
 
-FREE_PORTS = {"MARRIAGE_REGISTRY": 0, "SOCIAL_SECURITY": 0, "TAX": 0}
+FREE_PORTS = dict.fromkeys(DEPARTMENTS, 0)
 
 
-def test_runner_starts_all_three_on_free_ports_and_stops_them(tmp_path: Path) -> None:
+def test_runner_starts_all_four_on_free_ports_and_stops_them(tmp_path: Path) -> None:
     with start_mock_departments(data_dir=tmp_path, ports=FREE_PORTS) as mocks:
         endpoints = mocks.endpoints()
-        assert set(endpoints) == {"MARRIAGE_REGISTRY", "SOCIAL_SECURITY", "TAX"}
+        assert set(endpoints) == {"MARRIAGE_REGISTRY", "SOCIAL_SECURITY", "TAX", "SUPERVISION"}
         assert endpoints["MARRIAGE_REGISTRY"].endswith("/soap")
         for code in endpoints:
             assert requests.get(mocks.url(code) + "/_control/faults", timeout=10).ok

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import zeep
 from hubstack import HUSBAND_ID, HubStack, header, running_hub
+from sqlalchemy.exc import OperationalError
 
 from hub.supervision import CaseBook
 
@@ -180,8 +181,11 @@ def test_an_event_dated_in_the_future_is_refused(stack: HubStack) -> None:
     fault = _fault(lambda: step(stack, case, "handled", -2))  # two hours from now
 
     assert fault.code.endswith("Client.EventInFuture")
+    assert f"case {case}: CaseStepCompleted is dated" in fault.message
+    assert fault.message.endswith("after now")
     state = book(stack).case(case)
     assert state is not None and state.steps_done == ()
+    assert [e.kind for e in book(stack).events(case)] == ["CaseAccepted"]
 
 
 def test_a_refusal_without_a_reason_is_refused_and_with_one_it_concludes(stack: HubStack) -> None:
@@ -189,10 +193,12 @@ def test_a_refusal_without_a_reason_is_refused_and_with_one_it_concludes(stack: 
     accept(stack, case)
 
     fault = _fault(lambda: conclude(stack, case, "refused", 2))
+    unharmed = book(stack).case(case)
     refused = conclude(stack, case, "refused", 1, reason="申请人不符合法定结婚年龄")
 
     assert fault.code.endswith("Client.ReasonMissing")
     assert "a refusal states its reason" in fault.message
+    assert unharmed is not None and (unharmed.status, unharmed.outcome) == ("open", "")
     assert refused.messageId
     state = book(stack).case(case)
     assert state is not None and (state.status, state.outcome) == ("concluded", "refused")
@@ -217,3 +223,28 @@ def test_a_case_keeps_the_limits_in_force_when_it_was_accepted(
     assert old is not None and new is not None
     assert (old.catalogue_version, old.limits.committed_days) == (1, 3)
     assert (new.catalogue_version, new.limits.committed_days) == (2, 2)
+
+
+def test_a_message_the_store_fails_to_write_leaves_its_case_unchanged(
+    stack: HubStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    case = new_case()
+    accept(stack, case)
+    key = str(uuid.uuid4())
+    record = {"caseNumber": case, "step": "handled", "handler": "李明", "completedAt": hours_ago(5)}
+
+    def database_fails(*args: object) -> None:  # the disk filled up while the message was written
+        raise OperationalError("INSERT INTO messages", {}, OSError("No space left on device"))
+
+    with monkeypatch.context() as patched:
+        patched.setattr(stack.runtime.store, "save_accepted_on", database_fails)
+        fault = _fault(lambda: submit(stack, "CaseStepCompleted", record, idempotencyKey=key))
+    state, events = book(stack).case(case), book(stack).events(case)
+    retried = submit(stack, "CaseStepCompleted", record, idempotencyKey=key)  # the sender retries
+
+    assert fault.code.endswith("Server.Unavailable")
+    assert state is not None and state.steps_done == ()  # the step waits for its message
+    assert [e.kind for e in events] == ["CaseAccepted"]
+    assert not retried.duplicate
+    assert book(stack).case(case).steps_done == ("handled",)  # type: ignore[union-attr]
+    assert stack.runtime.store.message_status(retried.messageId).message_type == "CaseStepCompleted"

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import Engine, insert
+from sqlalchemy import Connection, Engine, insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -186,6 +186,17 @@ class Store:
         (three statements a batch, whatever its size).
         Raises IntegrityError if any collides; the caller then saves them one by one.
         """
+        with self._engine.begin() as connection:
+            return self.save_accepted_on(connection, batch, lease_seconds)
+
+    def save_accepted_on(
+        self,
+        connection: Connection,
+        batch: Sequence[tuple[NewMessage, tuple[str, ...]]],
+        lease_seconds: float,
+    ) -> list[Receipt]:
+        """``save_accepted_batch`` inside the caller's transaction: a message written together
+        with the state it belongs to (a case event's case, a supervision signal), or neither."""
         now = self.clock()
         lease_until = now + timedelta(seconds=lease_seconds)
         messages = [accepting.message_values(m, now, self.payloads) for m, _ in batch]
@@ -193,15 +204,14 @@ class Store:
         identities = [row for m, _ in batch for row in accepting.identity_values(m, hasher)]
         deliveries = [accepting.delivery_values(m, r, now, lease_until) for m, r in batch]
         flat = [row for rows in deliveries for row in rows]
-        with self._engine.begin() as connection:
-            connection.execute(_INSERT_MESSAGES, messages)  # first: the others refer to it
-            if identities:
-                connection.execute(_INSERT_IDENTITIES, identities)
-            ids = iter(connection.scalars(_INSERT_DELIVERIES, flat).all() if flat else [])
-            # Last: the audit head's lock is held only for the chain and the commit.
-            pairs = zip(messages, batch, strict=True)
-            entries = [accepting.accepted_entry(row, r, now, m.skipped) for row, (m, r) in pairs]
-            audit.append_many(connection, entries)
+        connection.execute(_INSERT_MESSAGES, messages)  # first: the others refer to it
+        if identities:
+            connection.execute(_INSERT_IDENTITIES, identities)
+        ids = iter(connection.scalars(_INSERT_DELIVERIES, flat).all() if flat else [])
+        # Last: the audit head's lock is held only for the chain and the commit.
+        pairs = zip(messages, batch, strict=True)
+        entries = [accepting.accepted_entry(row, r, now, m.skipped) for row, (m, r) in pairs]
+        audit.append_many(connection, entries)
         return [
             Receipt(
                 m.message_id,

@@ -24,7 +24,13 @@ The contract, as far as it is built:
                          evaluate(): its signals at any time (pure).
     signals.py           SignalIssuer: the worker service's pass, each signal stored once per
                          (case, rule) across passes and instances, closed when corrected.
+    lease.py             PassLease: which worker instance runs the pass, one at a time.
+    notices.py           SignalMessages: each signal issued or closed as a SupervisionSignal
+                         message to the supervision office, in the signal's transaction.
     views.py             what `govhub supervision` prints.
+
+    demo.py              the supervision part of `govhub demo` (hub/demo.py imports it
+                         directly: it needs the mock departments, which the hub does not).
 
 The rest of the hub reaches this package only through the names below.
 """
@@ -36,12 +42,17 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from hub.bus import Publisher
 from hub.config import Settings
+from hub.routing import RoutingTable
+from hub.store import Store
 from hub.supervision.calendar import DayKind, DayVerdict, WorkingCalendar, shanghai_date
 from hub.supervision.calendar_sources import load_calendar
 from hub.supervision.casebook import CaseBook
 from hub.supervision.catalogue import CatalogueFile
 from hub.supervision.events import CASE_EVENT_TYPES
+from hub.supervision.lease import PassLease
+from hub.supervision.notices import SignalMessages, route_receivers
 from hub.supervision.signals import SignalIssuer
 
 __all__ = [
@@ -64,15 +75,36 @@ def case_book(settings: Settings, engine: Engine) -> CaseBook:
     return CaseBook(engine, catalogue.current, skew=skew)
 
 
-def signal_issuer(settings: Settings, engine: Engine) -> SignalIssuer | None:
-    """The worker service's issuer, or None when ``supervision_evaluate_seconds`` is 0."""
+def signal_issuer(
+    settings: Settings,
+    engine: Engine,
+    *,
+    store: Store | None = None,
+    publisher: Publisher | None = None,
+    routes: RoutingTable | None = None,
+) -> SignalIssuer | None:
+    """The worker service's issuer, or None when ``supervision_evaluate_seconds`` is 0. It
+    runs its passes under the database lease; given the ``store``, it sends each signal to
+    the supervision office (the ``routes``' receivers of SupervisionSignal, by default the
+    routes file's), publishing the legs with ``publisher``."""
     if settings.supervision_evaluate_seconds <= 0:
         return None
     calendar = load_calendar(Path(settings.calendar_file) if settings.calendar_file else None)
+    notice = None
+    if store is not None:
+        table = routes or RoutingTable.from_file(settings.routes_file)
+        notice = SignalMessages(
+            store,
+            route_receivers(lambda message_type: table.route(message_type).receivers),
+            lease_seconds=settings.lease_seconds,
+            publisher=publisher,
+        )
     return SignalIssuer(
         engine,
         case_book(settings, engine),
         calendar,
         report_hours=settings.supervision_report_hours,
         interval_seconds=settings.supervision_evaluate_seconds,
+        lease=PassLease(engine, settings.supervision_lease_seconds),
+        notice=notice,
     )

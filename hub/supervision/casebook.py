@@ -1,8 +1,9 @@
 """The case book: each case's state kept from its events, in the hub's database.
 
-``CaseBook.record`` is called by ingress for every case event before the message itself is
-stored: the event is checked against the case (hub/supervision/rules_of_acceptance.py) and
-the case updated in one transaction, or a CaseEventRefused is raised and nothing changes.
+``CaseBook.record`` is called by ingress for every case event: the event is checked against
+the case (hub/supervision/rules_of_acceptance.py), the case updated and (``with_message``)
+the message itself stored in ONE transaction, or a CaseEventRefused is raised and nothing
+changes; a message the store then fails to write leaves the case as it was.
 An event is recorded once per (sender, idempotency key): a sender's retry after a lost answer
 finds it recorded and goes on to the message's own duplicate answer. A key or message id the
 message store already holds is left to the message store's answer (duplicate, conflict or
@@ -58,9 +59,12 @@ class CaseBook:
         self._clock = clock
         self._skew = skew
 
-    def record(self, message: NewMessage) -> CaseState | None:
-        """Apply one case event message; None when it was already recorded (or is the
-        message store's to answer). Raises CaseEventRefused naming the rule it breaks."""
+    def record(
+        self, message: NewMessage, with_message: Callable[[Connection], None] | None = None
+    ) -> CaseState | None:
+        """Apply one case event message, and write the message with ``with_message`` in the
+        same transaction; None when it was already recorded (or is the message store's to
+        answer: nothing written). Raises CaseEventRefused naming the rule it breaks."""
         event = read_event(message.canonical)
         now = self._clock()
         try:
@@ -77,6 +81,8 @@ class CaseBook:
                     skew=self._skew,
                 )
                 _write(connection, state, after, event, message, now)
+                if with_message is not None:
+                    with_message(connection)
                 return after
         except IntegrityError as error:  # a concurrent twin: the case or the key is taken
             with self._engine.connect() as connection:

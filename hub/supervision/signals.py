@@ -7,7 +7,10 @@ give: "corrected" when the overdue step was done, else "superseded" (a yellow li
 by its red card). A concluded case has every open signal closed ("corrected"), its
 late-report cards too, and gets no new one: concluded cases leave the pass. A suspended case
 keeps its signals: its clock has stopped, nothing was corrected. The worker service calls it
-every ``supervision_evaluate_seconds``.
+every ``supervision_evaluate_seconds``, while it holds the pass's lease (lease.py): any
+instance may run the pass, one at a time. Each signal issued or closed is handed to the
+``notice`` (notices.py) in the transaction that stores it: the message to the supervision
+office is written with the signal, or neither is.
 """
 
 from __future__ import annotations
@@ -17,13 +20,15 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Protocol
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from hub.errors import CalendarYearUnknown
 from hub.supervision.calendar import WorkingCalendar
 from hub.supervision.casebook import CaseBook
+from hub.supervision.lease import PassLease
 from hub.supervision.rules import Signal, evaluate
 from hub.supervision.rules_of_acceptance import CaseState
 from hub.supervision.tables import supervision_signals as table
@@ -49,6 +54,18 @@ class Pass:
     closed: list[tuple[str, str, str]]  # case number, rule, why
 
 
+class SignalNotice(Protocol):
+    """Told of each signal issued or closed, on the connection that stores it."""
+
+    def issued(self, connection: Connection, signal: Signal, at: datetime) -> None: ...
+
+    def closed(
+        self, connection: Connection, case_number: str, rule: str, why: str, at: datetime
+    ) -> None: ...
+
+    def after_pass(self) -> None: ...
+
+
 class SignalIssuer:
     def __init__(
         self,
@@ -59,8 +76,12 @@ class SignalIssuer:
         report_hours: float,
         interval_seconds: float = 60.0,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        lease: PassLease | None = None,
+        notice: SignalNotice | None = None,
     ) -> None:
         self._engine = engine
+        self._lease = lease
+        self._notice = notice
         self._book = book
         self._calendar = calendar
         self._report_hours = report_hours
@@ -70,16 +91,27 @@ class SignalIssuer:
     def run(self, stop: threading.Event) -> None:
         while not stop.wait(self._interval):
             try:
-                done = self.run_once(self._clock())
+                done = self.leased_pass(self._clock())
             except Exception as exc:  # the database is away: try again next time
                 log.error("supervision pass failed: %s", type(exc).__name__)
                 continue
-            if done.issued or done.closed:
+            if done is not None and (done.issued or done.closed):
                 log.info(
                     "supervision: %s signal(s) issued, %s closed",
                     len(done.issued),
                     len(done.closed),
                 )
+        if self._lease is not None:
+            try:
+                self._lease.release(self._clock())
+            except Exception:  # it runs out by itself
+                log.warning("supervision lease not released")
+
+    def leased_pass(self, at: datetime) -> Pass | None:
+        """``run_once`` when this instance holds (or takes) the pass's lease; else None."""
+        if self._lease is not None and not self._lease.take(at):
+            return None
+        return self.run_once(at)
 
     def run_once(self, at: datetime) -> Pass:
         issued: list[Signal] = []
@@ -108,6 +140,8 @@ class SignalIssuer:
                 why = _why_closed(case, rule)
                 if why and self._close(case.case_number, rule, why, at):
                     closed.append((case.case_number, rule, why))
+        if self._notice is not None:
+            self._notice.after_pass()
         return Pass(issued, closed)
 
     def signals(self, *, open_only: bool = False) -> list[StoredSignal]:
@@ -144,6 +178,8 @@ class SignalIssuer:
         try:
             with self._engine.begin() as connection:
                 connection.execute(insert(table).values(values))
+                if self._notice is not None:
+                    self._notice.issued(connection, signal, at)
         except IntegrityError:
             return False
         return True
@@ -159,6 +195,8 @@ class SignalIssuer:
                 )
                 .values(closed_at=at, closed_because=why)
             )
+            if result.rowcount and self._notice is not None:
+                self._notice.closed(connection, case_number, rule, why, at)
         return bool(result.rowcount)
 
 

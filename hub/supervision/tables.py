@@ -69,3 +69,13 @@ supervision_signals = Table(
     UniqueConstraint("case_number", "rule", name="uq_supervision_signals_case_rule"),
     Index("ix_supervision_signals_open", "closed_at"),
 )
+
+# Who runs the signal pass now, and until when (hub/supervision/lease.py): any worker instance
+# may, one at a time; a holder that died is replaced once its lease has run out.
+supervision_leases = Table(
+    "supervision_leases",
+    metadata,
+    Column("name", String(40), primary_key=True),
+    Column("holder", String(120), nullable=False),
+    Column("until", UTCDateTime, nullable=False),
+)
