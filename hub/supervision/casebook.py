@@ -222,3 +222,6 @@ def _state(row: Any) -> CaseState:
         concluded_at=row["concluded_at"],
         last_event_at=row["last_event_at"],
     )
+
+
+state_of_row = _state  # read-only views over the same table (hub/supervision/statistics.py)
