@@ -108,3 +108,20 @@ def october_cases(engine: Engine) -> Cases:
     cases.step("SB-A", "reviewed", at(10, 13, 10))
     cases.conclude("SB-A", at(10, 13, 11))
     return cases
+
+
+def open_cases(cases: Cases) -> None:
+    """Open cases beside ``october_cases`` for the board, as the rules see them on 12 October
+    10:00: MZ-E red (its committed deadline, moved a day by its suspension, was 10 October),
+    MZ-C a yellow card (step handled overdue) and SB-B one (reported late), MZ-D a yellow
+    light (due 13 October), SB-C on time (suspended; its reason names the applicant)."""
+    marriage, social = ("MZ-HYDJ-001", "MARRIAGE_REGISTRY"), ("SB-CBDJ-001", "SOCIAL_SECURITY")
+    cases.accept("MZ-E", *marriage, at(9, 29, 9))
+    cases.step("MZ-E", "handled", at(9, 30, 10))
+    cases.suspend("MZ-E", at(9, 30, 15), f"补正: 申请人 {APPLICANT} 的户口簿复印件不清晰")
+    cases.resume("MZ-E", at(10, 9, 9))
+    cases.accept("MZ-C", *marriage, at(10, 9, 9))
+    cases.accept("MZ-D", *marriage, at(10, 9, 9))
+    cases.step("MZ-D", "handled", at(10, 10, 9))
+    cases.accept("SB-C", *social, at(10, 12, 8))
+    cases.suspend("SB-C", at(10, 12, 9), "补正: 缺少参保人身份证复印件")

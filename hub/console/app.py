@@ -20,7 +20,7 @@ from sqlalchemy.exc import OperationalError
 
 from hub.config import Settings
 from hub.configuration.admin import ConfigurationAdmin
-from hub.console import pages
+from hub.console import pages, supervision_pages
 from hub.console.http import (
     LOGIN_COOKIE,
     PREFIX,
@@ -64,6 +64,10 @@ ROUTES: dict[tuple[str, str, str], tuple[str, Handler]] = {
     ("POST", "departments", "pause"): (OPERATE, pages.pause),
     ("POST", "departments", "resume"): (OPERATE, pages.resume),
     ("POST", "person", ""): (READ, pages.person),
+    ("GET", "supervision", ""): (READ, supervision_pages.supervision_board),
+    ("GET", "supervision", "id"): (READ, supervision_pages.supervision_case),
+    ("GET", "supervision-stats", ""): (READ, supervision_pages.supervision_stats),
+    ("GET", "supervision-stats.xlsx", ""): (READ, supervision_pages.supervision_workbook),
 }
 
 
