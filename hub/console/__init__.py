@@ -12,6 +12,8 @@ logout, refusal, replay, reveal, pause and resume is audited with the account's 
     app.py       the session gate and the routes      pages.py    the pages
     http.py      requests, answers, cookies           browse.py   keyset-paged message list
     login.py     name and secret against the account  render.py   templates/
+    supervision_pages.py  the supervision board, a case's timeline, the statistics and
+                          their .xlsx; supervision_board.py  what those pages draw
 """
 
 from __future__ import annotations

@@ -23,8 +23,13 @@ The contract, as far as it is built:
     clock.py, rules.py   a case's deadlines in working days, suspensions stopping the clock;
                          evaluate(): its signals at any time (pure).
     signals.py           SignalIssuer: the worker service's pass, each signal stored once per
-                         (case, rule) across passes and instances, closed when corrected.
+                         (case, rule) across passes and instances, closed when corrected;
+                         cases read and signals written a page at a time.
     views.py             what `govhub supervision` prints.
+    periods.py           a month or a ten-day period (旬) of the statistics; the last finished one.
+    statistics.py        per department and item for a period: cases, on-time rate, average
+                         working days, lights and cards, the ranking (read-only queries).
+    workbook.py          the statistics as an .xlsx with its charts (openpyxl).
 
 The rest of the hub reaches this package only through the names below.
 """
