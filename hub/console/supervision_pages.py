@@ -7,6 +7,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
 
 from hub.console.http import Answer, Request
 from hub.console.pages import Context, chrome
@@ -17,6 +20,7 @@ from hub.supervision import WorkingCalendar, case_book, load_calendar
 from hub.supervision.calendar import SHANGHAI, shanghai_date
 from hub.supervision.periods import Period, last_finished_ten_days, parse_period
 from hub.supervision.statistics import statistics
+from hub.supervision.tables import supervision_cases as cases_table
 from hub.supervision.views import case_rows, timeline
 from hub.supervision.workbook import workbook_bytes
 
@@ -28,7 +32,6 @@ def supervision_board(context: Context, request: Request) -> Answer:
     at = _moment(context, typed["at"])
     department, item = typed["department"] or None, typed["item"] or None
     book = case_book(context.app.settings, context.app.store.engine)
-    everything = book.cases(concluded=False)
     rows = case_rows(
         book,
         _calendar(context),
@@ -42,8 +45,7 @@ def supervision_board(context: Context, request: Request) -> Answer:
         "supervision.html",
         columns=board(rows),
         titles=dict(COLUMNS),
-        departments=sorted({c.department for c in everything}),
-        items=sorted({(c.item_code, c.item_name) for c in everything}),
+        **_choices(context),
         typed={
             "department": department or "",
             "item": item or "",
@@ -111,6 +113,17 @@ def supervision_workbook(context: Context, request: Request) -> Answer:
         XLSX,
         [("Content-Disposition", f'attachment; filename="{name}"')],
     )
+
+
+def _choices(context: Context) -> dict[str, list[Any]]:
+    """The departments and items the filters offer: those of every case in the book."""
+    columns = (cases_table.c.department, cases_table.c.item_code, cases_table.c.item_name)
+    with context.app.store.engine.connect() as connection:
+        found = connection.execute(select(*columns).distinct()).all()
+    return {
+        "departments": sorted({department for department, _, _ in found}),
+        "items": sorted({(code, name) for _, code, name in found}),
+    }
 
 
 def _calendar(context: Context) -> WorkingCalendar:
