@@ -8,8 +8,9 @@ of the worker service runs over them at 2026-10-12T10:00 in a process of its own
 second finds them issued. Then, at the largest size, Submit throughput of a hub
 (`serve --no-workers`, same database) is measured alone and during a first pass: the ratio
 says how much ingress keeps while a pass runs (the pass, the hub and the client share the
-machine's cores, so some loss is CPU, not locks; a lock would show as throughput near zero
-or failed Submits).
+machine's cores, so some loss is CPU, not locks). On PostgreSQL the pass's table locks are
+sampled from pg_locks meanwhile (`pass_locks`): the proof that it only reads the tables
+ingress writes. Needs PostgreSQL only (else SQLite), not RabbitMQ: the hub runs on memory://.
 """
 
 from __future__ import annotations
