@@ -11,7 +11,7 @@ from typing import Any
 import openpyxl
 import pytest
 from click.testing import CliRunner
-from supervision_kit import SHANGHAI, october_cases
+from supervision_kit import SHANGHAI, Cases, at, october_cases
 
 from hub.cli import main
 from hub.store import Store
@@ -150,3 +150,25 @@ def test_the_default_period_is_the_last_finished_ten_days(
 
     assert (found.name, found.first.isoformat(), found.last.isoformat()) == (period, first, last)
     assert parse_period(period) == found
+
+
+def test_a_case_the_calendar_cannot_count_is_named_not_guessed(
+    database_url: str, tmp_path: Path
+) -> None:
+    store = Store(database_url)
+    store.upgrade()
+    cases = Cases(store.engine)
+    cases.accept("MZ-Y", "MZ-HYDJ-001", "MARRIAGE_REGISTRY", at(12, 30))  # due in 2027
+    cases.conclude("MZ-Y", at(12, 31), outcome="withdrawn")
+    store.dispose()
+
+    report = stats(database_url, "--period", "2026-12")
+
+    (marriage,) = report["departments"]
+    assert (marriage["cases"], marriage["concluded"], marriage["on_time_rate"]) == (1, 0, None)
+    (line,) = report["not_counted"]
+    assert line.startswith("MZ-Y: no working-day calendar for 2027")
+    path = tmp_path / "december.xlsx"
+    command = ["supervision", "stats", "--database-url", database_url, "--period", "2026-12"]
+    assert CliRunner().invoke(main, [*command, "--xlsx", str(path)]).exit_code == 0
+    assert openpyxl.load_workbook(path)["Not counted"]["A3"].value == line

@@ -321,6 +321,8 @@ def _print_stats(stats: Statistics) -> None:
             click.echo(" " * 6 + _stats_line(f"  {item.item_code} {item.item_name}", item.counts))
     if not stats.departments:
         click.echo("no case accepted or concluded, and no signal, in this period")
+    for line in stats.not_counted:
+        click.echo(f"not counted: {line}")
 
 
 def _stats_line(name: str, counts: Counts) -> str:

@@ -52,6 +52,11 @@ def workbook_bytes(stats: Statistics) -> bytes:
             for i in d.items
         ],
     )
+    if stats.not_counted:  # named, never silently missing from the figures
+        missing = book.create_sheet("Not counted")
+        _title(missing, stats)
+        for row, line in enumerate(stats.not_counted, start=HEADER_ROW):
+            missing.cell(row, 1, line)
     out = BytesIO()
     book.save(out)
     return out.getvalue()
