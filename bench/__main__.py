@@ -14,7 +14,7 @@ from bench.backends import distributed_missing
 from bench.machine import describe
 from bench.report import print_result
 
-BENCHMARKS = ("validate_map", "ingest", "end_to_end", "scaling", "soap_adapter")
+BENCHMARKS = ("validate_map", "ingest", "end_to_end", "scaling", "soap_adapter", "supervision")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

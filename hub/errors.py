@@ -190,6 +190,13 @@ class ReasonMissing(CaseEventRefused):
     code = "Client.ReasonMissing"
 
 
+class PeriodInvalid(ClientError):
+    """A statistics period that is neither a month (2026-10) nor a ten-day period (2026-10-1,
+    -2 or -3: 旬) (hub/supervision/periods.py)."""
+
+    code = "Client.PeriodInvalid"
+
+
 class ConfigurationError(HubError):
     code = "Server.ConfigurationError"
 

@@ -1,7 +1,8 @@
 """`govhub calendar …`: the working-day calendar deadline supervision counts in (statutory
 holidays and adjusted working weekends of mainland China, plus the admins' calendar file).
 `govhub supervision evaluate|cases|case`: cases on the clock and the signals the rules give
-at any time (nothing is issued by these commands)."""
+at any time (nothing is issued by these commands). `govhub supervision stats`: the published
+statistics of a month or ten-day period (旬), as text, JSON or an .xlsx with charts."""
 
 from __future__ import annotations
 
@@ -17,9 +18,12 @@ from hub.cli.options import build_settings, json_option, migrated_store, setting
 from hub.errors import HubError
 from hub.supervision import DayVerdict, WorkingCalendar, case_book, load_calendar
 from hub.supervision.calendar import SHANGHAI
+from hub.supervision.periods import last_finished_ten_days, parse_period
 from hub.supervision.rules import SIGNAL_KINDS
 from hub.supervision.signals import stored_signals
+from hub.supervision.statistics import Counts, Statistics, statistics
 from hub.supervision.views import case_rows, timeline
+from hub.supervision.workbook import workbook_bytes
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -263,3 +267,69 @@ def _print_timeline(detail: dict[str, Any], moment: datetime) -> None:
     click.echo(f"signals at {moment.isoformat()}:")
     for signal in detail["signals"] or [{"kind": "none", "rule": "", "detail": ""}]:
         click.echo(f"  {signal['kind']:<12} {signal['rule']} {signal['detail']}".rstrip())
+
+
+@supervision_cli.command("stats")
+@settings_options
+@json_option
+@click.option(
+    "--period",
+    help="A month (2026-10) or a ten-day period (2026-10-1, 2026-10-2, 2026-10-3). "
+    "[default: the last ten-day period that has ended]",
+)
+@click.option("--department", help="Only this department.")
+@click.option(
+    "--xlsx",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write the statistics with their charts to this .xlsx file.",
+)
+def stats_command(
+    as_json: bool, period: str | None, department: str | None, xlsx: Path | None, **options: Any
+) -> None:
+    """Per department and item: cases, concluded, on-time rate, average working days,
+    yellow lights, yellow and red cards, and the ranking of departments."""
+    if as_json and xlsx:
+        raise click.UsageError("--json and --xlsx: give one")
+    try:
+        chosen = parse_period(period) if period else last_finished_ten_days(datetime.now(SHANGHAI))
+    except HubError as error:
+        raise click.BadParameter(str(error), param_hint="--period") from error
+    with migrated_store(options) as (settings, store):
+        calendar = _calendar(Path(settings.calendar_file) if settings.calendar_file else None)
+        stats = statistics(store.engine, calendar, chosen, department=department)
+    if xlsx:
+        xlsx.write_bytes(workbook_bytes(stats))
+        click.echo(f"written {xlsx} ({len(stats.departments)} department(s), {chosen.name})")
+    elif as_json:
+        click.echo(json.dumps(stats.as_json(), ensure_ascii=False))
+    else:
+        _print_stats(stats)
+
+
+def _print_stats(stats: Statistics) -> None:
+    period = stats.period
+    click.echo(
+        f"supervision statistics {period.name} ({period.first} to {period.last}), working days"
+    )
+    click.echo(
+        f"{'rank':<5} {'department / item':<28} {'cases':>5} {'concl.':>6} {'on time':>8} "
+        f"{'avg days':>8} {'lights':>6} {'yellow':>6} {'red':>4}"
+    )
+    for department in stats.departments:
+        click.echo(f"{department.rank:<5} " + _stats_line(department.department, department.counts))
+        for item in department.items:
+            click.echo(" " * 6 + _stats_line(f"  {item.item_code} {item.item_name}", item.counts))
+    if not stats.departments:
+        click.echo("no case accepted or concluded, and no signal, in this period")
+    for line in stats.not_counted:
+        click.echo(f"not counted: {line}")
+
+
+def _stats_line(name: str, counts: Counts) -> str:
+    rate, days = counts.on_time_rate, counts.average_working_days
+    shown_rate = "-" if rate is None else f"{rate:.0%}"
+    shown_days = "-" if days is None else f"{days:.1f}"
+    return (
+        f"{name:<28} {counts.cases:>5} {counts.concluded:>6} {shown_rate:>8} {shown_days:>8} "
+        f"{counts.yellow_lights:>6} {counts.yellow_cards:>6} {counts.red_cards:>4}"
+    )

@@ -17,6 +17,8 @@ logout, refusal, replay, reveal, pause and resume is audited with the account's 
     replay_pages.py    replay many: preview, confirm  replay_history.py  a replay as a child
     departments_admin.py  department changes, uploads  audit_export.py  the signed export
     sealed.py    a filter carried sealed to the next page   upload.py  multipart/form-data
+    supervision_pages.py  the supervision board, a case's timeline, the statistics and
+                          their .xlsx; supervision_board.py  what those pages draw
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from sqlalchemy.exc import OperationalError
 
 from hub.config import Settings
 from hub.configuration.admin import ConfigurationAdmin
-from hub.console import audit_export, departments_admin, pages, replay_pages
+from hub.console import audit_export, departments_admin, pages, replay_pages, supervision_pages
 from hub.console.http import (
     LOGIN_COOKIE,
     PREFIX,
@@ -71,6 +71,10 @@ ROUTES: dict[tuple[str, str, str], tuple[str, Handler]] = {
     ("POST", "departments", "rollback"): (CONFIGURE, departments_admin.rollback),
     ("POST", "packages", ""): (CONFIGURE, departments_admin.package),
     ("POST", "audit-export", ""): (CONFIGURE, audit_export.download),
+    ("GET", "supervision", ""): (READ, supervision_pages.supervision_board),
+    ("GET", "supervision", "id"): (READ, supervision_pages.supervision_case),
+    ("GET", "supervision-stats", ""): (READ, supervision_pages.supervision_stats),
+    ("GET", "supervision-stats.xlsx", ""): (READ, supervision_pages.supervision_workbook),
 }
 # What a refused page says the permission was needed for, where the permission alone does
 # not say it: (first path part, kind) -> words.

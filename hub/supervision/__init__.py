@@ -27,7 +27,13 @@ The contract, as far as it is built:
     lease.py             PassLease: which worker instance runs the pass, one at a time.
     notices.py           SignalMessages: each signal issued or closed as a SupervisionSignal
                          message to the supervision office, in the signal's transaction.
+                         (case, rule) across passes and instances, closed when corrected;
+                         cases read and signals written a page at a time.
     views.py             what `govhub supervision` prints.
+    periods.py           a month or a ten-day period (旬) of the statistics; the last finished one.
+    statistics.py        per department and item for a period: cases, on-time rate, average
+                         working days, lights and cards, the ranking (read-only queries).
+    workbook.py          the statistics as an .xlsx with its charts (openpyxl).
 
     demo.py              the supervision part of `govhub demo` (hub/demo.py imports it
                          directly: it needs the mock departments, which the hub does not).

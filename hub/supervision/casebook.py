@@ -114,26 +114,36 @@ class CaseBook:
             return [_state(row._mapping) for row in connection.execute(query)]
 
     def events(self, case_number: str) -> list[RecordedEvent]:
+        return self.events_of([case_number]).get(case_number, [])
+
+    def open_cases_page(self, after: str, limit: int) -> list[CaseState]:
+        """Up to ``limit`` open or suspended cases numbered after ``after``, by number: a pass
+        reads the book page by page, each page a short read of its own."""
         query = (
-            select(events_table)
-            .where(events_table.c.case_number == case_number)
-            .order_by(events_table.c.id)
+            select(cases_table)
+            .where(cases_table.c.status != "concluded", cases_table.c.case_number > after)
+            .order_by(cases_table.c.case_number)
+            .limit(limit)
         )
         with self._engine.connect() as connection:
-            rows = connection.execute(query).all()
-        return [
-            RecordedEvent(
-                r.kind,
-                r.step,
-                r.happened_at,
-                r.reported_at,
-                r.handler,
-                r.outcome,
-                r.reason,
-                r.sender,
-            )
-            for r in rows
-        ]
+            return [_state(row._mapping) for row in connection.execute(query)]
+
+    def events_of(self, case_numbers: list[str]) -> dict[str, list[RecordedEvent]]:
+        """Each case's events in order, for many cases in one query."""
+        query = (
+            select(events_table)
+            .where(events_table.c.case_number.in_(case_numbers))
+            .order_by(events_table.c.id)
+        )
+        found: dict[str, list[RecordedEvent]] = {}
+        with self._engine.connect() as connection:
+            for r in connection.execute(query):
+                event = RecordedEvent(
+                    r.kind, r.step, r.happened_at, r.reported_at, r.handler, r.outcome, r.reason,
+                    r.sender,
+                )  # fmt: skip
+                found.setdefault(r.case_number, []).append(event)
+        return found
 
 
 def _already_known(connection: Connection, message: NewMessage) -> bool:
@@ -228,3 +238,6 @@ def _state(row: Any) -> CaseState:
         concluded_at=row["concluded_at"],
         last_event_at=row["last_event_at"],
     )
+
+
+state_of_row = _state  # read-only views over the same table (hub/supervision/statistics.py)

@@ -12,6 +12,8 @@ from hub.supervision.casebook import CaseBook, RecordedEvent
 from hub.supervision.rules import clock_of, evaluate
 from hub.supervision.rules_of_acceptance import CaseState
 
+EVENTS_PAGE = 1000
+
 
 def case_rows(
     book: CaseBook,
@@ -25,10 +27,14 @@ def case_rows(
     concluded: bool = True,
 ) -> list[dict[str, Any]]:
     rows = []
-    for case in book.cases(department=department, item=item, concluded=concluded):
-        row = case_row(case, book.events(case.case_number), calendar, at, report_hours)
-        if signal is None or any(s["kind"] == signal for s in row["signals"]):
-            rows.append(row)
+    cases = book.cases(department=department, item=item, concluded=concluded)
+    for start in range(0, len(cases), EVENTS_PAGE):  # one query for a page's events
+        page = cases[start : start + EVENTS_PAGE]
+        events = book.events_of([c.case_number for c in page])
+        for case in page:
+            row = case_row(case, events.get(case.case_number, []), calendar, at, report_hours)
+            if signal is None or any(s["kind"] == signal for s in row["signals"]):
+                rows.append(row)
     return rows
 
 
