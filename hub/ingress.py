@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from lxml import etree
 
 from adapters.base import Adapter
-from hub import identity
+from hub import identity, xmlparse
 from hub.bus import DeliveryTask, Publisher
 from hub.config import Settings
 from hub.departments import DepartmentConfig, DepartmentDirectory
@@ -242,4 +242,4 @@ def _parse_datetime(text: str) -> datetime:
 
 
 def _element_path(element: etree._Element) -> str:
-    return element.getroottree().getpath(element)
+    return xmlparse.named_path(element)

@@ -14,6 +14,7 @@ pytestmark = pytest.mark.slow
 
 MAX_BODY_BYTES = 100_000
 SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
+SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
 CANONICAL = "urn:govhub:canonical:1"
 HUB = "urn:govhub:hub:1"
 Edit = Callable[[etree._Element], None]
@@ -137,21 +138,65 @@ def test_the_server_keeps_serving_after_bad_input(stack: HubStack) -> None:
     assert receipt.state == "accepted"
 
 
-def test_a_schema_fault_names_the_path_and_line(stack: HubStack) -> None:
+def fault_detail(answer: requests.Response) -> dict[str, str]:
+    detail = etree.fromstring(answer.content).find(f".//{{{HUB}}}HubFault")
+    assert detail is not None
+    return {etree.QName(child).localname: child.text or "" for child in detail}
+
+
+def test_a_schema_fault_names_the_field_by_its_path_and_no_line_for_a_one_line_request(
+    stack: HubStack,
+) -> None:
     body = submit_envelope(stack, set_text("registrationOffice", "ABC"))
     answer = requests.post(stack.soap_url, data=body, headers={"Content-Type": "text/xml"})
 
-    fault = etree.fromstring(answer.content).find(f".//{{{SOAP11}}}Fault")
-    assert fault is not None
-    assert "registrationOffice" in (fault.findtext("faultstring") or "")
-    assert "line" in etree.tostring(fault.find("detail")).decode()
+    detail = fault_detail(answer)
+    assert detail["code"] == "Client.SchemaInvalid"
+    assert detail["path"] == "Submit/message/MarriageRegistered/registrationOffice"
+    assert "line" not in detail
+    assert "registrationOffice" in detail["reason"]
 
 
-def test_a_soap_12_envelope_sent_to_the_soap_11_api_is_refused(stack: HubStack) -> None:
-    body = submit_envelope(stack).replace(
-        SOAP11.encode(), b"http://www.w3.org/2003/05/soap-envelope"
+def test_a_schema_fault_gives_the_line_of_a_request_written_on_several_lines(
+    stack: HubStack,
+) -> None:
+    body = submit_envelope(stack, set_text("sex", "7"))
+    pretty = etree.tostring(etree.fromstring(body), pretty_print=True)
+    answer = requests.post(stack.soap_url, data=pretty, headers={"Content-Type": "text/xml"})
+
+    detail = fault_detail(answer)
+    assert detail["path"] == "Submit/message/MarriageRegistered/partyA/sex"
+    line = int(detail["line"])
+    assert b"<ns1:sex>7<" in pretty.splitlines()[line - 1]
+
+
+def test_a_bad_identity_number_is_named_by_its_path_not_its_position(stack: HubStack) -> None:
+    body = submit_envelope(stack, set_text("identityNumber", "110105199003070131"))
+    answer = requests.post(stack.soap_url, data=body, headers={"Content-Type": "text/xml"})
+
+    detail = fault_detail(answer)
+    assert detail["code"] == "Client.InvalidIdentityNumber"
+    assert detail["path"] == "Submit/message/MarriageRegistered/partyA/identityNumber"
+
+
+def test_a_soap_12_envelope_sent_as_soap_11_is_a_version_mismatch(stack: HubStack) -> None:
+    body = submit_envelope(stack).replace(SOAP11.encode(), SOAP12.encode())
+    answer = requests.post(stack.soap_url, data=body, headers={"Content-Type": "text/xml"})
+
+    assert post(stack, body) == "VersionMismatch"
+    assert "application/soap+xml" in fault_detail(answer)["reason"]
+
+
+def test_a_soap_11_envelope_sent_as_soap_12_is_a_version_mismatch(stack: HubStack) -> None:
+    answer = requests.post(
+        stack.soap_url,
+        data=submit_envelope(stack),
+        headers={"Content-Type": "application/soap+xml; charset=utf-8"},
     )
-    assert post(stack, body, "application/soap+xml; charset=utf-8").startswith("Client")
+
+    code = etree.fromstring(answer.content).findtext(f".//{{{SOAP12}}}Code/{{{SOAP12}}}Value")
+    assert code is not None and code.endswith(":VersionMismatch")
+    assert "text/xml" in fault_detail(answer)["reason"]
 
 
 def test_a_native_push_from_an_unknown_department_is_refused_with_a_json_error(
