@@ -219,3 +219,20 @@ def test_a_malformed_native_push_is_refused_and_nothing_is_stored(stack: HubStac
     assert answer.status_code == 400
     assert answer.json()["error"] == "Client.MalformedXML"
     assert stored_messages(stack) == before
+
+
+def test_a_soap12_body_over_the_limit_gets_a_soap12_fault_before_it_is_read(
+    stack: HubStack,
+) -> None:
+    body = submit_envelope(stack).replace(SOAP11.encode(), SOAP12.encode())
+    oversized = body + b"<!--" + b"x" * MAX_BODY_BYTES + b"-->"
+
+    answer = requests.post(
+        stack.soap_url, data=oversized, headers={"Content-Type": "application/soap+xml"}
+    )
+
+    assert answer.status_code == 413
+    assert answer.headers["Content-Type"].startswith("application/soap+xml")
+    subcode = etree.fromstring(answer.content).findtext(f".//{{{SOAP12}}}Subcode/{{{SOAP12}}}Value")
+    assert subcode == "h:BodyTooLarge"
+    assert fault_detail(answer)["code"] == "Client.BodyTooLarge"
