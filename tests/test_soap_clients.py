@@ -97,7 +97,11 @@ def java_client(stack: HubStack, tmp_path_factory: pytest.TempPathFactory) -> Pa
     (folder / "gen").mkdir()
     wsimport = ["wsimport", "-extension", "-Xnocompile", "-d", "gen", "-p", "govhub.client"]
     warnings = run([*wsimport, f"{stack.soap_url}?wsdl"], folder)
-    assert "Cannot resolve" not in warnings and "[ERROR]" not in warnings, warnings
+    # The one warning JAX-WS gives for any SOAP 1.2 binding in a WSDL 1.1 document.
+    complaints = [line for line in warnings.splitlines() if line.startswith("[")]
+    assert complaints == [
+        '[WARNING] SOAP port "GovHubSoap12": uses a non-standard SOAP 1.2 binding.'
+    ], warnings
     sources = sorted(str(path) for path in (folder / "gen").rglob("*.java"))
     main = folder / "GovHubClient.java"
     main.write_text((CLIENTS / "GovHubClient.java").read_text("utf-8"), "utf-8")
