@@ -129,6 +129,23 @@ def test_bad_input_gets_a_clear_fault_and_nothing_is_stored(stack: HubStack, cas
     assert stored_messages(stack) == before
 
 
+@pytest.mark.parametrize("case", list(CASES))
+def test_bad_input_in_soap12_gets_the_same_code_as_a_sender_fault_with_the_typed_detail(
+    stack: HubStack, case: str
+) -> None:
+    build, expected_code = CASES[case]
+    body = build(stack).replace(SOAP11.encode(), SOAP12.encode())
+
+    answer = requests.post(
+        stack.soap_url, data=body, headers={"Content-Type": "application/soap+xml"}
+    )
+
+    assert answer.status_code == (413 if expected_code == "Client.BodyTooLarge" else 400)
+    subcode = etree.fromstring(answer.content).findtext(f".//{{{SOAP12}}}Subcode/{{{SOAP12}}}Value")
+    assert subcode == "h:" + expected_code.removeprefix("Client.")
+    assert fault_detail(answer)["code"] == expected_code
+
+
 def test_the_server_keeps_serving_after_bad_input(stack: HubStack) -> None:
     for build, _ in CASES.values():
         post(stack, build(stack))
@@ -236,3 +253,17 @@ def test_a_soap12_body_over_the_limit_gets_a_soap12_fault_before_it_is_read(
     subcode = etree.fromstring(answer.content).findtext(f".//{{{SOAP12}}}Subcode/{{{SOAP12}}}Value")
     assert subcode == "h:BodyTooLarge"
     assert fault_detail(answer)["code"] == "Client.BodyTooLarge"
+
+
+def test_spynes_own_refusals_carry_the_typed_detail_too(stack: HubStack) -> None:
+    envelope = (
+        f'<e:Envelope xmlns:e="{SOAP11}"><e:Body><h:Nothing xmlns:h="{HUB}"/></e:Body></e:Envelope>'
+    )
+
+    not_soap = requests.post(stack.soap_url, data=b"<a/>", headers={"Content-Type": "text/xml"})
+    no_such_operation = requests.post(
+        stack.soap_url, data=envelope.encode(), headers={"Content-Type": "text/xml"}
+    )
+
+    assert fault_detail(not_soap)["code"] == "Client.SoapError"
+    assert fault_detail(no_such_operation)["code"] == "Client.ResourceNotFound"
