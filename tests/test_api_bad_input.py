@@ -129,6 +129,46 @@ def test_bad_input_gets_a_clear_fault_and_nothing_is_stored(stack: HubStack, cas
     assert stored_messages(stack) == before
 
 
+# The field each refusal names in its detail, by element names from the Body down.
+PATHS = {
+    "a record in the wrong namespace": "Submit/message/MarriageRegistered",
+    "a schema violation": "Submit/message/MarriageRegistered/registrationOffice",
+    "an identity number with a wrong check character": (
+        "Submit/message/MarriageRegistered/partyA/identityNumber"
+    ),
+    "an unknown message type": "Submit/header/messageType",
+    "an unknown sender": "Submit/header/sender",
+    "a sender not allowed to send this type": "Submit/header/messageType",
+    "a schema version this hub does not speak": "Submit/header/schemaVersion",
+    "a sent-at time of 24:00 (valid XSD, no real time)": "Submit/header/sentAt",
+}
+
+
+@pytest.mark.parametrize("case", list(PATHS))
+def test_a_refusal_names_the_field_it_is_about(stack: HubStack, case: str) -> None:
+    build, _ = CASES[case]
+
+    answer = requests.post(stack.soap_url, data=build(stack), headers={"Content-Type": "text/xml"})
+
+    assert fault_detail(answer).get("path") == PATHS[case]
+
+
+def test_an_idempotency_conflict_names_the_key_field(stack: HubStack) -> None:
+    service = stack.client().service
+    service.Submit(header=header(idempotencyKey="same-key"), message=marriage())
+    body = submit_envelope(
+        stack, set_text("registrationOffice", "110106"), idempotencyKey="same-key"
+    )
+
+    answer = requests.post(stack.soap_url, data=body, headers={"Content-Type": "text/xml"})
+
+    detail = fault_detail(answer)
+    assert (detail["code"], detail["path"]) == (
+        "Client.IdempotencyConflict",
+        "Submit/header/idempotencyKey",
+    )
+
+
 @pytest.mark.parametrize("case", list(CASES))
 def test_bad_input_in_soap12_gets_the_same_code_as_a_sender_fault_with_the_typed_detail(
     stack: HubStack, case: str

@@ -70,6 +70,22 @@ def fault_from(error: HubError, *, path: str | None = None) -> HubFault:
     return HubFault(error.code, _fault_text(error, named), path=named or path, line=line)
 
 
+# The header field a Submit refusal is about, for errors that are raised without the element.
+_SUBMIT_FIELDS = {
+    "Client.UnknownSender": "Submit/header/sender",
+    "Client.NotAuthenticated": "Header/Security",
+    "Client.UnknownMessageType": "Submit/header/messageType",
+    "Client.NotAuthorized": "Submit/header/messageType",
+    "Client.IdempotencyConflict": "Submit/header/idempotencyKey",
+    "Client.MessageIdTaken": "Submit/header/messageId",
+}
+
+
+def submit_fault(error: HubError) -> HubFault:
+    """A Submit refusal, its path the header field it concerns when the error names none."""
+    return fault_from(error, path=_SUBMIT_FIELDS.get(error.code))
+
+
 def _fault_text(error: HubError, path: str | None) -> str:
     """The message, cut, with the error's detail unless the path and line say it already;
     a refused registration keeps every reason, each cut on its own."""
@@ -161,4 +177,5 @@ __all__ = [
     "soap11_fault",
     "soap12_code",
     "soap12_fault",
+    "submit_fault",
 ]

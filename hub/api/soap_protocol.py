@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 import spyne.const
 from lxml import etree
+from spyne import Fault
 from spyne.const.http import HTTP_400, HTTP_405, HTTP_500
 from spyne.error import RequestNotAllowed
 from spyne.protocol.soap import Soap11, Soap12
@@ -186,6 +187,8 @@ class _HubSoap:
                     return
             except HubError as error:
                 raise fault_from(error) from error
+            except Fault:  # the check's own fault, already with its detail
+                raise
             except Exception as exc:  # a bug must still answer with a fault, not a dropped call
                 log.exception("request check failed")
                 raise fault_from(HubError("internal error while checking the request")) from exc

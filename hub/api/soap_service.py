@@ -14,7 +14,7 @@ from lxml import etree
 from spyne import Application, Boolean, ComplexModel, DateTime, Integer, Unicode, rpc
 from spyne.service import Service
 
-from hub.api.soap_faults import fault_from
+from hub.api.soap_faults import fault_from, submit_fault
 from hub.api.soap_protocol import HubSoap11, HubSoap12
 from hub.api.spyne_models import element_models
 from hub.errors import ClientError, HubError, NotAuthenticated, NotFound, SchemaInvalid
@@ -110,7 +110,7 @@ def build_soap_application(
             except ClientError as error:  # a key conflict, a taken id: audited, as native
                 message = prepared.message
                 ingress.record_refusal(message.sender, message.message_type, error)
-                raise fault_from(error) from error
+                raise submit_fault(error) from error
             except HubError as error:
                 raise fault_from(error) from error
             return _receipt_model(receipt)
@@ -144,6 +144,12 @@ def build_soap_application(
 
     def check_submit(ctx: Any) -> bool:
         """Run every ingress check on the lxml elements; True: Submit needs nothing else."""
+        try:
+            return prepare_submit(ctx)
+        except HubError as error:
+            raise submit_fault(error) from error
+
+    def prepare_submit(ctx: Any) -> bool:
         body = ctx.in_body_doc
         if body is None or body.tag != _SUBMIT:
             return False
