@@ -177,7 +177,7 @@ def build_soap_application(
     application = Application(
         [HubService],
         tns=HEADER_NAMESPACE,
-        name="GovHub",
+        name="GovHubSoap12" if soap12 else "GovHub",  # one spyne registry entry each
         in_protocol=protocol(max_bytes=max_body_bytes, check=check_submit),
         out_protocol=protocol(
             max_bytes=max_body_bytes,
