@@ -45,7 +45,12 @@ OPERATION_FAULTS: dict[str, tuple[str, ...]] = {
         "Client.ReasonMissing",
         "Server.Unavailable",
     ),
-    "GetStatus": (*_BEFORE_ANY_OPERATION, "Client.NotFound", "Server.Unavailable"),
+    "GetStatus": (
+        *_BEFORE_ANY_OPERATION,
+        "Client.NotAuthenticated",
+        "Client.NotFound",
+        "Server.Unavailable",
+    ),
 }
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 _SOAP12_CLASSES = {"Client": "Sender", "Server": "Receiver"}
