@@ -92,7 +92,13 @@ class SchemaInvalid(ClientError):
 
 
 class InvalidIdentityNumber(ClientError):
+    """``path`` names the element that holds the number, when it came in XML."""
+
     code = "Client.InvalidIdentityNumber"
+
+    def __init__(self, message: str, *, path: str | None = None) -> None:
+        super().__init__(message, detail=path)
+        self.path = path
 
 
 class UnknownMessageType(ClientError):

@@ -48,13 +48,13 @@ def verify(number: str, *, where: str = "") -> None:
     if not _SHAPE.match(number):
         raise InvalidIdentityNumber(
             f"identity number {mask(number)} is not 17 digits and a check character",
-            detail=where or None,
+            path=where or None,
         )
     if number[17] != _check_of_shaped(number):
         raise InvalidIdentityNumber(
             f"identity number {mask(number)} has check character {number[17]}, expected one "
             "that matches its digits (GB 11643)",
-            detail=where or None,
+            path=where or None,
         )
 
 

@@ -25,7 +25,7 @@ from lxml import etree
 from sqlalchemy import Connection
 
 from adapters.base import Adapter
-from hub import identity
+from hub import identity, xmlparse
 from hub.bus import DeliveryTask, Publisher
 from hub.config import Settings
 from hub.departments import DepartmentConfig, DepartmentDirectory
@@ -108,7 +108,8 @@ class Ingress:
         if fields["schemaVersion"] != CANONICAL_SCHEMA_VERSION:
             raise SchemaInvalid(
                 f"schema version {fields['schemaVersion']} is not supported; "
-                f"this hub speaks {CANONICAL_SCHEMA_VERSION}"
+                f"this hub speaks {CANONICAL_SCHEMA_VERSION}",
+                path=_child_path(header, "schemaVersion"),
             )
         self.departments.sender(sender)
         if self.verifier is not None:
@@ -116,7 +117,8 @@ class Ingress:
         routed = self.routes.route_message(sender, message_type, message)
         if message.tag != f"{{{CANONICAL_NAMESPACE}}}{message_type}":
             raise SchemaInvalid(
-                f"header says {message_type} but the message is {etree.QName(message).localname}"
+                f"header says {message_type} but the message is {etree.QName(message).localname}",
+                path=xmlparse.named_path(message),
             )
         canonical, numbers = self._checked_canonical(message)
         return PreparedMessage(
@@ -127,7 +129,7 @@ class Ingress:
                 correlation_id=fields.get("correlationId") or None,
                 idempotency_key=fields["idempotencyKey"],
                 purpose=fields["purpose"],
-                sent_at=_parse_datetime(fields["sentAt"]),
+                sent_at=_parse_datetime(fields["sentAt"], header),
                 schema_version=fields["schemaVersion"],
                 original=without_passwords(original, envelope),
                 original_content_type=content_type,
@@ -262,13 +264,22 @@ def _logged_skips(routed: Routed, message_type: str) -> tuple[tuple[str, str], .
     return routed.skipped
 
 
-def _parse_datetime(text: str) -> datetime:
+def _parse_datetime(text: str, header: etree._Element) -> datetime:
     try:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError as exc:  # XSD allows 24:00:00, Python does not
-        raise SchemaInvalid(f"sentAt {text!r} is not a date and time this hub can use") from exc
+        raise SchemaInvalid(
+            f"sentAt {text!r} is not a date and time this hub can use",
+            path=_child_path(header, "sentAt"),
+        ) from exc
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+def _child_path(parent: etree._Element, name: str) -> str:
+    """The named path of ``parent``'s child ``name`` (the header's fields share its namespace)."""
+    child = parent.find(f"{{{etree.QName(parent).namespace}}}{name}")
+    return xmlparse.named_path(child if child is not None else parent)
+
+
 def _element_path(element: etree._Element) -> str:
-    return element.getroottree().getpath(element)
+    return xmlparse.named_path(element)

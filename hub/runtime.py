@@ -11,7 +11,7 @@ from spyne.server.wsgi import WsgiApplication
 from hub.adapter_cache import AdapterCache
 from hub.api.admin_service import build_admin_application
 from hub.api.admission import byte_budget
-from hub.api.soap_service import build_soap_application
+from hub.api.soap_endpoint import soap_endpoint
 from hub.api.wsgi import HubWsgiApp
 from hub.bus import Publisher
 from hub.config import Settings
@@ -170,10 +170,7 @@ class HubRuntime:
             ).start()
 
     def wsgi_app(self) -> HubWsgiApp:
-        soap = build_soap_application(
-            self.ingress, self.store, self.settings.max_body_bytes, self.signer
-        )
-        wsgi = WsgiApplication(soap, max_content_length=self.settings.max_body_bytes)
+        wsgi = soap_endpoint(self.ingress, self.store, self.settings.max_body_bytes, self.signer)
         admin = build_admin_application(
             self.store,
             self.departments,

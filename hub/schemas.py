@@ -16,6 +16,7 @@ import jsonschema
 from lxml import etree
 from referencing import Registry, Resource
 
+from hub import xmlparse
 from hub.errors import ConfigurationError, SchemaInvalid
 from hub.json_fastpath import Check, compile_check
 from hub.resources import XSD_ROOT
@@ -53,10 +54,12 @@ class SchemaRegistry:
         errors: list[Any] = list(cast(Iterable[Any], schema.error_log))
         if errors:
             first = errors[0]
+            found = xmlparse.element_at(element, first.path or "")
+            path = xmlparse.named_path(found) if found is not None else first.path
             raise SchemaInvalid(
                 f"does not match {relative_path}: {first.message}",
-                detail=f"{first.path} line {first.line}",
-                path=first.path,
+                detail=f"{path} line {first.line}",
+                path=path,
                 line=first.line,
             )
 

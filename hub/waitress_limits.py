@@ -79,6 +79,8 @@ class _RefusalTask(ErrorTask):
             "PATH_INFO": request.path,
             "QUERY_STRING": request.query,
             "CONTENT_LENGTH": str(declared) if declared else "",
+            # The SOAP version of the fault follows the request's (application/soap+xml: 1.2).
+            "CONTENT_TYPE": request.headers.get("CONTENT_TYPE", ""),
         }
         answer: dict[str, Any] = {}
 

@@ -10,6 +10,7 @@ nesting deeper than 256 levels, and very large text nodes, are refused by libxml
 
 from __future__ import annotations
 
+import re
 import threading
 from typing import Any
 
@@ -113,3 +114,55 @@ def parse(
         raise MalformedXML("DOCTYPE declarations are not accepted")
     _check_attribute_counts(data, root)
     return root
+
+
+_SOAP_BODIES = frozenset(
+    {
+        "{http://schemas.xmlsoap.org/soap/envelope/}Body",
+        "{http://www.w3.org/2003/05/soap-envelope}Body",
+    }
+)
+_PATH_STEP = re.compile(r"(?:[^:/\[]+:)?([^:/\[]+)(?:\[(\d+)\])?$")
+
+
+def named_path(element: etree._Element) -> str:
+    """Where ``element`` is, by element names from the SOAP Body down (the whole document's
+    otherwise), e.g. ``Submit/message/MarriageRegistered/partyA/identityNumber``; a position
+    only where a name repeats among siblings. Never lxml's ``*[4]/*[1]``, which a department's
+    developer cannot read."""
+    steps: list[str] = []
+    current: etree._Element | None = element
+    while current is not None and current.tag not in _SOAP_BODIES:
+        steps.append(_step(current))
+        current = current.getparent()
+    return "/".join(reversed(steps))
+
+
+def _step(element: etree._Element) -> str:
+    name = etree.QName(element).localname
+    parent = element.getparent()
+    if parent is None:
+        return name
+    same = [sibling for sibling in parent if sibling.tag == element.tag]
+    return name if len(same) == 1 else f"{name}[{same.index(element) + 1}]"
+
+
+def element_at(root: etree._Element, path: str) -> etree._Element | None:
+    """The element an lxml path (``/c:A/c:b[2]`` or ``/*/*[4]``, from a schema error about
+    ``root``) names in ``root``'s own tree; None when the path does not lead to one."""
+    steps = path.strip("/").split("/")
+    current = root
+    for step in steps[1:]:
+        match = _PATH_STEP.match(step)
+        if match is None:
+            return None
+        name, position = match.group(1), int(match.group(2) or 1)
+        children = [
+            child
+            for child in current
+            if isinstance(child.tag, str) and name in ("*", etree.QName(child).localname)
+        ]
+        if len(children) < position:
+            return None
+        current = children[position - 1]
+    return current

@@ -14,6 +14,7 @@ pytestmark = pytest.mark.slow
 
 MAX_BODY_BYTES = 100_000
 SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
+SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
 CANONICAL = "urn:govhub:canonical:1"
 HUB = "urn:govhub:hub:1"
 Edit = Callable[[etree._Element], None]
@@ -128,6 +129,63 @@ def test_bad_input_gets_a_clear_fault_and_nothing_is_stored(stack: HubStack, cas
     assert stored_messages(stack) == before
 
 
+# The field each refusal names in its detail, by element names from the Body down.
+PATHS = {
+    "a record in the wrong namespace": "Submit/message/MarriageRegistered",
+    "a schema violation": "Submit/message/MarriageRegistered/registrationOffice",
+    "an identity number with a wrong check character": (
+        "Submit/message/MarriageRegistered/partyA/identityNumber"
+    ),
+    "an unknown message type": "Submit/header/messageType",
+    "an unknown sender": "Submit/header/sender",
+    "a sender not allowed to send this type": "Submit/header/messageType",
+    "a schema version this hub does not speak": "Submit/header/schemaVersion",
+    "a sent-at time of 24:00 (valid XSD, no real time)": "Submit/header/sentAt",
+}
+
+
+@pytest.mark.parametrize("case", list(PATHS))
+def test_a_refusal_names_the_field_it_is_about(stack: HubStack, case: str) -> None:
+    build, _ = CASES[case]
+
+    answer = requests.post(stack.soap_url, data=build(stack), headers={"Content-Type": "text/xml"})
+
+    assert fault_detail(answer).get("path") == PATHS[case]
+
+
+def test_an_idempotency_conflict_names_the_key_field(stack: HubStack) -> None:
+    service = stack.client().service
+    service.Submit(header=header(idempotencyKey="same-key"), message=marriage())
+    body = submit_envelope(
+        stack, set_text("registrationOffice", "110106"), idempotencyKey="same-key"
+    )
+
+    answer = requests.post(stack.soap_url, data=body, headers={"Content-Type": "text/xml"})
+
+    detail = fault_detail(answer)
+    assert (detail["code"], detail["path"]) == (
+        "Client.IdempotencyConflict",
+        "Submit/header/idempotencyKey",
+    )
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_bad_input_in_soap12_gets_the_same_code_as_a_sender_fault_with_the_typed_detail(
+    stack: HubStack, case: str
+) -> None:
+    build, expected_code = CASES[case]
+    body = build(stack).replace(SOAP11.encode(), SOAP12.encode())
+
+    answer = requests.post(
+        stack.soap_url, data=body, headers={"Content-Type": "application/soap+xml"}
+    )
+
+    assert answer.status_code == (413 if expected_code == "Client.BodyTooLarge" else 400)
+    subcode = etree.fromstring(answer.content).findtext(f".//{{{SOAP12}}}Subcode/{{{SOAP12}}}Value")
+    assert subcode == "h:" + expected_code.removeprefix("Client.")
+    assert fault_detail(answer)["code"] == expected_code
+
+
 def test_the_server_keeps_serving_after_bad_input(stack: HubStack) -> None:
     for build, _ in CASES.values():
         post(stack, build(stack))
@@ -137,21 +195,65 @@ def test_the_server_keeps_serving_after_bad_input(stack: HubStack) -> None:
     assert receipt.state == "accepted"
 
 
-def test_a_schema_fault_names_the_path_and_line(stack: HubStack) -> None:
+def fault_detail(answer: requests.Response) -> dict[str, str]:
+    detail = etree.fromstring(answer.content).find(f".//{{{HUB}}}HubFault")
+    assert detail is not None
+    return {etree.QName(child).localname: child.text or "" for child in detail}
+
+
+def test_a_schema_fault_names_the_field_by_its_path_and_no_line_for_a_one_line_request(
+    stack: HubStack,
+) -> None:
     body = submit_envelope(stack, set_text("registrationOffice", "ABC"))
     answer = requests.post(stack.soap_url, data=body, headers={"Content-Type": "text/xml"})
 
-    fault = etree.fromstring(answer.content).find(f".//{{{SOAP11}}}Fault")
-    assert fault is not None
-    assert "registrationOffice" in (fault.findtext("faultstring") or "")
-    assert "line" in etree.tostring(fault.find("detail")).decode()
+    detail = fault_detail(answer)
+    assert detail["code"] == "Client.SchemaInvalid"
+    assert detail["path"] == "Submit/message/MarriageRegistered/registrationOffice"
+    assert "line" not in detail
+    assert "registrationOffice" in detail["reason"]
 
 
-def test_a_soap_12_envelope_sent_to_the_soap_11_api_is_refused(stack: HubStack) -> None:
-    body = submit_envelope(stack).replace(
-        SOAP11.encode(), b"http://www.w3.org/2003/05/soap-envelope"
+def test_a_schema_fault_gives_the_line_of_a_request_written_on_several_lines(
+    stack: HubStack,
+) -> None:
+    body = submit_envelope(stack, set_text("sex", "7"))
+    pretty = etree.tostring(etree.fromstring(body), pretty_print=True)
+    answer = requests.post(stack.soap_url, data=pretty, headers={"Content-Type": "text/xml"})
+
+    detail = fault_detail(answer)
+    assert detail["path"] == "Submit/message/MarriageRegistered/partyA/sex"
+    line = int(detail["line"])
+    assert b"<ns1:sex>7<" in pretty.splitlines()[line - 1]
+
+
+def test_a_bad_identity_number_is_named_by_its_path_not_its_position(stack: HubStack) -> None:
+    body = submit_envelope(stack, set_text("identityNumber", "110105199003070131"))
+    answer = requests.post(stack.soap_url, data=body, headers={"Content-Type": "text/xml"})
+
+    detail = fault_detail(answer)
+    assert detail["code"] == "Client.InvalidIdentityNumber"
+    assert detail["path"] == "Submit/message/MarriageRegistered/partyA/identityNumber"
+
+
+def test_a_soap_12_envelope_sent_as_soap_11_is_a_version_mismatch(stack: HubStack) -> None:
+    body = submit_envelope(stack).replace(SOAP11.encode(), SOAP12.encode())
+    answer = requests.post(stack.soap_url, data=body, headers={"Content-Type": "text/xml"})
+
+    assert post(stack, body) == "VersionMismatch"
+    assert "application/soap+xml" in fault_detail(answer)["reason"]
+
+
+def test_a_soap_11_envelope_sent_as_soap_12_is_a_version_mismatch(stack: HubStack) -> None:
+    answer = requests.post(
+        stack.soap_url,
+        data=submit_envelope(stack),
+        headers={"Content-Type": "application/soap+xml; charset=utf-8"},
     )
-    assert post(stack, body, "application/soap+xml; charset=utf-8").startswith("Client")
+
+    code = etree.fromstring(answer.content).findtext(f".//{{{SOAP12}}}Code/{{{SOAP12}}}Value")
+    assert code is not None and code.endswith(":VersionMismatch")
+    assert "text/xml" in fault_detail(answer)["reason"]
 
 
 def test_a_native_push_from_an_unknown_department_is_refused_with_a_json_error(
@@ -174,3 +276,34 @@ def test_a_malformed_native_push_is_refused_and_nothing_is_stored(stack: HubStac
     assert answer.status_code == 400
     assert answer.json()["error"] == "Client.MalformedXML"
     assert stored_messages(stack) == before
+
+
+def test_a_soap12_body_over_the_limit_gets_a_soap12_fault_before_it_is_read(
+    stack: HubStack,
+) -> None:
+    body = submit_envelope(stack).replace(SOAP11.encode(), SOAP12.encode())
+    oversized = body + b"<!--" + b"x" * MAX_BODY_BYTES + b"-->"
+
+    answer = requests.post(
+        stack.soap_url, data=oversized, headers={"Content-Type": "application/soap+xml"}
+    )
+
+    assert answer.status_code == 413
+    assert answer.headers["Content-Type"].startswith("application/soap+xml")
+    subcode = etree.fromstring(answer.content).findtext(f".//{{{SOAP12}}}Subcode/{{{SOAP12}}}Value")
+    assert subcode == "h:BodyTooLarge"
+    assert fault_detail(answer)["code"] == "Client.BodyTooLarge"
+
+
+def test_spynes_own_refusals_carry_the_typed_detail_too(stack: HubStack) -> None:
+    envelope = (
+        f'<e:Envelope xmlns:e="{SOAP11}"><e:Body><h:Nothing xmlns:h="{HUB}"/></e:Body></e:Envelope>'
+    )
+
+    not_soap = requests.post(stack.soap_url, data=b"<a/>", headers={"Content-Type": "text/xml"})
+    no_such_operation = requests.post(
+        stack.soap_url, data=envelope.encode(), headers={"Content-Type": "text/xml"}
+    )
+
+    assert fault_detail(not_soap)["code"] == "Client.SoapError"
+    assert fault_detail(no_such_operation)["code"] == "Client.ResourceNotFound"

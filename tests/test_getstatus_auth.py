@@ -10,6 +10,7 @@ from datetime import date
 import pytest
 import zeep
 from hubstack import HubStack, header, marriage, running_hub
+from lxml import etree
 from zeep.exceptions import Fault
 from zeep.wsse.username import UsernameToken
 
@@ -128,3 +129,18 @@ def refusals(stack: HubStack) -> list[dict[str, str]]:
             for e in audit.entries(connection)
             if e.action == audit.REFUSED
         ]
+
+
+def test_ws_security_holds_over_soap12_as_over_soap11(
+    stack: HubStack, secrets: dict[str, IssuedSecret]
+) -> None:
+    service = client(stack, secrets["MARRIAGE_REGISTRY"]).bind("GovHub", "GovHubSoap12")
+    anonymous = client(stack, None).bind("GovHub", "GovHubSoap12")
+
+    receipt = service.Submit(header=header(), message=marriage())
+    with pytest.raises(Fault) as refused:
+        anonymous.Submit(header=header(), message=marriage())
+
+    assert service.GetStatus(receipt.messageId).messageId == receipt.messageId
+    assert refused.value.code.endswith(":Sender")
+    assert [etree.QName(code).localname for code in refused.value.subcodes] == ["NotAuthenticated"]

@@ -119,7 +119,7 @@ def test_hostile_xml_gets_a_client_fault_and_nothing_is_stored(
         timeout=TIME_BOUND_SECONDS,
     )
 
-    assert fault_code(answer).startswith("Client."), answer.content[:300]
+    assert fault_code(answer).startswith(("Client.", "VersionMismatch")), answer.content[:300]
     assert stored_messages(stack) == before
     grown_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before
     assert grown_kib < 300_000, f"peak memory grew by {grown_kib} KiB"

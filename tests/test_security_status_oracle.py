@@ -12,6 +12,7 @@ from datetime import date
 import pytest
 import zeep
 from hubstack import HubStack, header, marriage, running_hub
+from lxml import etree
 from zeep.exceptions import Fault
 from zeep.wsse.username import UsernameToken
 
@@ -76,7 +77,8 @@ def answer(call: object, message_id: str) -> tuple[str, str, object]:
     with pytest.raises(Fault) as refused:
         call(message_id)  # type: ignore[operator]
     fault = refused.value
-    return fault.code, fault.message.replace(message_id, "ID"), fault.detail
+    detail = etree.tostring(fault.detail, encoding="unicode").replace(message_id, "ID")
+    return fault.code, fault.message.replace(message_id, "ID"), detail
 
 
 def refusals(stack: HubStack) -> list[dict[str, str]]:

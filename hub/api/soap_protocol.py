@@ -1,4 +1,4 @@
-"""Spyne's SOAP 1.1 protocol, made to parse with our one hardened parser, to run our checks
+"""Spyne's SOAP 1.1 and 1.2 protocols, made to parse with our one hardened parser, to run our checks
 before spyne touches the body and to sign the reply (with the hub's key) to a signed request.
 All spyne compatibility code lives in hub/api/."""
 
@@ -11,17 +11,26 @@ from typing import Any, TypeVar
 import spyne.const
 from lxml import etree
 from spyne import Fault
-from spyne.const.http import HTTP_405
+from spyne.const.http import HTTP_400, HTTP_405, HTTP_500
 from spyne.error import RequestNotAllowed
-from spyne.protocol.soap import Soap11
+from spyne.protocol.soap import Soap11, Soap12
 from spyne.server.http import HttpTransportContext
 
 from hub import xmlparse
+from hub.api.soap_faults import (
+    SOAP11_ENV,
+    SOAP12_ENV,
+    VERSION_MISMATCH,
+    HubFault,
+    fault_from,
+    is_sender_fault,
+    soap11_fault,
+    soap12_fault,
+)
 from hub.declared_encoding import charset_of
-from hub.errors import HubError, RegistrationRefused
+from hub.errors import HubError
 from hub.observability.refusals import log_refusal
 from hub.security.reply_signing import ReplySigner, request_is_signed
-from hub.untrusted import shown
 
 # Returns True when it prepared all the operation needs: spyne's objects are then not built.
 RequestCheck = Callable[[Any], bool]
@@ -50,22 +59,6 @@ def or_fault(call: Callable[[], T]) -> T:
         raise fault_from(error) from error
 
 
-def fault_from(error: HubError) -> Fault:
-    """A HubError as a SOAP fault with a stable code and a detail naming path, line or reason."""
-    return Fault(
-        faultcode=error.code,
-        faultstring=_fault_text(error),
-        detail={"reason": shown(error.detail)} if error.detail else None,
-    )
-
-
-def _fault_text(error: HubError) -> str:
-    """The message, cut; a refused registration keeps every reason, each cut on its own."""
-    if isinstance(error, RegistrationRefused):
-        return "; ".join(shown(part) for part in error.message.split("; "))
-    return shown(error.message)
-
-
 def _log_fault(ctx: Any) -> None:
     """Every fault answered, with who the request said it was (set by the request's check)."""
     error = ctx.out_error
@@ -76,10 +69,19 @@ def _log_fault(ctx: Any) -> None:
     log_refusal(route or "SOAP", code, udc.get("sender"), reason)
 
 
-class HubSoap11(Soap11):  # type: ignore[misc]
-    """Soap11 whose parser is hub.xmlparse, which runs ``check`` before deserializing and,
-    as an out-protocol with a ``signer``, signs every reply (faults too: zeep checks the
-    signature before it reads a fault) to a request that carried a WS-Security signature."""
+class _HubSoap:
+    """Spyne's SOAP protocol whose parser is hub.xmlparse, which runs ``check`` before
+    deserializing and, as an out-protocol with a ``signer``, signs every reply (faults too:
+    zeep checks the signature before it reads a fault) to a request that carried a
+    WS-Security signature. Every fault carries the typed detail (hub/api/soap_faults.py)."""
+
+    # What spyne's protocol class, the other base, provides.
+    ns_soap_env: str
+    REQUEST: Any
+    RESPONSE: Any
+    app: Any
+    event_manager: Any
+    cleanup_namespaces: bool
 
     def __init__(
         self,
@@ -90,7 +92,7 @@ class HubSoap11(Soap11):  # type: ignore[misc]
         writers: Mapping[str, ResponseWriter] | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(validator=None, **kwargs)
+        super().__init__(validator=None, **kwargs)  # type: ignore[call-arg]
         self._max_bytes = max_bytes
         self._check = check
         self._signer = signer
@@ -110,15 +112,50 @@ class HubSoap11(Soap11):  # type: ignore[misc]
             envelope = xmlparse.parse(raw, max_bytes=self._max_bytes, charset=declared)
         except HubError as error:
             raise fault_from(error) from error
+        self._check_version(envelope)
         ctx.udc["signed"] = request_is_signed(envelope)
         ctx.in_document = (envelope, {})
+
+    def _check_version(self, envelope: etree._Element) -> None:
+        """An envelope of the other SOAP version is answered VersionMismatch, saying how to
+        send each: the Content-Type chooses the version, the envelope must agree."""
+        name = etree.QName(envelope)
+        if name.localname != "Envelope" or name.namespace == self.ns_soap_env:
+            return
+        sent = {SOAP11_ENV: "a SOAP 1.1", SOAP12_ENV: "a SOAP 1.2"}.get(name.namespace or "")
+        expected = "SOAP 1.2" if self.ns_soap_env == SOAP12_ENV else "SOAP 1.1"
+        raise HubFault(
+            VERSION_MISMATCH,
+            f"{sent or 'an unknown'} envelope ({name.namespace}) was sent with the Content-Type "
+            f"of {expected}: send SOAP 1.1 ({SOAP11_ENV}) as text/xml and SOAP 1.2 "
+            f"({SOAP12_ENV}) as application/soap+xml",
+        )
+
+    def fault_to_parent(
+        self, ctx: Any, cls: Any, inst: Any, parent: Any, ns: Any, *_: Any, **__: Any
+    ) -> None:
+        """The Fault with the hub's typed detail; its line only for a request on several
+        lines (a line number says nothing about a request sent on one)."""
+        raw = ctx.udc.get("raw", b"") if isinstance(ctx.udc, dict) else b""
+        with_line = spans_lines(raw)
+        if self.ns_soap_env == SOAP12_ENV:
+            soap12_fault(parent, inst, with_line=with_line)
+        else:
+            soap11_fault(parent, inst, with_line=with_line)
+
+    def fault_to_http_response_code(self, fault: Any) -> str:
+        """SOAP 1.2 answers a sender's fault 400 (its HTTP binding asks so); 500 otherwise,
+        and always in SOAP 1.1."""
+        if self.ns_soap_env == SOAP12_ENV and is_sender_fault(str(fault.faultcode)):
+            return str(HTTP_400)
+        return str(HTTP_500)
 
     def serialize(self, ctx: Any, message: Any) -> None:
         if ctx.out_error is not None:
             _log_fault(ctx)
         writer = self._writer_for(ctx, message)
         if writer is None:
-            super().serialize(ctx, message)
+            super().serialize(ctx, message)  # type: ignore[misc]
         else:
             self._write_response(ctx, writer)
         if self._signer is not None and isinstance(ctx.udc, dict) and ctx.udc.get("signed"):
@@ -150,7 +187,28 @@ class HubSoap11(Soap11):  # type: ignore[misc]
                     return
             except HubError as error:
                 raise fault_from(error) from error
+            except Fault:  # the check's own fault, already with its detail
+                raise
             except Exception as exc:  # a bug must still answer with a fault, not a dropped call
                 log.exception("request check failed")
                 raise fault_from(HubError("internal error while checking the request")) from exc
-        super().deserialize(ctx, message)
+        super().deserialize(ctx, message)  # type: ignore[misc]
+
+
+def spans_lines(raw: bytes) -> bool:
+    """Whether the envelope itself (after any XML declaration) is written on several lines."""
+    document = raw.strip()
+    if document.startswith(b"<?xml"):
+        document = document.partition(b"?>")[2].strip()
+    return b"\n" in document
+
+
+class HubSoap11(_HubSoap, Soap11):  # type: ignore[misc]
+    """SOAP 1.1: text/xml, faults with faultcode soap:Client.* / soap:Server.*."""
+
+
+class HubSoap12(_HubSoap, Soap12):  # type: ignore[misc]
+    """SOAP 1.2: application/soap+xml, faults with Code Sender/Receiver and a Subcode."""
+
+
+__all__ = ["HubSoap11", "HubSoap12", "fault_from", "or_fault", "unbounded"]

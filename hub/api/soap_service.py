@@ -1,6 +1,7 @@
-"""The department-facing SOAP API: Submit and GetStatus, typed from our XSDs.
+"""The department-facing SOAP API: Submit and GetStatus, typed from our XSDs, in SOAP 1.1
+or 1.2 (one application each; hub/api/soap_endpoint.py chooses by Content-Type).
 
-WSDL at /soap?wsdl. Errors are SOAP faults with stable codes (hub.errors), e.g.
+WSDL at /soap?wsdl (hub/api/wsdl.py). Errors are SOAP faults with stable codes (hub.errors), e.g.
 Client.SchemaInvalid, Client.UnknownSender, Client.NotAuthorized, Server.Unavailable.
 """
 
@@ -13,7 +14,8 @@ from lxml import etree
 from spyne import Application, Boolean, ComplexModel, DateTime, Integer, Unicode, rpc
 from spyne.service import Service
 
-from hub.api.soap_protocol import HubSoap11, fault_from
+from hub.api.soap_faults import fault_from, submit_fault
+from hub.api.soap_protocol import HubSoap11, HubSoap12
 from hub.api.spyne_models import element_models
 from hub.errors import ClientError, HubError, NotAuthenticated, NotFound, SchemaInvalid
 from hub.ingress import Ingress
@@ -79,9 +81,11 @@ def build_soap_application(
     signer: ReplySigner | None = None,
     *,
     fast_responses: bool = True,
+    soap12: bool = False,
 ) -> Application:
     """``fast_responses``: Submit's answer is written by ``submit_response``, not by spyne's
-    generic serializer (False only to compare the two)."""
+    generic serializer (False only to compare the two). ``soap12``: speak SOAP 1.2."""
+    protocol = HubSoap12 if soap12 else HubSoap11
     header_model = element_models(HEADER_SCHEMA, HEADER_NAMESPACE)["MessageHeader"]
     messages = element_models(CANONICAL_SCHEMA, CANONICAL_NAMESPACE)
     # One optional element per message type: the caller fills exactly one.
@@ -106,7 +110,7 @@ def build_soap_application(
             except ClientError as error:  # a key conflict, a taken id: audited, as native
                 message = prepared.message
                 ingress.record_refusal(message.sender, message.message_type, error)
-                raise fault_from(error) from error
+                raise submit_fault(error) from error
             except HubError as error:
                 raise fault_from(error) from error
             return _receipt_model(receipt)
@@ -117,7 +121,7 @@ def build_soap_application(
             try:
                 return _status_model(status_for(ctx, message_id))
             except HubError as error:
-                raise fault_from(error) from error
+                raise fault_from(error, path="GetStatus/messageId") from error
 
     def status_for(ctx: Any, message_id: str) -> MessageStatus:
         """The status, for the message's sender or receivers only while credentials are in
@@ -140,6 +144,12 @@ def build_soap_application(
 
     def check_submit(ctx: Any) -> bool:
         """Run every ingress check on the lxml elements; True: Submit needs nothing else."""
+        try:
+            return prepare_submit(ctx)
+        except HubError as error:
+            raise submit_fault(error) from error
+
+    def prepare_submit(ctx: Any) -> bool:
         body = ctx.in_body_doc
         if body is None or body.tag != _SUBMIT:
             return False
@@ -167,9 +177,9 @@ def build_soap_application(
     application = Application(
         [HubService],
         tns=HEADER_NAMESPACE,
-        name="GovHub",
-        in_protocol=HubSoap11(max_bytes=max_body_bytes, check=check_submit),
-        out_protocol=HubSoap11(
+        name="GovHubSoap12" if soap12 else "GovHub",  # one spyne registry entry each
+        in_protocol=protocol(max_bytes=max_body_bytes, check=check_submit),
+        out_protocol=protocol(
             max_bytes=max_body_bytes,
             signer=signer,
             writers={"Submit": submit_response} if fast_responses else None,

@@ -1,6 +1,6 @@
 """The hub's HTTP front: one WSGI app routing to the SOAP API and native ingress.
 
-  /soap                     SOAP 1.1 API (Submit, GetStatus); WSDL at /soap?wsdl
+  /soap                     SOAP 1.1 and 1.2 API (Submit, GetStatus); WSDL at /soap?wsdl
   /admin                    SOAP 1.1 operators' API (hub/api/admin_service.py); /admin?wsdl
   /native/<DEPT>[/<path>]   a department pushes a record in its own format (authenticated:
                             hub/security/native_auth.py)
@@ -20,11 +20,12 @@ import json
 import logging
 from collections.abc import Callable, Iterable
 from typing import Any
-from xml.sax.saxutils import escape
 
 from spyne.server.wsgi import WsgiApplication
 
 from hub.api.admission import ByteBudget, Permit, released_on_close
+from hub.api.soap_endpoint import speaks_soap12
+from hub.api.soap_faults import fault_envelope, fault_from
 from hub.errors import (
     BodyTooLarge,
     Busy,
@@ -50,7 +51,7 @@ Environ = dict[str, Any]
 class HubWsgiApp:
     def __init__(
         self,
-        soap: WsgiApplication,
+        soap: Callable[[Environ, StartResponse], Iterable[bytes]],
         ingress: Ingress,
         max_body_bytes: int,
         admin: WsgiApplication | None = None,
@@ -102,14 +103,17 @@ class HubWsgiApp:
         )
         path = environ.get("PATH_INFO", "") or "/"
         if not path.startswith("/native/"):
-            return _soap_fault(start_response, error)
+            return _soap_fault(environ, start_response, error)
         department, _, rest = path[len("/native/") :].partition("/")
         log_refusal(path, error.code, department, error.message)
         self.ingress.record_refusal(department, "/" + rest, error)
         return _refusal(start_response, error)
 
     def _soap(
-        self, environ: Environ, start_response: StartResponse, app: WsgiApplication | None = None
+        self,
+        environ: Environ,
+        start_response: StartResponse,
+        app: Callable[[Environ, StartResponse], Iterable[bytes]] | None = None,
     ) -> Iterable[bytes]:
         if environ.get("REQUEST_METHOD") != "POST":
             result: Iterable[bytes] = (app or self.soap)(environ, start_response)
@@ -117,16 +121,16 @@ class HubWsgiApp:
         try:
             permit = self._admit(environ)
         except BodyTooLarge as error:
-            return _soap_fault(start_response, error)
+            return _soap_fault(environ, start_response, error)
         except Busy as error:
-            return _soap_fault(start_response, error)
+            return _soap_fault(environ, start_response, error)
         try:
             environ["wsgi.input"] = io.BytesIO(self._read_body(environ))
             environ["CONTENT_LENGTH"] = str(environ["wsgi.input"].getbuffer().nbytes)
             result = (app or self.soap)(environ, start_response)
         except BodyTooLarge as error:
             permit.release()
-            return _soap_fault(start_response, error)
+            return _soap_fault(environ, start_response, error)
         except BaseException:
             permit.release()
             raise
@@ -263,23 +267,21 @@ def _json(
     return [data]
 
 
-def _soap_fault(start_response: StartResponse, error: HubError) -> list[bytes]:
-    """A SOAP 1.1 fault written by hand: used before spyne sees the request. A body too large
-    is answered 413 (the envelope was never read; zeep reads the fault all the same): with
-    it, the server closes the connection instead of first reading the body it refused
+def _soap_fault(environ: Environ, start_response: StartResponse, error: HubError) -> list[bytes]:
+    """A fault in the request's SOAP version, used before spyne sees the request. A body too
+    large is answered 413 (the envelope was never read; zeep reads the fault all the same):
+    with it, the server closes the connection instead of first reading the body it refused
     (cheroot drains an unread body after any other status)."""
-    body = (
-        '<?xml version="1.0" encoding="UTF-8"?>'
-        '<soap11env:Envelope xmlns:soap11env="http://schemas.xmlsoap.org/soap/envelope/">'
-        "<soap11env:Body><soap11env:Fault>"
-        f"<faultcode>soap11env:{escape(error.code)}</faultcode>"
-        f"<faultstring>{escape(shown(error.message))}</faultstring>"
-        "</soap11env:Fault></soap11env:Body></soap11env:Envelope>"
-    ).encode()
+    soap12 = speaks_soap12(environ)
+    body = fault_envelope(fault_from(error), soap12=soap12)
     log_refusal("SOAP (before reading the request)", error.code, None, error.message)
     status = (
         "413 Content Too Large" if isinstance(error, BodyTooLarge) else "500 Internal Server Error"
     )
-    headers = [("Content-Type", "text/xml; charset=utf-8"), ("Content-Length", str(len(body)))]
+    content_type = "application/soap+xml" if soap12 else "text/xml"
+    headers = [
+        ("Content-Type", f"{content_type}; charset=utf-8"),
+        ("Content-Length", str(len(body))),
+    ]
     start_response(status, headers)
     return [body]
