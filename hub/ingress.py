@@ -30,6 +30,7 @@ from hub.departments import DepartmentConfig, DepartmentDirectory
 from hub.errors import HubError, SchemaInvalid, UnknownMessageType
 from hub.header_fields import limited
 from hub.mapping import MappingRegistry
+from hub.mapping.moments import normalise_moments
 from hub.observability import metrics
 from hub.resources import (
     CANONICAL_NAMESPACE,
@@ -214,15 +215,23 @@ class Ingress:
         return receipt
 
     def _checked_canonical(self, message: etree._Element) -> tuple[bytes, tuple[str, ...]]:
-        """The record's bytes, and its identity numbers (for the store's index)."""
-        self.schemas.validate_xml(message, CANONICAL_SCHEMA)
-        numbers = []
-        for element in message.iter(_IDENTITY_TAG):
-            number = element.text or ""
-            if not identity.is_valid(number):  # the element's path only for the error
-                identity.verify(number, where=_element_path(element))
-            numbers.append(number)
-        return etree.tostring(message, encoding="UTF-8"), tuple(numbers)
+        return checked_canonical(self.schemas, message)
+
+
+def checked_canonical(
+    schemas: SchemaRegistry, message: etree._Element
+) -> tuple[bytes, tuple[str, ...]]:
+    """The record's bytes, its dates and times in the form every mapping reads, and its
+    identity numbers (for the store's index). `govhub validate` runs the same checks."""
+    schemas.validate_xml(message, CANONICAL_SCHEMA)
+    normalise_moments(message)
+    numbers = []
+    for element in message.iter(_IDENTITY_TAG):
+        number = element.text or ""
+        if not identity.is_valid(number):  # the element's path only for the error
+            identity.verify(number, where=_element_path(element))
+        numbers.append(number)
+    return etree.tostring(message, encoding="UTF-8"), tuple(numbers)
 
 
 def _logged_skips(routed: Routed, message_type: str) -> tuple[tuple[str, str], ...]:

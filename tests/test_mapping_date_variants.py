@@ -1,0 +1,127 @@
+"""Every date and time the canonical schema accepts reaches every receiver: ingress rewrites
+it into the form each mapping reads, or refuses it at the door naming the element."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hubstack import header, marriage, running_hub
+from lxml import etree
+
+from hub.errors import SchemaInvalid
+from hub.ingress import checked_canonical
+from hub.mapping import MappingRegistry
+from hub.mapping.moments import moment_tags
+from hub.resources import CANONICAL_SCHEMA
+from hub.schemas import default_registry
+from hub.store import delivery_key
+from hub.xmlparse import parse
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "canonical"
+REGISTRY = MappingRegistry()
+SCHEMAS = default_registry()
+
+DATES = [
+    "2026-05-20",
+    "2026-05-20+08:00",  # JAXB's usual idiom
+    "2026-05-20Z",
+    "2026-05-20-05:00",
+    "2026-05-20+14:00",
+    "2026-05-20-14:00",
+    "0001-01-01",
+    "9999-12-31",
+]
+DATETIMES = [
+    "2026-05-20T09:30:00+08:00",
+    "2026-05-20T09:30:00Z",
+    "2026-05-20T09:30:00",  # no zone: the hub's +08:00
+    "2026-05-20T09:30:00.5",
+    "2026-05-20T09:30:00.123456789-05:00",
+    "2026-05-20T23:59:59.999+14:00",
+    "2026-05-20T24:00:00+08:00",  # the end of the day
+    "2026-12-31T24:00:00",
+    "2026-05-20T00:00:00-14:00",
+]
+REFUSED = ["-2026-05-20", "12026-05-20", "10000-01-01T00:00:00Z", "9999-12-31T23:00:00"]
+
+
+def _outbound_mappings() -> list[str]:
+    return sorted({m.message_type for m in REGISTRY.all() if m.direction == "outbound"})
+
+
+def _variants() -> list[tuple[str, str, str]]:
+    dates, datetimes = moment_tags()
+    cases = []
+    for message_type in _outbound_mappings():
+        record = parse((EXAMPLES / f"{message_type}.xml").read_bytes())
+        for element in record.iter(*dates, *datetimes):
+            name = etree.QName(element).localname
+            values = DATES if element.tag in dates else DATETIMES
+            cases += [(message_type, name, value) for value in values]
+    return cases
+
+
+def _record_with(message_type: str, name: str, value: str) -> etree._Element:
+    record = parse((EXAMPLES / f"{message_type}.xml").read_bytes())
+    for element in record.iter():
+        if etree.QName(element).localname == name:
+            element.text = value
+    SCHEMAS.validate_xml(record, CANONICAL_SCHEMA)  # the variant is one the schema accepts
+    return record
+
+
+def test_the_variants_cover_every_date_and_time_field_that_is_mapped() -> None:
+    fields = {(message_type, name) for message_type, name, _ in _variants()}
+    assert ("MarriageRegistered", "registeredOn") in fields
+    assert ("AddressChanged", "recordedAt") in fields
+    assert ("MarriageRegistered", "birthDate") in fields
+
+
+@pytest.mark.parametrize(("message_type", "name", "value"), _variants(), ids=str)
+def test_a_schema_valid_date_or_time_translates_through_every_outbound_mapping(
+    message_type: str, name: str, value: str
+) -> None:
+    record = _record_with(message_type, name, value)
+    checked_canonical(SCHEMAS, record)
+    mappings = [m for m in REGISTRY.all() if m.message_type == message_type]
+    assert mappings
+    for mapping in mappings:
+        if mapping.direction == "outbound":
+            mapping.translate(record)  # validates the department's document too
+
+
+def test_a_date_with_an_offset_keeps_its_calendar_day() -> None:
+    record = _record_with("MarriageRegistered", "registeredOn", "2026-05-20-05:00")
+    checked_canonical(SCHEMAS, record)
+    tax = REGISTRY.get("TAX", "outbound", "MarriageRegistered").translate(record)
+    assert isinstance(tax, dict)
+    assert tax["registeredAt"] == "2026-05-20T00:00:00+08:00"
+
+
+def test_a_time_without_a_zone_is_read_in_beijing_time() -> None:
+    record = _record_with("AddressChanged", "recordedAt", "2026-05-20T24:00:00")
+    canonical, _ = checked_canonical(SCHEMAS, record)
+    assert b"2026-05-21T00:00:00+08:00" in canonical
+
+
+@pytest.mark.parametrize("value", REFUSED)
+def test_a_year_no_department_can_hold_is_refused_at_the_door(value: str) -> None:
+    name = "recordedAt" if "T" in value else "effectiveFrom"
+    record = _record_with("AddressChanged", name, value)
+    with pytest.raises(SchemaInvalid) as refused:
+        checked_canonical(SCHEMAS, record)
+    assert refused.value.code == "Client.SchemaInvalid"
+    assert refused.value.path == f"/AddressChanged/{name}"
+    assert value in refused.value.message
+
+
+@pytest.mark.slow
+def test_a_jaxb_date_with_an_offset_submitted_over_soap_reaches_tax(tmp_path: Path) -> None:
+    with running_hub(tmp_path) as stack:  # the whole hub: real SOAP, store and workers
+        receipt = stack.client().service.Submit(
+            header=header(), message=marriage(registeredOn="2026-05-20+08:00")
+        )
+        assert stack.wait_settled(receipt.messageId).state == "delivered"
+        tax = stack.mocks.tax.store.get(delivery_key(receipt.messageId, "TAX")).payload
+        assert '"registeredAt": "2026-05-20T00:00:00+08:00"' in tax
