@@ -96,16 +96,21 @@ def worker(log_level: str, metrics_port: int | None, **options: Any) -> None:
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def validate(files: tuple[Path, ...], as_json: bool) -> None:
-    """Say which schema each FILE matches, and list every error if it does not."""
-    from hub.validate import validate_file
+    """Say whether the hub would take each FILE, as it would answer it: a Submit envelope, a
+    canonical record, or a department's own document (XML or JSON) that department may push.
+    Checked against the departments and routes files of GOVHUB_* settings; exit 1 if any is
+    INVALID, with every error."""
+    from hub.validate import HubRules, validate_file
 
-    reports = [validate_file(path) for path in files]
+    rules = HubRules.from_settings(Settings.from_env())
+    reports = [validate_file(path, rules) for path in files]
     if as_json:
         click.echo(json.dumps([{**r.__dict__, "valid": r.valid} for r in reports], indent=2))
     else:
         for report in reports:
             verdict = "valid" if report.valid else "INVALID"
-            click.echo(f"{report.file}: {verdict} ({report.schema or 'no matching schema'})")
+            how = f": {report.accepted_as}" if report.valid else ""
+            click.echo(f"{report.file}: {verdict} ({report.schema or 'no matching schema'}){how}")
             for error in report.errors:
                 click.echo(f"  - {error}")
     sys.exit(0 if all(r.valid for r in reports) else 1)
