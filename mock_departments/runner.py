@@ -13,6 +13,7 @@ from typing import TypeVar
 
 from hub.config import DEFAULT_DATA_DIR
 from hub.errors import NotFound
+from mock_departments.addresses import forget_address, write_address
 from mock_departments.department import MockDepartment
 from mock_departments.household import HouseholdRegistration
 from mock_departments.marriage import MarriageRegistry
@@ -58,6 +59,7 @@ def department_code(name: str) -> str:
 class RunningDepartment:
     department: MockDepartment
     server: MockServer
+    address_file: Path | None = None
 
     @property
     def url(self) -> str:
@@ -65,6 +67,8 @@ class RunningDepartment:
         return self.server.url
 
     def stop(self) -> None:
+        if self.address_file is not None:
+            forget_address(self.address_file, self.url)
         self.server.stop()
         self.department.close()
 
@@ -164,7 +168,7 @@ def start_one(
         department.close()
         raise
     department.start()
-    return RunningDepartment(department, server)
+    return RunningDepartment(department, server, write_address(data_dir, cls.code, server.url))
 
 
 def _as(department: MockDepartment, cls: type[T]) -> T:
