@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from sqlalchemy import Engine, inspect
 
 from hub.config import Settings
 from hub.errors import HubError
@@ -46,6 +47,23 @@ def build_settings(**overrides: Any) -> Settings:
     """Settings from GOVHUB_* with the command's options on top (``log_level`` is not one)."""
     overrides.pop("log_level", None)
     return Settings.from_env(**overrides)
+
+
+def no_database_hint(settings: Settings, engine: Engine | None = None) -> str | None:
+    """What to tell someone whose hub database is not there yet (None: it is): the embedded
+    file missing, or (``engine``) a database without the hub's tables. Names the demo's
+    data folder when the demo's data is what they have."""
+    embedded = settings.data_dir / "hub.db"
+    if not settings.database_url and not embedded.exists():
+        where = f"there is no hub database in {settings.data_dir} yet"
+    elif engine is not None and not inspect(engine).has_table("messages"):
+        where = f"the database {engine.url.render_as_string()} has no hub tables yet"
+    else:
+        return None
+    demo = settings.data_dir / "demo"
+    if (demo / "hub.db").exists():
+        return f"{where}; `govhub demo` keeps its data in {demo}: add --data-dir {demo}"
+    return f"{where}: run `govhub db upgrade` (or `govhub serve`) to create it, or give --data-dir"
 
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
