@@ -35,10 +35,14 @@ def serve(no_workers: bool, log_level: str, **options: Any) -> None:
     """Serve the SOAP API (and, by default, the delivery workers) in one process."""
     from hub.security.tls import TlsFiles
     from hub.waitress_limits import ServerLimits
-    from hub.webserver import make_server
+    from hub.webserver import check_can_listen, make_server
 
     logs.configure(log_level)
     settings = build_settings(**options)
+    try:
+        check_can_listen(settings.host, settings.port)
+    except HubError as error:
+        raise click.ClickException(str(error)) from error
     if no_workers and settings.bus_url.startswith("memory"):
         click.echo(
             "warning: --no-workers with memory://: nothing in this process consumes what it "
