@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import re
 import socket
+import threading
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +41,7 @@ ENDPOINT_PROBE_SECONDS = 2.0
 
 REACHABLE = "reachable"
 NOT_REACHABLE = "not reachable"
+NOT_PROBED = "not probed"
 
 
 @dataclass
@@ -272,21 +274,40 @@ def _check_adapter(compiled: CompiledPackage, report: CheckReport) -> None:
 
 def _probe(endpoint: str, report: CheckReport) -> None:
     """Can a TCP connection be opened to the endpoint's host and port: yes or no, nothing
-    more (refused, timed out, unknown host all read the same)."""
+    more (refused, timed out, unknown host all read the same). An endpoint that is no
+    network address (a folder, a file:// URL, a queue name) is the adapter's business: it is
+    not probed, and that is no error."""
     try:
         parts = urlsplit(endpoint)
         address = (parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
     except ValueError:
         address = (None, 0)
-    if not address[0]:
-        report.errors.append("department.toml endpoint is not a URL")
+    if not address[0] or parts.scheme == "file":
+        report.warnings.append(f"endpoint {NOT_PROBED}: it is not a network address")
         return
-    try:
-        socket.create_connection(address, ENDPOINT_PROBE_SECONDS).close()
+    if _connects(address):
         report.endpoint = REACHABLE
-    except (OSError, ValueError, UnicodeError):
+    else:
         report.endpoint = NOT_REACHABLE
         report.warnings.append(f"endpoint {NOT_REACHABLE}")
+
+
+def _connects(address: tuple[str | None, int]) -> bool:
+    """In a thread of its own: name resolution is not bound by the connect timeout, and the
+    probe must never hold up a registration for longer than ENDPOINT_PROBE_SECONDS."""
+    answer: list[bool] = []
+
+    def attempt() -> None:
+        try:
+            socket.create_connection(address, ENDPOINT_PROBE_SECONDS).close()
+            answer.append(True)
+        except (OSError, ValueError, UnicodeError):
+            answer.append(False)
+
+    probe = threading.Thread(target=attempt, name="govhub-endpoint-probe", daemon=True)
+    probe.start()
+    probe.join(ENDPOINT_PROBE_SECONDS)
+    return bool(answer and answer[0])
 
 
 def _document(data: bytes, fmt: str) -> etree._Element | dict[str, Any]:
