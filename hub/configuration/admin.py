@@ -22,7 +22,7 @@ from hub.configuration.checks import (
     check_package,
     condition_errors,
 )
-from hub.configuration.compile import CompiledPackage, compile_package
+from hub.configuration.compile import CompiledPackage, compile_with_reasons
 from hub.configuration.loader import Configuration, ConfigurationLoader
 from hub.configuration.package import DepartmentPackage, describe
 from hub.configuration.state import DepartmentState, PackageRow, RouteChange, StoredConfiguration
@@ -80,10 +80,9 @@ class ConfigurationAdmin:
             reasons.append(
                 f"{code} is defined by the departments file; a package registers a new department"
             )
-        try:
-            compiled = compile_package(package, version, self.loader.workspace, self.loader.schemas)
-        except RegistrationRefused as refused:
-            raise RegistrationRefused(f"department {code}", reasons + refused.reasons) from None
+        workspace, schemas = self.loader.workspace, self.loader.schemas
+        compiled, not_compiled = compile_with_reasons(package, version, workspace, schemas)
+        reasons += not_compiled
         report = check_package(
             compiled,
             package,

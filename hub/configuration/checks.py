@@ -11,6 +11,7 @@ to look around the network it sits in.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import socket
@@ -23,10 +24,11 @@ from urllib.parse import urlsplit
 
 from lxml import etree
 
-from adapters.registry import load_adapter
+from adapters.registry import known_adapter_names, load_adapter
 from hub.conditions import Condition
-from hub.configuration.compile import SCHEMAS, CompiledPackage
+from hub.configuration.compile import MAPPINGS, SCHEMAS, CompiledPackage
 from hub.configuration.package import DepartmentPackage
+from hub.departments import DepartmentConfig
 from hub.errors import HubError
 from hub.mapping.engine import Mapping as FieldMapping
 from hub.mapping.serialize import canonical_xml
@@ -70,15 +72,19 @@ def check_package(
 ) -> CheckReport:
     report = CheckReport()
     _check_schemas(compiled, package, report)
-    _check_routes(compiled, message_types, report)
-    _check_inbound(compiled, report)
+    mapping_files = set(package.under(MAPPINGS))
+    _check_routes(compiled, message_types, mapping_files, report)
+    _check_inbound(compiled, mapping_files, report)
     for mapping in compiled.mappings:
         _check_field_names(compiled, mapping, report)
     _check_examples(compiled, package, report)
     _check_conditions(compiled, package, report)
-    _check_adapter(compiled, report)
+    if compiled.wsdl_usable:  # else loading the adapter would read a path it must not
+        _check_adapter(compiled, report)
     if probe_endpoint:
         _probe(compiled.description.department.endpoint, report)
+    # Name files as the admin knows them, not the folder the package was written to.
+    report.errors = [e.replace(str(compiled.folder), package.source) for e in report.errors]
     return report
 
 
@@ -97,7 +103,9 @@ def _check_schemas(
             report.errors.append(f"{SCHEMAS}/{name}: {exc}")
 
 
-def _check_routes(compiled: CompiledPackage, types: Collection[str], report: CheckReport) -> None:
+def _check_routes(
+    compiled: CompiledPackage, types: Collection[str], files: set[str], report: CheckReport
+) -> None:
     department = compiled.description.department
     for route in compiled.description.routes:
         where = f"department.toml route {route.role} = {route.message_type!r}"
@@ -110,19 +118,19 @@ def _check_routes(compiled: CompiledPackage, types: Collection[str], report: Che
         if route.role == "receives":
             if route.message_type not in department.operations:
                 report.errors.append(f"{where}: operations has no entry for it")
-            if compiled.mapping("outbound", route.message_type) is None:
+            if f"outbound/{route.message_type}.toml" not in files:  # a broken one: its reason
                 report.errors.append(
                     f"{where}: mappings/outbound/{route.message_type}.toml missing"
                 )
 
 
-def _check_inbound(compiled: CompiledPackage, report: CheckReport) -> None:
+def _check_inbound(compiled: CompiledPackage, files: set[str], report: CheckReport) -> None:
     sends = {r.message_type for r in compiled.description.routes if r.role == "sends"}
     for native, message_type in compiled.description.department.inbound.items():
         where = f"department.toml inbound {native!r} = {message_type!r}"
         if message_type not in sends:
             report.errors.append(f"{where}: no route says it sends {message_type}")
-        if compiled.mapping("inbound", message_type) is None:
+        if f"inbound/{message_type}.toml" not in files:
             report.errors.append(f"{where}: mappings/inbound/{message_type}.toml missing")
 
 
@@ -266,10 +274,20 @@ def condition_errors(condition: Condition, samples: Mapping[str, bytes]) -> list
 
 
 def _check_adapter(compiled: CompiledPackage, report: CheckReport) -> None:
+    department = compiled.description.department
     try:
-        load_adapter(compiled.description.department).close()
+        load_adapter(department).close()
     except HubError as exc:
         report.errors.append(f"department.toml adapter: {exc}")
+        if department.wsdl and department.adapter not in known_adapter_names():
+            _check_wsdl_as_soap(department, report)  # the next round's errors, in this one
+
+
+def _check_wsdl_as_soap(department: DepartmentConfig, report: CheckReport) -> None:
+    try:
+        load_adapter(dataclasses.replace(department, adapter="soap")).close()
+    except HubError as exc:
+        report.errors.append(f"department.toml wsdl, read as the soap adapter reads it: {exc}")
 
 
 def _probe(endpoint: str, report: CheckReport) -> None:

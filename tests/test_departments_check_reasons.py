@@ -1,0 +1,57 @@
+"""`govhub departments check` names every reason a package is refused in one round, each
+as the admin knows the package (its files), never the folder the hub copied it to."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from hub.cli import main
+
+PACKAGE = Path(__file__).resolve().parent.parent / "examples/departments/PUBLIC_SECURITY"
+
+
+def broken_package(tmp_path: Path) -> Path:
+    folder = tmp_path / "package"
+    shutil.copytree(PACKAGE, folder)
+
+    def edit(name: str, old: str, new: str) -> None:
+        path = folder / name
+        text = path.read_text(encoding="utf-8")
+        assert old in text
+        path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+    edit("department.toml", 'adapter = "soap"', 'adapter = "sopa"')  # a misspelt adapter
+    edit("department.toml", '"ShouLiHunYinBianGeng"', '"ShouLiHunYinBianGengX"')  # WSDL
+    edit("mappings/outbound/AddressChanged.toml", '"c:person/', '"c:persn/')  # a field
+    edit(  # a schema named by its place in the package, not as the hub names it
+        "mappings/outbound/MarriageRegistered.toml",
+        'schema = "departments/PUBLIC_SECURITY/household.xsd"',
+        'schema = "schemas/household.xsd"',
+    )
+    return folder
+
+
+def test_every_reason_is_reported_at_once(tmp_path: Path) -> None:
+    folder = broken_package(tmp_path)
+    data = tmp_path / "data"
+
+    result = CliRunner().invoke(
+        main, ["departments", "check", str(folder), "--data-dir", str(data)]
+    )
+
+    assert result.exit_code == 2
+    reasons = [line for line in result.output.splitlines() if line.startswith("  - ")]
+    said = "\n".join(reasons)
+    assert "No such adapter: sopa. Did you mean soap?" in said
+    assert "has no operation ShouLiHunYinBianGengX" in said
+    assert "'persn' is not declared in canonical/canonical.xsd" in said
+    assert (
+        "schema schemas/household.xsd is not in the package: a schema of the package is named "
+        "departments/PUBLIC_SECURITY/<path under schemas/>, e.g. "
+        "departments/PUBLIC_SECURITY/household.xsd for schemas/household.xsd"
+    ) in said
+    assert str(data) not in said  # the package's files, not the hub's copy of them
+    assert "/xsd" not in said.replace(str(folder), "")  # nor the installed hub's schemas
