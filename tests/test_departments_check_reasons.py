@@ -55,3 +55,10 @@ def test_every_reason_is_reported_at_once(tmp_path: Path) -> None:
     ) in said
     assert str(data) not in said  # the package's files, not the hub's copy of them
     assert "/xsd" not in said.replace(str(folder), "")  # nor the installed hub's schemas
+
+
+def test_routes_add_help_says_prefix_may_repeat() -> None:
+    result = CliRunner().invoke(main, ["routes", "add", "--help"])
+
+    assert result.exit_code == 0
+    assert "repeat it for several (any one matches)" in " ".join(result.output.split())
