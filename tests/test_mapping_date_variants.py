@@ -12,8 +12,8 @@ from lxml import etree
 from hub.errors import SchemaInvalid
 from hub.ingress import checked_canonical
 from hub.mapping import MappingRegistry
-from hub.mapping.moments import moment_tags
-from hub.resources import CANONICAL_SCHEMA
+from hub.mapping.moments import moment_paths
+from hub.resources import CANONICAL_NAMESPACE, CANONICAL_SCHEMA
 from hub.schemas import default_registry
 from hub.store import delivery_key
 from hub.xmlparse import parse
@@ -51,22 +51,23 @@ def _outbound_mappings() -> list[str]:
 
 
 def _variants() -> list[tuple[str, str, str]]:
-    dates, datetimes = moment_tags()
     cases = []
     for message_type in _outbound_mappings():
-        record = parse((EXAMPLES / f"{message_type}.xml").read_bytes())
-        for element in record.iter(*dates, *datetimes):
-            name = etree.QName(element).localname
-            values = DATES if element.tag in dates else DATETIMES
-            cases += [(message_type, name, value) for value in values]
+        for path, is_date in moment_paths()[f"{{{CANONICAL_NAMESPACE}}}{message_type}"]:
+            name = "/".join(etree.QName(step).localname for step in path)
+            cases += [(message_type, name, value) for value in (DATES if is_date else DATETIMES)]
     return cases
 
 
 def _record_with(message_type: str, name: str, value: str) -> etree._Element:
+    """The example record of ``message_type`` with the element at ``name`` (a path of local
+    names, e.g. partyA/birthDate) set to ``value``."""
     record = parse((EXAMPLES / f"{message_type}.xml").read_bytes())
-    for element in record.iter():
-        if etree.QName(element).localname == name:
-            element.text = value
+    path = "/".join(f"{{{CANONICAL_NAMESPACE}}}{step}" for step in name.split("/"))
+    found = record.findall(path)
+    assert found, f"{message_type} example has no {name}"
+    for element in found:
+        element.text = value
     SCHEMAS.validate_xml(record, CANONICAL_SCHEMA)  # the variant is one the schema accepts
     return record
 
@@ -75,7 +76,8 @@ def test_the_variants_cover_every_date_and_time_field_that_is_mapped() -> None:
     fields = {(message_type, name) for message_type, name, _ in _variants()}
     assert ("MarriageRegistered", "registeredOn") in fields
     assert ("AddressChanged", "recordedAt") in fields
-    assert ("MarriageRegistered", "birthDate") in fields
+    assert ("MarriageRegistered", "partyB/birthDate") in fields
+    assert ("InsuredPersonEnrolled", "person/birthDate") in fields
 
 
 @pytest.mark.parametrize(("message_type", "name", "value"), _variants(), ids=str)

@@ -16,18 +16,17 @@ door with ``Client.SchemaInvalid`` naming the element.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta, tzinfo
 from functools import cache
+from typing import Any
 
+import xmlschema
 from lxml import etree
 
 from hub.errors import SchemaInvalid
 from hub.mapping.formats import DEFAULT_TIMEZONE, parse_timezone
-from hub.resources import CANONICAL_NAMESPACE, XSD_ROOT
-
-_XS = "http://www.w3.org/2001/XMLSchema"
-_DATE_TYPES = {"xs:date"}
-_DATETIME_TYPES = {"xs:dateTime", "c:ZonedDateTime"}
+from hub.resources import CANONICAL_SCHEMA, XSD_ROOT
 
 _DATE = re.compile(r"(-?\d{4,})-(\d{2})-(\d{2})(Z|[+-]\d{2}:\d{2})?", re.ASCII)
 _DATETIME = re.compile(
@@ -45,30 +44,45 @@ _ZONE_MARGIN = timedelta(hours=28)
 
 
 @cache
-def moment_tags() -> tuple[frozenset[str], frozenset[str]]:
-    """The Clark names of the canonical elements typed as dates, and as dateTimes."""
-    dates: set[str] = set()
-    datetimes: set[str] = set()
-    for xsd in sorted((XSD_ROOT / "canonical").glob("*.xsd")):
-        for element in etree.parse(str(xsd)).iter(f"{{{_XS}}}element"):
-            kind, name = element.get("type"), element.get("name")
-            if name and kind in _DATE_TYPES:
-                dates.add(f"{{{CANONICAL_NAMESPACE}}}{name}")
-            elif name and kind in _DATETIME_TYPES:
-                datetimes.add(f"{{{CANONICAL_NAMESPACE}}}{name}")
-    return frozenset(dates), frozenset(datetimes)
+def moment_paths() -> dict[str, tuple[tuple[tuple[str, ...], bool], ...]]:
+    """Per canonical record (its root's Clark name): the path of each element typed as a
+    date (True) or a dateTime (False), read from the canonical schema once. Exact paths: a
+    record's few dates are found without walking every element (lxml's tag filters and
+    XPath both cost more than the checks themselves); each path is its steps' Clark names."""
+    schema = xmlschema.XMLSchema10(str(XSD_ROOT / CANONICAL_SCHEMA))
+    return {e.name: tuple(_typed_leaves(e, ())) for e in schema.elements.values()}
+
+
+def _typed_leaves(element: Any, path: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...], bool]]:
+    for child in element.iterchildren():
+        where = (*path, child.name)
+        if not child.type.is_simple():
+            yield from _typed_leaves(child, where)
+            continue
+        primitive = getattr(child.type, "primitive_type", None)
+        kind = getattr(primitive, "local_name", None)
+        if kind in ("date", "dateTime"):
+            yield where, kind == "date"
 
 
 def normalise_moments(record: etree._Element) -> None:
     """Rewrite, in place, every date and dateTime of a schema-valid canonical record."""
-    dates, datetimes = moment_tags()
-    for element in record.iter(*dates, *datetimes):
-        text = element.text or ""
-        if element.tag in dates:
-            if not _PLAIN_DATE.fullmatch(text):
-                element.text = _normal_date(text, element)
-        elif not _PLAIN_DATETIME.fullmatch(text) or not _year_fits(text[:4]):
-            element.text = _normal_datetime(text, element)
+    for path, is_date in moment_paths().get(record.tag, ()):
+        for element in _found(record, path):
+            text = element.text or ""
+            if is_date:
+                if not _PLAIN_DATE.fullmatch(text):
+                    element.text = _normal_date(text, element)
+            elif not _PLAIN_DATETIME.fullmatch(text) or not _year_fits(text[:4]):
+                element.text = _normal_datetime(text, element)
+
+
+def _found(element: etree._Element, steps: tuple[str, ...]) -> list[etree._Element]:
+    """The elements at ``steps`` below ``element`` (lxml's iterchildren: no path parsing)."""
+    found = [element]
+    for tag in steps:
+        found = [child for parent in found for child in parent.iterchildren(tag)]
+    return found
 
 
 def _normal_date(text: str, element: etree._Element) -> str:
