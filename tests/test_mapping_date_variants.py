@@ -3,24 +3,39 @@ it into the form each mapping reads, or refuses it at the door naming the elemen
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import pytest
 from hubstack import header, marriage, running_hub
 from lxml import etree
 
+from hub.configuration.compile import compile_package
+from hub.configuration.package import read_package
 from hub.errors import SchemaInvalid
 from hub.ingress import checked_canonical
-from hub.mapping import MappingRegistry
+from hub.mapping import Mapping, MappingRegistry
+from hub.mapping.formats import make_converter
 from hub.mapping.moments import moment_paths
 from hub.resources import CANONICAL_NAMESPACE, CANONICAL_SCHEMA
 from hub.schemas import default_registry
 from hub.store import delivery_key
 from hub.xmlparse import parse
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "canonical"
-REGISTRY = MappingRegistry()
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples" / "canonical"
 SCHEMAS = default_registry()
+
+
+def _every_mapping() -> list[Mapping]:
+    """The shipped mappings and those of the example department package (household)."""
+    package = read_package(ROOT / "examples" / "departments" / "PUBLIC_SECURITY")
+    workspace = Path(tempfile.mkdtemp(prefix="govhub-date-variants-"))
+    household = compile_package(package, 1, workspace, SCHEMAS).mappings
+    return [*MappingRegistry(schemas=SCHEMAS).all(), *household]
+
+
+MAPPINGS = _every_mapping()
 
 DATES = [
     "2026-05-20",
@@ -47,7 +62,7 @@ REFUSED = ["-2026-05-20", "12026-05-20", "10000-01-01T00:00:00Z", "9999-12-31T23
 
 
 def _outbound_mappings() -> list[str]:
-    return sorted({m.message_type for m in REGISTRY.all() if m.direction == "outbound"})
+    return sorted({m.message_type for m in MAPPINGS if m.direction == "outbound"})
 
 
 def _variants() -> list[tuple[str, str, str]]:
@@ -78,6 +93,7 @@ def test_the_variants_cover_every_date_and_time_field_that_is_mapped() -> None:
     assert ("AddressChanged", "recordedAt") in fields
     assert ("MarriageRegistered", "partyB/birthDate") in fields
     assert ("InsuredPersonEnrolled", "person/birthDate") in fields
+    assert any(m.department == "PUBLIC_SECURITY" for m in MAPPINGS)
 
 
 @pytest.mark.parametrize(("message_type", "name", "value"), _variants(), ids=str)
@@ -86,7 +102,7 @@ def test_a_schema_valid_date_or_time_translates_through_every_outbound_mapping(
 ) -> None:
     record = _record_with(message_type, name, value)
     checked_canonical(SCHEMAS, record)
-    mappings = [m for m in REGISTRY.all() if m.message_type == message_type]
+    mappings = [m for m in MAPPINGS if m.message_type == message_type]
     assert mappings
     for mapping in mappings:
         if mapping.direction == "outbound":
@@ -96,9 +112,10 @@ def test_a_schema_valid_date_or_time_translates_through_every_outbound_mapping(
 def test_a_date_with_an_offset_keeps_its_calendar_day() -> None:
     record = _record_with("MarriageRegistered", "registeredOn", "2026-05-20-05:00")
     checked_canonical(SCHEMAS, record)
-    tax = REGISTRY.get("TAX", "outbound", "MarriageRegistered").translate(record)
-    assert isinstance(tax, dict)
-    assert tax["registeredAt"] == "2026-05-20T00:00:00+08:00"
+    tax = next(m for m in MAPPINGS if m.name == "TAX/outbound/MarriageRegistered@1")
+    translated = tax.translate(record)
+    assert isinstance(translated, dict)
+    assert translated["registeredAt"] == "2026-05-20T00:00:00+08:00"
 
 
 def test_a_time_without_a_zone_is_read_in_beijing_time() -> None:
@@ -127,3 +144,10 @@ def test_a_jaxb_date_with_an_offset_submitted_over_soap_reaches_tax(tmp_path: Pa
         assert stack.wait_settled(receipt.messageId).state == "delivered"
         tax = stack.mocks.tax.store.get(delivery_key(receipt.messageId, "TAX")).payload
         assert '"registeredAt": "2026-05-20T00:00:00+08:00"' in tax
+
+
+def test_iso_datetime_seconds_cuts_the_fraction_for_a_schema_without_one() -> None:
+    to_beijing = make_converter("iso-datetime", "iso-datetime-seconds", "+08:00")
+
+    assert to_beijing("2026-05-20T09:30:00.5Z") == "2026-05-20T17:30:00+08:00"
+    assert to_beijing("2026-05-20T09:30:00+08:00") == "2026-05-20T09:30:00+08:00"
