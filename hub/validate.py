@@ -25,11 +25,12 @@ from typing import Any
 import xmlschema
 from lxml import etree
 
+from adapters.soapenv import ENVELOPE_NAMESPACES
 from hub import xmlparse
 from hub.config import Settings
 from hub.configuration.loader import BaseConfiguration
-from hub.departments import DepartmentDirectory
-from hub.errors import ClientError, SchemaInvalid
+from hub.departments import DepartmentConfig, DepartmentDirectory
+from hub.errors import ClientError, MalformedXML, SchemaInvalid
 from hub.ingress import check_native, check_submit, checked_canonical
 from hub.mapping import Document, Mapping, MappingRegistry
 from hub.resources import (
@@ -126,7 +127,8 @@ def _validate_xml(name: str, data: bytes, rules: HubRules) -> ValidationReport:
         return _submit(name, record, rules)
     if etree.QName(record).namespace == CANONICAL_NAMESPACE:
         return _canonical(name, record, rules)
-    return _department_document(name, record, record.tag, rules)
+    envelope = None if record is root else etree.QName(root).namespace
+    return _department_document(name, record, record.tag, rules, envelope)
 
 
 def _unwrapped(root: etree._Element) -> etree._Element:
@@ -154,14 +156,11 @@ def _submit(name: str, submit: etree._Element, rules: HubRules) -> ValidationRep
             )
         checked = check_submit(rules, header, records[0])
     except ClientError as error:
-        report.errors = _every_error(error, [(header, HEADER_SCHEMA), *_canonical_parts(records)])
+        parts = [(header, HEADER_SCHEMA), *((r, CANONICAL_SCHEMA) for r in records[:1])]
+        report.errors = _every_error(error, parts)
         return report
     report.accepted_as = f"Submit of {checked.message_type} from {checked.sender}"
     return report
-
-
-def _canonical_parts(records: list[etree._Element]) -> list[tuple[etree._Element | None, str]]:
-    return [(record, CANONICAL_SCHEMA) for record in records[:1]]
 
 
 def _canonical(name: str, record: etree._Element, rules: HubRules) -> ValidationReport:
@@ -176,10 +175,11 @@ def _canonical(name: str, record: etree._Element, rules: HubRules) -> Validation
 
 
 def _department_document(
-    name: str, document: Document, tag: str | None, rules: HubRules
+    name: str, document: Document, tag: str | None, rules: HubRules, envelope: str | None = None
 ) -> ValidationReport:
     """A department's own document: accepted if a department may push it (its inbound
-    mapping's source), else the nearest schema's errors."""
+    mapping's source; in the SOAP version it speaks, when it came in an ``envelope``), else
+    the nearest schema's errors."""
     fmt = "json" if isinstance(document, dict) else "xml"
     closest: ValidationReport | None = None
     for mapping in rules.inbound(fmt):
@@ -187,6 +187,7 @@ def _department_document(
             continue
         report = ValidationReport(name, mapping.source_schema, tag)
         try:
+            _check_envelope(rules.departments.get(mapping.department), envelope)
             check_native(rules, mapping.department, mapping.message_type, document)
         except ClientError as error:
             report.errors = _schema_errors(document, mapping.source_schema, rules) or [str(error)]
@@ -207,6 +208,16 @@ def _department_document(
     return ValidationReport(
         name, None, tag, [f"no department pushes {tag or 'this JSON'} to the hub"]
     )
+
+
+def _check_envelope(department: DepartmentConfig, envelope: str | None) -> None:
+    expected = ENVELOPE_NAMESPACES.get(department.soap_version)
+    if envelope is not None and envelope != expected:
+        sent = "1.2" if envelope == _ENVELOPES[1] else "1.1"
+        raise MalformedXML(
+            f"a SOAP {sent} envelope was sent to a department that speaks SOAP "
+            f"{department.soap_version}"
+        )
 
 
 def _schema_errors(document: Document, schema: str, rules: HubRules) -> list[str]:

@@ -196,3 +196,21 @@ def test_validate_says_what_the_issue_reported_wrongly(
     result = CliRunner().invoke(main, ["validate", str(path)])
     assert (result.exit_code == 0) is valid, result.output
     assert says in result.output
+
+
+def _registry_push(soap_version: str) -> bytes:
+    record = etree.fromstring(
+        (EXAMPLES / "mappings/MARRIAGE_REGISTRY/inbound/MarriageRegistered.in.xml").read_bytes()
+    )
+    return encode_xml(soap_envelope.build(soap_version, "k-1", record), "GB18030")
+
+
+@pytest.mark.parametrize(("soap_version", "valid"), [("1.1", True), ("1.2", False)])
+def test_a_department_push_in_an_envelope_must_be_in_the_soap_version_it_speaks(
+    stack: HubStack, tmp_path: Path, soap_version: str, valid: bool
+) -> None:
+    path = tmp_path / "push.xml"
+    path.write_bytes(_registry_push(soap_version))  # the marriage registry speaks SOAP 1.1
+
+    assert _validate_says(path) is valid
+    assert _hub_takes(stack, path.read_bytes()) is valid
