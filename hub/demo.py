@@ -22,7 +22,7 @@ from hub.polling import wait_for
 from hub.runtime import HubRuntime
 from hub.store import MessageStatus, delivery_key
 from hub.waitress_limits import ServerLimits
-from hub.webserver import BackgroundServer
+from hub.webserver import BackgroundServer, check_can_listen
 from mock_departments.people import Person
 from mock_departments.runner import MockDepartments, start_mock_departments
 
@@ -35,6 +35,8 @@ WIFE = Person("王芳", make_number("11010819920815", "242"))
 
 
 def run_demo(settings: Settings, *, once: bool, fresh: bool, echo: Echo) -> int:
+    for port in (settings.port, *_mock_ports(settings.port).values()):
+        check_can_listen(settings.host, port)  # before anything starts or is deleted
     data_dir = settings.data_dir / "demo"
     if fresh and data_dir.exists():
         shutil.rmtree(data_dir)

@@ -1,4 +1,5 @@
-"""`govhub serve` on a port in use: one clear line and exit 1, before anything starts."""
+"""`govhub serve` (and `govhub demo`) on a port in use: one clear line and exit 1, before
+anything starts."""
 
 from __future__ import annotations
 
@@ -7,15 +8,20 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 
-def test_serve_on_a_port_in_use_says_so_in_one_line_and_starts_nothing(tmp_path: Path) -> None:
+
+@pytest.mark.parametrize("command", [["serve"], ["demo", "--once"]])
+def test_a_port_in_use_is_said_in_one_line_and_nothing_starts(
+    tmp_path: Path, command: list[str]
+) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        command = [sys.executable, "-m", "hub", "serve", "--port", str(port)]
+        options = ["--port", str(port), "--data-dir", str(tmp_path / "data")]
         result = subprocess.run(
-            [*command, "--data-dir", str(tmp_path / "data")],
+            [sys.executable, "-m", "hub", *command, *options],
             capture_output=True,
             text=True,
             timeout=60,

@@ -161,7 +161,11 @@ def demo(once: bool, port: int | None, keep_data: bool, log_level: str, **option
 
     logs.configure("WARNING" if log_level == "INFO" else log_level)
     settings = build_settings(port=port, **options)
-    sys.exit(run_demo(settings, once=once, fresh=not keep_data, echo=click.echo))
+    try:
+        code = run_demo(settings, once=once, fresh=not keep_data, echo=click.echo)
+    except HubError as error:  # a port in use: one line, before anything started
+        raise click.ClickException(str(error)) from error
+    sys.exit(code)
 
 
 def _runtime(settings: Settings) -> Any:
