@@ -62,3 +62,26 @@ def test_routes_add_help_says_prefix_may_repeat() -> None:
 
     assert result.exit_code == 0
     assert "repeat it for several (any one matches)" in " ".join(result.output.split())
+
+
+def test_a_schema_missing_from_the_package_does_not_hide_what_department_toml_gets_wrong(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "package"
+    shutil.copytree(PACKAGE, folder)
+    (folder / "schemas/household.xsd").rename(folder / "schemas/huji.xsd")  # the WSDL imports it
+    description = folder / "department.toml"
+    text = description.read_text(encoding="utf-8").replace('adapter = "soap"', 'adapter = "sopa"')
+    description.write_text(text + '\n[[routes]]\nreceives = "BirthRegistered"\n', "utf-8")
+
+    result = CliRunner().invoke(
+        main, ["departments", "check", str(folder), "--data-dir", str(tmp_path / "data")]
+    )
+
+    assert result.exit_code == 2
+    assert (
+        "schemas/household.wsdl: schemaLocation 'household.xsd' is not a file of the package"
+        in (result.output)
+    )
+    assert "No such adapter: sopa. Did you mean soap?" in result.output
+    assert "'BirthRegistered': unknown message type" in result.output

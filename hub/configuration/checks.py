@@ -24,10 +24,10 @@ from urllib.parse import urlsplit
 
 from lxml import etree
 
-from adapters.registry import known_adapter_names, load_adapter
+from adapters.registry import adapter_class, known_adapter_names, load_adapter
 from hub.conditions import Condition
 from hub.configuration.compile import MAPPINGS, SCHEMAS, CompiledPackage
-from hub.configuration.package import DepartmentPackage
+from hub.configuration.package import DepartmentPackage, Description
 from hub.departments import DepartmentConfig
 from hub.errors import HubError
 from hub.mapping.engine import Mapping as FieldMapping
@@ -72,9 +72,7 @@ def check_package(
 ) -> CheckReport:
     report = CheckReport()
     _check_schemas(compiled, package, report)
-    mapping_files = set(package.under(MAPPINGS))
-    _check_routes(compiled, message_types, mapping_files, report)
-    _check_inbound(compiled, mapping_files, report)
+    report.errors += description_problems(compiled.description, package, message_types)
     for mapping in compiled.mappings:
         _check_field_names(compiled, mapping, report)
     _check_examples(compiled, package, report)
@@ -103,11 +101,32 @@ def _check_schemas(
             report.errors.append(f"{SCHEMAS}/{name}: {exc}")
 
 
+def description_problems(
+    description: Description, package: DepartmentPackage, message_types: Collection[str]
+) -> list[str]:
+    """What is wrong in department.toml alone (routes, inbound entries), nothing compiled:
+    also said when a schema reference stops the package from being compiled at all."""
+    report = CheckReport()
+    mapping_files = set(package.under(MAPPINGS))
+    _check_routes(description, message_types, mapping_files, report)
+    _check_inbound(description, mapping_files, report)
+    return report.errors
+
+
+def adapter_name_problem(department: DepartmentConfig) -> str | None:
+    """An adapter setting that names no adapter (nothing is set up or read)."""
+    try:
+        adapter_class(department.adapter)
+    except HubError as exc:
+        return f"department.toml adapter: {exc}"
+    return None
+
+
 def _check_routes(
-    compiled: CompiledPackage, types: Collection[str], files: set[str], report: CheckReport
+    description: Description, types: Collection[str], files: set[str], report: CheckReport
 ) -> None:
-    department = compiled.description.department
-    for route in compiled.description.routes:
+    department = description.department
+    for route in description.routes:
         where = f"department.toml route {route.role} = {route.message_type!r}"
         if route.message_type not in types:
             report.errors.append(
@@ -124,9 +143,9 @@ def _check_routes(
                 )
 
 
-def _check_inbound(compiled: CompiledPackage, files: set[str], report: CheckReport) -> None:
-    sends = {r.message_type for r in compiled.description.routes if r.role == "sends"}
-    for native, message_type in compiled.description.department.inbound.items():
+def _check_inbound(description: Description, files: set[str], report: CheckReport) -> None:
+    sends = {r.message_type for r in description.routes if r.role == "sends"}
+    for native, message_type in description.department.inbound.items():
         where = f"department.toml inbound {native!r} = {message_type!r}"
         if message_type not in sends:
             report.errors.append(f"{where}: no route says it sends {message_type}")
