@@ -24,13 +24,14 @@ from typing import Any
 
 import xmlschema
 from lxml import etree
+from sqlalchemy.exc import SQLAlchemyError
 
 from adapters.soapenv import ENVELOPE_NAMESPACES
 from hub import xmlparse
 from hub.config import Settings
-from hub.configuration.loader import BaseConfiguration
+from hub.configuration.loader import BaseConfiguration, Configuration
 from hub.departments import DepartmentConfig, DepartmentDirectory
-from hub.errors import ClientError, MalformedXML, SchemaInvalid
+from hub.errors import ClientError, HubError, MalformedXML, SchemaInvalid
 from hub.ingress import check_native, check_submit, checked_canonical
 from hub.mapping import Document, Mapping, MappingRegistry
 from hub.resources import (
@@ -80,6 +81,9 @@ class HubRules:
         base = BaseConfiguration.from_files(
             settings.departments_file, settings.routes_file, settings.department_endpoints, schemas
         )
+        stored = _stored_configuration(settings, schemas, base)
+        if stored is not None:
+            return cls(schemas, stored.departments, stored.routes, stored.mappings)
         return cls(
             schemas,
             DepartmentDirectory(base.departments),
@@ -96,6 +100,25 @@ class HubRules:
         return (
             m for m in self.mappings.all() if m.direction == "outbound" and m.target_format == fmt
         )
+
+
+def _stored_configuration(
+    settings: Settings, schemas: SchemaRegistry, base: BaseConfiguration
+) -> Configuration | None:
+    """The configuration the hub's database holds (departments registered at runtime, route
+    changes), as the hub loads it; None where there is no hub database (the files alone)."""
+    if not settings.database_url and not (settings.data_dir / "hub.db").exists():
+        return None
+    from hub.runtime import configuration_loader  # the whole hub: only when there is one
+    from hub.store import Store
+
+    store = Store(settings.effective_database_url)
+    try:
+        return configuration_loader(settings, store, schemas, base).load()
+    except (HubError, SQLAlchemyError):  # not migrated, unreachable: the files alone
+        return None
+    finally:
+        store.dispose()
 
 
 def validate_file(path: Path, rules: HubRules | None = None) -> ValidationReport:

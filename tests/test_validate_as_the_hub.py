@@ -157,15 +157,17 @@ def _hub_takes(stack: HubStack, data: bytes) -> bool:
     return False
 
 
-def _validate_says(path: Path) -> bool:
-    result = CliRunner().invoke(main, ["validate", str(path)])
+def _validate_says(path: Path, stack: HubStack | None = None) -> bool:
+    """`govhub validate`, against the stack's hub (its database too), else the files alone."""
+    data_dir = stack.runtime.settings.data_dir if stack is not None else path.parent / "none"
+    result = CliRunner().invoke(main, ["validate", str(path), "--data-dir", str(data_dir)])
     assert result.exit_code in (0, 1), result.output
     return result.exit_code == 0
 
 
 @pytest.mark.parametrize("path", _files(), ids=lambda p: str(p.relative_to(EXAMPLES)))
 def test_validate_and_the_hub_agree_on_every_example(stack: HubStack, path: Path) -> None:
-    assert _validate_says(path) == _hub_takes(stack, path.read_bytes())
+    assert _validate_says(path, stack) == _hub_takes(stack, path.read_bytes())
 
 
 @pytest.mark.parametrize("name", sorted(BROKEN))
@@ -174,7 +176,7 @@ def test_validate_and_the_hub_agree_on_broken_documents(
 ) -> None:
     path = tmp_path / ("doc.json" if BROKEN[name].lstrip()[:1] in "{[" else "doc.xml")
     path.write_text(BROKEN[name], "utf-8")
-    assert _validate_says(path) == _hub_takes(stack, path.read_bytes())
+    assert _validate_says(path, stack) == _hub_takes(stack, path.read_bytes())
 
 
 @pytest.mark.parametrize(
@@ -193,7 +195,7 @@ def test_validate_says_what_the_issue_reported_wrongly(
 ) -> None:
     path = tmp_path / ("doc.json" if BROKEN[name].lstrip()[:1] in "{[" else "doc.xml")
     path.write_text(BROKEN[name], "utf-8")
-    result = CliRunner().invoke(main, ["validate", str(path)])
+    result = CliRunner().invoke(main, ["validate", str(path), "--data-dir", str(tmp_path)])
     assert (result.exit_code == 0) is valid, result.output
     assert says in result.output
 
@@ -212,5 +214,34 @@ def test_a_department_push_in_an_envelope_must_be_in_the_soap_version_it_speaks(
     path = tmp_path / "push.xml"
     path.write_bytes(_registry_push(soap_version))  # the marriage registry speaks SOAP 1.1
 
-    assert _validate_says(path) is valid
+    assert _validate_says(path, stack) is valid
     assert _hub_takes(stack, path.read_bytes()) is valid
+
+
+def test_a_department_registered_at_runtime_is_known_to_validate_through_the_hubs_database(
+    tmp_path: Path,
+) -> None:
+    """A sender that only the hub's database knows of (a route changed at runtime)."""
+    data_dir = str(tmp_path / "hub")
+    submit = tmp_path / "submit.xml"
+    submit.write_text(
+        _submit(
+            message_type="AddressChanged",
+            sender="SOCIAL_SECURITY",
+            record=(
+                (EXAMPLES / "canonical" / "AddressChanged.xml").read_text("utf-8").split("?>", 1)[1]
+            ),
+        ),
+        "utf-8",
+    )
+    runner = CliRunner()
+    before = runner.invoke(main, ["validate", str(submit), "--data-dir", data_dir])
+    assert before.exit_code == 1 and "SOCIAL_SECURITY" in before.output
+
+    added = ["routes", "add", "AddressChanged", "sends", "SOCIAL_SECURITY", "--actor", "admin"]
+    assert runner.invoke(main, [*added, "--data-dir", data_dir]).exit_code == 0
+
+    after = runner.invoke(main, ["validate", str(submit), "--data-dir", data_dir])
+    assert after.exit_code == 0, after.output
+    assert "Submit of AddressChanged from SOCIAL_SECURITY" in after.output
+    assert "WARNING" not in after.output

@@ -99,14 +99,16 @@ def worker(log_level: str, metrics_port: int | None, **options: Any) -> None:
     "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-def validate(files: tuple[Path, ...], as_json: bool) -> None:
+@settings_options
+def validate(files: tuple[Path, ...], as_json: bool, log_level: str, **options: Any) -> None:
     """Say whether the hub would take each FILE, as it would answer it: a Submit envelope, a
     canonical record, or a department's own document (XML or JSON) that department may push.
-    Checked against the departments and routes files of GOVHUB_* settings; exit 1 if any is
-    INVALID, with every error."""
+    Checked against the departments, routes and mappings the hub runs with: its files, and
+    what its database adds when there is one. Exit 1 if any is INVALID, with every error."""
     from hub.validate import HubRules, validate_file
 
-    rules = HubRules.from_settings(Settings.from_env())
+    logs.configure("WARNING" if log_level == "INFO" else log_level)
+    rules = HubRules.from_settings(build_settings(**options))
     reports = [validate_file(path, rules) for path in files]
     if as_json:
         click.echo(json.dumps([{**r.__dict__, "valid": r.valid} for r in reports], indent=2))
