@@ -51,3 +51,16 @@ def test_a_database_without_the_hub_tables_says_so(here: Path) -> None:
     assert result.exit_code == 3
     assert "has no hub tables yet" in result.output
     assert "govhub db upgrade" in result.output
+
+
+def test_a_command_that_makes_the_database_notes_where_the_demo_keeps_its_data(
+    here: Path,
+) -> None:
+    assert (
+        CliRunner().invoke(main, ["db", "upgrade", "--data-dir", "govhub-data/demo"]).exit_code == 0
+    )
+
+    result = CliRunner().invoke(main, ["retries", "list"])
+
+    assert result.exit_code == 0, result.output
+    assert "add --data-dir govhub-data/demo" in result.output

@@ -60,10 +60,16 @@ def no_database_hint(settings: Settings, engine: Engine | None = None) -> str | 
         where = f"the database {engine.url.render_as_string()} has no hub tables yet"
     else:
         return None
-    demo = settings.data_dir / "demo"
-    if (demo / "hub.db").exists():
+    demo = demo_folder(settings)
+    if demo is not None:
         return f"{where}; `govhub demo` keeps its data in {demo}: add --data-dir {demo}"
     return f"{where}: run `govhub db upgrade` (or `govhub serve`) to create it, or give --data-dir"
+
+
+def demo_folder(settings: Settings) -> Path | None:
+    """Where `govhub demo` left its data under the data folder, if it did."""
+    demo = settings.data_dir / "demo"
+    return demo if (demo / "hub.db").exists() else None
 
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
@@ -76,6 +82,9 @@ actor_option = click.option(
 def migrated_store(options: dict[str, Any]) -> Iterator[tuple[Settings, Store]]:
     """The hub's store for one command, migrated; a HubError becomes a clean CLI error."""
     settings = build_settings(**options)
+    hint = no_database_hint(settings)
+    if hint is not None and demo_folder(settings) is not None:  # made below; the data: there
+        click.echo(f"note: {hint}", err=True)
     settings.data_dir.mkdir(parents=True, exist_ok=True)  # the embedded database's folder
     try:
         store = Store(settings.effective_database_url, sealer=payload_sealer(settings))
