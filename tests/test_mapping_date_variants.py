@@ -151,3 +151,13 @@ def test_iso_datetime_seconds_cuts_the_fraction_for_a_schema_without_one() -> No
 
     assert to_beijing("2026-05-20T09:30:00.5Z") == "2026-05-20T17:30:00+08:00"
     assert to_beijing("2026-05-20T09:30:00+08:00") == "2026-05-20T09:30:00+08:00"
+
+
+def test_a_comment_beside_a_date_does_not_stop_it_being_normalised() -> None:
+    record = _record_with("MarriageRegistered", "partyA/birthDate", "1990-03-07Z")
+    record.insert(0, etree.Comment(" sent by a JAXB client "))
+    record.find(f"{{{CANONICAL_NAMESPACE}}}partyA").insert(0, etree.Comment(" person A "))
+
+    canonical, _ = checked_canonical(SCHEMAS, record)
+
+    assert b"<c:birthDate>1990-03-07</c:birthDate>" in canonical

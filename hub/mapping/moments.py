@@ -67,22 +67,48 @@ def _typed_leaves(element: Any, path: tuple[str, ...]) -> Iterator[tuple[tuple[s
 
 def normalise_moments(record: etree._Element) -> None:
     """Rewrite, in place, every date and dateTime of a schema-valid canonical record."""
-    for path, is_date in moment_paths().get(record.tag, ()):
-        for element in _found(record, path):
-            text = element.text or ""
-            if is_date:
-                if not _PLAIN_DATE.fullmatch(text):
-                    element.text = _normal_date(text, element)
-            elif not _PLAIN_DATETIME.fullmatch(text) or not _year_fits(text[:4]):
-                element.text = _normal_datetime(text, element)
+    tree = _moment_trees().get(record.tag)
+    if tree is not None:
+        _normalise_below(record, tree)
 
 
-def _found(element: etree._Element, steps: tuple[str, ...]) -> list[etree._Element]:
-    """The elements at ``steps`` below ``element`` (lxml's iterchildren: no path parsing)."""
-    found = [element]
-    for tag in steps:
-        found = [child for parent in found for child in parent.iterchildren(tag)]
-    return found
+# Per record type, its moment paths as a tree: tag -> is_date (a leaf) or the next level.
+# One pass over each level's children finds every path through it (an lxml tag filter per
+# path costs more than reading each child's tag once).
+_Tree = dict[str, "bool | _Tree"]
+
+
+@cache
+def _moment_trees() -> dict[str, _Tree]:
+    trees: dict[str, _Tree] = {}
+    for root, paths in moment_paths().items():
+        tree = trees.setdefault(root, {})
+        for steps, is_date in paths:
+            level = tree
+            for tag in steps[:-1]:
+                below = level.setdefault(tag, {})
+                assert isinstance(below, dict)  # a tag is either a leaf or a level
+                level = below
+            level[steps[-1]] = is_date
+    return trees
+
+
+def _normalise_below(element: etree._Element, tree: _Tree) -> None:
+    for child in element:
+        entry = tree.get(child.tag)  # a comment's tag is a function: never in the tree
+        if isinstance(entry, dict):
+            _normalise_below(child, entry)
+        elif entry is not None:
+            _normalise(child, is_date=entry)
+
+
+def _normalise(element: etree._Element, *, is_date: bool) -> None:
+    text = element.text or ""
+    if is_date:
+        if not _PLAIN_DATE.fullmatch(text):
+            element.text = _normal_date(text, element)
+    elif not _PLAIN_DATETIME.fullmatch(text) or not _year_fits(text[:4]):
+        element.text = _normal_datetime(text, element)
 
 
 def _normal_date(text: str, element: etree._Element) -> str:
