@@ -9,8 +9,9 @@ the record is stored, so a record that gets a receipt also reaches every receive
     dateTime   without a zone: the hub's zone (+08:00) is added;  2026-05-20T09:30:00 ->
                24:00:00 is the next day's midnight;               2026-05-20T09:30:00+08:00
                fractions beyond microseconds are cut
-A year before 0001 or after 9999 (valid XSD, no department can hold it) is refused at the
-door with ``Client.SchemaInvalid`` naming the element.
+A year before 0001 or after 9999 (valid XSD, no department can hold it), or a moment so near
+either end that moving it to another zone leaves the calendar, is refused at the door with
+``Client.SchemaInvalid`` naming the element.
 """
 
 from __future__ import annotations
@@ -41,19 +42,20 @@ _PLAIN_DATETIME = re.compile(
 # A moment this close to the end of Python's calendar overflows when a mapping moves it into
 # another zone (offsets reach 14 hours each way).
 _ZONE_MARGIN = timedelta(hours=28)
+_MAX_DEPTH = 16
 
 
 @cache
 def moment_paths() -> dict[str, tuple[tuple[tuple[str, ...], bool], ...]]:
-    """Per canonical record (its root's Clark name): the path of each element typed as a
-    date (True) or a dateTime (False), read from the canonical schema once. Exact paths: a
-    record's few dates are found without walking every element (lxml's tag filters and
-    XPath both cost more than the checks themselves); each path is its steps' Clark names."""
+    """Per canonical record (its root's Clark name): the path (its steps' Clark names) of
+    each element the canonical schema types as a date (True) or a dateTime (False)."""
     schema = xmlschema.XMLSchema10(str(XSD_ROOT / CANONICAL_SCHEMA))
     return {e.name: tuple(_typed_leaves(e, ())) for e in schema.elements.values()}
 
 
 def _typed_leaves(element: Any, path: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...], bool]]:
+    if len(path) > _MAX_DEPTH:  # a recursive type: records are never this deep
+        return
     for child in element.iterchildren():
         where = (*path, child.name)
         if not child.type.is_simple():
