@@ -18,6 +18,8 @@ from hub.errors import ConfigurationError
 from hub.polling import wait_for
 from mock_departments.runner import MockDepartments
 
+pytestmark = pytest.mark.slow  # a real hub, mock departments, processes
+
 CODE = "PUBLIC_SECURITY"
 
 

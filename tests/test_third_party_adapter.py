@@ -16,6 +16,8 @@ from test_runtime_onboarding import COUNTY, PACKAGE, govhub
 
 from hub.polling import wait_for
 
+pytestmark = pytest.mark.slow  # a real hub, mock departments, processes
+
 ADAPTER_PACKAGE = Path(__file__).parent / "fixtures" / "govhub-filedrop"
 CODE = "PUBLIC_SECURITY"
 

@@ -26,6 +26,8 @@ from hub.cli import main
 from hub.errors import ClientError
 from hub.resources import CANONICAL_NAMESPACE, HEADER_NAMESPACE
 
+pytestmark = pytest.mark.slow  # a real hub, mock departments, processes
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
