@@ -85,3 +85,22 @@ def test_a_schema_missing_from_the_package_does_not_hide_what_department_toml_ge
     )
     assert "No such adapter: sopa. Did you mean soap?" in result.output
     assert "'BirthRegistered': unknown message type" in result.output
+
+
+def test_a_misspelt_schema_of_the_package_is_named_as_the_packages_file(tmp_path: Path) -> None:
+    folder = tmp_path / "package"
+    shutil.copytree(PACKAGE, folder)
+    mapping = folder / "mappings/outbound/MarriageRegistered.toml"
+    text = mapping.read_text(encoding="utf-8")
+    mapping.write_text(text.replace("household.xsd", "huji.xsd"), encoding="utf-8")
+
+    result = CliRunner().invoke(
+        main, ["departments", "check", str(folder), "--data-dir", str(tmp_path / "data")]
+    )
+
+    assert result.exit_code == 2
+    said = " ".join(result.output.split())
+    assert (
+        "schema departments/PUBLIC_SECURITY/huji.xsd: schemas/huji.xsd is not in the package"
+        in said
+    )

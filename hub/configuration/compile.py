@@ -83,7 +83,8 @@ class PackageSchemas(SchemaRegistry):
             )
         path = self.local_path(relative_path).resolve()
         if not path.is_file() or self.root.resolve() not in path.parents:
-            raise ConfigurationError(f"schema {relative_path} not found in the package's schemas/")
+            inside = f"{SCHEMAS}/{relative_path[len(self.prefix) :]}"
+            raise ConfigurationError(f"schema {relative_path}: {inside} is not in the package")
         return path
 
 
