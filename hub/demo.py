@@ -25,7 +25,7 @@ from hub.runtime import HubRuntime
 from hub.store import MessageStatus, delivery_key
 from hub.supervision.demo import demo_calendar, supervision_scenario
 from hub.waitress_limits import ServerLimits
-from hub.webserver import BackgroundServer
+from hub.webserver import BackgroundServer, check_can_listen
 from mock_departments.people import Person
 from mock_departments.runner import DEFAULT_PORTS, MockDepartments, start_mock_departments
 
@@ -38,6 +38,8 @@ WIFE = Person("王芳", make_number("11010819920815", "242"))
 
 
 def run_demo(settings: Settings, *, once: bool, fresh: bool, echo: Echo) -> int:
+    for port in (settings.port, *_mock_ports(settings.port).values()):
+        check_can_listen(settings.host, port)  # before anything starts or is deleted
     data_dir = settings.data_dir / "demo"
     if fresh and data_dir.exists():
         shutil.rmtree(data_dir)

@@ -82,14 +82,12 @@ class DepartmentDirectory:
             {code: parse_department(f"{path} [{code}]", code, table) for code, table in raw.items()}
         )
 
-    def with_endpoints(self, overrides: str) -> DepartmentDirectory:
-        """A copy with endpoints replaced, from text like "TAX=http://h:1,SOCIAL_SECURITY=..."."""
-        departments = dict(self._departments)
-        for item in filter(None, (part.strip() for part in overrides.split(","))):
-            code, _, url = item.partition("=")
-            if code not in departments or not url:
-                raise ConfigurationError(f"endpoint override {item!r}: expected KNOWN_CODE=url")
-            departments[code] = replace(departments[code], endpoint=url)
+    def with_endpoints(self, overrides: Mapping[str, str]) -> DepartmentDirectory:
+        """A copy with the endpoints of the departments it holds replaced (overrides for
+        others wait for their department: see ``parse_endpoint_overrides``)."""
+        departments = {
+            code: with_endpoint(config, overrides) for code, config in self._departments.items()
+        }
         return DepartmentDirectory(departments, self._disabled)
 
     def replace_with(self, other: DepartmentDirectory) -> None:
@@ -120,6 +118,24 @@ class DepartmentDirectory:
 
     def codes(self) -> list[str]:
         return sorted(self._departments)
+
+
+def parse_endpoint_overrides(text: str) -> dict[str, str]:
+    """GOVHUB_DEPARTMENT_ENDPOINTS, "TAX=http://h:1,PUBLIC_SECURITY=...": the endpoint each
+    named department gets instead of its registered one, whether it comes from the
+    departments file or is registered at runtime (then from the moment it is)."""
+    overrides = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        code, _, url = item.partition("=")
+        if not code.strip() or not url.strip():
+            raise ConfigurationError(f"endpoint override {item!r}: expected CODE=url")
+        overrides[code.strip()] = url.strip()
+    return overrides
+
+
+def with_endpoint(config: DepartmentConfig, overrides: Mapping[str, str]) -> DepartmentConfig:
+    url = overrides.get(config.code)
+    return config if url is None else replace(config, endpoint=url)
 
 
 def parse_department(

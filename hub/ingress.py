@@ -20,6 +20,8 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
+from typing import Protocol
 
 from lxml import etree
 from sqlalchemy import Connection
@@ -31,7 +33,9 @@ from hub.config import Settings
 from hub.departments import DepartmentConfig, DepartmentDirectory
 from hub.errors import HubError, SchemaInvalid, StoreUnavailable, UnknownMessageType
 from hub.header_fields import limited
-from hub.mapping import MappingRegistry
+from hub.mapping import Document, MappingRegistry
+from hub.mapping import Mapping as CompiledMapping
+from hub.mapping.moments import normalise_moments
 from hub.observability import metrics
 from hub.resources import (
     CANONICAL_NAMESPACE,
@@ -102,25 +106,10 @@ class Ingress:
     ) -> PreparedMessage:
         """A department submitted a header and a canonical message (the SOAP API); the
         envelope carries its WS-Security header, checked against its registered credentials."""
-        self.schemas.validate_xml(header, HEADER_SCHEMA)
-        fields = {etree.QName(child).localname: (child.text or "") for child in header}
-        sender, message_type = fields["sender"], fields["messageType"]
-        if fields["schemaVersion"] != CANONICAL_SCHEMA_VERSION:
-            raise SchemaInvalid(
-                f"schema version {fields['schemaVersion']} is not supported; "
-                f"this hub speaks {CANONICAL_SCHEMA_VERSION}",
-                path=_child_path(header, "schemaVersion"),
-            )
-        self.departments.sender(sender)
-        if self.verifier is not None:
-            self.verifier.verify(envelope, sender)
-        routed = self.routes.route_message(sender, message_type, message)
-        if message.tag != f"{{{CANONICAL_NAMESPACE}}}{message_type}":
-            raise SchemaInvalid(
-                f"header says {message_type} but the message is {etree.QName(message).localname}",
-                path=xmlparse.named_path(message),
-            )
-        canonical, numbers = self._checked_canonical(message)
+        verify = None if self.verifier is None else partial(self.verifier.verify, envelope)
+        checked = check_submit(self, header, message, authenticate=verify)
+        fields, sender, message_type = checked.fields, checked.sender, checked.message_type
+        routed, canonical, numbers = checked.routed, checked.canonical, checked.identity_numbers
         return PreparedMessage(
             NewMessage(
                 message_id=fields["messageId"].lower(),
@@ -129,7 +118,7 @@ class Ingress:
                 correlation_id=fields.get("correlationId") or None,
                 idempotency_key=fields["idempotencyKey"],
                 purpose=fields["purpose"],
-                sent_at=_parse_datetime(fields["sentAt"], header),
+                sent_at=checked.sent_at,
                 schema_version=fields["schemaVersion"],
                 original=without_passwords(original, envelope),
                 original_content_type=content_type,
@@ -147,13 +136,9 @@ class Ingress:
         """A department pushed a record in its own format (its adapter decodes it)."""
         config = self.departments.sender(department)
         record = self.adapter_for(config).decode_inbound(body, headers, path)
-        self.routes.receivers_for(department, record.message_type)  # may it send this at all?
-        mapping = self.mappings.get(department, "inbound", record.message_type)
-        translated = mapping.translate(record.document)
-        if not isinstance(translated, etree._Element):
-            raise UnknownMessageType(f"mapping {mapping.name} does not produce canonical XML")
-        canonical, numbers = self._checked_canonical(translated)
-        routed = self.routes.route_message(department, record.message_type, translated)
+        checked = check_native(self, department, record.message_type, record.document)
+        mapping, routed = checked.mapping, checked.routed
+        canonical, numbers = checked.canonical, checked.identity_numbers
         key = limited("idempotencyKey", record.idempotency_key, "the Idempotency-Key")
         correlation = limited("correlationId", headers.get("X-Correlation-Id"), "X-Correlation-Id")
         purpose = limited("purpose", headers.get("X-Purpose"), "X-Purpose")
@@ -244,16 +229,106 @@ class Ingress:
             return stored[0]
         return self._committer.save_accepted(message, receivers)  # a repeat: the store answers
 
-    def _checked_canonical(self, message: etree._Element) -> tuple[bytes, tuple[str, ...]]:
-        """The record's bytes, and its identity numbers (for the store's index)."""
-        self.schemas.validate_xml(message, CANONICAL_SCHEMA)
-        numbers = []
-        for element in message.iter(_IDENTITY_TAG):
-            number = element.text or ""
-            if not identity.is_valid(number):  # the element's path only for the error
-                identity.verify(number, where=_element_path(element))
-            numbers.append(number)
-        return etree.tostring(message, encoding="UTF-8"), tuple(numbers)
+
+class IngressRules(Protocol):
+    """What ingress checks a request against: ``Ingress`` itself, or `govhub validate`'s."""
+
+    @property
+    def schemas(self) -> SchemaRegistry: ...
+    @property
+    def departments(self) -> DepartmentDirectory: ...
+    @property
+    def routes(self) -> RoutingTable: ...
+    @property
+    def mappings(self) -> MappingRegistry: ...
+
+
+@dataclass(frozen=True)
+class CheckedNative:
+    mapping: CompiledMapping
+    routed: Routed
+    canonical: bytes
+    identity_numbers: tuple[str, ...]
+
+
+def check_native(
+    rules: IngressRules, department: str, message_type: str, document: Document
+) -> CheckedNative:
+    """Every check a record a department pushed in its own format passes, once its adapter
+    decoded it: may it send this type, its inbound mapping, the canonical record's checks."""
+    rules.routes.receivers_for(department, message_type)  # may it send this at all?
+    mapping = rules.mappings.get(department, "inbound", message_type)
+    translated = mapping.translate(document)
+    if not isinstance(translated, etree._Element):
+        raise UnknownMessageType(f"mapping {mapping.name} does not produce canonical XML")
+    canonical, numbers = checked_canonical(rules.schemas, translated)
+    routed = rules.routes.route_message(department, message_type, translated)
+    return CheckedNative(mapping, routed, canonical, numbers)
+
+
+@dataclass(frozen=True)
+class CheckedSubmit:
+    fields: dict[str, str]
+    sent_at: datetime
+    routed: Routed
+    canonical: bytes
+    identity_numbers: tuple[str, ...]
+
+    @property
+    def sender(self) -> str:
+        return self.fields["sender"]
+
+    @property
+    def message_type(self) -> str:
+        return self.fields["messageType"]
+
+
+def check_submit(
+    rules: IngressRules,
+    header: etree._Element,
+    message: etree._Element,
+    authenticate: Callable[[str], object] | None = None,
+) -> CheckedSubmit:
+    """Every check a Submit's header and record pass, in the order the hub makes them;
+    ``authenticate`` (the sender's WS-Security) runs once the sender is known."""
+    rules.schemas.validate_xml(header, HEADER_SCHEMA)
+    fields = {etree.QName(child).localname: (child.text or "") for child in header}
+    sender, message_type = fields["sender"], fields["messageType"]
+    if fields["schemaVersion"] != CANONICAL_SCHEMA_VERSION:
+        raise SchemaInvalid(
+            f"schema version {fields['schemaVersion']} is not supported; "
+            f"this hub speaks {CANONICAL_SCHEMA_VERSION}",
+            path=_child_path(header, "schemaVersion"),
+        )
+    rules.departments.sender(sender)
+    if authenticate is not None:
+        authenticate(sender)
+    routed = rules.routes.route_message(sender, message_type, message)
+    if message.tag != f"{{{CANONICAL_NAMESPACE}}}{message_type}":
+        raise SchemaInvalid(
+            f"header says {message_type} but the message is {etree.QName(message).localname}",
+            path=xmlparse.named_path(message),
+        )
+    canonical, numbers = checked_canonical(rules.schemas, message)
+    return CheckedSubmit(
+        fields, _parse_datetime(fields["sentAt"], header), routed, canonical, numbers
+    )
+
+
+def checked_canonical(
+    schemas: SchemaRegistry, message: etree._Element
+) -> tuple[bytes, tuple[str, ...]]:
+    """The record's bytes, its dates and times in the form every mapping reads, and its
+    identity numbers (for the store's index). `govhub validate` runs the same checks."""
+    schemas.validate_xml(message, CANONICAL_SCHEMA)
+    normalise_moments(message)
+    numbers = []
+    for element in message.iter(_IDENTITY_TAG):
+        number = element.text or ""
+        if not identity.is_valid(number):  # the element's path only for the error
+            identity.verify(number, where=_element_path(element))
+        numbers.append(number)
+    return etree.tostring(message, encoding="UTF-8"), tuple(numbers)
 
 
 def _logged_skips(routed: Routed, message_type: str) -> tuple[tuple[str, str], ...]:

@@ -11,11 +11,13 @@ Either server keeps the hub's limits on a request before the app sees it
 from __future__ import annotations
 
 import contextlib
+import socket
 import threading
 from typing import Any, Protocol
 
 from waitress.server import create_server
 
+from hub.errors import ConfigurationError
 from hub.security.tls import TlsFiles
 from hub.waitress_limits import ServerLimits, hold_to_limits, waitress_adjustments
 
@@ -34,6 +36,24 @@ class Server(Protocol):
     def serve_forever(self) -> None: ...
 
     def stop(self) -> None: ...
+
+
+def check_can_listen(host: str, port: int) -> None:
+    """Raise ConfigurationError, in one line, if ``host:port`` cannot be listened on: called
+    before anything else starts, so a port in use stops nothing half-started."""
+    if port == 0:
+        return
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as waitress does
+            probe.bind((host, port))
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise ConfigurationError(
+            f"cannot listen on {host}:{port}: {reason.lower()} "
+            "(is another govhub running? choose another with --port or GOVHUB_PORT)"
+        ) from exc
 
 
 def make_server(

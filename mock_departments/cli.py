@@ -16,6 +16,7 @@ import requests
 from hub.config import DEFAULT_DATA_DIR
 from hub.errors import HubError
 from hub.identity import mask_in_text
+from mock_departments.addresses import address_path, read_address
 from mock_departments.pusher import DEFAULT_HUB_URL, PushCredentials, load_credentials
 from mock_departments.runner import (
     ALL_DEPARTMENTS,
@@ -262,7 +263,10 @@ def _summary(report: dict[str, Any]) -> str:
 @click.option("--down", is_flag=True, help="Answer 503 to everything until --up or --clear.")
 @click.option("--up", is_flag=True, help="Undo --down.")
 @click.option("--clear", is_flag=True, help="Remove every injected fault.")
-@click.option("--url", help="Base URL of the running mock (default: its default port here).")
+@click.option(
+    "--url", help="Base URL of the running mock (default: where it said it listens, in --data-dir)."
+)
+@_data_dir_option
 def fault(
     department: str,
     fail_next: int | None,
@@ -272,6 +276,7 @@ def fault(
     up: bool,
     clear: bool,
     url: str | None,
+    data_dir: Path,
 ) -> None:
     """Inject faults into a running mock DEPARTMENT (POST /_control/faults).
 
@@ -281,7 +286,12 @@ def fault(
     """
     code = _code(department)
     settings = _fault_settings(fail_next, permanent, slow, down, up, clear)
-    base = url or f"http://{DEFAULT_HOST}:{DEFAULT_PORTS[code]}"
+    base = url or read_address(data_dir, code)
+    if base is None:
+        raise click.ClickException(
+            f"{code} is not running from {data_dir} (no {address_path(data_dir, code)}): "
+            "start it with `govhub mock-departments`, or give --data-dir or --url"
+        )
     try:
         answer = requests.post(base.rstrip("/") + "/_control/faults", json=settings, timeout=10)
     except requests.RequestException as exc:

@@ -14,6 +14,7 @@ from typing import TypeVar
 
 from hub.config import DEFAULT_DATA_DIR
 from hub.errors import NotFound
+from mock_departments.addresses import forget_address, write_address
 from mock_departments.department import MockDepartment
 from mock_departments.household import HouseholdRegistration
 from mock_departments.marriage import MarriageRegistry
@@ -63,6 +64,7 @@ def department_code(name: str) -> str:
 class RunningDepartment:
     department: MockDepartment
     server: MockServer
+    address_file: Path | None = None
 
     @property
     def url(self) -> str:
@@ -70,6 +72,8 @@ class RunningDepartment:
         return self.server.url
 
     def stop(self) -> None:
+        if self.address_file is not None:
+            forget_address(self.address_file, self.url)
         self.server.stop()
         self.department.close()
 
@@ -173,7 +177,7 @@ def start_one(
         department.close()
         raise
     department.start()
-    return RunningDepartment(department, server)
+    return RunningDepartment(department, server, write_address(data_dir, cls.code, server.url))
 
 
 def _as(department: MockDepartment, cls: type[T]) -> T:

@@ -49,12 +49,19 @@ class HubStack:
 
 @contextmanager
 def running_hub(
-    tmp_path: Path, *, database_url: str = "", bus_url: str = "memory://", **settings: Any
+    tmp_path: Path,
+    *,
+    database_url: str = "",
+    bus_url: str = "memory://",
+    more_endpoints: str = "",  # GOVHUB_DEPARTMENT_ENDPOINTS beside the three mocks'
+    **settings: Any,
 ) -> Iterator[HubStack]:
     mocks = start_mock_departments(
         data_dir=tmp_path / "mocks", ports={code: 0 for code in _CODES}, retry_seconds=0.2
     )
-    endpoints = ",".join(f"{code}={url}" for code, url in mocks.endpoints().items())
+    endpoints = ",".join(
+        [*(f"{code}={url}" for code, url in mocks.endpoints().items()), more_endpoints]
+    )
     runtime = HubRuntime(
         Settings(
             data_dir=tmp_path / "hub",

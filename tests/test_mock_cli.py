@@ -164,3 +164,27 @@ def test_without_a_subcommand_it_runs_all_four_until_interrupted(
     assert seen == [200]
     assert (tmp_path / "mock_departments" / "TAX.db").exists()
     assert any(line.startswith("SUPERVISION") for line in printed)
+
+
+def test_fault_finds_a_mock_on_any_port_through_its_data_folder(
+    mocks: MockDepartments, tmp_path: Path
+) -> None:
+    runner = CliRunner()
+    data_dir = ["--data-dir", str(tmp_path)]  # where the mocks run; their ports are free ones
+
+    result = runner.invoke(cli.mock_departments_cli, ["fault", "tax", "--down", *data_dir])
+    assert result.exit_code == 0, result.output
+    assert mocks.tax.faults.is_down
+    runner.invoke(cli.mock_departments_cli, ["fault", "TAX", "--clear", *data_dir])
+    assert not mocks.tax.faults.is_down
+
+
+def test_fault_says_a_stopped_mock_is_not_running_and_what_to_run(tmp_path: Path) -> None:
+    start_mock_departments(data_dir=tmp_path, ports=FREE_PORTS, codes=["tax"]).stop()
+
+    result = CliRunner().invoke(
+        cli.mock_departments_cli, ["fault", "tax", "--down", "--data-dir", str(tmp_path)]
+    )
+    assert result.exit_code == 1
+    assert f"TAX is not running from {tmp_path}" in result.output
+    assert "govhub mock-departments" in result.output

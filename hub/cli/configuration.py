@@ -193,7 +193,12 @@ def routes_list_command(as_json: bool, message_type: str | None, **options: Any)
 @click.option(
     "--when-path", help="Condition: a canonical XPath (prefix c), e.g. c:registrationOffice"
 )
-@click.option("--prefix", "prefixes", multiple=True, help="Condition: the value starts with this.")
+@click.option(
+    "--prefix",
+    "prefixes",
+    multiple=True,
+    help="Condition: the value starts with this; repeat it for several (any one matches).",
+)
 @click.option("--equals", help="Condition: the value is exactly this.")
 def routes_add_command(
     message_type: str,

@@ -17,10 +17,17 @@ from datetime import timedelta
 from typing import Any, NoReturn
 
 import click
+from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from hub import logs
-from hub.cli.options import F, build_settings, json_option, settings_options
+from hub.cli.options import (
+    F,
+    build_settings,
+    json_option,
+    no_database_hint,
+    settings_options,
+)
 from hub.config import Settings
 from hub.errors import ClientError, HubError, NotFound
 from hub.identity import mask_in_text
@@ -272,6 +279,7 @@ def _session(log_level: str, options: dict[str, Any]) -> Iterator[tuple[Settings
     settings = build_settings(
         **{k: options.pop(k) for k in ("data_dir", "database_url", "bus_url")}
     )
+    _exit_if_no_database(settings)  # before Store(): SQLite would create an empty file
     store = Store(settings.effective_database_url, sealer=payload_sealer(settings))
     try:
         yield settings, store
@@ -280,6 +288,7 @@ def _session(log_level: str, options: dict[str, Any]) -> Iterator[tuple[Settings
     except ClientError as error:
         raise click.UsageError(mask_in_text(str(error))) from error
     except (HubError, SQLAlchemyError) as error:
+        _exit_if_no_database(settings, store.engine)
         click.echo(
             "error: cannot read the hub database (is it reachable, and migrated with "
             f"`govhub db upgrade`?): {mask_in_text(str(error).splitlines()[0])}",
@@ -288,6 +297,13 @@ def _session(log_level: str, options: dict[str, Any]) -> Iterator[tuple[Settings
         sys.exit(EXIT_DATABASE)
     finally:
         store.dispose()
+
+
+def _exit_if_no_database(settings: Settings, engine: Engine | None = None) -> None:
+    hint = no_database_hint(settings, engine)
+    if hint is not None:
+        click.echo(f"error: {hint}", err=True)
+        sys.exit(EXIT_DATABASE)
 
 
 def _filter(store: Store, options: dict[str, Any], limit: int) -> MessageFilter:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from sqlalchemy import Engine, inspect
 
 from hub.config import Settings
 from hub.errors import HubError
@@ -48,6 +49,29 @@ def build_settings(**overrides: Any) -> Settings:
     return Settings.from_env(**overrides)
 
 
+def no_database_hint(settings: Settings, engine: Engine | None = None) -> str | None:
+    """What to tell someone whose hub database is not there yet (None: it is): the embedded
+    file missing, or (``engine``) a database without the hub's tables. Names the demo's
+    data folder when the demo's data is what they have."""
+    embedded = settings.data_dir / "hub.db"
+    if not settings.database_url and not embedded.exists():
+        where = f"there is no hub database in {settings.data_dir} yet"
+    elif engine is not None and not inspect(engine).has_table("messages"):
+        where = f"the database {engine.url.render_as_string()} has no hub tables yet"
+    else:
+        return None
+    demo = demo_folder(settings)
+    if demo is not None:
+        return f"{where}; `govhub demo` keeps its data in {demo}: add --data-dir {demo}"
+    return f"{where}: run `govhub db upgrade` (or `govhub serve`) to create it, or give --data-dir"
+
+
+def demo_folder(settings: Settings) -> Path | None:
+    """Where `govhub demo` left its data under the data folder, if it did."""
+    demo = settings.data_dir / "demo"
+    return demo if (demo / "hub.db").exists() else None
+
+
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 actor_option = click.option(
     "--actor", required=True, help="Who makes the change (recorded in the audit log)."
@@ -58,6 +82,9 @@ actor_option = click.option(
 def migrated_store(options: dict[str, Any]) -> Iterator[tuple[Settings, Store]]:
     """The hub's store for one command, migrated; a HubError becomes a clean CLI error."""
     settings = build_settings(**options)
+    hint = no_database_hint(settings)
+    if hint is not None and demo_folder(settings) is not None:  # made below; the data: there
+        click.echo(f"note: {hint}", err=True)
     settings.data_dir.mkdir(parents=True, exist_ok=True)  # the embedded database's folder
     try:
         store = Store(settings.effective_database_url, sealer=payload_sealer(settings))

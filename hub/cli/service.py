@@ -35,10 +35,14 @@ def serve(no_workers: bool, log_level: str, **options: Any) -> None:
     """Serve the SOAP API (and, by default, the delivery workers) in one process."""
     from hub.security.tls import TlsFiles
     from hub.waitress_limits import ServerLimits
-    from hub.webserver import make_server
+    from hub.webserver import check_can_listen, make_server
 
     logs.configure(log_level)
     settings = build_settings(**options)
+    try:
+        check_can_listen(settings.host, settings.port)
+    except HubError as error:
+        raise click.ClickException(str(error)) from error
     if no_workers and settings.bus_url.startswith("memory"):
         click.echo(
             "warning: --no-workers with memory://: nothing in this process consumes what it "
@@ -95,17 +99,24 @@ def worker(log_level: str, metrics_port: int | None, **options: Any) -> None:
     "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-def validate(files: tuple[Path, ...], as_json: bool) -> None:
-    """Say which schema each FILE matches, and list every error if it does not."""
-    from hub.validate import validate_file
+@settings_options
+def validate(files: tuple[Path, ...], as_json: bool, log_level: str, **options: Any) -> None:
+    """Say whether the hub would take each FILE, as it would answer it: a Submit envelope, a
+    canonical record, or a department's own document (XML or JSON) that department may push.
+    Checked against the departments, routes and mappings the hub runs with: its files, and
+    what its database adds when there is one. Exit 1 if any is INVALID, with every error."""
+    from hub.validate import HubRules, validate_file
 
-    reports = [validate_file(path) for path in files]
+    logs.configure("WARNING" if log_level == "INFO" else log_level)
+    rules = HubRules.from_settings(build_settings(**options))
+    reports = [validate_file(path, rules) for path in files]
     if as_json:
         click.echo(json.dumps([{**r.__dict__, "valid": r.valid} for r in reports], indent=2))
     else:
         for report in reports:
             verdict = "valid" if report.valid else "INVALID"
-            click.echo(f"{report.file}: {verdict} ({report.schema or 'no matching schema'})")
+            how = f": {report.accepted_as}" if report.valid else ""
+            click.echo(f"{report.file}: {verdict} ({report.schema or 'no matching schema'}){how}")
             for error in report.errors:
                 click.echo(f"  - {error}")
     sys.exit(0 if all(r.valid for r in reports) else 1)
@@ -152,7 +163,11 @@ def demo(once: bool, port: int | None, keep_data: bool, log_level: str, **option
 
     logs.configure("WARNING" if log_level == "INFO" else log_level)
     settings = build_settings(port=port, **options)
-    sys.exit(run_demo(settings, once=once, fresh=not keep_data, echo=click.echo))
+    try:
+        code = run_demo(settings, once=once, fresh=not keep_data, echo=click.echo)
+    except HubError as error:  # a port in use: one line, before anything started
+        raise click.ClickException(str(error)) from error
+    sys.exit(code)
 
 
 def _runtime(settings: Settings) -> Any:

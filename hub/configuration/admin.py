@@ -17,12 +17,14 @@ from hub.conditions import Condition
 from hub.configuration import state
 from hub.configuration.checks import (
     EXAMPLES,
+    adapter_name_problem,
     canonical_examples,
     canonical_message_types,
     check_package,
     condition_errors,
+    description_problems,
 )
-from hub.configuration.compile import CompiledPackage, compile_package
+from hub.configuration.compile import CompiledPackage, compile_with_reasons
 from hub.configuration.loader import Configuration, ConfigurationLoader
 from hub.configuration.package import DepartmentPackage, describe
 from hub.configuration.state import DepartmentState, PackageRow, RouteChange, StoredConfiguration
@@ -80,10 +82,13 @@ class ConfigurationAdmin:
             reasons.append(
                 f"{code} is defined by the departments file; a package registers a new department"
             )
+        workspace, schemas = self.loader.workspace, self.loader.schemas
         try:
-            compiled = compile_package(package, version, self.loader.workspace, self.loader.schemas)
-        except RegistrationRefused as refused:
-            raise RegistrationRefused(f"department {code}", reasons + refused.reasons) from None
+            compiled, not_compiled = compile_with_reasons(package, version, workspace, schemas)
+        except RegistrationRefused as refused:  # a schema reference: nothing may be compiled
+            reasons += refused.reasons + _uncompiled_problems(package, version)
+            raise RegistrationRefused(f"department {code}", reasons) from None
+        reasons += not_compiled
         report = check_package(
             compiled,
             package,
@@ -258,6 +263,14 @@ class ConfigurationAdmin:
         if outcome.generation is not None:
             self.announce(outcome.generation)
         return outcome
+
+
+def _uncompiled_problems(package: DepartmentPackage, version: int) -> list[str]:
+    """What department.toml alone says is wrong, for a package that could not be compiled."""
+    description = describe(package, version)
+    problems = description_problems(description, package, canonical_message_types())
+    misnamed = adapter_name_problem(description.department)
+    return problems if misnamed is None else [*problems, misnamed]
 
 
 def _next_version(connection: Connection, package: DepartmentPackage) -> int:

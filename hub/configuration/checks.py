@@ -11,9 +11,11 @@ to look around the network it sits in.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import socket
+import threading
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,10 +24,11 @@ from urllib.parse import urlsplit
 
 from lxml import etree
 
-from adapters.registry import load_adapter
+from adapters.registry import adapter_class, known_adapter_names, load_adapter
 from hub.conditions import Condition
-from hub.configuration.compile import SCHEMAS, CompiledPackage
-from hub.configuration.package import DepartmentPackage
+from hub.configuration.compile import MAPPINGS, SCHEMAS, CompiledPackage
+from hub.configuration.package import DepartmentPackage, Description
+from hub.departments import DepartmentConfig
 from hub.errors import HubError
 from hub.mapping.engine import Mapping as FieldMapping
 from hub.mapping.serialize import canonical_xml
@@ -40,6 +43,7 @@ ENDPOINT_PROBE_SECONDS = 2.0
 
 REACHABLE = "reachable"
 NOT_REACHABLE = "not reachable"
+NOT_PROBED = "not probed"
 
 
 @dataclass
@@ -84,15 +88,17 @@ def check_package(
 ) -> CheckReport:
     report = CheckReport()
     _check_schemas(compiled, package, report)
-    _check_routes(compiled, message_types, report)
-    _check_inbound(compiled, report)
+    report.errors += description_problems(compiled.description, package, message_types)
     for mapping in compiled.mappings:
         _check_field_names(compiled, mapping, report)
     _check_examples(compiled, package, report)
     _check_conditions(compiled, package, report)
-    _check_adapter(compiled, report)
+    if compiled.wsdl_usable:  # else loading the adapter would read a path it must not
+        _check_adapter(compiled, report)
     if probe_endpoint:
         _probe(compiled.description.department.endpoint, report)
+    # Name files as the admin knows them, not the folder the package was written to.
+    report.errors = [e.replace(str(compiled.folder), package.source) for e in report.errors]
     return report
 
 
@@ -111,9 +117,32 @@ def _check_schemas(
             report.errors.append(f"{SCHEMAS}/{name}: {exc}")
 
 
-def _check_routes(compiled: CompiledPackage, types: Collection[str], report: CheckReport) -> None:
-    department = compiled.description.department
-    for route in compiled.description.routes:
+def description_problems(
+    description: Description, package: DepartmentPackage, message_types: Collection[str]
+) -> list[str]:
+    """What is wrong in department.toml alone (routes, inbound entries), nothing compiled:
+    also said when a schema reference stops the package from being compiled at all."""
+    report = CheckReport()
+    mapping_files = set(package.under(MAPPINGS))
+    _check_routes(description, message_types, mapping_files, report)
+    _check_inbound(description, mapping_files, report)
+    return report.errors
+
+
+def adapter_name_problem(department: DepartmentConfig) -> str | None:
+    """An adapter setting that names no adapter (nothing is set up or read)."""
+    try:
+        adapter_class(department.adapter)
+    except HubError as exc:
+        return f"department.toml adapter: {exc}"
+    return None
+
+
+def _check_routes(
+    description: Description, types: Collection[str], files: set[str], report: CheckReport
+) -> None:
+    department = description.department
+    for route in description.routes:
         where = f"department.toml route {route.role} = {route.message_type!r}"
         if route.message_type not in types:
             report.errors.append(
@@ -124,19 +153,19 @@ def _check_routes(compiled: CompiledPackage, types: Collection[str], report: Che
         if route.role == "receives":
             if route.message_type not in department.operations:
                 report.errors.append(f"{where}: operations has no entry for it")
-            if compiled.mapping("outbound", route.message_type) is None:
+            if f"outbound/{route.message_type}.toml" not in files:  # a broken one: its reason
                 report.errors.append(
                     f"{where}: mappings/outbound/{route.message_type}.toml missing"
                 )
 
 
-def _check_inbound(compiled: CompiledPackage, report: CheckReport) -> None:
-    sends = {r.message_type for r in compiled.description.routes if r.role == "sends"}
-    for native, message_type in compiled.description.department.inbound.items():
+def _check_inbound(description: Description, files: set[str], report: CheckReport) -> None:
+    sends = {r.message_type for r in description.routes if r.role == "sends"}
+    for native, message_type in description.department.inbound.items():
         where = f"department.toml inbound {native!r} = {message_type!r}"
         if message_type not in sends:
             report.errors.append(f"{where}: no route says it sends {message_type}")
-        if compiled.mapping("inbound", message_type) is None:
+        if f"inbound/{message_type}.toml" not in files:
             report.errors.append(f"{where}: mappings/inbound/{message_type}.toml missing")
 
 
@@ -280,29 +309,58 @@ def condition_errors(condition: Condition, samples: Mapping[str, bytes]) -> list
 
 
 def _check_adapter(compiled: CompiledPackage, report: CheckReport) -> None:
+    department = compiled.description.department
     try:
-        load_adapter(compiled.description.department).close()
+        load_adapter(department).close()
     except HubError as exc:
         report.errors.append(f"department.toml adapter: {exc}")
+        if department.wsdl and department.adapter not in known_adapter_names():
+            _check_wsdl_as_soap(department, report)  # the next round's errors, in this one
+
+
+def _check_wsdl_as_soap(department: DepartmentConfig, report: CheckReport) -> None:
+    try:
+        load_adapter(dataclasses.replace(department, adapter="soap")).close()
+    except HubError as exc:
+        report.errors.append(f"department.toml wsdl, read as the soap adapter reads it: {exc}")
 
 
 def _probe(endpoint: str, report: CheckReport) -> None:
     """Can a TCP connection be opened to the endpoint's host and port: yes or no, nothing
-    more (refused, timed out, unknown host all read the same)."""
+    more (refused, timed out, unknown host all read the same). An endpoint that is no
+    network address (a folder, a file:// URL, a queue name) is the adapter's business: it is
+    not probed, and that is no error."""
     try:
         parts = urlsplit(endpoint)
         address = (parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
     except ValueError:
         address = (None, 0)
-    if not address[0]:
-        report.errors.append("department.toml endpoint is not a URL")
+    if not address[0] or parts.scheme == "file":
+        report.warnings.append(f"endpoint {NOT_PROBED}: it is not a network address")
         return
-    try:
-        socket.create_connection(address, ENDPOINT_PROBE_SECONDS).close()
+    if _connects(address):
         report.endpoint = REACHABLE
-    except (OSError, ValueError, UnicodeError):
+    else:
         report.endpoint = NOT_REACHABLE
         report.warnings.append(f"endpoint {NOT_REACHABLE}")
+
+
+def _connects(address: tuple[str | None, int]) -> bool:
+    """In a thread of its own: name resolution is not bound by the connect timeout, and the
+    probe must never hold up a registration for longer than ENDPOINT_PROBE_SECONDS."""
+    answer: list[bool] = []
+
+    def attempt() -> None:
+        try:
+            socket.create_connection(address, ENDPOINT_PROBE_SECONDS).close()
+            answer.append(True)
+        except (OSError, ValueError, UnicodeError):
+            answer.append(False)
+
+    probe = threading.Thread(target=attempt, name="govhub-endpoint-probe", daemon=True)
+    probe.start()
+    probe.join(ENDPOINT_PROBE_SECONDS)
+    return bool(answer and answer[0])
 
 
 def _document(data: bytes, fmt: str) -> etree._Element | dict[str, Any]:

@@ -41,6 +41,7 @@ class PackageSchemas(SchemaRegistry):
 
     def xml_schema(self, relative_path: str) -> etree.XMLSchema:
         if not relative_path.startswith(self.prefix):
+            self._shared_exists(relative_path)
             return self.shared.xml_schema(relative_path)
         return super().xml_schema(relative_path)
 
@@ -51,6 +52,7 @@ class PackageSchemas(SchemaRegistry):
 
     def json_validator(self, relative_path: str) -> jsonschema.protocols.Validator:
         if not relative_path.startswith(self.prefix):
+            self._shared_exists(relative_path)
             return self.shared.json_validator(relative_path)
         return super().json_validator(relative_path)
 
@@ -58,6 +60,18 @@ class PackageSchemas(SchemaRegistry):
         if not relative_path.startswith(self.prefix):
             return self.shared.validate_json(document, relative_path)
         return super().validate_json(document, relative_path)
+
+    def _shared_exists(self, relative_path: str) -> None:
+        """A schema path outside the package names one of the hub's own (canonical/...); when
+        there is none, say how to name the package's file, not where the hub is installed."""
+        shared = (self.shared.root / relative_path).resolve()
+        if shared.is_file() and self.shared.root.resolve() in shared.parents:
+            return
+        name = relative_path.removeprefix(f"{SCHEMAS}/")
+        raise ConfigurationError(
+            f"schema {relative_path} is not in the package: a schema of the package is named "
+            f"{self.prefix}<path under schemas/>, e.g. {self.prefix}{name} for {SCHEMAS}/{name}"
+        )
 
     def local_path(self, relative_path: str) -> Path:
         return self.root / relative_path[len(self.prefix) :]
@@ -69,7 +83,8 @@ class PackageSchemas(SchemaRegistry):
             )
         path = self.local_path(relative_path).resolve()
         if not path.is_file() or self.root.resolve() not in path.parents:
-            raise ConfigurationError(f"schema {relative_path} not found in the package's schemas/")
+            inside = f"{SCHEMAS}/{relative_path[len(self.prefix) :]}"
+            raise ConfigurationError(f"schema {relative_path}: {inside} is not in the package")
         return path
 
 
@@ -80,6 +95,8 @@ class CompiledPackage:
     schemas: PackageSchemas
     folder: Path
     sha256: str
+    # False when the wsdl setting was refused: nothing may read the file it names.
+    wsdl_usable: bool = True
 
     @property
     def code(self) -> str:
@@ -100,6 +117,17 @@ def compile_package(
     package: DepartmentPackage, version: int, workspace: Path, shared: SchemaRegistry
 ) -> CompiledPackage:
     """Everything the package holds, compiled; RegistrationRefused lists every problem."""
+    compiled, reasons = compile_with_reasons(package, version, workspace, shared)
+    if reasons:
+        raise RegistrationRefused(f"department {compiled.code}", reasons)
+    return compiled
+
+
+def compile_with_reasons(
+    package: DepartmentPackage, version: int, workspace: Path, shared: SchemaRegistry
+) -> tuple[CompiledPackage, list[str]]:
+    """What of the package compiles, and why the rest does not: a registration check goes
+    on with the other checks, so that one round names every problem."""
     description = describe(package, version)
     # Before anything is written or compiled: no schema may lead the compiler outside.
     outside = reference_problems(package)
@@ -109,14 +137,15 @@ def compile_package(
     folder = materialize(package, workspace / description.code / sha[:20])
     schemas = PackageSchemas(description.code, folder / SCHEMAS, shared)
     reasons: list[str] = []
-    department = _with_wsdl(description, schemas, reasons)
+    wsdl_reasons: list[str] = []
+    department = _with_wsdl(description, schemas, wsdl_reasons)
+    reasons += wsdl_reasons
     mappings = _mappings(package, description.code, version, folder, schemas, reasons)
-    if reasons:
-        raise RegistrationRefused(
-            f"department {description.code}", _named(reasons, folder, package)
-        )
     described = dataclasses.replace(description, department=department)
-    return CompiledPackage(described, tuple(mappings), schemas, folder, sha)
+    compiled = CompiledPackage(
+        described, tuple(mappings), schemas, folder, sha, wsdl_usable=not wsdl_reasons
+    )
+    return compiled, _named(reasons, folder, package)
 
 
 def materialize(package: DepartmentPackage, folder: Path) -> Path:

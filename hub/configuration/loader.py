@@ -16,7 +16,12 @@ from hub.configuration import state
 from hub.configuration.compile import CompiledPackage, compile_package
 from hub.configuration.package import package_from_zip
 from hub.configuration.state import StoredConfiguration
-from hub.departments import DepartmentConfig, DepartmentDirectory
+from hub.departments import (
+    DepartmentConfig,
+    DepartmentDirectory,
+    parse_endpoint_overrides,
+    with_endpoint,
+)
 from hub.errors import ConfigurationError
 from hub.mapping import Mapping, MappingRegistry
 from hub.routing import RouteEntry, RoutingTable, read_route_file
@@ -44,16 +49,22 @@ class BaseConfiguration:
     departments: dict[str, DepartmentConfig]
     entries: tuple[RouteEntry, ...]
     mappings: MappingRegistry
+    # GOVHUB_DEPARTMENT_ENDPOINTS: also for departments registered at runtime.
+    endpoints: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_files(
         cls, departments_file: Path, routes_file: Path, endpoints: str, schemas: SchemaRegistry
     ) -> BaseConfiguration:
-        directory = DepartmentDirectory.from_file(departments_file).with_endpoints(endpoints)
+        overrides = parse_endpoint_overrides(endpoints)
+        directory = DepartmentDirectory.from_file(departments_file).with_endpoints(overrides)
+        for code in sorted(set(overrides) - set(directory.codes())):
+            log.info("endpoint override for %s applies once %s is registered", code, code)
         return cls(
             {config.code: config for config in directory},
             tuple(read_route_file(routes_file)),
             MappingRegistry(schemas=schemas),
+            overrides,
         )
 
 
@@ -90,7 +101,12 @@ class ConfigurationLoader:
         if extra is not None:
             packages[extra.code] = extra
         departments = dict(self.base.departments)
-        departments.update({code: p.description.department for code, p in packages.items()})
+        departments.update(
+            {
+                code: with_endpoint(p.description.department, self.base.endpoints)
+                for code, p in packages.items()
+            }
+        )
         disabled = frozenset(code for code, s in stored.states.items() if not s.enabled)
         entries = _apply_changes(
             [*self.base.entries, *(r for p in packages.values() for r in p.description.routes)],

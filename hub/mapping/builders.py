@@ -64,6 +64,11 @@ class XmlBuilder:
             (i, node, name) for i, (node, name) in enumerate(places) if name is not None
         )
 
+    @property
+    def root(self) -> str:
+        """The Clark name of the root element of every document it builds."""
+        return self._root
+
     def _node(self, steps: tuple[tuple[tuple[str, ...], str], ...]) -> etree._Element:
         node = self._skeleton
         for _, tag in steps:

@@ -62,6 +62,11 @@ class Mapping:
     def name(self) -> str:
         return f"{self.department}/{self.direction}/{self.message_type}@{self.version}"
 
+    @property
+    def target_root(self) -> str | None:
+        """The Clark name of the target's root element (xml targets)."""
+        return self._builder.root if isinstance(self._builder, XmlBuilder) else None
+
     def fields(self) -> tuple[CompiledField, ...]:
         return self._fields
 

@@ -4,6 +4,8 @@
     iso-date           YYYY-MM-DD
     compact-datetime   YYYYMMDDHHMMSS              local time in the converter's zone
     iso-datetime       ISO 8601 with a zone, e.g. 2026-05-20T09:30:00+08:00
+    iso-datetime-seconds   the same to the second: a fraction is cut (for a department whose
+                       schema has no place for one)
 
 A date becomes a datetime at midnight in the zone; a datetime becomes a date in the zone.
 The zone is an offset ("+08:00", "Z") or an IANA name ("Asia/Shanghai"); default "+08:00".
@@ -90,6 +92,11 @@ FORMATS: dict[str, _Format] = {
         True,
         _parse_iso_datetime,
         lambda value, zone: _as_datetime(value, zone).isoformat(),
+    ),
+    "iso-datetime-seconds": _Format(
+        True,
+        _parse_iso_datetime,
+        lambda value, zone: _as_datetime(value, zone).isoformat(timespec="seconds"),
     ),
 }
 
