@@ -188,12 +188,17 @@ def _submit(name: str, submit: etree._Element, rules: HubRules) -> ValidationRep
 
 def _canonical(name: str, record: etree._Element, rules: HubRules) -> ValidationReport:
     report = ValidationReport(name, CANONICAL_SCHEMA, record.tag)
+    kind = etree.QName(record).localname
     try:
         checked_canonical(rules.schemas, record)
+        senders = rules.routes.route(kind).senders
     except ClientError as error:
         report.errors = _every_error(error, [(record, CANONICAL_SCHEMA)])
         return report
-    report.accepted_as = f"the record of a Submit of {etree.QName(record).localname}"
+    if not senders:  # e.g. SupervisionSignal: the hub's own
+        report.errors = [f"no department may send {kind}: the hub itself sends it"]
+        return report
+    report.accepted_as = f"the record of a Submit of {kind}"
     return report
 
 

@@ -70,8 +70,19 @@ def _variants() -> list[tuple[str, str, str]]:
     for message_type in _outbound_mappings():
         for path, is_date in moment_paths()[f"{{{CANONICAL_NAMESPACE}}}{message_type}"]:
             name = "/".join(etree.QName(step).localname for step in path)
-            cases += [(message_type, name, value) for value in (DATES if is_date else DATETIMES)]
+            values = DATES if is_date else DATETIMES
+            cases += [(message_type, name, v) for v in values if _accepted(message_type, name, v)]
     return cases
+
+
+def _accepted(message_type: str, name: str, value: str) -> bool:
+    """Whether the canonical schema takes ``value`` there (a field may narrow xs:dateTime,
+    e.g. a case event's or a signal's time must carry its zone)."""
+    try:
+        _record_with(message_type, name, value)
+    except SchemaInvalid:
+        return False
+    return True
 
 
 def _record_with(message_type: str, name: str, value: str) -> etree._Element:
@@ -93,6 +104,7 @@ def test_the_variants_cover_every_date_and_time_field_that_is_mapped() -> None:
     assert ("AddressChanged", "recordedAt") in fields
     assert ("MarriageRegistered", "partyB/birthDate") in fields
     assert ("InsuredPersonEnrolled", "person/birthDate") in fields
+    assert ("SupervisionSignal", "issuedAt") in fields
     assert any(m.department == "PUBLIC_SECURITY" for m in MAPPINGS)
 
 

@@ -182,7 +182,7 @@ def test_an_event_dated_in_the_future_is_refused(stack: HubStack) -> None:
 
     assert fault.code.endswith("Client.EventInFuture")
     assert f"case {case}: CaseStepCompleted is dated" in fault.message
-    assert fault.message.endswith("after now")
+    assert "after now" in fault.message
     state = book(stack).case(case)
     assert state is not None and state.steps_done == ()
     assert [e.kind for e in book(stack).events(case)] == ["CaseAccepted"]
