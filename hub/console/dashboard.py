@@ -70,9 +70,12 @@ def department_loads(store: Store, now: datetime) -> list[DepartmentLoad]:
     with Session(store.engine) as session:
         postgresql = session.get_bind().dialect.name == "postgresql"
         for window, span in WINDOWS.items():
-            for name, query in _count_queries(now - span):
-                for department, count in session.execute(query):
-                    load(department).counts[window][name] = int(count)
+            counts = _window_counts(now - span)
+            for department, accepted, retrying, failed in session.execute(counts):
+                found = load(department).counts[window]
+                found.update(accepted=int(accepted), retrying=int(retrying), failed=int(failed))
+            for department, delivered in session.execute(_delivered_count(now - span)):
+                load(department).counts[window]["delivered"] = int(delivered)
             for department, latency in _latencies(session, now - span, postgresql):
                 load(department).latency[window] = latency
         for department, oldest in session.execute(_oldest_query()):
@@ -87,15 +90,27 @@ def department_loads(store: Store, now: datetime) -> list[DepartmentLoad]:
     return sorted(loads.values(), key=lambda d: d.department)
 
 
-def _count_queries(since: datetime) -> Iterable[tuple[str, Select[str, int]]]:
-    legs = select(DeliveryRow.department, func.count()).group_by(DeliveryRow.department)
-    of_window = legs.join(MessageRow, MessageRow.id == DeliveryRow.message_id).where(
-        MessageRow.received_at >= since
+def _window_counts(since: datetime) -> Select[str, int, int, int]:
+    """Accepted, retrying and failed legs of the window's messages, in one pass."""
+    return (
+        select(
+            DeliveryRow.department,
+            func.count(),
+            func.count().filter(DeliveryRow.state == "retrying"),
+            func.count().filter(DeliveryRow.state == "failed"),
+        )
+        .join(MessageRow, MessageRow.id == DeliveryRow.message_id)
+        .where(MessageRow.received_at >= since)
+        .group_by(DeliveryRow.department)
     )
-    yield "accepted", of_window
-    yield "delivered", legs.where(DeliveryRow.delivered_at >= since)
-    yield "retrying", of_window.where(DeliveryRow.state == "retrying")
-    yield "failed", of_window.where(DeliveryRow.state == "failed")
+
+
+def _delivered_count(since: datetime) -> Select[str, int]:
+    return (
+        select(DeliveryRow.department, func.count())
+        .where(DeliveryRow.delivered_at >= since)
+        .group_by(DeliveryRow.department)
+    )
 
 
 def _oldest_query() -> Select[str, datetime]:
