@@ -1,17 +1,19 @@
 """The dashboard's numbers, per department, counted on the store when the page is asked for
 (nothing is measured in the background):
 
-    accepted    legs of messages received in the window
+    accepted    legs queued in the window: each accepted message's legs, and legs replayed
     delivered   legs delivered in the window
-    retrying    legs of the window's messages waiting for another attempt now
-    failed      legs of the window's messages that failed for good (until replayed)
-    oldest      when the oldest leg not yet delivered (queued, delivering, retrying) came in
-    latency     p50 and p95 of (delivered - received) over the legs delivered in the window
+    retrying    legs queued in the window waiting for another attempt now
+    failed      legs queued in the window that failed for good (until replayed)
+    oldest      since when the oldest leg not yet delivered (queued, delivering, retrying) has
+                waited: its message's arrival, or its last replay
+    latency     p50 and p95 of (delivered - queued) over the legs delivered in the window
     hourly      delivery attempts per hour over the last day, delivered or not (the chart)
 
-Every query is bounded by an indexed time column (messages.received_at,
-deliveries.delivered_at, attempts.started_at; migration 0013) or by the pending states
-(deliveries.department, state), so the page costs the window's traffic, not the table's size.
+Every query is bounded by an indexed time column of the table it counts
+(deliveries.queued_at and delivered_at, attempts.started_at; migration 0013) or by the
+pending states, and the window's counts join no other table: with a million messages
+PostgreSQL would hash-join by scanning the whole other table, not the window's rows.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from hub.store import Store
-from hub.store.models import AttemptRow, DeliveryRow, MessageRow
+from hub.store.models import AttemptRow, DeliveryRow
 from hub.store.records import PENDING_STATES
 
 WINDOWS = {"hour": timedelta(hours=1), "day": timedelta(days=1)}
@@ -91,7 +93,7 @@ def department_loads(store: Store, now: datetime) -> list[DepartmentLoad]:
 
 
 def _window_counts(since: datetime) -> Select[str, int, int, int]:
-    """Accepted, retrying and failed legs of the window's messages, in one pass."""
+    """Accepted, retrying and failed legs queued in the window, in one pass."""
     return (
         select(
             DeliveryRow.department,
@@ -99,8 +101,7 @@ def _window_counts(since: datetime) -> Select[str, int, int, int]:
             func.count().filter(DeliveryRow.state == "retrying"),
             func.count().filter(DeliveryRow.state == "failed"),
         )
-        .join(MessageRow, MessageRow.id == DeliveryRow.message_id)
-        .where(MessageRow.received_at >= since)
+        .where(DeliveryRow.queued_at >= since)
         .group_by(DeliveryRow.department)
     )
 
@@ -113,10 +114,9 @@ def _delivered_count(since: datetime) -> Select[str, int]:
     )
 
 
-def _oldest_query() -> Select[str, datetime]:
+def _oldest_query() -> Select[str, datetime | None]:
     return (
-        select(DeliveryRow.department, func.min(MessageRow.received_at))
-        .join(MessageRow, MessageRow.id == DeliveryRow.message_id)
+        select(DeliveryRow.department, func.min(DeliveryRow.queued_at))
         .where(DeliveryRow.state.in_(PENDING_STATES))
         .group_by(DeliveryRow.department)
     )
@@ -125,15 +125,12 @@ def _oldest_query() -> Select[str, datetime]:
 def _latencies(
     session: Session, since: datetime, postgresql: bool
 ) -> Iterable[tuple[str, Latency]]:
-    """PostgreSQL ranks in the database; SQLite (one process, small stores) hands the
-    window's latencies over and they are ranked here."""
-    delivered = (
-        select(DeliveryRow.department)
-        .join(MessageRow, MessageRow.id == DeliveryRow.message_id)
-        .where(DeliveryRow.delivered_at >= since)
-    )
+    """From the leg's queueing (its message's arrival, or its last replay) to its delivery.
+    PostgreSQL ranks in the database; SQLite (one process, small stores) hands the window's
+    latencies over and they are ranked here."""
+    delivered = select(DeliveryRow.department).where(DeliveryRow.delivered_at >= since)
     if postgresql:
-        seconds = extract("epoch", DeliveryRow.delivered_at - MessageRow.received_at)
+        seconds = extract("epoch", DeliveryRow.delivered_at - DeliveryRow.queued_at)
         ranked = delivered.add_columns(
             func.percentile_cont(0.5).within_group(seconds),
             func.percentile_cont(0.95).within_group(seconds),
@@ -142,9 +139,9 @@ def _latencies(
             yield department, Latency(float(p50), float(p95))
         return
     spans: dict[str, list[float]] = {}
-    pairs = delivered.add_columns(DeliveryRow.delivered_at, MessageRow.received_at)
-    for department, delivered_at, received_at in session.execute(pairs):
-        spans.setdefault(department, []).append((delivered_at - received_at).total_seconds())
+    pairs = delivered.add_columns(DeliveryRow.delivered_at, DeliveryRow.queued_at)
+    for department, delivered_at, queued_at in session.execute(pairs):
+        spans.setdefault(department, []).append((delivered_at - queued_at).total_seconds())
     for department, values in spans.items():
         values.sort()
         yield department, Latency(_percentile(values, 0.5), _percentile(values, 0.95))

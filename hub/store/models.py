@@ -96,7 +96,7 @@ class DeliveryRow(Base):
     idempotency_key: Mapped[str] = mapped_column(String(200))
     # When the current round of attempts began (creation or the last replay): max age counts
     # from here, and attempts_at_replay is where the round's attempt budget starts.
-    queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)  # dashboard
     attempts_at_replay: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     replays: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # name@version the next attempts must use (replay --pin-mapping); NULL: the current one.
