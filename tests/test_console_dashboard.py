@@ -124,3 +124,24 @@ def test_a_hung_check_does_not_hold_the_dashboard_and_its_answer_shows_next_time
     assert waited < WAIT_SECONDS + 1.0
     assert [h.state for h in first] == ["checking", "checking"]
     assert second == {"database": "ok", "bus": "ok"}
+
+
+def test_a_leg_replayed_in_the_window_counts_from_its_replay_not_from_its_arrival(
+    store: Store, clock: FakeClock
+) -> None:
+    message_id = store.save_accepted(new_message(), ("TAX",), lease_seconds=30).message_id
+    clock.advance(3 * 24 * 3600)  # replayed three days after it came in
+    with store.engine.begin() as connection:
+        connection.execute(
+            update(DeliveryRow)
+            .where(DeliveryRow.message_id == message_id)
+            .values(
+                state="delivered", queued_at=clock(), delivered_at=clock() + timedelta(seconds=8)
+            )
+        )
+    clock.advance(60)
+
+    tax = {d.department: d for d in department_loads(store, clock())}["TAX"]
+
+    assert tax.counts["hour"]["accepted"] == 1 and tax.counts["hour"]["delivered"] == 1
+    assert tax.latency["hour"].p50_seconds == 8.0
