@@ -12,6 +12,9 @@ logout, refusal, replay, reveal, pause and resume is audited with the account's 
     app.py       the session gate and the routes      pages.py    the pages
     http.py      requests, answers, cookies           browse.py   keyset-paged message list
     login.py     name and secret against the account  render.py   templates/
+    dashboard.py      the dashboard's counts          dashboard_page.py  the dashboard page
+    charts.py         its hourly bars (inline SVG)    health.py   database, bus, endpoints
+    alerts_page.py    rules, firing alerts, history
 """
 
 from __future__ import annotations
