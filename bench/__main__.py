@@ -14,7 +14,15 @@ from bench.backends import distributed_missing
 from bench.machine import describe
 from bench.report import print_result
 
-BENCHMARKS = ("validate_map", "ingest", "end_to_end", "scaling", "soap_adapter", "supervision")
+BENCHMARKS = (
+    "validate_map",
+    "ingest",
+    "end_to_end",
+    "scaling",
+    "soap_adapter",
+    "supervision",
+    "console",
+)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -32,6 +40,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="end to end: deliver to mock departments already running there (e.g. "
         "`govhub mock-departments` on another host, off the hub's cores) instead of "
         "starting them here",
+    )
+    parser.add_argument(
+        "--console-messages",
+        type=int,
+        metavar="N",
+        help="console: messages in the store (default 1,000,000; --quick 20,000)",
     )
     options = parser.parse_args(argv)
     options.seconds = options.seconds or (1.0 if options.quick else 8.0)

@@ -31,17 +31,25 @@ def _env(name: str, default: str) -> str:
 
 def distributed_missing() -> str | None:
     """Why the distributed setup cannot run here, or None if it can."""
+    missing = postgresql_missing()
+    if missing:
+        return missing
+    try:
+        with _kombu.Connection(_env("AMQP_URL", DEFAULT_AMQP_URL), connect_timeout=3) as conn:
+            conn.ensure_connection(max_retries=1)
+    except Exception as exc:
+        return f"RabbitMQ is not reachable ({exc})"
+    return None
+
+
+def postgresql_missing() -> str | None:
+    """Why PostgreSQL cannot be used here, or None if it can."""
     admin = make_url(_env("DATABASE_URL", DEFAULT_DATABASE_URL)).set(drivername="postgresql")
     try:
         with psycopg.connect(admin.render_as_string(hide_password=False), connect_timeout=3):
             pass
     except psycopg.Error as exc:
         return f"PostgreSQL is not reachable ({str(exc).strip().splitlines()[0]})"
-    try:
-        with _kombu.Connection(_env("AMQP_URL", DEFAULT_AMQP_URL), connect_timeout=3) as conn:
-            conn.ensure_connection(max_retries=1)
-    except Exception as exc:
-        return f"RabbitMQ is not reachable ({exc})"
     return None
 
 

@@ -183,14 +183,15 @@ class HubRuntime:
         native_auth = native_authenticator(self.settings, self.store.engine)
         admission = byte_budget(self.settings)
         accounts = AdminStore(self.store.engine, keys=KeyRing.parse(self.settings.encryption_keys))
+        probes = probe_app(self.settings, self.store.engine, self.config)
         console = ConsoleApp(
             self.store,
             accounts,
             self.departments,
             self.settings,
             configuration=configuration_admin(self.settings, self.config.loader, self.config.wake),
+            readiness=probes.readiness,
         )
-        probes = probe_app(self.settings, self.store.engine, self.config)
         return HubWsgiApp(
             wsgi,
             self.ingress,

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from backends import new_message
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -97,9 +98,12 @@ def test_an_alert_fires_once_then_sends_one_recovery_notice_to_the_webhook_and_t
     assert received[0]["kind"] == "pending_above" and received[0]["detail"] == "1 legs pending"
     assert [(p["subject"], p["status"]) for p in received[1:]] == [("TAX", "resolved")]
     assert [(e.rule, e.subject, e.event) for e in kept] == [
+        ("tax-backlog", "TAX", "notified"),
         ("tax-backlog", "TAX", "cleared"),
+        ("tax-backlog", "TAX", "notified"),
         ("tax-backlog", "TAX", "fired"),
     ]
+    assert kept[0].detail == kept[2].detail == "log and webhook (HTTP 204)"
     assert "alert tax-backlog firing for TAX: 1 legs pending" in caplog.text
     assert "alert tax-backlog resolved for TAX" in caplog.text
 
@@ -182,3 +186,22 @@ def test_a_department_whose_attempts_fail_fires_its_failure_rate_alert(tmp_path:
         ("failing", "TAX", "firing")
     ]
     assert received[0]["detail"].endswith("attempts in 600 s did not deliver")
+
+
+def test_a_webhook_that_fails_is_kept_in_the_history_as_the_log_only(
+    tmp_path: Path, live_store: Store
+) -> None:
+    rules = tmp_path / "alerts.toml"
+    rules.write_text(BACKLOG_RULE, encoding="utf-8")
+    live_store.save_accepted(new_message(), ("TAX",), lease_seconds=30)
+    with webhook() as (url, _):
+        closed = url  # the server is gone once the block ends: nothing answers there
+    alerting = Alerting(load_rules(str(rules)), live_store.engine, Notifier(closed))
+
+    alerting.evaluate()
+    kept = history(live_store.engine)
+
+    assert [(e.event, e.detail) for e in kept] == [
+        ("notified", "log; the webhook failed (ConnectionError)"),
+        ("fired", "1 legs pending"),
+    ]

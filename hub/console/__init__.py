@@ -19,6 +19,9 @@ logout, refusal, replay, reveal, pause and resume is audited with the account's 
     sealed.py    a filter carried sealed to the next page   upload.py  multipart/form-data
     supervision_pages.py  the supervision board, a case's timeline, the statistics and
                           their .xlsx; supervision_board.py  what those pages draw
+    dashboard.py      the dashboard's counts          dashboard_page.py  the dashboard page
+    charts.py         its hourly bars (inline SVG)    health.py   database, bus, endpoints
+    alerts_page.py    rules, firing alerts, history
 """
 
 from __future__ import annotations

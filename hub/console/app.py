@@ -20,7 +20,16 @@ from sqlalchemy.exc import OperationalError
 
 from hub.config import Settings
 from hub.configuration.admin import ConfigurationAdmin
-from hub.console import audit_export, departments_admin, pages, replay_pages, supervision_pages
+from hub.console import (
+    alerts_page,
+    audit_export,
+    dashboard_page,
+    departments_admin,
+    pages,
+    replay_pages,
+    supervision_pages,
+)
+from hub.console.health import HealthWatch
 from hub.console.http import (
     LOGIN_COOKIE,
     PREFIX,
@@ -37,6 +46,7 @@ from hub.console.render import render
 from hub.console.sessions import ConsoleSession, SessionStore
 from hub.errors import ClientError, FormExpired, HubError, NotAuthorized, NotFound
 from hub.observability.pauses import RetryPauses
+from hub.observability.readiness import Readiness
 from hub.security import audit
 from hub.security.admins import CONFIGURE, OPERATE, READ, REVEAL, AdminStore
 from hub.security.audit import AuditLog
@@ -50,7 +60,8 @@ LOGGED_OUT = "console_logout"
 Handler = Callable[["pages.Context", Request], Answer]
 # (method, first path part, has an id) -> the permission it needs and its handler
 ROUTES: dict[tuple[str, str, str], tuple[str, Handler]] = {
-    ("GET", "dashboard", ""): (READ, pages.dashboard),
+    ("GET", "dashboard", ""): (READ, dashboard_page.dashboard),
+    ("GET", "alerts", ""): (READ, alerts_page.alerts),
     ("GET", "audit", ""): (READ, pages.audit_trail),
     ("POST", "audit", ""): (READ, pages.audit_trail),
     ("GET", "messages", ""): (READ, pages.messages),
@@ -99,6 +110,7 @@ class ConsoleApp:
         clock: Callable[[], datetime] | None = None,
         *,
         configuration: ConfigurationAdmin | None = None,
+        readiness: Readiness | None = None,
     ) -> None:
         clock = clock or (lambda: datetime.now(UTC))
         self.store = store
@@ -115,6 +127,7 @@ class ConsoleApp:
             lockout_seconds=settings.console_lockout_seconds,
         )
         self.audit = AuditLog(store.engine, clock)
+        self.health = HealthWatch(readiness)  # the /ready checks, for the dashboard
 
     @property
     def configured(self) -> bool:

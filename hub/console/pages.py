@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 
 from hub.console import browse
 from hub.console.audit_page import recent_entries, verify_chain
-from hub.console.dashboard import COUNTS, WINDOWS, department_loads
 from hub.console.departments_page import department as department_view
 from hub.console.departments_page import departments as department_views
 from hub.console.http import PREFIX, Answer, Request, redirect
@@ -131,19 +130,6 @@ def person(context: Context, request: Request) -> Answer:
     answers = trace(context.app.store, key) if key else []
     shown_key = mask(key) if is_valid(key.upper()) else key
     body = render("person.html", answers=answers, key=shown_key, **chrome(context))
-    return Answer("200 OK", body)
-
-
-def dashboard(context: Context, request: Request) -> Answer:
-    now = context.app.store.clock()
-    body = render(
-        "dashboard.html",
-        loads=department_loads(context.app.store, now),
-        windows=list(WINDOWS),
-        counts=COUNTS,
-        now=now,
-        **chrome(context),
-    )
     return Answer("200 OK", body)
 
 

@@ -9,7 +9,8 @@ file), and sends one recovery notice when the breach ends; each goes to the log 
 
 ("status": "resolved" for the recovery). Several worker processes may evaluate the same rules:
 the state row each flips in the database decides which one notifies. Every firing and
-recovery is kept (table ``alert_events``), read with ``history``.
+recovery is kept (table ``alert_events``), and where its notice went (a "notified" row:
+the log, the webhook and its answer), read with ``history``.
 """
 
 from __future__ import annotations
@@ -34,13 +35,14 @@ from hub.untrusted import shown
 log = logging.getLogger(__name__)
 
 WEBHOOK_TIMEOUT_SECONDS = 5.0
+NOTIFIED = "notified"  # the history's row saying where a firing's or recovery's notice went
 
 
 @dataclass(frozen=True)
 class AlertEvent:
     rule: str
     subject: str
-    event: str  # fired | cleared
+    event: str  # fired | cleared | notified
     at: datetime
     detail: str
 
@@ -51,19 +53,23 @@ class Notifier:
     def __init__(self, webhook_url: str = "") -> None:
         self.webhook_url = webhook_url
 
-    def send(self, rule: AlertRule, event: AlertEvent) -> None:
+    def send(self, rule: AlertRule, event: AlertEvent) -> str:
+        """Where the notice went, in a few words (kept in the alert's history)."""
         status = "firing" if event.event == "fired" else "resolved"
         level = logging.WARNING if status == "firing" else logging.INFO
         log.log(level, "alert %s %s for %s: %s", rule.name, status, event.subject, event.detail)
-        if self.webhook_url:
-            self._post(_payload(rule, event, status))
+        if not self.webhook_url:
+            return "log"
+        return self._post(_payload(rule, event, status))
 
-    def _post(self, payload: dict[str, Any]) -> None:
+    def _post(self, payload: dict[str, Any]) -> str:
         try:
             answer = requests.post(self.webhook_url, json=payload, timeout=WEBHOOK_TIMEOUT_SECONDS)
             answer.raise_for_status()
         except requests.RequestException as exc:
             log.error("alert webhook failed for %s: %s", payload["alert"], shown(str(exc)))
+            return f"log; the webhook failed ({type(exc).__name__})"
+        return f"log and webhook (HTTP {answer.status_code})"
 
 
 class Alerting:
@@ -92,7 +98,7 @@ class Alerting:
                 detail = found.get(subject, "back to normal")
                 event = self._flip(rule, subject, subject in found, now, detail)
                 if event is not None:
-                    self.notifier.send(rule, event)
+                    self._notified(event, self.notifier.send(rule, event))
                     announced.append(event)
         return announced
 
@@ -104,6 +110,12 @@ class Alerting:
             except Exception as exc:  # the database is away: the next round tries again
                 log.error("alert evaluation failed: %s", str(exc).splitlines()[0])
             stop.wait(interval_seconds)
+
+    def _notified(self, event: AlertEvent, where: str) -> None:
+        """The notice's delivery, next to the firing or recovery it announced."""
+        notice = AlertEvent(event.rule, event.subject, NOTIFIED, self.clock(), where)
+        with self.engine.begin() as connection:
+            connection.execute(insert(alert_events).values(**notice.__dict__))
 
     def _firing(self, rule: AlertRule) -> set[str]:
         query = select(alert_states.c.subject).where(
@@ -169,3 +181,21 @@ def _payload(rule: AlertRule, event: AlertEvent, status: str) -> dict[str, Any]:
         "detail": event.detail,
         "at": event.at.isoformat(),
     }
+
+
+@dataclass(frozen=True)
+class Firing:
+    rule: str
+    subject: str
+    since: datetime
+
+
+def firing_now(engine: Engine) -> list[Firing]:
+    """Every rule and subject in breach now, by rule."""
+    query = (
+        select(alert_states.c.rule, alert_states.c.subject, alert_states.c.changed_at)
+        .where(alert_states.c.firing.is_(True))
+        .order_by(alert_states.c.rule, alert_states.c.subject)
+    )
+    with engine.connect() as connection:
+        return [Firing(*row) for row in connection.execute(query)]

@@ -91,12 +91,12 @@ class DeliveryRow(Base):
     lease_until: Mapped[datetime] = mapped_column(UTCDateTime)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
-    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)  # dashboard
     outbound_mapping: Mapped[str | None] = mapped_column(String(200))
     idempotency_key: Mapped[str] = mapped_column(String(200))
     # When the current round of attempts began (creation or the last replay): max age counts
     # from here, and attempts_at_replay is where the round's attempt budget starts.
-    queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)  # dashboard
     attempts_at_replay: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     replays: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # name@version the next attempts must use (replay --pin-mapping); NULL: the current one.
@@ -112,7 +112,7 @@ class AttemptRow(Base):
     delivery_id: Mapped[int] = mapped_column(
         ForeignKey("deliveries.id", ondelete="CASCADE"), index=True
     )
-    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)  # dashboard, alerts
     duration_ms: Mapped[int] = mapped_column(Integer)
     outcome: Mapped[str] = mapped_column(String(20))
     error_class: Mapped[str | None] = mapped_column(String(200))
