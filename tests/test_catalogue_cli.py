@@ -18,8 +18,12 @@ R = "{urn:govhub:catalogue:1}"
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "canonical"
 
 
-def govhub(tmp_path: Path, *args: str, catalogue_file: Path | None = None) -> Result:
-    env = {"GOVHUB_RESOURCE_CATALOGUE_FILE": str(catalogue_file) if catalogue_file else ""}
+def govhub(tmp_path: Path, *args: str, catalogue_text: str | None = None) -> Result:
+    """The command, with an admin's catalogue file holding ``catalogue_text`` if given."""
+    catalogue_file = tmp_path / "catalogue.toml"
+    if catalogue_text is not None:
+        catalogue_file.write_text(catalogue_text, encoding="utf-8")
+    env = {"GOVHUB_RESOURCE_CATALOGUE_FILE": str(catalogue_file) if catalogue_text else ""}
     return CliRunner().invoke(main, ["catalogue", *args, "--data-dir", str(tmp_path)], env=env)
 
 
@@ -97,15 +101,11 @@ def test_the_export_schema_refuses_a_sharing_type_the_standard_does_not_have(
 
 
 def test_an_admins_catalogue_file_changes_the_entries_field_by_field(tmp_path: Path) -> None:
-    ours = tmp_path / "catalogue.toml"
-    ours.write_text(
-        '[MarriageRegistered]\nname = "婚姻登记结婚信息"\nupdate_cycle = "daily"\n'
-        'provider = "市民政局"\n',
-        encoding="utf-8",
-    )
+    ours = '[MarriageRegistered]\nname = "婚姻登记结婚信息"\nupdate_cycle = "daily"\n'
+    ours += 'provider = "市民政局"\n'
     target = tmp_path / "catalogue.xml"
 
-    result = govhub(tmp_path, "--export", str(target), catalogue_file=ours)
+    result = govhub(tmp_path, "--export", str(target), catalogue_text=ours)
 
     assert result.exit_code == 0, result.output
     marriage = next(
@@ -131,10 +131,7 @@ def test_an_admins_catalogue_file_changes_the_entries_field_by_field(tmp_path: P
 def test_a_mistake_in_the_admins_file_is_named_with_the_file(
     tmp_path: Path, entry: str, said: str
 ) -> None:
-    ours = tmp_path / "catalogue.toml"
-    ours.write_text(entry, encoding="utf-8")
-
-    result = govhub(tmp_path, "--json", catalogue_file=ours)
+    result = govhub(tmp_path, "--json", catalogue_text=entry)
 
     assert result.exit_code == 1
     assert said in result.output
