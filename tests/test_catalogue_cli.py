@@ -4,6 +4,7 @@ system imports (valid against its XSD), one type's XSD, and the metadata an admi
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from hub.resources import XSD_ROOT
 EXPORT_SCHEMA = etree.XMLSchema(etree.parse(str(XSD_ROOT / "catalogue/resource-catalogue.xsd")))
 R = "{urn:govhub:catalogue:1}"
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "canonical"
+PACKAGE = EXAMPLES.parent / "departments" / "PUBLIC_SECURITY"
 
 
 def govhub(tmp_path: Path, *args: str, catalogue_text: str | None = None) -> Result:
@@ -151,3 +153,26 @@ def test_schema_of_an_unknown_type_names_the_known_ones(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "unknown message type 'BirthRegistered'" in result.output
     assert "MarriageRegistered" in result.output
+
+
+@pytest.mark.parametrize(
+    ("text", "exit_code", "said"),
+    [
+        ('[MarriageRegistered]\nopen = "always"\n', 2, "open must be one of"),
+        ('[CaseAccepted]\nprovider = "Xuanwu public security"\n', 0, "this entry is not used"),
+    ],
+)
+def test_a_package_catalogue_is_checked_when_the_package_is(
+    tmp_path: Path, text: str, exit_code: int, said: str
+) -> None:
+    package = tmp_path / "package"
+    shutil.copytree(PACKAGE, package)
+    (package / "catalogue.toml").write_text(text, encoding="utf-8")
+
+    result = CliRunner().invoke(
+        main, ["departments", "check", str(package), "--data-dir", str(tmp_path)]
+    )
+
+    assert result.exit_code == exit_code, result.output
+    assert said in result.output
+    assert f"{package}/catalogue.toml" in result.output  # named as the admin knows it

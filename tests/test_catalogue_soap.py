@@ -44,8 +44,18 @@ ROUTED = sorted([*CASE_EVENTS, *PEOPLE_EVENTS, "SupervisionSignal"])
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubStack]:
-    with running_hub(tmp_path_factory.mktemp("catalogue"), encryption_keys=KEYS) as running:
+def admins_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The deployment's catalogue file (GOVHUB_RESOURCE_CATALOGUE_FILE), empty at the start."""
+    path = tmp_path_factory.mktemp("etc") / "catalogue.toml"
+    path.write_text("", encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory, admins_file: Path) -> Iterator[HubStack]:
+    folder = tmp_path_factory.mktemp("catalogue")
+    settings = {"encryption_keys": KEYS, "resource_catalogue_file": str(admins_file)}
+    with running_hub(folder, **settings) as running:
         yield running
 
 
@@ -238,6 +248,29 @@ def test_departments_and_routes_added_at_runtime_are_in_the_catalogue(
     case_accepted = by_type(catalogue)["CaseAccepted"].resource
     assert case_accepted.provider == "Public security bureau, Xuanwu district"
     assert case_accepted.identifier == "GOVHUB/DB-0001"
+
+
+def test_an_admins_edit_of_the_catalogue_file_is_served_without_a_restart(
+    stack: HubStack, admins_file: Path
+) -> None:
+    client = stack.client().service
+    before = by_type(client.ListServices(department="MARRIAGE_REGISTRY"))["DivorceRegistered"]
+    admins_file.write_text(
+        '[DivorceRegistered]\nidentifier = "320100/MZ-0002"\nopen = "conditional"\n',
+        encoding="utf-8",
+    )
+
+    after = by_type(client.ListServices(department="MARRIAGE_REGISTRY"))["DivorceRegistered"]
+
+    assert before.resource.identifier == "GOVHUB/MZ-0002"
+    assert (after.resource.identifier, after.resource.openType) == ("320100/MZ-0002", "conditional")
+    assert after.resource.name == before.resource.name  # the fields it does not give stay
+    admins_file.write_text('[DivorceRegistered]\nopen = "sometimes"\n', encoding="utf-8")
+    with pytest.raises(Fault) as refused:
+        client.ListServices(department="MARRIAGE_REGISTRY")
+    assert refused.value.code.endswith("Server.ConfigurationError")
+    assert "open must be one of" in refused.value.message
+    admins_file.write_text("", encoding="utf-8")
 
 
 def detail(fault: Fault) -> dict[str, str]:

@@ -13,7 +13,7 @@ from hub.config import Settings
 from hub.configuration.live import LiveConfiguration
 from hub.configuration.loader import Configuration
 
-_Key = tuple[int, float]
+_Key = tuple[int, bytes]
 
 
 class LiveCatalogue:
@@ -33,11 +33,12 @@ class LiveCatalogue:
                 self._built = (key, build_catalogue(configuration, self._deployment_file))
             return self._built[1]
 
-    def _edited(self) -> float:
+    def _edited(self) -> bytes:
+        """The file's bytes: a small file, and unlike its mtime, no edit goes unseen."""
         try:
-            return self._deployment_file.stat().st_mtime if self._deployment_file else 0.0
+            return self._deployment_file.read_bytes() if self._deployment_file else b""
         except OSError:
-            return -1.0  # gone: build_catalogue says so
+            return b"\0gone"  # build_catalogue says why
 
 
 def deployment_file(settings: Settings) -> Path | None:

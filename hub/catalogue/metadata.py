@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -54,14 +54,37 @@ FIELD_NAMES = tuple(f.name for f in fields(ResourceMetadata))
 
 def read_layer(path: Path) -> dict[str, Fields]:
     """The entries of one catalogue file, by message type; every mistake in it at once."""
+    layer, problems = _read(path)
+    if problems:
+        raise ConfigurationError("; ".join(problems))
+    return layer
+
+
+def package_problems(folder: Path, sends: Collection[str]) -> tuple[list[str], list[str]]:
+    """(errors, warnings) of a package's catalogue.toml, for its registration checks: its
+    mistakes refuse it; an entry for a type the department does not send is not used."""
+    path = folder / FILE_IN_PACKAGE
+    if not path.is_file():
+        return [], []
+    layer, problems = _read(path)
+    unused = [
+        f"{path} [{message_type}]: {message_type} is described only by a department that "
+        "sends it; this entry is not used"
+        for message_type in layer
+        if message_type not in sends
+    ]
+    return problems, unused
+
+
+def _read(path: Path) -> tuple[dict[str, Fields], list[str]]:
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigurationError(f"cannot read catalogue file {path}: {exc}") from exc
-    return parse_layer(str(path), raw)
+        return {}, [f"cannot read catalogue file {path}: {exc}"]
+    return _parsed(str(path), raw)
 
 
-def parse_layer(where: str, raw: Mapping[str, Any]) -> dict[str, Fields]:
+def _parsed(where: str, raw: Mapping[str, Any]) -> tuple[dict[str, Fields], list[str]]:
     problems: list[str] = []
     layer: dict[str, Fields] = {}
     for message_type, table in raw.items():
@@ -78,9 +101,7 @@ def parse_layer(where: str, raw: Mapping[str, Any]) -> dict[str, Fields]:
             elif key in _CHOICES and value not in _CHOICES[key]:
                 problems.append(f"{here}: {key} must be one of {', '.join(_CHOICES[key])}")
         layer[message_type] = {k: v for k, v in table.items() if k in FIELD_NAMES}
-    if problems:
-        raise ConfigurationError("; ".join(problems))
-    return layer
+    return layer, problems
 
 
 def resolved(message_type: str, layers: list[Fields], provider: str) -> ResourceMetadata:
