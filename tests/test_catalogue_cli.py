@@ -140,12 +140,15 @@ def test_a_mistake_in_the_admins_file_is_named_with_the_file(
     assert "catalogue" in result.output
 
 
-def test_schema_prints_an_xsd_that_validates_the_types_record(tmp_path: Path) -> None:
-    result = govhub(tmp_path, "--schema", "InsuredPersonEnrolled")
+@pytest.mark.parametrize("example", sorted(EXAMPLES.glob("*.xml")), ids=lambda path: path.stem)
+def test_schema_prints_an_xsd_that_validates_the_types_record(
+    tmp_path: Path, example: Path
+) -> None:
+    result = govhub(tmp_path, "--schema", example.stem)
 
     assert result.exit_code == 0, result.output
     schema = etree.XMLSchema(etree.fromstring(result.stdout_bytes))
-    assert schema.validate(etree.parse(str(EXAMPLES / "InsuredPersonEnrolled.xml")))
+    assert schema.validate(etree.parse(str(example))), schema.error_log
 
 
 def test_schema_of_an_unknown_type_names_the_known_ones(tmp_path: Path) -> None:

@@ -4,13 +4,12 @@ the files it includes inlined, so that a sender can validate a record with it al
 from __future__ import annotations
 
 from functools import cache
-from pathlib import Path
 
 from lxml import etree
 
 from hub.api.wsdl import XS, flattened_schema
 from hub.errors import UnknownMessageType
-from hub.resources import CANONICAL_NAMESPACE, CANONICAL_SCHEMA, XSD_ROOT
+from hub.resources import CANONICAL_SCHEMA, XSD_ROOT
 
 _CANONICAL_DIR = (XSD_ROOT / CANONICAL_SCHEMA).parent
 
@@ -47,8 +46,4 @@ def type_schema(message_type: str, known: list[str]) -> bytes:
     return _self_contained(schema_name(message_type))
 
 
-def schema_path(message_type: str) -> Path:
-    return XSD_ROOT / schema_name(message_type)
-
-
-__all__ = ["CANONICAL_NAMESPACE", "declaring_files", "schema_name", "schema_path", "type_schema"]
+__all__ = ["declaring_files", "schema_name", "type_schema"]
