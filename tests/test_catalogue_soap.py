@@ -4,6 +4,7 @@ the calling department may do) and GetSchema (the XSD a sender validates with)."
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +23,7 @@ from zeep.wsse.username import UsernameToken
 from hub.cli import main
 from hub.polling import wait_for
 from hub.resources import XSD_ROOT
+from hub.security import audit
 from hub.security.credentials import CredentialStore, IssuedSecret
 from hub.security.encryption import KeyRing, new_key_text
 
@@ -133,6 +135,8 @@ def test_a_wrong_password_or_another_departments_name_is_a_clear_fault(
         as_tax(stack, tax_secret, secret).ListServices(department=department)
     assert refused.value.code.endswith(code)
     assert detail(refused.value)["path"] == path
+    last = last_refusal(stack)  # operators see who tried, in the chained audit log
+    assert (last.subject, json.loads(last.details)["code"]) == ("ListServices", code)
 
 
 def test_an_anonymous_caller_naming_no_department_is_refused(stack: HubStack) -> None:
@@ -271,6 +275,11 @@ def test_an_admins_edit_of_the_catalogue_file_is_served_without_a_restart(
     assert refused.value.code.endswith("Server.ConfigurationError")
     assert "open must be one of" in refused.value.message
     admins_file.write_text("", encoding="utf-8")
+
+
+def last_refusal(stack: HubStack) -> Any:
+    with stack.runtime.store.engine.connect() as connection:
+        return [e for e in audit.entries(connection) if e.action == audit.REFUSED][-1]
 
 
 def detail(fault: Fault) -> dict[str, str]:
