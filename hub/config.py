@@ -181,6 +181,9 @@ class Settings:
     calendar_file: str = ""
     # The supervision catalogue (items and their limits), read again when it changes.
     supervision_catalogue_file: Path = field(default=DEFAULTS_ROOT / "supervision_items.toml")
+    # Resource metadata (GB/T 21063) over the shipped hub/defaults/catalogue.toml, field by
+    # field, for `govhub catalogue` and ListServices (empty: the shipped entries only).
+    resource_catalogue_file: str = ""
     supervision_clock_skew_seconds: float = DEFAULT_SUPERVISION_CLOCK_SKEW_SECONDS
     # A case event reported (received) more than this many hours after it happened is a
     # yellow card: data not reported in real time (不实时报送).

@@ -14,6 +14,7 @@ from hub.api.admission import byte_budget
 from hub.api.soap_endpoint import soap_endpoint
 from hub.api.wsgi import HubWsgiApp
 from hub.bus import Publisher
+from hub.catalogue.live import live_catalogue
 from hub.config import Settings
 from hub.configuration import announce
 from hub.configuration.admin import ConfigurationAdmin
@@ -170,7 +171,13 @@ class HubRuntime:
             ).start()
 
     def wsgi_app(self) -> HubWsgiApp:
-        wsgi = soap_endpoint(self.ingress, self.store, self.settings.max_body_bytes, self.signer)
+        wsgi = soap_endpoint(
+            self.ingress,
+            self.store,
+            self.settings.max_body_bytes,
+            self.signer,
+            catalogue=live_catalogue(self.settings, self.config),
+        )
         admin = build_admin_application(
             self.store,
             self.departments,

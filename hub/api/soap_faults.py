@@ -51,6 +51,18 @@ OPERATION_FAULTS: dict[str, tuple[str, ...]] = {
         "Client.NotFound",
         "Server.Unavailable",
     ),
+    "ListServices": (
+        *_BEFORE_ANY_OPERATION,
+        "Client.NotAuthenticated",
+        "Client.NotAuthorized",
+        "Client.UnknownSender",
+        "Server.ConfigurationError",
+    ),
+    "GetSchema": (
+        *_BEFORE_ANY_OPERATION,
+        "Client.UnknownMessageType",
+        "Server.ConfigurationError",
+    ),
 }
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 _SOAP12_CLASSES = {"Client": "Sender", "Server": "Receiver"}

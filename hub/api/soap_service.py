@@ -14,6 +14,12 @@ from lxml import etree
 from spyne import Application, Boolean, ComplexModel, DateTime, Integer, Unicode, rpc
 from spyne.service import Service
 
+from hub.api.catalogue_service import (
+    CatalogueModel,
+    CatalogueOperations,
+    CatalogueSource,
+    SchemaModel,
+)
 from hub.api.soap_faults import fault_from, submit_fault
 from hub.api.soap_protocol import HubSoap11, HubSoap12
 from hub.api.spyne_models import element_models
@@ -82,9 +88,11 @@ def build_soap_application(
     *,
     fast_responses: bool = True,
     soap12: bool = False,
+    catalogue: CatalogueSource | None = None,
 ) -> Application:
     """``fast_responses``: Submit's answer is written by ``submit_response``, not by spyne's
-    generic serializer (False only to compare the two). ``soap12``: speak SOAP 1.2."""
+    generic serializer (False only to compare the two). ``soap12``: speak SOAP 1.2.
+    ``catalogue``: what ListServices and GetSchema answer from (hub/catalogue)."""
     protocol = HubSoap12 if soap12 else HubSoap11
     header_model = element_models(HEADER_SCHEMA, HEADER_NAMESPACE)["MessageHeader"]
     messages = element_models(CANONICAL_SCHEMA, CANONICAL_NAMESPACE)
@@ -122,6 +130,27 @@ def build_soap_application(
                 return _status_model(status_for(ctx, message_id))
             except HubError as error:
                 raise fault_from(error, path="GetStatus/messageId") from error
+
+        @rpc(Unicode(min_occurs=0), _returns=CatalogueModel)  # type: ignore[untyped-decorator]
+        def ListServices(ctx: Any, department: str | None) -> Any:
+            try:
+                return catalogue_operations.list_services(ctx.in_document, department)
+            except HubError as error:
+                if isinstance(error, ClientError) and ingress is not None:
+                    ctx.udc["sender"] = asker = department or _asker(ctx.in_document)
+                    ingress.record_refusal(asker, "ListServices", error)
+                raise fault_from(error, path=_LIST_SERVICES_FIELDS.get(error.code)) from error
+
+        @rpc(Unicode(min_occurs=1), _returns=SchemaModel)  # type: ignore[untyped-decorator]
+        def GetSchema(ctx: Any, messageType: str) -> Any:
+            try:
+                return catalogue_operations.get_schema(messageType)
+            except HubError as error:
+                raise fault_from(error, path="GetSchema/messageType") from error
+
+    catalogue_operations = CatalogueOperations(
+        catalogue, None if ingress is None else ingress.verifier
+    )
 
     def status_for(ctx: Any, message_id: str) -> MessageStatus:
         """The status, for the message's sender or receivers only while credentials are in
@@ -187,6 +216,14 @@ def build_soap_application(
     )
     application.event_manager.add_listener("method_context_closed", _release_request)
     return application
+
+
+# The request field a ListServices refusal is about.
+_LIST_SERVICES_FIELDS = {
+    "Client.NotAuthenticated": "Header/Security",
+    "Client.NotAuthorized": "ListServices/department",
+    "Client.UnknownSender": "ListServices/department",
+}
 
 
 def _asker(envelope: Any) -> str:

@@ -50,8 +50,8 @@ def _template() -> etree._Element:
         f"{{{WSDL}}}definitions", name=SERVICE, targetNamespace=HEADER_NAMESPACE, nsmap=_NSMAP
     )
     types = etree.SubElement(definitions, f"{{{WSDL}}}types")
-    types.append(_flattened(XSD_ROOT / CANONICAL_SCHEMA))
-    types.append(_flattened(XSD_ROOT / API_SCHEMA))
+    types.append(flattened_schema(XSD_ROOT / CANONICAL_SCHEMA))
+    types.append(flattened_schema(XSD_ROOT / API_SCHEMA))
     for name, (request, response) in _OPERATIONS.items():
         _message(definitions, f"{name}Request", request)
         _message(definitions, f"{name}Response", response)
@@ -82,6 +82,8 @@ def _definitions() -> etree._Element:
 _OPERATIONS = {
     "Submit": ("Submit", "SubmitResponse"),
     "GetStatus": ("GetStatus", "GetStatusResponse"),
+    "ListServices": ("ListServices", "ListServicesResponse"),
+    "GetSchema": ("GetSchema", "GetSchemaResponse"),
 }
 
 
@@ -103,7 +105,7 @@ def _binding(definitions: etree._Element, port: str, soap: str) -> None:
         etree.SubElement(fault, f"{{{soap}}}fault", name="HubFault", use="literal")
 
 
-def _flattened(path: Path) -> etree._Element:
+def flattened_schema(path: Path) -> etree._Element:
     """The schema at ``path`` with its xs:include-d files' content in place of the includes
     (each type once) and its imports' schemaLocation dropped: the WSDL carries them all."""
     schema = etree.parse(str(path)).getroot()
@@ -138,4 +140,4 @@ def _content(path: Path, visited: set[Path]) -> list[etree._Element]:
     return children
 
 
-__all__ = ["PORTS", "SERVICE", "wsdl_document"]
+__all__ = ["PORTS", "SERVICE", "flattened_schema", "wsdl_document"]

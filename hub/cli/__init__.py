@@ -11,6 +11,7 @@ together, so no module imports another's commands (or this package's ``main``):
     configuration.py  departments, routes
     retries.py        retries pause|resume|list
     supervision.py    calendar, supervision
+    catalogue.py      catalogue
     (mock_departments/cli.py: mock-departments)
 """
 
@@ -18,7 +19,15 @@ from __future__ import annotations
 
 import click
 
-from hub.cli import configuration, operations, retries, security, service, supervision
+from hub.cli import (
+    catalogue,
+    configuration,
+    operations,
+    retries,
+    security,
+    service,
+    supervision,
+)
 from mock_departments.cli import mock_departments_cli
 
 
@@ -45,6 +54,7 @@ for name, command in {
     "retries": retries.retries_cli,
     "calendar": supervision.calendar_cli,
     "supervision": supervision.supervision_cli,
+    "catalogue": catalogue.catalogue_cli,
     "mock-departments": mock_departments_cli,
 }.items():
     main.add_command(command, name=name)

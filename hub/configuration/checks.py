@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 from lxml import etree
 
 from adapters.registry import adapter_class, known_adapter_names, load_adapter
+from hub.catalogue.metadata import package_problems as catalogue_problems
 from hub.conditions import Condition
 from hub.configuration.compile import MAPPINGS, SCHEMAS, CompiledPackage
 from hub.configuration.package import DepartmentPackage, Description
@@ -93,12 +94,16 @@ def check_package(
         _check_field_names(compiled, mapping, report)
     _check_examples(compiled, package, report)
     _check_conditions(compiled, package, report)
+    sends = {r.message_type for r in compiled.description.routes if r.role == "sends"}
+    errors, warnings = catalogue_problems(compiled.folder, sends)
+    report.errors, report.warnings = report.errors + errors, report.warnings + warnings
     if compiled.wsdl_usable:  # else loading the adapter would read a path it must not
         _check_adapter(compiled, report)
     if probe_endpoint:
         _probe(compiled.description.department.endpoint, report)
     # Name files as the admin knows them, not the folder the package was written to.
     report.errors = [e.replace(str(compiled.folder), package.source) for e in report.errors]
+    report.warnings = [w.replace(str(compiled.folder), package.source) for w in report.warnings]
     return report
 
 

@@ -36,12 +36,9 @@ class StatusAccess:
     ) -> MessageStatus:
         """The status; NotAuthenticated for credentials that fail; else ``unseen`` for an id
         that does not exist and for one the asker may not see alike."""
-        username = token_username(envelope)
-        department = self._tls_department(envelope)
-        if username is None and department is None:
-            return self._for_any_party(envelope, message_id, lookup)
+        department = self.asker(envelope)
         if department is None:
-            department = self._token_department(envelope, str(username))
+            return self._for_any_party(envelope, message_id, lookup)
         status = _looked_up(message_id, lookup)
         if department not in parties(status):
             refusal = NotAuthorized(
@@ -49,6 +46,15 @@ class StatusAccess:
             )
             raise unseen(message_id) from refusal
         return status
+
+    def asker(self, envelope: etree._Element) -> str | None:
+        """The department the request proves it is (its TLS client certificate, else its
+        UsernameToken); None when it presents neither. NotAuthenticated when one fails."""
+        department = self._tls_department(envelope)
+        username = token_username(envelope)
+        if department is None and username is not None:
+            department = self._token_department(envelope, username)
+        return department
 
     def _for_any_party(
         self, envelope: etree._Element, message_id: str, lookup: StatusLookup
