@@ -11,6 +11,7 @@ from wsgiref.util import request_uri
 
 from spyne.server.wsgi import WsgiApplication
 
+from hub.api.mailbox_service import MailboxApi, mailbox_service
 from hub.api.soap_faults import SOAP12_CONTENT_TYPE
 from hub.api.soap_service import build_soap_application
 from hub.api.wsdl import wsdl_document
@@ -50,12 +51,20 @@ def _wsdl_at(address: str) -> bytes:
 
 
 def soap_endpoint(
-    ingress: Ingress, store: Store, max_body_bytes: int, signer: ReplySigner | None = None
+    ingress: Ingress,
+    store: Store,
+    max_body_bytes: int,
+    signer: ReplySigner | None = None,
+    mailbox: MailboxApi | None = None,
 ) -> SoapEndpoint:
-    """The department-facing API in both SOAP versions."""
+    """The department-facing API in both SOAP versions (with ``mailbox``: Receive, Ack and
+    Nack too)."""
+    services = () if mailbox is None else (mailbox_service(mailbox),)
     soap11, soap12 = (
         WsgiApplication(
-            build_soap_application(ingress, store, max_body_bytes, signer, soap12=version_12),
+            build_soap_application(
+                ingress, store, max_body_bytes, signer, soap12=version_12, services=services
+            ),
             max_content_length=max_body_bytes,
         )
         for version_12 in (False, True)

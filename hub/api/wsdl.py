@@ -82,6 +82,9 @@ def _definitions() -> etree._Element:
 _OPERATIONS = {
     "Submit": ("Submit", "SubmitResponse"),
     "GetStatus": ("GetStatus", "GetStatusResponse"),
+    "Receive": ("Receive", "ReceiveResponse"),
+    "Ack": ("Ack", "AckResponse"),
+    "Nack": ("Nack", "NackResponse"),
 }
 
 
