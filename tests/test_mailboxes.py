@@ -21,6 +21,8 @@ from lxml import etree
 from zeep.exceptions import Fault
 from zeep.wsse.username import UsernameToken
 
+from hub.observability import metrics
+from hub.operations.replay import ReplayRequest, replay
 from hub.polling import wait_for
 from hub.resources import DEFAULTS_ROOT
 from hub.security import audit
@@ -188,6 +190,32 @@ def test_nack_gives_a_message_back_or_fails_its_leg(
     assert (leg.state, leg.attempts, leg.last_error) == ("failed", 2, "Nack: unknown district")
     assert attempts_logged(stack, message_id, "TAX") == ["retry", "failed"]
     assert fault_code(tax.Ack, leaseToken=[again.leaseToken]) == "Client.AlreadyAcknowledged"
+
+
+def test_a_failed_mailbox_leg_replays_into_the_mailbox_and_counts_as_delivered_when_acked(
+    stack: HubStack, secrets: dict[str, IssuedSecret]
+) -> None:
+    message_id = submitted(stack, secrets)
+    tax = hub_as(stack, secrets["TAX"])
+    tax.Nack(leaseToken=receive_all(tax, message_id).leaseToken, reason="no", retry=False)
+    departments = set(stack.runtime.departments.codes())
+    asked = ReplayRequest(actor="ops-wu", reason="tax fixed", message_ids=(message_id,))
+
+    notes = [outcome.note for outcome in replay(stack.runtime.store, departments, asked).outcomes]
+
+    assert "replayed to TAX with the current mapping" in notes
+    assert "already waiting in SOCIAL_SECURITY's mailbox, skipped" in notes
+    assert wait_for(lambda: legs(stack, message_id)["TAX"] == "waiting", 20)
+    delivered_before = acked_count("TAX")
+    assert tax.Ack(leaseToken=[receive_all(tax, message_id).leaseToken]) == 1
+    assert legs(stack, message_id)["TAX"] == "delivered"
+    assert acked_count("TAX") == delivered_before + 1
+    assert attempts_logged(stack, message_id, "TAX") == ["failed", "delivered"]
+
+
+def acked_count(department: str) -> float:
+    labels = {"department": department, "outcome": "delivered"}
+    return metrics.REGISTRY.get_sample_value("govhub_deliveries_total", labels) or 0.0
 
 
 def test_only_a_department_with_a_mailbox_authenticated_as_itself_may_receive(
