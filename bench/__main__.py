@@ -22,6 +22,7 @@ BENCHMARKS = (
     "soap_adapter",
     "supervision",
     "console",
+    "mailbox",
 )
 
 

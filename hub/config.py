@@ -27,9 +27,9 @@ DEFAULT_HEADER_TIMEOUT_SECONDS = 20.0
 DEFAULT_LEASE_SECONDS = 30.0
 # A mailbox message received and not acknowledged within this is received again.
 DEFAULT_MAILBOX_LEASE_SECONDS = 60.0
-# How many Receive calls may wait for a first message at once: fewer than waitress's 4
-# threads, so Submit always has threads (hub/mailbox/waiting.py).
-DEFAULT_MAILBOX_WAIT_SLOTS = 2
+# How many Receive calls may wait for a first message at once; the server gets this many
+# threads more than its own, so Submit always has its threads (hub/mailbox/waiting.py).
+DEFAULT_MAILBOX_WAIT_SLOTS = 200
 DEFAULT_RELAY_INTERVAL_SECONDS = 1.0
 DEFAULT_MAX_ATTEMPTS = 40  # with 1 s doubling to 300 s: 1.3 to 2.6 hours of trying
 DEFAULT_RETRY_BASE_SECONDS = 1.0

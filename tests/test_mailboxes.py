@@ -55,15 +55,15 @@ def stack(
 ) -> Iterator[HubStack]:
     folder = tmp_path_factory.mktemp("mailboxes")
     departments = mailbox_departments(folder)
+    # Two wait slots: the test server has its 8 threads only (govhub serve adds one a slot).
+    settings = {"encryption_keys": KEYS, "departments_file": departments, "mailbox_wait_slots": 2}
     if request.param == "sqlite":
-        with running_hub(folder, encryption_keys=KEYS, departments_file=departments) as running:
+        with running_hub(folder, **settings) as running:
             yield running
         return
     with (
         fresh_postgresql_database() as url,
-        running_hub(
-            folder, database_url=url, encryption_keys=KEYS, departments_file=departments
-        ) as running,
+        running_hub(folder, database_url=url, **settings) as running,
     ):
         yield running
 

@@ -71,12 +71,9 @@ def mailbox_api(
     departments: DepartmentDirectory,
     verifier: WsseVerifier | None,
 ) -> MailboxApi:
-    return MailboxApi(
-        MailboxStore(store, settings.mailbox_lease_seconds),
-        departments,
-        verifier,
-        WaitSlots(settings.mailbox_wait_slots),
-    )
+    mailboxes = MailboxStore(store, settings.mailbox_lease_seconds)
+    slots = WaitSlots(settings.mailbox_wait_slots, mail_in=mailboxes.with_mail)
+    return MailboxApi(mailboxes, departments, verifier, slots)
 
 
 def mailbox_service(api: MailboxApi) -> type[Service]:

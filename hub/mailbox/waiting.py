@@ -1,22 +1,36 @@
 """How Receive waits for its first message (long polling) without starving Submit.
 
-A waiting Receive holds one of the HTTP server's threads (waitress runs a fixed pool). So
-only ``mailbox_wait_slots`` Receives may wait at once, fewer than the pool: a Receive that
-finds no free slot answers at once with what there is (perhaps nothing), and Submit and
-GetStatus always have the other threads. While it waits, a Receive sleeps on a doorbell that
-a delivery parked in this process rings, and looks at the database every
-``POLL_SECONDS`` (for deliveries parked by a separate ``govhub worker``).
+A waiting Receive holds one HTTP server thread, asleep (waitress runs a fixed pool). So
+``govhub serve`` runs ``server_threads``: its own pool plus ``mailbox_wait_slots`` more, and
+only that many Receives may wait at once: whatever waits, Submit and GetStatus keep the
+server's own threads. A Receive that finds no free slot answers at once with what there is
+(perhaps nothing).
+
+A waiting Receive sleeps on a doorbell. A delivery parked in this process rings it at once;
+for deliveries parked by a separate ``govhub worker``, one watcher thread per process asks
+the database every ``POLL_SECONDS`` which of the waited-on mailboxes hold mail and rings
+those: one query however many Receives wait, not one each.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterable
 from typing import TypeVar
 
-POLL_SECONDS = 0.5
+from hub.webserver import DEFAULT_THREADS
+
+POLL_SECONDS = 2.0
 T = TypeVar("T")
+# Of the given departments, those whose mailbox holds something to receive now.
+MailLookup = Callable[[Iterable[str]], set[str]]
+
+
+def server_threads(wait_slots: int) -> int:
+    """The server's threads: its own, plus one per Receive allowed to wait."""
+    return DEFAULT_THREADS + max(0, wait_slots)
 
 
 class Doorbell:
@@ -45,34 +59,66 @@ DOORBELL = Doorbell()
 class WaitSlots:
     """At most ``slots`` callers wait at once; the others do not wait at all."""
 
-    def __init__(self, slots: int, doorbell: Doorbell = DOORBELL) -> None:
+    def __init__(
+        self, slots: int, mail_in: MailLookup | None = None, doorbell: Doorbell = DOORBELL
+    ) -> None:
         self._slots = threading.BoundedSemaphore(slots) if slots > 0 else None
+        self._mail_in = mail_in
         self._doorbell = doorbell
         self._counting = threading.Lock()
-        self.in_use = 0  # Receives waiting now (tests, operators' curiosity)
+        self._waiting: Counter[str] = Counter()
+        self._watcher: threading.Thread | None = None
+
+    @property
+    def in_use(self) -> int:
+        """Receives waiting now."""
+        with self._counting:
+            return sum(self._waiting.values())
 
     def first(self, department: str, fetch: Callable[[], list[T]], wait_seconds: float) -> list[T]:
-        """``fetch()`` until it returns something or ``wait_seconds`` pass (when a slot is
-        free; else once)."""
+        """``fetch()``, and again each time the department's bell rings, until it returns
+        something or ``wait_seconds`` pass (when a slot is free; else once)."""
         found = fetch()
         if found or wait_seconds <= 0 or self._slots is None:
             return found
         if not self._slots.acquire(blocking=False):
             return found
-        self._count(+1)
+        self._count(department, +1)
         try:
             deadline = time.monotonic() + wait_seconds
             while not found:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     break
-                self._doorbell.wait(department, min(POLL_SECONDS, left))
+                self._doorbell.wait(department, left)
                 found = fetch()
             return found
         finally:
-            self._count(-1)
+            self._count(department, -1)
             self._slots.release()
 
-    def _count(self, change: int) -> None:
+    def _count(self, department: str, change: int) -> None:
         with self._counting:
-            self.in_use += change
+            self._waiting[department] += change
+            if self._waiting[department] <= 0:
+                del self._waiting[department]
+            if self._mail_in is not None and self._watcher is None:
+                self._watcher = threading.Thread(
+                    target=self._watch, name="govhub-mailbox-watch", daemon=True
+                )
+                self._watcher.start()
+
+    def _watch(self) -> None:
+        """Ring the waited-on departments whose mailbox holds mail (parked elsewhere)."""
+        assert self._mail_in is not None
+        while True:
+            time.sleep(POLL_SECONDS)
+            with self._counting:
+                waited_on = list(self._waiting)
+            if not waited_on:
+                continue
+            try:
+                for department in self._mail_in(waited_on):
+                    self._doorbell.ring(department)
+            except Exception:  # the database away a moment: the next round asks again
+                continue
