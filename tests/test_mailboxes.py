@@ -147,6 +147,9 @@ def test_the_native_xml_keeps_its_encoding_and_both_departments_settle_their_own
     tax_lease = receive_all(hub_as(stack, secrets["TAX"]), message_id).leaseToken
 
     assert fault_code(social.Ack, leaseToken=[tax_lease]) == "Client.UnknownLease"
+    bad_among_good = [received.leaseToken, "no-such-lease"]
+    assert fault_code(social.Ack, leaseToken=bad_among_good) == "Client.UnknownLease"
+    assert legs(stack, message_id)["SOCIAL_SECURITY"] == "waiting"  # all or none
     assert social.Ack(leaseToken=[received.leaseToken]) == 1
     assert fault_code(social.Ack, leaseToken=[received.leaseToken]) == "Client.AlreadyAcknowledged"
     assert fault_code(social.Ack, leaseToken=["no-such-lease"]) == "Client.UnknownLease"
