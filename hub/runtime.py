@@ -149,7 +149,7 @@ class HubRuntime:
             verifier=wsse_verifier(settings, self.store),
             case_book=case_book(settings, self.store.engine),
         )
-        self._mailbox = mailbox_api(settings, self.store, self.departments, self.ingress.verifier)
+        self._mailbox = mailbox_api(settings, self.store, self.departments, self.ingress)
         self._workers: WorkerService | None = None
         self._stop_watching = threading.Event()
         self._watcher = threading.Thread(

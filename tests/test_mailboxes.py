@@ -147,6 +147,7 @@ def test_the_native_xml_keeps_its_encoding_and_both_departments_settle_their_own
     tax_lease = receive_all(hub_as(stack, secrets["TAX"]), message_id).leaseToken
 
     assert fault_code(social.Ack, leaseToken=[tax_lease]) == "Client.UnknownLease"
+    assert ("SOCIAL_SECURITY", "Ack", "Client.UnknownLease") in refusals(stack)
     bad_among_good = [received.leaseToken, "no-such-lease"]
     assert fault_code(social.Ack, leaseToken=bad_among_good) == "Client.UnknownLease"
     assert legs(stack, message_id)["SOCIAL_SECURITY"] == "waiting"  # all or none
@@ -230,6 +231,19 @@ def test_only_a_department_with_a_mailbox_authenticated_as_itself_may_receive(
     assert fault_code(anonymous.Receive, maxMessages=1, waitSeconds=0) == "Client.NotAuthenticated"
     tax = hub_as(stack, secrets["TAX"])
     assert fault_code(tax.Receive, maxMessages=1, waitSeconds=31) == "Client.SchemaInvalid"
+    refused = refusals(stack)
+    assert ("MARRIAGE_REGISTRY", "Receive", "Client.NoMailbox") in refused
+    assert ("unknown", "Receive", "Client.NotAuthenticated") in refused
+
+
+def refusals(stack: HubStack) -> list[tuple[str, str, str]]:
+    """The audit log's refusals: (who, what, fault code)."""
+    with stack.runtime.store.engine.connect() as connection:
+        return [
+            (e.actor, e.subject, json.loads(e.details)["code"])
+            for e in audit.entries(connection)
+            if e.action == audit.REFUSED
+        ]
 
 
 def test_a_waiting_receive_gets_the_first_message_and_does_not_hold_up_submit(

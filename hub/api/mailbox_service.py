@@ -4,6 +4,7 @@ and typed in the WSDL from xsd/hub/soap-api.xsd."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,12 +15,13 @@ from hub.api.soap_faults import fault_from
 from hub.config import Settings
 from hub.departments import DepartmentDirectory
 from hub.errors import HubError, NoMailbox, SchemaInvalid
+from hub.ingress import Ingress
 from hub.mailbox import MAILBOX_ADAPTER
 from hub.mailbox.access import mailbox_owner
 from hub.mailbox.store import MailboxMessage, MailboxStore
 from hub.mailbox.waiting import WaitSlots
 from hub.resources import HEADER_NAMESPACE
-from hub.security.wsse import WsseVerifier
+from hub.security.wsse import WsseVerifier, token_username
 from hub.store import Store
 
 MAX_MESSAGES = 100
@@ -40,19 +42,26 @@ class ReceivedMessageModel(ComplexModel):  # type: ignore[misc]
     ]
 
 
+# Writes a refused request into the audit log: (who, what, why); Ingress.record_refusal.
+RefusalLog = Callable[[str, str, HubError], None]
+
+
 @dataclass(frozen=True)
 class MailboxApi:
-    """What the three operations need: the mailboxes, who has one, who is asking."""
+    """What the three operations need: the mailboxes, who has one, who is asking, and
+    where refusals are audited."""
 
     mailboxes: MailboxStore
     departments: DepartmentDirectory
     verifier: WsseVerifier | None
     slots: WaitSlots
+    record_refusal: RefusalLog | None = None
 
     def owner(self, ctx: Any, operation: str) -> str:
         try:
             department = mailbox_owner(self.verifier, ctx.in_document)
         except HubError as error:
+            self.refused(_asker(ctx.in_document), operation, error)
             raise fault_from(error, path="Header/Security") from error
         if department not in self.departments or (
             self.departments.get(department).adapter != MAILBOX_ADAPTER
@@ -61,19 +70,29 @@ class MailboxApi:
                 f"department {department} has no mailbox: the hub delivers to it by push "
                 f'(its adapter is not "{MAILBOX_ADAPTER}")'
             )
+            self.refused(department, operation, refusal)
             raise fault_from(refusal, path=operation)
         return department
 
+    def refused(self, asker: str, operation: str, error: HubError) -> None:
+        if self.record_refusal is not None:
+            self.record_refusal(asker, operation, error)
+
 
 def mailbox_api(
-    settings: Settings,
-    store: Store,
-    departments: DepartmentDirectory,
-    verifier: WsseVerifier | None,
+    settings: Settings, store: Store, departments: DepartmentDirectory, ingress: Ingress
 ) -> MailboxApi:
     mailboxes = MailboxStore(store, settings.mailbox_lease_seconds)
     slots = WaitSlots(settings.mailbox_wait_slots, mail_in=mailboxes.with_mail)
-    return MailboxApi(mailboxes, departments, verifier, slots)
+    return MailboxApi(mailboxes, departments, ingress.verifier, slots, ingress.record_refusal)
+
+
+def _asker(envelope: Any) -> str:
+    """Who the refused request says it is (its token's username), for the audit entry."""
+    try:
+        return token_username(envelope) or "unknown"
+    except HubError:
+        return "unknown"
 
 
 def mailbox_service(api: MailboxApi) -> type[Service]:
@@ -103,6 +122,7 @@ def mailbox_service(api: MailboxApi) -> type[Service]:
             try:
                 return api.mailboxes.ack(department, [token.strip() for token in leaseToken])
             except HubError as error:
+                api.refused(department, "Ack", error)
                 raise fault_from(error, path="Ack/leaseToken") from error
 
         @rpc(  # type: ignore[untyped-decorator]
@@ -115,6 +135,7 @@ def mailbox_service(api: MailboxApi) -> type[Service]:
                     department, (leaseToken or "").strip(), reason or "", bool(retry)
                 )
             except HubError as error:
+                api.refused(department, "Nack", error)
                 raise fault_from(error, path="Nack/leaseToken") from error
 
     return MailboxService
