@@ -20,6 +20,7 @@ ENTRY_POINT_GROUP = "govhub.adapters"
 BUILTIN_ADAPTERS: dict[str, str] = {
     "soap": "adapters.soap:SoapAdapter",
     "rest": "adapters.rest:RestAdapter",
+    "mailbox": "adapters.mailbox:MailboxAdapter",
 }
 
 

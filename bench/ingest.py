@@ -15,10 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from bench import messages
-from bench.load import LoadResult, closed_loop
+from bench.load import LoadResult, closed_loop, load_row
 from bench.processes import Fleet
 from bench.setups import distributed, embedded
-from bench.stats import latency_ms, ratio
 
 Setup = Callable[[Path], AbstractContextManager[dict[str, str]]]
 WARM_UP = 100
@@ -63,13 +62,7 @@ def _measure(url: str, bodies: list[bytes], options: Any) -> LoadResult:
 
 def _row(name: str, result: LoadResult, baseline: LoadResult | None) -> dict[str, Any]:
     return {
-        "setup": name,
-        "per_second": round(result.per_second, 1),
-        "ratio": ratio(result.per_second, baseline.per_second) if baseline else 1.0,
-        **latency_ms(result.latencies),
-        "ok": result.ok,
-        "failed": result.failed,
-        "first_failure": result.first_failure[:300],
+        **load_row(name, result, baseline),
         "MB_per_second": round(result.bytes_sent / result.seconds / 1e6, 1),
         "client_cpu_cores": result.client_cpu,
     }

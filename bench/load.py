@@ -15,7 +15,10 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
+
+from bench.stats import latency_ms, ratio
 
 Check = Callable[[int, bytes], bool]
 
@@ -170,3 +173,16 @@ def _run(worker: Callable[[], None], concurrency: int, result: LoadResult) -> Lo
 def _cpu_seconds() -> float:
     times = os.times()
     return times.user + times.system
+
+
+def load_row(name: str, result: LoadResult, baseline: LoadResult | None) -> dict[str, Any]:
+    """One table row: requests/s, its ratio to ``baseline``'s, latency percentiles, outcome."""
+    return {
+        "setup": name,
+        "per_second": round(result.per_second, 1),
+        "ratio": ratio(result.per_second, baseline.per_second) if baseline else 1.0,
+        **latency_ms(result.latencies),
+        "ok": result.ok,
+        "failed": result.failed,
+        "first_failure": result.first_failure[:300],
+    }

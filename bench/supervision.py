@@ -32,10 +32,9 @@ from sqlalchemy.engine import make_url
 
 from bench import messages
 from bench.backends import postgresql_database
-from bench.load import LoadResult, closed_loop
+from bench.load import closed_loop, load_row
 from bench.processes import Fleet
 from bench.setups import embedded
-from bench.stats import latency_ms, ratio
 from hub.config import Settings
 from hub.store import Store
 from hub.supervision.tables import supervision_case_events as events
@@ -221,10 +220,10 @@ def _ingress_rows(engine: Engine, url: str, hub_url: str, options: Any) -> list[
         )
         out, _ = process.communicate()
     pass_seconds = json.loads(out.strip().splitlines()[-1])["seconds"]
-    row = _ingress_row("Submit during a first pass", during, alone)
+    row = load_row("Submit during a first pass", during, alone)
     row["pass_s"] = round(pass_seconds, 2)
     row["pass_locks"] = ", ".join(sorted(locks)) if url.startswith("postgresql") else None
-    return [_ingress_row("Submit alone", alone, None), row]
+    return [load_row("Submit alone", alone, None), row]
 
 
 @contextmanager
@@ -250,15 +249,3 @@ def _locks_taken(url: str) -> Iterator[set[str]]:
         stop.set()
         if thread.is_alive():
             thread.join()
-
-
-def _ingress_row(name: str, result: LoadResult, baseline: LoadResult | None) -> dict[str, Any]:
-    return {
-        "setup": name,
-        "per_second": round(result.per_second, 1),
-        "ratio": ratio(result.per_second, baseline.per_second) if baseline else 1.0,
-        **latency_ms(result.latencies),
-        "ok": result.ok,
-        "failed": result.failed,
-        "first_failure": result.first_failure[:300],
-    }

@@ -25,6 +25,11 @@ DEFAULT_ADMISSION_WAIT_SECONDS = 30.0
 # a connection for seconds, not minutes. A body that keeps arriving is never cut for time.
 DEFAULT_HEADER_TIMEOUT_SECONDS = 20.0
 DEFAULT_LEASE_SECONDS = 30.0
+# A mailbox message received and not acknowledged within this is received again.
+DEFAULT_MAILBOX_LEASE_SECONDS = 60.0
+# How many Receive calls may wait for a first message at once; the server gets this many
+# threads more than its own, so Submit always has its threads (hub/mailbox/waiting.py).
+DEFAULT_MAILBOX_WAIT_SLOTS = 200
 DEFAULT_RELAY_INTERVAL_SECONDS = 1.0
 DEFAULT_MAX_ATTEMPTS = 40  # with 1 s doubling to 300 s: 1.3 to 2.6 hours of trying
 DEFAULT_RETRY_BASE_SECONDS = 1.0
@@ -108,6 +113,8 @@ class Settings:
     departments_file: Path = field(default=DEFAULTS_ROOT / "departments.toml")
     routes_file: Path = field(default=DEFAULTS_ROOT / "routes.toml")
     lease_seconds: float = DEFAULT_LEASE_SECONDS
+    mailbox_lease_seconds: float = DEFAULT_MAILBOX_LEASE_SECONDS
+    mailbox_wait_slots: int = DEFAULT_MAILBOX_WAIT_SLOTS
     relay_interval_seconds: float = DEFAULT_RELAY_INTERVAL_SECONDS
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
     retry_base_seconds: float = DEFAULT_RETRY_BASE_SECONDS

@@ -34,6 +34,9 @@ from hub.errors import (
     RetryableDeliveryError,
 )
 from hub.identity import mask_in_text
+from hub.mailbox import MAILBOX_ADAPTER
+from hub.mailbox.store import MailboxStore
+from hub.mailbox.waiting import DOORBELL
 from hub.observability import metrics
 from hub.retry import RetryPolicy
 from hub.store import AttemptRecord, ClaimedDelivery, Store
@@ -101,8 +104,11 @@ class DeliveryHandler:
         *,
         lease_seconds: float,
         ledger: AttemptLedger | None = None,
+        mailboxes: MailboxStore | None = None,
     ) -> None:
         self.store = store
+        # Where deliveries to departments with ``adapter = "mailbox"`` wait (hub/mailbox).
+        self.mailboxes = mailboxes
         self.ledger: AttemptLedger = ledger or store
         self.mappings = mappings
         self.departments = departments
@@ -119,7 +125,12 @@ class DeliveryHandler:
         claimed = self.ledger.claim(delivery_id, self.lease_seconds)
         if claimed is None:
             return None
-        attempt = self._attempt(claimed)
+        if self.mailboxes is not None and self._has_mailbox(claimed.department):
+            return self._park(claimed, self.mailboxes)
+        return self._record(claimed, self._attempt(claimed))
+
+    def _record(self, claimed: ClaimedDelivery, attempt: AttemptRecord) -> str:
+        delivery_id = claimed.delivery_id
         state = self.ledger.record_attempt(claimed, attempt)
         metrics.DELIVERIES.labels(claimed.department, attempt.outcome).inc()
         metrics.DELIVERY_SECONDS.labels(claimed.department).observe(attempt.duration_ms / 1000)
@@ -155,7 +166,34 @@ class DeliveryHandler:
             payload=trace.payload,
         )
 
-    def _deliver(self, claimed: ClaimedDelivery, trace: _Trace) -> DeliveryResult:
+    def _has_mailbox(self, department: str) -> bool:
+        return (
+            department in self.departments
+            and self.departments.get(department).adapter == MAILBOX_ADAPTER
+        )
+
+    def _park(self, claimed: ClaimedDelivery, mailboxes: MailboxStore) -> str:
+        """Translate as for a push, then leave the document in the department's mailbox; a
+        translation that fails is an attempt like a push's."""
+        trace = _Trace(self.store.clock(), time.perf_counter())
+        try:
+            mapping, _ = self._translated(claimed, trace)
+        except Exception as exc:
+            return self._record(claimed, self._failure(claimed, trace, exc))
+        state = mailboxes.park(claimed, trace.payload or b"", mapping.target_encoding, mapping.name)
+        DOORBELL.ring(claimed.department)
+        log.info(
+            "delivery %s of %s to %s: in its mailbox -> %s",
+            claimed.delivery_id,
+            claimed.message_id,
+            claimed.department,
+            state,
+        )
+        return state
+
+    def _translated(
+        self, claimed: ClaimedDelivery, trace: _Trace
+    ) -> tuple[OutboundMapping, NativeDocument]:
         mapping = self._mapping(claimed)
         trace.mapping = mapping.name
         if not claimed.canonical:
@@ -163,6 +201,10 @@ class DeliveryHandler:
         document = mapping.translate(parse(claimed.canonical))
         trace.payload = payload_bytes(document, mapping.target_encoding)
         trace.payload_sha256 = _sha256(trace.payload)
+        return mapping, document
+
+    def _deliver(self, claimed: ClaimedDelivery, trace: _Trace) -> DeliveryResult:
+        mapping, document = self._translated(claimed, trace)
         outbound = OutboundDelivery(
             department=claimed.department,
             message_type=claimed.message_type,

@@ -17,12 +17,17 @@
     │   ├── ReasonRequired         identity numbers revealed without a reason for the audit log
     │   ├── IdempotencyConflict    the sender's idempotency key already names another record
     │   ├── MessageIdTaken         the message id is already taken (whose is not said)
-    │   └── CaseEventRefused       a case event breaks a rule of the case's life (hub/supervision)
-    │       ├── UnknownItem          its item code is not in the supervision catalogue
-    │       ├── UnknownCase          no case with that number was accepted
-    │       ├── StepOutOfOrder       a step early or twice, an event after conclusion or too early
-    │       ├── EventInFuture        dated later than the hub's clock (beyond the allowed skew)
-    │       └── ReasonMissing        a refusal without its reason
+    │   ├── CaseEventRefused       a case event breaks a rule of the case's life (hub/supervision)
+    │   │   ├── UnknownItem          its item code is not in the supervision catalogue
+    │   │   ├── UnknownCase          no case with that number was accepted
+    │   │   ├── StepOutOfOrder       a step early or twice, an event after conclusion or too early
+    │   │   ├── EventInFuture        dated later than the hub's clock (beyond the allowed skew)
+    │   │   └── ReasonMissing        a refusal without its reason
+    │   └── MailboxRefused         a Receive, Ack or Nack the mailbox cannot honour (hub/mailbox)
+    │       ├── NoMailbox            the caller's department has no mailbox (it is pushed to)
+    │       ├── UnknownLease         no lease of the caller's has this token
+    │       ├── LeaseExpired         the lease ran out (the message is, or will be, received again)
+    │       └── AlreadyAcknowledged  the lease was already acknowledged or given back
     ├── ConfigurationError         a settings, department, route or mapping file is wrong
     ├── ConditionFailed            a route condition could not be evaluated on a record
     ├── AuditChainBroken           the audit log was edited, or entries inserted or deleted
@@ -194,6 +199,28 @@ class EventInFuture(CaseEventRefused):
 
 class ReasonMissing(CaseEventRefused):
     code = "Client.ReasonMissing"
+
+
+class MailboxRefused(ClientError):
+    code = "Client.MailboxRefused"
+
+
+class NoMailbox(MailboxRefused):
+    code = "Client.NoMailbox"
+
+
+class UnknownLease(MailboxRefused):
+    """A token no Receive gave out, or gave another department: both answered alike."""
+
+    code = "Client.UnknownLease"
+
+
+class LeaseExpired(MailboxRefused):
+    code = "Client.LeaseExpired"
+
+
+class AlreadyAcknowledged(MailboxRefused):
+    code = "Client.AlreadyAcknowledged"
 
 
 class PeriodInvalid(ClientError):

@@ -11,6 +11,7 @@ from spyne.server.wsgi import WsgiApplication
 from hub.adapter_cache import AdapterCache
 from hub.api.admin_service import build_admin_application
 from hub.api.admission import byte_budget
+from hub.api.mailbox_service import mailbox_api
 from hub.api.soap_endpoint import soap_endpoint
 from hub.api.wsgi import HubWsgiApp
 from hub.bus import Publisher
@@ -23,6 +24,7 @@ from hub.configuration.loader import BaseConfiguration, Configuration, Configura
 from hub.console import ConsoleApp
 from hub.errors import ConfigurationError
 from hub.ingress import Ingress
+from hub.mailbox.waiting import WaitSlots
 from hub.observability import probe_app
 from hub.schemas import SchemaRegistry
 from hub.security.admins import AdminGuard, AdminStore
@@ -148,6 +150,7 @@ class HubRuntime:
             verifier=wsse_verifier(settings, self.store),
             case_book=case_book(settings, self.store.engine),
         )
+        self._mailbox = mailbox_api(settings, self.store, self.departments, self.ingress)
         self._workers: WorkerService | None = None
         self._stop_watching = threading.Event()
         self._watcher = threading.Thread(
@@ -177,6 +180,7 @@ class HubRuntime:
             self.settings.max_body_bytes,
             self.signer,
             catalogue=live_catalogue(self.settings, self.config),
+            mailbox=self._mailbox,
         )
         admin = build_admin_application(
             self.store,
@@ -209,6 +213,10 @@ class HubRuntime:
             console,
             probes,
         )
+
+    def mailbox_slots(self) -> WaitSlots:
+        """The Receives waiting for a first message now, of how many may (hub/mailbox)."""
+        return self._mailbox.slots
 
     def start_workers(self) -> WorkerService:
         self._workers = WorkerService(

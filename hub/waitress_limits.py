@@ -33,14 +33,21 @@ from hub.config import DEFAULT_HEADER_TIMEOUT_SECONDS, DEFAULT_MAX_BODY_BYTES, S
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
+# waitress's own: connections open at once before it stops accepting.
+CONNECTION_LIMIT = 100
+
+
 @dataclass(frozen=True)
 class ServerLimits:
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     header_timeout_seconds: float = DEFAULT_HEADER_TIMEOUT_SECONDS
+    # Connections beyond waitress's own limit: one per mailbox Receive allowed to wait.
+    waiting_connections: int = 0
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ServerLimits:
-        return cls(settings.max_body_bytes, settings.header_timeout_seconds)
+        waiting = max(0, settings.mailbox_wait_slots)
+        return cls(settings.max_body_bytes, settings.header_timeout_seconds, waiting)
 
 
 def waitress_adjustments(limits: ServerLimits) -> dict[str, Any]:
@@ -49,6 +56,7 @@ def waitress_adjustments(limits: ServerLimits) -> dict[str, Any]:
     seconds = max(1, math.ceil(limits.header_timeout_seconds))
     return {
         "max_request_body_size": limits.max_body_bytes + 1,
+        "connection_limit": CONNECTION_LIMIT + limits.waiting_connections,
         "channel_timeout": seconds,
         # How often waitress looks for silent connections: often enough to keep the timeout.
         "cleanup_interval": max(1, min(30, seconds // 2)),

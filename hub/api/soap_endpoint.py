@@ -12,6 +12,7 @@ from wsgiref.util import request_uri
 from spyne.server.wsgi import WsgiApplication
 
 from hub.api.catalogue_service import CatalogueSource
+from hub.api.mailbox_service import MailboxApi, mailbox_service
 from hub.api.soap_faults import SOAP12_CONTENT_TYPE
 from hub.api.soap_service import build_soap_application
 from hub.api.wsdl import wsdl_document
@@ -56,12 +57,21 @@ def soap_endpoint(
     max_body_bytes: int,
     signer: ReplySigner | None = None,
     catalogue: CatalogueSource | None = None,
+    mailbox: MailboxApi | None = None,
 ) -> SoapEndpoint:
-    """The department-facing API in both SOAP versions."""
+    """The department-facing API in both SOAP versions (with ``mailbox``: Receive, Ack and
+    Nack too)."""
+    services = () if mailbox is None else (mailbox_service(mailbox),)
     soap11, soap12 = (
         WsgiApplication(
             build_soap_application(
-                ingress, store, max_body_bytes, signer, soap12=version_12, catalogue=catalogue
+                ingress,
+                store,
+                max_body_bytes,
+                signer,
+                soap12=version_12,
+                catalogue=catalogue,
+                services=services,
             ),
             max_content_length=max_body_bytes,
         )

@@ -27,6 +27,16 @@ _BEFORE_ANY_OPERATION = (
     VERSION_MISMATCH,
     "Server.Busy",
 )
+# Ack and Nack (hub/mailbox) refuse alike.
+_SETTLING_A_LEASE = (
+    *_BEFORE_ANY_OPERATION,
+    "Client.NotAuthenticated",
+    "Client.NoMailbox",
+    "Client.UnknownLease",
+    "Client.LeaseExpired",
+    "Client.AlreadyAcknowledged",
+    "Server.Unavailable",
+)
 OPERATION_FAULTS: dict[str, tuple[str, ...]] = {
     "Submit": (
         *_BEFORE_ANY_OPERATION,
@@ -63,6 +73,15 @@ OPERATION_FAULTS: dict[str, tuple[str, ...]] = {
         "Client.UnknownMessageType",
         "Server.ConfigurationError",
     ),
+    "Receive": (
+        *_BEFORE_ANY_OPERATION,
+        "Client.SchemaInvalid",
+        "Client.NotAuthenticated",
+        "Client.NoMailbox",
+        "Server.Unavailable",
+    ),
+    "Ack": _SETTLING_A_LEASE,
+    "Nack": _SETTLING_A_LEASE,
 }
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 _SOAP12_CLASSES = {"Client": "Sender", "Server": "Receiver"}

@@ -8,6 +8,7 @@ Client.SchemaInvalid, Client.UnknownSender, Client.NotAuthorized, Server.Unavail
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from lxml import etree
@@ -89,10 +90,12 @@ def build_soap_application(
     fast_responses: bool = True,
     soap12: bool = False,
     catalogue: CatalogueSource | None = None,
+    services: Sequence[type[Service]] = (),
 ) -> Application:
     """``fast_responses``: Submit's answer is written by ``submit_response``, not by spyne's
     generic serializer (False only to compare the two). ``soap12``: speak SOAP 1.2.
-    ``catalogue``: what ListServices and GetSchema answer from (hub/catalogue)."""
+    ``catalogue``: what ListServices and GetSchema answer from (hub/catalogue). ``services``:
+    more operations on the same address (the mailbox's Receive, Ack, Nack)."""
     protocol = HubSoap12 if soap12 else HubSoap11
     header_model = element_models(HEADER_SCHEMA, HEADER_NAMESPACE)["MessageHeader"]
     messages = element_models(CANONICAL_SCHEMA, CANONICAL_NAMESPACE)
@@ -204,7 +207,7 @@ def build_soap_application(
         return True
 
     application = Application(
-        [HubService],
+        [HubService, *services],
         tns=HEADER_NAMESPACE,
         name="GovHubSoap12" if soap12 else "GovHub",  # one spyne registry entry each
         in_protocol=protocol(max_bytes=max_body_bytes, check=check_submit),

@@ -84,6 +84,9 @@ _OPERATIONS = {
     "GetStatus": ("GetStatus", "GetStatusResponse"),
     "ListServices": ("ListServices", "ListServicesResponse"),
     "GetSchema": ("GetSchema", "GetSchemaResponse"),
+    "Receive": ("Receive", "ReceiveResponse"),
+    "Ack": ("Ack", "AckResponse"),
+    "Nack": ("Nack", "NackResponse"),
 }
 
 

@@ -33,6 +33,7 @@ from hub.errors import HubError
 )
 def serve(no_workers: bool, log_level: str, **options: Any) -> None:
     """Serve the SOAP API (and, by default, the delivery workers) in one process."""
+    from hub.mailbox.waiting import server_threads
     from hub.security.tls import TlsFiles
     from hub.waitress_limits import ServerLimits
     from hub.webserver import check_can_listen, make_server
@@ -58,7 +59,10 @@ def serve(no_workers: bool, log_level: str, **options: Any) -> None:
     if not no_workers:
         runtime.start_workers()
     limits = ServerLimits.from_settings(settings)
-    server = make_server(runtime.wsgi_app(), settings.host, settings.port, tls, limits=limits)
+    threads = server_threads(settings.mailbox_wait_slots)  # waiting Receives get their own
+    server = make_server(
+        runtime.wsgi_app(), settings.host, settings.port, tls, threads=threads, limits=limits
+    )
     click.echo(f"govhub serving on {server.url}/soap (WSDL: {server.url}/soap?wsdl)")
     _run_until_stopped(server.start().stop, runtime.close)
 

@@ -174,6 +174,8 @@ def _decide(
         return "skipped", f"already queued for {dept}, skipped"
     if leg.state == "delivering":
         return "skipped", f"being delivered to {dept} now, skipped"
+    if leg.state == "waiting":
+        return "skipped", f"already waiting in {dept}'s mailbox, skipped"
     if dept not in departments:
         return "refused", f"department {dept} is no longer configured (disabled); not replayed"
     if leg.pruned:

@@ -43,6 +43,8 @@ def _why(leg: LegView) -> str:
         return f"{leg.department} failed ({leg.last_error or 'no error recorded'})"
     if leg.state == "retrying":
         return f"{leg.department} retrying after {leg.attempts} attempt(s) ({leg.last_error})"
+    if leg.state == "waiting":
+        return f"{leg.department} waiting in its mailbox: not acknowledged yet"
     return f"{leg.department} {leg.state}"
 
 

@@ -29,7 +29,7 @@ from sqlalchemy.sql.elements import BindParameter, ColumnElement
 from hub.security import audit
 from hub.store import moves
 from hub.store.models import AttemptRow, DeliveryRow, MessageRow, UTCDateTime
-from hub.store.records import PENDING_STATES, AttemptRecord, ClaimedDelivery, QueuedDelivery
+from hub.store.records import RELAYED_STATES, AttemptRecord, ClaimedDelivery, QueuedDelivery
 
 MAX_EXCERPT_CHARS = 500
 
@@ -173,7 +173,7 @@ def due_for_relay(
 ) -> list[QueuedDelivery]:
     """Pending deliveries whose lease passed; their lease moves on so others skip them.
     Those of the ``held`` departments (paused) are left as they are."""
-    pending = and_(DeliveryRow.state.in_(PENDING_STATES), DeliveryRow.lease_until <= now)
+    pending = and_(DeliveryRow.state.in_(RELAYED_STATES), DeliveryRow.lease_until <= now)
     if held:
         pending = and_(pending, DeliveryRow.department.not_in(sorted(held)))
     # A materialized CTE runs once: PostgreSQL may re-run a plain IN subquery and so

@@ -152,3 +152,41 @@ class OperatorActionRow(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     message_id: Mapped[str | None] = mapped_column(String(64), index=True)
     detail: Mapped[str] = mapped_column(Text)
+
+
+class MailboxEntryRow(Base):
+    """A delivery waiting in its department's mailbox (``adapter = "mailbox"``) until the
+    department receives and acknowledges it (hub/mailbox). The translated document is the
+    delivery's own ``payload``; ``lease_token`` is the current lease of a received entry."""
+
+    __tablename__ = "mailbox_entries"
+    __table_args__ = (Index("ix_mailbox_entries_department_state", "department", "state"),)
+
+    delivery_id: Mapped[int] = mapped_column(
+        ForeignKey("deliveries.id", ondelete="CASCADE"), primary_key=True
+    )
+    department: Mapped[str] = mapped_column(String(64))
+    # ready: waiting to be received; leased: received, not yet settled; acked; failed.
+    state: Mapped[str] = mapped_column(String(20))
+    encoding: Mapped[str] = mapped_column(String(40))
+    parked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    receives: Mapped[int] = mapped_column(Integer, default=0)
+    lease_token: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class MailboxLeaseRow(Base):
+    """Every lease a Receive gave out, so an Ack names its fate exactly: unknown, another
+    department's, expired (received again since), or already settled."""
+
+    __tablename__ = "mailbox_leases"
+
+    token: Mapped[str] = mapped_column(String(64), primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(
+        ForeignKey("deliveries.id", ondelete="CASCADE"), index=True
+    )
+    department: Mapped[str] = mapped_column(String(64))
+    leased_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    lease_until: Mapped[datetime] = mapped_column(UTCDateTime)
+    # None while open; "acked", "nacked" once settled.
+    settled: Mapped[str | None] = mapped_column(String(20))

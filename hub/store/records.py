@@ -7,11 +7,16 @@ from datetime import datetime
 from typing import Literal, NamedTuple
 
 # skipped: never queued, its route condition failed on the record (last_error says why).
-DeliveryState = Literal["queued", "delivering", "retrying", "delivered", "failed", "skipped"]
+# waiting: in its department's mailbox (hub/mailbox) until the department acknowledges it.
+DeliveryState = Literal[
+    "queued", "delivering", "retrying", "waiting", "delivered", "failed", "skipped"
+]
 MessageState = Literal["accepted", "delivered", "failed"]
 Outcome = Literal["delivered", "duplicate", "retry", "failed"]
 
-PENDING_STATES: tuple[DeliveryState, ...] = ("queued", "delivering", "retrying")
+PENDING_STATES: tuple[DeliveryState, ...] = ("queued", "delivering", "retrying", "waiting")
+# The pending states the relay republishes; a waiting leg is fetched, not pushed.
+RELAYED_STATES: tuple[DeliveryState, ...] = ("queued", "delivering", "retrying")
 
 
 @dataclass(frozen=True)
