@@ -24,6 +24,7 @@ from hub.console import ConsoleApp
 from hub.errors import ConfigurationError
 from hub.ingress import Ingress
 from hub.observability import probe_app
+from hub.query import query_service
 from hub.schemas import SchemaRegistry
 from hub.security.admins import AdminGuard, AdminStore
 from hub.security.credential_cache import CachedCredentials
@@ -177,6 +178,7 @@ class HubRuntime:
             self.settings.max_body_bytes,
             self.signer,
             catalogue=live_catalogue(self.settings, self.config),
+            queries=query_service(self.settings, lambda: self.config.departments),
         )
         admin = build_admin_application(
             self.store,

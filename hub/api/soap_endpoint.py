@@ -16,6 +16,7 @@ from hub.api.soap_faults import SOAP12_CONTENT_TYPE
 from hub.api.soap_service import build_soap_application
 from hub.api.wsdl import wsdl_document
 from hub.ingress import Ingress
+from hub.query.service import QueryService
 from hub.security.reply_signing import ReplySigner
 from hub.store import Store
 
@@ -56,12 +57,19 @@ def soap_endpoint(
     max_body_bytes: int,
     signer: ReplySigner | None = None,
     catalogue: CatalogueSource | None = None,
+    queries: QueryService | None = None,
 ) -> SoapEndpoint:
     """The department-facing API in both SOAP versions."""
     soap11, soap12 = (
         WsgiApplication(
             build_soap_application(
-                ingress, store, max_body_bytes, signer, soap12=version_12, catalogue=catalogue
+                ingress,
+                store,
+                max_body_bytes,
+                signer,
+                soap12=version_12,
+                catalogue=catalogue,
+                queries=queries,
             ),
             max_content_length=max_body_bytes,
         )

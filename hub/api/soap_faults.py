@@ -63,6 +63,19 @@ OPERATION_FAULTS: dict[str, tuple[str, ...]] = {
         "Client.UnknownMessageType",
         "Server.ConfigurationError",
     ),
+    **dict.fromkeys(
+        ("Query", "QueryAsync"),
+        (
+            *_BEFORE_ANY_OPERATION,
+            "Client.SchemaInvalid",
+            "Client.InvalidIdentityNumber",
+            "Client.UnknownPart",
+            "Client.NotAuthenticated",
+            "Client.NotAuthorized",
+            "Server.ConfigurationError",
+        ),
+    ),
+    "GetQueryResult": (*_BEFORE_ANY_OPERATION, "Client.NotFound"),
 }
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 _SOAP12_CLASSES = {"Client": "Sender", "Server": "Receiver"}

@@ -84,6 +84,9 @@ _OPERATIONS = {
     "GetStatus": ("GetStatus", "GetStatusResponse"),
     "ListServices": ("ListServices", "ListServicesResponse"),
     "GetSchema": ("GetSchema", "GetSchemaResponse"),
+    "Query": ("Query", "QueryResponse"),
+    "QueryAsync": ("QueryAsync", "QueryAsyncResponse"),
+    "GetQueryResult": ("GetQueryResult", "GetQueryResultResponse"),
 }
 
 

@@ -1,0 +1,199 @@
+"""Query on /soap through the running hub, a zeep client made from the WSDL and the three mock
+departments answering from their own registers in their own formats (the marriage registry
+SOAP 1.1 in GB18030, social security SOAP 1.2, tax REST/JSON): one CitizenDossier."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+from hubstack import HUSBAND_ID, WIFE_ID, HubStack, header, running_hub
+from lxml import etree
+from zeep.exceptions import Fault
+from zeep.plugins import HistoryPlugin
+
+from hub.identity import make_number
+from hub.resources import XSD_ROOT
+
+pytestmark = pytest.mark.slow
+
+NOBODY_ID = make_number("11010119800101", "001")
+DOSSIER_SCHEMA = etree.XMLSchema(etree.parse(str(XSD_ROOT / "canonical" / "canonical.xsd")))
+CANONICAL = "urn:govhub:canonical:1"
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubStack]:
+    with running_hub(tmp_path_factory.mktemp("query"), query_deadline_seconds=1.0) as running:
+        enter(running, "MARRIAGE_REGISTRY", HUSBAND_ID, "maritalStatus", "已婚", "2026-05-20")
+        enter(running, "SOCIAL_SECURITY", HUSBAND_ID, "socialInsurance", "INSURED", "2019-03-01")
+        enter(running, "TAX", HUSBAND_ID, "address", "110105 朝阳区建国路1号", "2024-01-10")
+        new_address = "110108 海淀区中关村2号"
+        enter(running, "SOCIAL_SECURITY", HUSBAND_ID, "address", new_address, "2025-06-01")
+        enter(running, "MARRIAGE_REGISTRY", WIFE_ID, "maritalStatus", "已婚", "not a date")
+        enter(running, "TAX", WIFE_ID, "address", "110105 朝阳区建国路1号", "2024-01-10")
+        yield running
+
+
+def enter(stack: HubStack, code: str, number: str, topic: str, value: str, as_of: str) -> None:
+    """The department's clerk records what it knows about a person."""
+    record = {"idNumber": number, "topic": topic, "value": value, "asOf": as_of}
+    url = stack.mocks.running[code].url + "/query/records"
+    requests.post(url, json=record, timeout=5).raise_for_status()
+
+
+def faults(stack: HubStack, code: str, **settings: Any) -> None:
+    url = stack.mocks.running[code].url + "/_control/faults"
+    requests.post(url, json=settings, timeout=5).raise_for_status()
+
+
+def ask(stack: HubStack, subject: str, *parts: str, sender: str = "TAX", **more: Any) -> Any:
+    return stack.client().service.Query(
+        header=header("Query", sender, purpose="tax assessment, Tax Collection Law art. 54"),
+        request={"subject": subject, "part": list(parts), **more},
+    )
+
+
+def sections(dossier: Any) -> dict[str, Any]:
+    return {section.part: section for section in dossier.section}
+
+
+def test_one_query_gives_every_part_from_its_department_in_one_dossier(stack: HubStack) -> None:
+    dossier = ask(stack, HUSBAND_ID)
+
+    assert dossier.subject == HUSBAND_ID and dossier.requester == "TAX"
+    assert dossier.complete is True
+    by_part = sections(dossier)
+    assert list(by_part) == ["maritalStatus", "socialInsurance", "address"]
+    marital = by_part["maritalStatus"]
+    assert [(s.department, s.status) for s in marital.source] == [("MARRIAGE_REGISTRY", "ok")]
+    assert marital.source[0].answeredAt is not None
+    assert [(v._value_1, v.current) for v in marital.value] == [("married", True)]
+    assert by_part["socialInsurance"].value[0]._value_1 == "insured"
+
+
+def test_two_addresses_are_both_kept_and_the_latest_is_current(stack: HubStack) -> None:
+    address = sections(ask(stack, HUSBAND_ID, "address"))["address"]
+
+    assert address.merge == "latest"
+    kept = {(v.department, str(v.asOf), v._value_1, v.current) for v in address.value}
+    assert kept == {
+        ("TAX", "2024-01-10", "110105 朝阳区建国路1号", False),
+        ("SOCIAL_SECURITY", "2025-06-01", "110108 海淀区中关村2号", True),
+    }
+
+
+def test_the_dossier_is_valid_against_its_canonical_schema(stack: HubStack) -> None:
+    history = HistoryPlugin()
+    client = stack.client()
+    client.plugins.append(history)
+    client.service.Query(
+        header=header("Query", "TAX", purpose="tax assessment"),
+        request={"subject": HUSBAND_ID},
+    )
+    dossier = history.last_received["envelope"].find(f".//{{{CANONICAL}}}CitizenDossier")
+    DOSSIER_SCHEMA.assertValid(dossier)
+
+
+def test_a_person_a_department_does_not_know_is_marked_not_found(stack: HubStack) -> None:
+    dossier = ask(stack, NOBODY_ID)
+
+    statuses = {(s.part, src.department, src.status) for s in dossier.section for src in s.source}
+    assert statuses == {
+        ("maritalStatus", "MARRIAGE_REGISTRY", "notFound"),
+        ("socialInsurance", "SOCIAL_SECURITY", "notFound"),
+        ("address", "TAX", "notFound"),
+        ("address", "SOCIAL_SECURITY", "notFound"),
+    }
+    assert all(not s.value for s in dossier.section)
+
+
+def test_an_answer_that_breaks_its_contract_is_marked_error_and_the_others_kept(
+    stack: HubStack,
+) -> None:
+    by_part = sections(ask(stack, WIFE_ID, "maritalStatus", "address"))
+
+    marital = by_part["maritalStatus"].source[0]
+    assert (marital.status, marital.detail) == ("error", "asOf 'not a date' is not a date")
+    assert by_part["address"].value[0]._value_1 == "110105 朝阳区建国路1号"
+
+
+def test_a_slow_source_is_marked_timeout_after_the_deadline_not_waited_for(
+    stack: HubStack,
+) -> None:
+    faults(stack, "SOCIAL_SECURITY", slow=3)
+    try:
+        dossier = ask(stack, HUSBAND_ID, "maritalStatus", "socialInsurance", deadlineMillis=400)
+    finally:
+        faults(stack, "SOCIAL_SECURITY", slow=0)
+    by_part = sections(dossier)
+    assert dossier.complete is False
+    assert by_part["socialInsurance"].source[0].status == "timeout"
+    assert not by_part["socialInsurance"].value
+    assert by_part["maritalStatus"].value[0]._value_1 == "married"
+
+
+def test_every_source_down_gives_a_dossier_with_every_section_marked(stack: HubStack) -> None:
+    for code in ("MARRIAGE_REGISTRY", "SOCIAL_SECURITY", "TAX"):
+        faults(stack, code, down=True)
+    try:
+        dossier = ask(stack, HUSBAND_ID)
+    finally:
+        for code in ("MARRIAGE_REGISTRY", "SOCIAL_SECURITY", "TAX"):
+            faults(stack, code, down=False)
+    statuses = [src.status for section in dossier.section for src in section.source]
+    assert statuses == ["error"] * 4
+    assert dossier.complete is False
+
+
+@pytest.mark.parametrize(
+    ("subject", "parts", "sender", "code", "path", "named"),
+    [
+        (HUSBAND_ID[:-1] + "0", [], "TAX", "InvalidIdentityNumber", "Query/request/subject", ""),
+        (HUSBAND_ID, ["shoeSize"], "TAX", "UnknownPart", "Query/request/part", "shoeSize"),
+        (
+            HUSBAND_ID,
+            ["address", "socialInsurance"],
+            "SOCIAL_SECURITY",
+            "NotAuthorized",
+            "Query/request/part",
+            "socialInsurance",
+        ),
+    ],
+)
+def test_bad_requests_are_refused_with_the_field_and_what_is_wrong(
+    stack: HubStack, subject: str, parts: list[str], sender: str, code: str, path: str, named: str
+) -> None:
+    with pytest.raises(Fault) as refused:
+        ask(stack, subject, *parts, sender=sender)
+
+    assert refused.value.code.endswith(f"Client.{code}")
+    detail = {etree.QName(child).localname: child.text for child in refused.value.detail[0]}
+    assert detail["path"] == path
+    assert named in refused.value.message
+
+
+def test_a_query_without_a_purpose_is_refused(stack: HubStack) -> None:
+    with pytest.raises(Fault) as refused:
+        stack.client().service.Query(
+            header=header("Query", "TAX", purpose=" "), request={"subject": HUSBAND_ID}
+        )
+    assert refused.value.code.endswith("Client.SchemaInvalid")
+    assert "purpose" in refused.value.message
+
+
+def test_query_async_returns_an_id_at_once_and_the_dossier_later(stack: HubStack) -> None:
+    service = stack.client().service
+    query_id = service.QueryAsync(
+        header=header("Query", "TAX", purpose="tax assessment"),
+        request={"subject": HUSBAND_ID, "part": ["maritalStatus"]},
+    )
+
+    dossier = service.GetQueryResult(queryId=query_id)
+    assert dossier.queryId == query_id
+    assert sections(dossier)["maritalStatus"].value[0]._value_1 == "married"
+    with pytest.raises(Fault) as unknown:
+        service.GetQueryResult(queryId="no-such-query")
+    assert unknown.value.code.endswith("Client.NotFound")
