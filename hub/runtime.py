@@ -178,7 +178,7 @@ class HubRuntime:
             self.settings.max_body_bytes,
             self.signer,
             catalogue=live_catalogue(self.settings, self.config),
-            queries=query_service(self.settings, lambda: self.config.departments),
+            queries=query_service(self.settings, lambda: self.config.departments, self.store),
         )
         admin = build_admin_application(
             self.store,

@@ -4,17 +4,20 @@ SOAP 1.1 in GB18030, social security SOAP 1.2, tax REST/JSON): one CitizenDossie
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import requests
+from click.testing import CliRunner
 from hubstack import HUSBAND_ID, WIFE_ID, HubStack, header, running_hub
 from lxml import etree
 from zeep.exceptions import Fault
 from zeep.plugins import HistoryPlugin
 
-from hub.identity import make_number
+from hub.cli import main
+from hub.identity import make_number, mask
 from hub.resources import XSD_ROOT
 
 pytestmark = pytest.mark.slow
@@ -197,3 +200,44 @@ def test_query_async_returns_an_id_at_once_and_the_dossier_later(stack: HubStack
     with pytest.raises(Fault) as unknown:
         service.GetQueryResult(queryId="no-such-query")
     assert unknown.value.code.endswith("Client.NotFound")
+
+
+def test_each_query_is_recorded_for_operators_with_the_subject_masked(stack: HubStack) -> None:
+    dossier = stack.client().service.Query(
+        header=header("Query", "SOCIAL_SECURITY", purpose="pension claim 2026-0042"),
+        request={"subject": WIFE_ID, "part": ["address"]},
+    )
+    data_dir = ["--data-dir", str(stack.runtime.settings.data_dir)]
+
+    listed = CliRunner().invoke(
+        main,
+        [
+            "queries",
+            "list",
+            "--subject",
+            WIFE_ID,
+            "--requester",
+            "SOCIAL_SECURITY",
+            "--json",
+            *data_dir,
+        ],
+    )
+    assert listed.exit_code == 0, listed.output
+    records = json.loads(listed.output)
+    assert [r["id"] for r in records] == [dossier.queryId]
+    assert WIFE_ID not in listed.output
+    assert records[0]["subject"] == mask(WIFE_ID)
+    assert (records[0]["requester"], records[0]["parts"]) == ("SOCIAL_SECURITY", ["address"])
+
+    shown = CliRunner().invoke(main, ["queries", "show", dossier.queryId, *data_dir])
+    assert shown.exit_code == 0, shown.output
+    assert "pension claim 2026-0042" in shown.output
+    assert "address          TAX                  ok             1 value(s)" in shown.output
+    assert "address          SOCIAL_SECURITY      notFound       0 value(s)" in shown.output
+
+
+def test_showing_an_unknown_query_says_so(stack: HubStack) -> None:
+    data_dir = ["--data-dir", str(stack.runtime.settings.data_dir)]
+    shown = CliRunner().invoke(main, ["queries", "show", "no-such-query", *data_dir])
+    assert shown.exit_code == 1
+    assert "no query no-such-query" in shown.output

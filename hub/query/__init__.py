@@ -9,6 +9,8 @@ Contract:
   sources.py speaks each department's protocol) and returns after at most the deadline a
   ``Dossier`` in which every source asked has its status (ok, timeout, error,
   notAuthorized, notFound): a source down or late never makes the query fail.
+- Each query answered is recorded (``QueryLog``: who, the subject as a keyed hash and
+  masked, which parts, why, each source's status) for `govhub queries list|show`.
 - Which department answers which part, how it is asked and who may read what is
   ``QueryConfig`` (hub/defaults/queries.toml, or the ``query_routes_file`` setting).
 """
@@ -21,20 +23,32 @@ from pathlib import Path
 from hub.config import Settings
 from hub.departments import DepartmentDirectory
 from hub.query.config import DEFAULT_QUERY_FILE, QueryConfig, load_query_config
+from hub.query.record import QueryLog, QueryRecord
 from hub.query.service import QueryRequest, QueryService
+from hub.store import Store
 
 
 def query_service(
-    settings: Settings, departments: Callable[[], DepartmentDirectory]
+    settings: Settings, departments: Callable[[], DepartmentDirectory], store: Store | None = None
 ) -> QueryService:
-    """The hub's query service; the query file is read once, at start."""
+    """The hub's query service; the query file is read once, at start. With a ``store``,
+    every query answered is recorded in it (``QueryLog``)."""
     config = load_query_config(Path(settings.query_routes_file or DEFAULT_QUERY_FILE))
     return QueryService(
         lambda: config,
         lambda code: departments().get(code).endpoint,
         default_deadline=settings.query_deadline_seconds,
         max_deadline=settings.query_max_deadline_seconds,
+        recorder=None if store is None else QueryLog(store).record,
     )
 
 
-__all__ = ["QueryConfig", "QueryRequest", "QueryService", "load_query_config", "query_service"]
+__all__ = [
+    "QueryConfig",
+    "QueryLog",
+    "QueryRecord",
+    "QueryRequest",
+    "QueryService",
+    "load_query_config",
+    "query_service",
+]

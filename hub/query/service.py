@@ -23,6 +23,8 @@ from hub.query.sources import Fact, NotHeld, SourceFailed, SourceRefused, ask_so
 log = logging.getLogger(__name__)
 
 EndpointOf = Callable[[str], str]
+# Keeps the record of an answered query (hub/query/record.py), given its time in ms.
+Recorder = Callable[[Dossier, int], None]
 # Threads that wait on departments: one per source asked, shared by every query.
 _ASKERS = ThreadPoolExecutor(max_workers=32, thread_name_prefix="query-source")
 
@@ -44,11 +46,13 @@ class QueryService:
         *,
         default_deadline: float = 3.0,
         max_deadline: float = 10.0,
+        recorder: Recorder | None = None,
     ) -> None:
         self._config = config
         self._endpoint_of = endpoint_of
         self.default_deadline = default_deadline
         self.max_deadline = max_deadline
+        self._recorder = recorder
         self._pending: dict[str, tuple[Future[Dossier], float]] = {}
         self._lock = threading.Lock()
 
@@ -97,7 +101,7 @@ class QueryService:
 
     def _run(self, request: QueryRequest, parts: list[str], query_id: str) -> Dossier:
         config, deadline = self._config(), self._deadline(request)
-        asked_at = datetime.now(UTC)
+        asked_at, started = datetime.now(UTC), time.monotonic()
         asks: dict[tuple[str, str], Future[Outcome]] = {}
         for part in parts:
             for code in config.parts[part].answers:
@@ -111,6 +115,8 @@ class QueryService:
             dossier.sections.append(
                 (rule, [_outcome(code, asks[(part, code)]) for code in rule.answers])
             )
+        if self._recorder is not None:
+            self._recorder(dossier, round((time.monotonic() - started) * 1000))
         log.info(
             "query %s by %s about %s for %s: %s (%s)",
             query_id,
