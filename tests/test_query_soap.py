@@ -23,6 +23,7 @@ from hub.resources import XSD_ROOT
 pytestmark = pytest.mark.slow
 
 NOBODY_ID = make_number("11010119800101", "001")
+LODGER_ID = make_number("11010219850606", "123")
 DOSSIER_SCHEMA = etree.XMLSchema(etree.parse(str(XSD_ROOT / "canonical" / "canonical.xsd")))
 CANONICAL = "urn:govhub:canonical:1"
 
@@ -37,6 +38,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubStack]:
         enter(running, "SOCIAL_SECURITY", HUSBAND_ID, "address", new_address, "2025-06-01")
         enter(running, "MARRIAGE_REGISTRY", WIFE_ID, "maritalStatus", "已婚", "not a date")
         enter(running, "TAX", WIFE_ID, "address", "110105 朝阳区建国路1号", "2024-01-10")
+        enter(running, "TAX", LODGER_ID, "address", "110102 西城区1号", "10.01.2024")
+        enter(running, "SOCIAL_SECURITY", LODGER_ID, "address", "110102 西城区2号", "2023-03-03")
         yield running
 
 
@@ -119,8 +122,24 @@ def test_an_answer_that_breaks_its_contract_is_marked_error_and_the_others_kept(
     by_part = sections(ask(stack, WIFE_ID, "maritalStatus", "address"))
 
     marital = by_part["maritalStatus"].source[0]
-    assert (marital.status, marital.detail) == ("error", "asOf 'not a date' is not a date")
+    assert marital.status == "error"
+    assert marital.detail.startswith("answer fails departments/query-answer.xsd")
+    assert "Answer/record/asOf" in marital.detail
     assert by_part["address"].value[0]._value_1 == "110105 朝阳区建国路1号"
+
+
+def test_a_json_answer_that_fails_its_schema_is_marked_error_and_the_other_source_kept(
+    stack: HubStack,
+) -> None:
+    address = sections(ask(stack, LODGER_ID, "address"))["address"]
+
+    tax, social = address.source
+    assert (tax.department, tax.status) == ("TAX", "error")
+    assert tax.detail.startswith("answer fails departments/TAX/query-answer.json")
+    assert social.status == "ok"
+    assert [(v.department, v._value_1, v.current) for v in address.value] == [
+        ("SOCIAL_SECURITY", "110102 西城区2号", True)
+    ]
 
 
 def test_a_slow_source_is_marked_timeout_after_the_deadline_not_waited_for(

@@ -30,6 +30,7 @@ class SourceConfig:
     protocol: Protocol
     path: str  # resolved against the department's endpoint
     charset: str = "UTF-8"
+    schema: str = ""  # what its answers must satisfy (under xsd/): an XSD or a JSON schema
     values: Mapping[str, str] = field(default_factory=dict)  # its words -> canonical
 
 
@@ -84,6 +85,7 @@ def _source(code: str, table: Mapping[str, object], where: str) -> SourceConfig:
         code,
         protocol,
         path,
-        str(table.get("charset", "UTF-8")),
-        {str(k): str(v) for k, v in values.items()},
+        charset=str(table.get("charset", "UTF-8")),
+        schema=str(table.get("schema", "")),
+        values={str(k): str(v) for k, v in values.items()},
     )

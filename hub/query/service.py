@@ -27,6 +27,10 @@ EndpointOf = Callable[[str], str]
 Recorder = Callable[[Dossier, int], None]
 # Threads that wait on departments: one per source asked, shared by every query.
 _ASKERS = ThreadPoolExecutor(max_workers=32, thread_name_prefix="query-source")
+# Threads that run QueryAsync's queries: apart, so they never take the askers they wait on.
+_RUNNERS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="query-async")
+# How long GetQueryResult can still fetch a dossier after its deadline passed.
+KEPT_SECONDS = 600.0
 
 
 @dataclass(frozen=True)
@@ -81,9 +85,12 @@ class QueryService:
     def start(self, request: QueryRequest) -> str:
         """QueryAsync: check at once, answer later; the query's id."""
         parts, query_id = self.check(request), str(uuid.uuid4())
-        future = _ASKERS.submit(self._run, request, parts, query_id)
+        future = _RUNNERS.submit(self._run, request, parts, query_id)
+        now = time.monotonic()
         with self._lock:
-            self._pending[query_id] = (future, time.monotonic() + self._deadline(request))
+            for old in [k for k, (_, due) in self._pending.items() if due + KEPT_SECONDS < now]:
+                del self._pending[old]
+            self._pending[query_id] = (future, now + self._deadline(request))
         return query_id
 
     def result(self, query_id: str) -> Dossier:

@@ -12,8 +12,9 @@ import requests
 from lxml import etree
 
 from hub import xmlparse
-from hub.errors import HubError
+from hub.errors import HubError, SchemaInvalid
 from hub.query.config import SourceConfig
+from hub.schemas import default_registry
 
 QUERY_NS = "urn:govhub:mock:query:1"  # the query vocabulary the departments agreed on
 _ENVELOPES = {
@@ -92,6 +93,11 @@ def _soap_facts(source: SourceConfig, namespace: str, content: bytes) -> list[Fa
     answer = envelope.find(f"{{{namespace}}}Body/{{{QUERY_NS}}}Answer")
     if answer is None:
         raise SourceFailed("answer has no q:Answer in its Body")
+    if source.schema:
+        try:
+            default_registry().validate_xml(answer, source.schema)
+        except SchemaInvalid as error:
+            raise SourceFailed(f"answer fails {source.schema}: {error}") from error
     return [
         _fact(
             source, record.findtext(f"{{{QUERY_NS}}}value"), record.findtext(f"{{{QUERY_NS}}}asOf")
@@ -102,8 +108,12 @@ def _soap_facts(source: SourceConfig, namespace: str, content: bytes) -> list[Fa
 
 def _json_facts(source: SourceConfig, content: bytes) -> list[Fact]:
     try:
-        records = json.loads(content)["records"]
-        return [_fact(source, r["value"], r["asOf"]) for r in records]
+        document = json.loads(content)
+        if source.schema:
+            default_registry().validate_json(document, source.schema)
+        return [_fact(source, r["value"], r["asOf"]) for r in document["records"]]
+    except SchemaInvalid as error:
+        raise SourceFailed(f"answer fails {source.schema}: {error}") from error
     except (ValueError, KeyError, TypeError) as exc:
         raise SourceFailed(f"answer breaks its JSON contract: {exc}") from exc
 
