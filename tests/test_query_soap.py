@@ -10,15 +10,20 @@ from typing import Any
 
 import pytest
 import requests
+import zeep
 from click.testing import CliRunner
 from hubstack import HUSBAND_ID, WIFE_ID, HubStack, header, running_hub
 from lxml import etree
 from zeep.exceptions import Fault
 from zeep.plugins import HistoryPlugin
+from zeep.wsse.username import UsernameToken
 
 from hub.cli import main
 from hub.identity import make_number, mask
 from hub.resources import XSD_ROOT
+from hub.security import audit
+from hub.security.credentials import CredentialStore
+from hub.security.encryption import KeyRing, new_key_text
 
 pytestmark = pytest.mark.slow
 
@@ -26,11 +31,13 @@ NOBODY_ID = make_number("11010119800101", "001")
 LODGER_ID = make_number("11010219850606", "123")
 DOSSIER_SCHEMA = etree.XMLSchema(etree.parse(str(XSD_ROOT / "canonical" / "canonical.xsd")))
 CANONICAL = "urn:govhub:canonical:1"
+KEYS = new_key_text("k1")
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubStack]:
-    with running_hub(tmp_path_factory.mktemp("query"), query_deadline_seconds=1.0) as running:
+    folder = tmp_path_factory.mktemp("query")
+    with running_hub(folder, query_deadline_seconds=1.0, encryption_keys=KEYS) as running:
         enter(running, "MARRIAGE_REGISTRY", HUSBAND_ID, "maritalStatus", "已婚", "2026-05-20")
         enter(running, "SOCIAL_SECURITY", HUSBAND_ID, "socialInsurance", "INSURED", "2019-03-01")
         enter(running, "TAX", HUSBAND_ID, "address", "110105 朝阳区建国路1号", "2024-01-10")
@@ -227,8 +234,9 @@ def test_each_query_is_recorded_for_operators_with_the_subject_masked(stack: Hub
         request={"subject": WIFE_ID, "part": ["address"]},
     )
     data_dir = ["--data-dir", str(stack.runtime.settings.data_dir)]
+    cli = CliRunner(env={"GOVHUB_ENCRYPTION_KEYS": KEYS})  # the key the subject is hashed with
 
-    listed = CliRunner().invoke(
+    listed = cli.invoke(
         main,
         [
             "queries",
@@ -248,7 +256,7 @@ def test_each_query_is_recorded_for_operators_with_the_subject_masked(stack: Hub
     assert records[0]["subject"] == mask(WIFE_ID)
     assert (records[0]["requester"], records[0]["parts"]) == ("SOCIAL_SECURITY", ["address"])
 
-    shown = CliRunner().invoke(main, ["queries", "show", dossier.queryId, *data_dir])
+    shown = cli.invoke(main, ["queries", "show", dossier.queryId, *data_dir])
     assert shown.exit_code == 0, shown.output
     assert "pension claim 2026-0042" in shown.output
     assert "address          TAX                  ok             1 value(s)" in shown.output
@@ -260,3 +268,45 @@ def test_showing_an_unknown_query_says_so(stack: HubStack) -> None:
     shown = CliRunner().invoke(main, ["queries", "show", "no-such-query", *data_dir])
     assert shown.exit_code == 1
     assert "no query no-such-query" in shown.output
+
+
+def test_soap12_clients_query_too(stack: HubStack) -> None:
+    service = stack.client().bind("GovHub", "GovHubSoap12")
+    dossier = service.Query(
+        header=header("Query", "TAX", purpose="tax assessment"),
+        request={"subject": HUSBAND_ID, "part": ["socialInsurance"]},
+    )
+    assert sections(dossier)["socialInsurance"].value[0]._value_1 == "insured"
+
+
+def test_a_refused_query_is_in_the_audit_log(stack: HubStack) -> None:
+    with pytest.raises(Fault):
+        ask(stack, HUSBAND_ID, "socialInsurance", sender="MARRIAGE_REGISTRY")
+
+    with stack.runtime.store.engine.connect() as connection:
+        last = [e for e in audit.entries(connection) if e.action == audit.REFUSED][-1]
+    assert (last.actor, last.subject) == ("MARRIAGE_REGISTRY", "Query")
+    assert json.loads(last.details)["code"] == "Client.NotAuthorized"
+
+
+def test_a_department_with_credentials_queries_as_the_department_its_token_proves(
+    stack: HubStack,
+) -> None:
+    """Last in this file: from here on MARRIAGE_REGISTRY must authenticate."""
+    credentials = CredentialStore(stack.runtime.store.engine, keys=KeyRing.parse(KEYS))
+    issued = credentials.issue("MARRIAGE_REGISTRY", actor="admin-wang")
+    token = UsernameToken(issued.username, issued.secret, use_digest=True)
+    signed_in = zeep.Client(f"{stack.soap_url}?wsdl", wsse=token).service
+    purpose = "marriage registration check"
+
+    dossier = signed_in.Query(
+        header=header("Query", "MARRIAGE_REGISTRY", purpose=purpose),
+        request={"subject": HUSBAND_ID, "part": ["address"]},
+    )
+    assert dossier.requester == "MARRIAGE_REGISTRY"
+    with pytest.raises(Fault) as refused:
+        stack.client().service.Query(
+            header=header("Query", "MARRIAGE_REGISTRY", purpose=purpose),
+            request={"subject": HUSBAND_ID, "part": ["address"]},
+        )
+    assert refused.value.code.endswith("Client.NotAuthenticated")

@@ -189,7 +189,14 @@ def build_soap_application(
     def check_request(ctx: Any) -> bool:
         if check_submit(ctx):
             return True
-        return query_operations is not None and query_operations.prepare(ctx)
+        if query_operations is None:
+            return False
+        try:
+            return query_operations.prepare(ctx)
+        except ClientError as error:  # a refused query is audited, as a refused Submit
+            if ingress is not None:
+                ingress.record_refusal(ctx.udc.get("sender") or "", "Query", error)
+            raise
 
     def status_for(ctx: Any, message_id: str) -> MessageStatus:
         """The status, for the message's sender or receivers only while credentials are in
