@@ -87,6 +87,17 @@ def test_one_query_gives_every_part_from_its_department_in_one_dossier(stack: Hu
     assert by_part["socialInsurance"].value[0]._value_1 == "insured"
 
 
+def test_the_log_line_of_a_query_masks_the_identity_number(
+    stack: HubStack, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level("INFO", logger="hub.query.service"):
+        dossier = ask(stack, HUSBAND_ID, "maritalStatus")
+
+    line = next(r.getMessage() for r in caplog.records if dossier.queryId in r.getMessage())
+    assert HUSBAND_ID not in line
+    assert mask(HUSBAND_ID) in line and "TAX" in line and "maritalStatus" in line
+
+
 def test_two_addresses_are_both_kept_and_the_latest_is_current(stack: HubStack) -> None:
     address = sections(ask(stack, HUSBAND_ID, "address"))["address"]
 
