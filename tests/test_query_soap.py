@@ -37,7 +37,8 @@ KEYS = new_key_text("k1")
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubStack]:
     folder = tmp_path_factory.mktemp("query")
-    with running_hub(folder, query_deadline_seconds=1.0, encryption_keys=KEYS) as running:
+    settings = {"query_deadline_seconds": 1.0, "query_max_deadline_seconds": 1.5}
+    with running_hub(folder, encryption_keys=KEYS, **settings) as running:
         enter(running, "MARRIAGE_REGISTRY", HUSBAND_ID, "maritalStatus", "已婚", "2026-05-20")
         enter(running, "SOCIAL_SECURITY", HUSBAND_ID, "socialInsurance", "INSURED", "2019-03-01")
         enter(running, "TAX", HUSBAND_ID, "address", "110105 朝阳区建国路1号", "2024-01-10")
@@ -173,6 +174,15 @@ def test_a_slow_source_is_marked_timeout_after_the_deadline_not_waited_for(
     assert by_part["socialInsurance"].source[0].status == "timeout"
     assert not by_part["socialInsurance"].value
     assert by_part["maritalStatus"].value[0]._value_1 == "married"
+
+
+def test_a_deadline_over_the_hubs_bound_is_cut_to_it(stack: HubStack) -> None:
+    faults(stack, "SOCIAL_SECURITY", slow=3)
+    try:
+        dossier = ask(stack, HUSBAND_ID, "socialInsurance", deadlineMillis=60_000)
+    finally:
+        faults(stack, "SOCIAL_SECURITY", slow=0)
+    assert sections(dossier)["socialInsurance"].source[0].status == "timeout"
 
 
 def test_every_source_down_gives_a_dossier_with_every_section_marked(stack: HubStack) -> None:
