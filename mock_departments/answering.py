@@ -21,7 +21,7 @@ from mock_departments.soap import SOAP11, SoapVersion, content_type, envelope, r
 if TYPE_CHECKING:
     from mock_departments.department import Handler, MockDepartment
 
-QUERY_NS = "urn:govhub:mock:query:1"
+QUERY_NS = "urn:govhub:query:1"
 ANSWER_PATH = "/query/answer"
 
 

@@ -16,7 +16,7 @@ from hub.errors import HubError, SchemaInvalid
 from hub.query.config import SourceConfig
 from hub.schemas import default_registry
 
-QUERY_NS = "urn:govhub:mock:query:1"  # the query vocabulary the departments agreed on
+QUERY_NS = "urn:govhub:query:1"  # the query vocabulary the departments agreed on
 _ENVELOPES = {
     "soap11": ("http://schemas.xmlsoap.org/soap/envelope/", "text/xml"),
     "soap12": ("http://www.w3.org/2003/05/soap-envelope", "application/soap+xml"),
