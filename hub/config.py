@@ -191,6 +191,12 @@ class Settings:
     # Resource metadata (GB/T 21063) over the shipped hub/defaults/catalogue.toml, field by
     # field, for `govhub catalogue` and ListServices (empty: the shipped entries only).
     resource_catalogue_file: str = ""
+    # Queries (docs/queries.md): which departments answer which parts and who may read them
+    # (empty: the shipped hub/defaults/queries.toml), the deadline a query waits for its
+    # sources when it names none, and the longest one it may name.
+    query_routes_file: str = ""
+    query_deadline_seconds: float = 3.0
+    query_max_deadline_seconds: float = 10.0
     supervision_clock_skew_seconds: float = DEFAULT_SUPERVISION_CLOCK_SKEW_SECONDS
     # A case event reported (received) more than this many hours after it happened is a
     # yellow card: data not reported in real time (不实时报送).

@@ -110,6 +110,12 @@ class UnknownMessageType(ClientError):
     code = "Client.UnknownMessageType"
 
 
+class UnknownPart(ClientError):
+    """A query asked for a part of the CitizenDossier no route answers."""
+
+    code = "Client.UnknownPart"
+
+
 class UnknownSender(ClientError):
     code = "Client.UnknownSender"
 

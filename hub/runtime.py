@@ -26,6 +26,7 @@ from hub.errors import ConfigurationError
 from hub.ingress import Ingress
 from hub.mailbox.waiting import WaitSlots
 from hub.observability import probe_app
+from hub.query import query_service
 from hub.schemas import SchemaRegistry
 from hub.security.admins import AdminGuard, AdminStore
 from hub.security.credential_cache import CachedCredentials
@@ -181,6 +182,7 @@ class HubRuntime:
             self.signer,
             catalogue=live_catalogue(self.settings, self.config),
             mailbox=self._mailbox,
+            queries=query_service(self.settings, lambda: self.config.departments, self.store),
         )
         admin = build_admin_application(
             self.store,

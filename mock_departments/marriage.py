@@ -12,6 +12,7 @@ from typing import ClassVar
 
 from lxml import etree
 
+from mock_departments.answering import query_routes
 from mock_departments.department import Handler
 from mock_departments.http import Request, Response, json_response
 from mock_departments.people import Person, json_object, new_number, parse_date, required
@@ -102,6 +103,7 @@ class MarriageRegistry(SoapDepartment):
             **super().other_routes(),
             ("POST", "/clerk/marriages"): lambda request: self._clerk(request, MARRIAGE),
             ("POST", "/clerk/divorces"): lambda request: self._clerk(request, DIVORCE),
+            **query_routes(self),
         }
 
     def _clerk(self, request: Request, kind: str) -> Response:

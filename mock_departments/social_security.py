@@ -12,6 +12,7 @@ from typing import ClassVar
 
 from lxml import etree
 
+from mock_departments.answering import query_routes
 from mock_departments.department import Handler
 from mock_departments.http import Request, Response, json_response
 from mock_departments.people import Person, json_object, new_number, parse_date, required
@@ -79,7 +80,11 @@ class SocialSecurity(SoapDepartment):
         return number
 
     def other_routes(self) -> dict[tuple[str, str], Handler]:
-        return {**super().other_routes(), ("POST", "/clerk/enrollments"): self._clerk}
+        return {
+            **super().other_routes(),
+            ("POST", "/clerk/enrollments"): self._clerk,
+            **query_routes(self),
+        }
 
     def _clerk(self, request: Request) -> Response:
         """{"person": person, "scheme": "110", "employerCreditCode": ..., "date": "YYYY-MM-DD",

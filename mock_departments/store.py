@@ -57,6 +57,12 @@ CREATE TABLE IF NOT EXISTS outbox (
     updated_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS outbox_status ON outbox (status);
+CREATE TABLE IF NOT EXISTS register (  -- what the department knows, for answering queries
+    id_number TEXT NOT NULL,
+    topic TEXT NOT NULL,
+    value TEXT NOT NULL,
+    as_of TEXT NOT NULL
+);
 """
 
 PENDING = "pending"
@@ -146,6 +152,23 @@ class MockStore:
     def _query(self, sql: str, params: Iterable[object] = ()) -> list[tuple[object, ...]]:
         with self._lock:
             return list(self._db.execute(sql, tuple(params)).fetchall())
+
+    # -- the register queries are answered from --------------------------------------------
+
+    def put_fact(self, *, id_number: str, topic: str, value: str, as_of: str) -> None:
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO register (id_number, topic, value, as_of) VALUES (?, ?, ?, ?)",
+                (id_number, topic, value, as_of),
+            )
+
+    def facts(self, id_number: str, topic: str) -> list[tuple[str, str]]:
+        """(value, as of) of one person and topic, oldest first."""
+        rows = self._query(
+            "SELECT value, as_of FROM register WHERE id_number = ? AND topic = ? ORDER BY as_of",
+            (id_number, topic),
+        )
+        return [(str(value), str(as_of)) for value, as_of in rows]
 
     # -- received ---------------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ import json
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
+from mock_departments.answering import query_routes
 from mock_departments.department import Handler, MockDepartment
 from mock_departments.http import Request, Response, json_response
 from mock_departments.people import Person, json_object, new_number, parse_date, required
@@ -35,7 +36,7 @@ class Tax(MockDepartment):
         return {("POST", path): self.receive for path in _RECEIVES}
 
     def other_routes(self) -> dict[tuple[str, str], Handler]:
-        return {("POST", "/clerk/address-changes"): self._clerk}
+        return {("POST", "/clerk/address-changes"): self._clerk, **query_routes(self)}
 
     def receive(self, request: Request) -> Response:
         kind, schema = _RECEIVES[request.path]

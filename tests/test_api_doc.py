@@ -101,7 +101,7 @@ def test_every_zeep_example_runs_against_the_hub(stack: HubStack) -> None:
     send(stack, found[("request", "submit")][1].encode())  # GetStatus's example asks for it
     blocks = re.findall(r"<!-- zeep -->\n```python\n(.*?)```", PAGE, re.S)
 
-    assert len(blocks) == 4
+    assert len(blocks) == 5
     for block in blocks:
         exec(block.replace("http://localhost:8700", stack.server.url), {"uuid": uuid})
 

@@ -17,6 +17,7 @@ from hub.api.soap_faults import SOAP12_CONTENT_TYPE
 from hub.api.soap_service import build_soap_application
 from hub.api.wsdl import wsdl_document
 from hub.ingress import Ingress
+from hub.query.service import QueryService
 from hub.security.reply_signing import ReplySigner
 from hub.store import Store
 
@@ -58,6 +59,7 @@ def soap_endpoint(
     signer: ReplySigner | None = None,
     catalogue: CatalogueSource | None = None,
     mailbox: MailboxApi | None = None,
+    queries: QueryService | None = None,
 ) -> SoapEndpoint:
     """The department-facing API in both SOAP versions (with ``mailbox``: Receive, Ack and
     Nack too)."""
@@ -72,6 +74,7 @@ def soap_endpoint(
                 soap12=version_12,
                 catalogue=catalogue,
                 services=services,
+                queries=queries,
             ),
             max_content_length=max_body_bytes,
         )

@@ -82,6 +82,19 @@ OPERATION_FAULTS: dict[str, tuple[str, ...]] = {
     ),
     "Ack": _SETTLING_A_LEASE,
     "Nack": _SETTLING_A_LEASE,
+    **dict.fromkeys(
+        ("Query", "QueryAsync"),
+        (
+            *_BEFORE_ANY_OPERATION,
+            "Client.SchemaInvalid",
+            "Client.InvalidIdentityNumber",
+            "Client.UnknownPart",
+            "Client.NotAuthenticated",
+            "Client.NotAuthorized",
+            "Server.ConfigurationError",
+        ),
+    ),
+    "GetQueryResult": (*_BEFORE_ANY_OPERATION, "Client.NotFound"),
 }
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 _SOAP12_CLASSES = {"Client": "Sender", "Server": "Receiver"}

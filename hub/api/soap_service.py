@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from lxml import etree
-from spyne import Application, Boolean, ComplexModel, DateTime, Integer, Unicode, rpc
+from spyne import AnyXml, Application, Boolean, ComplexModel, DateTime, Integer, Unicode, rpc
 from spyne.service import Service
 
 from hub.api.catalogue_service import (
@@ -24,8 +24,17 @@ from hub.api.catalogue_service import (
 from hub.api.soap_faults import fault_from, submit_fault
 from hub.api.soap_protocol import HubSoap11, HubSoap12
 from hub.api.spyne_models import element_models
-from hub.errors import ClientError, HubError, NotAuthenticated, NotFound, SchemaInvalid
+from hub.errors import (
+    ClientError,
+    ConfigurationError,
+    HubError,
+    NotAuthenticated,
+    NotFound,
+    SchemaInvalid,
+)
 from hub.ingress import Ingress
+from hub.query.service import QueryService
+from hub.query.soap import QueryOperations, async_response, query_response, result_response
 from hub.resources import CANONICAL_NAMESPACE, CANONICAL_SCHEMA, HEADER_NAMESPACE, HEADER_SCHEMA
 from hub.security.reply_signing import ReplySigner
 from hub.security.status_access import StatusAccess
@@ -91,11 +100,13 @@ def build_soap_application(
     soap12: bool = False,
     catalogue: CatalogueSource | None = None,
     services: Sequence[type[Service]] = (),
+    queries: QueryService | None = None,
 ) -> Application:
     """``fast_responses``: Submit's answer is written by ``submit_response``, not by spyne's
     generic serializer (False only to compare the two). ``soap12``: speak SOAP 1.2.
     ``catalogue``: what ListServices and GetSchema answer from (hub/catalogue). ``services``:
-    more operations on the same address (the mailbox's Receive, Ack, Nack)."""
+    more operations on the same address (the mailbox's Receive, Ack, Nack). ``queries``: what
+    answers Query, QueryAsync and GetQueryResult (hub/query)."""
     protocol = HubSoap12 if soap12 else HubSoap11
     header_model = element_models(HEADER_SCHEMA, HEADER_NAMESPACE)["MessageHeader"]
     messages = element_models(CANONICAL_SCHEMA, CANONICAL_NAMESPACE)
@@ -151,9 +162,44 @@ def build_soap_application(
             except HubError as error:
                 raise fault_from(error, path="GetSchema/messageType") from error
 
+        @rpc(AnyXml, AnyXml, _returns=AnyXml)  # type: ignore[untyped-decorator]
+        def Query(ctx: Any, header: Any, request: Any) -> Any:
+            return answer_query(lambda service: service.query(ctx.udc["query"]))
+
+        @rpc(AnyXml, AnyXml, _returns=AnyXml)  # type: ignore[untyped-decorator]
+        def QueryAsync(ctx: Any, header: Any, request: Any) -> Any:
+            return answer_query(lambda service: service.start(ctx.udc["query"]))
+
+        @rpc(Unicode(min_occurs=1), _returns=AnyXml)  # type: ignore[untyped-decorator]
+        def GetQueryResult(ctx: Any, queryId: str) -> Any:
+            return answer_query(lambda service: service.result(queryId or ""))
+
     catalogue_operations = CatalogueOperations(
         catalogue, None if ingress is None else ingress.verifier
     )
+    query_operations = (
+        None if queries is None else QueryOperations(queries, catalogue_operations.caller)
+    )
+
+    def answer_query(call: Any) -> Any:
+        if query_operations is None:
+            raise fault_from(ConfigurationError("this hub process answers no queries"))
+        try:
+            return call(query_operations.service)
+        except HubError as error:
+            raise fault_from(error) from error
+
+    def check_request(ctx: Any) -> bool:
+        if check_submit(ctx):
+            return True
+        if query_operations is None:
+            return False
+        try:
+            return query_operations.prepare(ctx)
+        except ClientError as error:  # a refused query is audited, as a refused Submit
+            if ingress is not None:
+                ingress.record_refusal(ctx.udc.get("sender") or "", "Query", error)
+            raise
 
     def status_for(ctx: Any, message_id: str) -> MessageStatus:
         """The status, for the message's sender or receivers only while credentials are in
@@ -210,11 +256,16 @@ def build_soap_application(
         [HubService, *services],
         tns=HEADER_NAMESPACE,
         name="GovHubSoap12" if soap12 else "GovHub",  # one spyne registry entry each
-        in_protocol=protocol(max_bytes=max_body_bytes, check=check_submit),
+        in_protocol=protocol(max_bytes=max_body_bytes, check=check_request),
         out_protocol=protocol(
             max_bytes=max_body_bytes,
             signer=signer,
-            writers={"Submit": submit_response} if fast_responses else None,
+            writers={
+                **({"Submit": submit_response} if fast_responses else {}),
+                "Query": query_response,
+                "QueryAsync": async_response,
+                "GetQueryResult": result_response,
+            },
         ),
     )
     application.event_manager.add_listener("method_context_closed", _release_request)

@@ -40,6 +40,8 @@ class _ModelBuilder:
 
     def _field(self, element: Any) -> Any:
         occurs = {"min_occurs": element.min_occurs, "max_occurs": element.max_occurs or "unbounded"}
+        if element.type.has_simple_content() and not element.type.is_simple():
+            return Unicode.customize(**occurs)  # text with attributes (a dossier's value)
         if element.type.is_simple():
             primitive = element.type.primitive_type.local_name
             return _PRIMITIVES.get(primitive, Unicode).customize(**occurs)

@@ -87,6 +87,9 @@ _OPERATIONS = {
     "Receive": ("Receive", "ReceiveResponse"),
     "Ack": ("Ack", "AckResponse"),
     "Nack": ("Nack", "NackResponse"),
+    "Query": ("Query", "QueryResponse"),
+    "QueryAsync": ("QueryAsync", "QueryAsyncResponse"),
+    "GetQueryResult": ("GetQueryResult", "GetQueryResultResponse"),
 }
 
 

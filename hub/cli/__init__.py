@@ -12,6 +12,7 @@ together, so no module imports another's commands (or this package's ``main``):
     retries.py        retries pause|resume|list
     supervision.py    calendar, supervision
     catalogue.py      catalogue
+    queries.py        queries list|show
     (mock_departments/cli.py: mock-departments)
 """
 
@@ -23,6 +24,7 @@ from hub.cli import (
     catalogue,
     configuration,
     operations,
+    queries,
     retries,
     security,
     service,
@@ -55,6 +57,7 @@ for name, command in {
     "calendar": supervision.calendar_cli,
     "supervision": supervision.supervision_cli,
     "catalogue": catalogue.catalogue_cli,
+    "queries": queries.queries_cli,
     "mock-departments": mock_departments_cli,
 }.items():
     main.add_command(command, name=name)

@@ -26,6 +26,7 @@ from hub.console import (
     dashboard_page,
     departments_admin,
     pages,
+    queries_page,
     replay_pages,
     supervision_pages,
 )
@@ -86,6 +87,8 @@ ROUTES: dict[tuple[str, str, str], tuple[str, Handler]] = {
     ("GET", "supervision", "id"): (READ, supervision_pages.supervision_case),
     ("GET", "supervision-stats", ""): (READ, supervision_pages.supervision_stats),
     ("GET", "supervision-stats.xlsx", ""): (READ, supervision_pages.supervision_workbook),
+    ("GET", "queries", ""): (READ, queries_page.queries),
+    ("GET", "queries", "id"): (READ, queries_page.query),
 }
 # What a refused page says the permission was needed for, where the permission alone does
 # not say it: (first path part, kind) -> words.
