@@ -14,10 +14,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bench import messages
-from bench.load import LoadResult, closed_loop
+from bench.load import LoadResult, closed_loop, load_row
 from bench.processes import Fleet
 from bench.setups import embedded
-from bench.stats import latency_ms, ratio
 
 _ENVELOPE = (
     '<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" '
@@ -37,9 +36,11 @@ def run(options: Any) -> dict[str, Any]:
         message_id = _submitted(url)
         status = f"<h:GetStatus><h:messageId>{message_id}</h:messageId></h:GetStatus>"
         baseline = _measure(url, status, count, options)
-        rows.append(_row("GetStatus (baseline)", baseline, None))
+        rows.append(load_row("GetStatus (baseline)", baseline, None, label="operation"))
         for name, body in CALLS.items():
-            rows.append(_row(name, _measure(url, body, count, options), baseline))
+            rows.append(
+                load_row(name, _measure(url, body, count, options), baseline, label="operation")
+            )
     return {
         "name": "catalogue",
         "what": "answers/s of ListServices and GetSchema against GetStatus, one hub",
@@ -69,15 +70,3 @@ def _measure(url: str, body: str, count: int, options: Any) -> LoadResult:
     return closed_loop(
         url, [envelope] * count, concurrency=options.concurrency, seconds=options.seconds
     )
-
-
-def _row(name: str, result: LoadResult, baseline: LoadResult | None) -> dict[str, Any]:
-    return {
-        "operation": name,
-        "per_second": round(result.per_second, 1),
-        "ratio": ratio(result.per_second, baseline.per_second) if baseline else 1.0,
-        **latency_ms(result.latencies),
-        "ok": result.ok,
-        "failed": result.failed,
-        "first_failure": result.first_failure[:300],
-    }

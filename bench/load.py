@@ -175,10 +175,13 @@ def _cpu_seconds() -> float:
     return times.user + times.system
 
 
-def load_row(name: str, result: LoadResult, baseline: LoadResult | None) -> dict[str, Any]:
-    """One table row: requests/s, its ratio to ``baseline``'s, latency percentiles, outcome."""
+def load_row(
+    name: str, result: LoadResult, baseline: LoadResult | None, *, label: str = "setup"
+) -> dict[str, Any]:
+    """One table row: requests/s, its ratio to ``baseline``'s, latency percentiles, outcome;
+    ``name`` in the column ``label``."""
     return {
-        "setup": name,
+        label: name,
         "per_second": round(result.per_second, 1),
         "ratio": ratio(result.per_second, baseline.per_second) if baseline else 1.0,
         **latency_ms(result.latencies),
