@@ -12,6 +12,8 @@ together, so no module imports another's commands (or this package's ``main``):
     retries.py        retries pause|resume|list
     supervision.py    calendar, supervision
     catalogue.py      catalogue
+    batch.py          batch template|check
+    rules.py          rules register|set|show|history|diff
     (mock_departments/cli.py: mock-departments)
 """
 
@@ -20,10 +22,12 @@ from __future__ import annotations
 import click
 
 from hub.cli import (
+    batch,
     catalogue,
     configuration,
     operations,
     retries,
+    rules,
     security,
     service,
     supervision,
@@ -55,6 +59,8 @@ for name, command in {
     "calendar": supervision.calendar_cli,
     "supervision": supervision.supervision_cli,
     "catalogue": catalogue.catalogue_cli,
+    "batch": batch.batch_cli,
+    "rules": rules.rules_cli,
     "mock-departments": mock_departments_cli,
 }.items():
     main.add_command(command, name=name)

@@ -1,0 +1,130 @@
+"""`govhub rules register|set|show|history|diff`: the versioned rule sets batches are
+checked by (hub/batch)."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import click
+
+from hub.cli.options import actor_option, build_settings, json_option, settings_options
+from hub.errors import HubError
+
+reason_option = click.option("--reason", required=True, help="Why (kept with the version).")
+
+
+def _book(options: dict[str, Any]) -> Any:
+    from hub.batch import RuleBook
+
+    return RuleBook(build_settings(**options).data_dir / "rules")
+
+
+@click.group("rules")
+def rules_cli() -> None:
+    """Rule sets: which rows of a batch pass, as data; every change a new version."""
+
+
+@rules_cli.command("register")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@actor_option
+@reason_option
+@settings_options
+def register(file: Path, actor: str, reason: str, log_level: str, **options: Any) -> None:
+    """Register the rule set FILE (TOML) as its next version; refused unless every rule
+    compiles and the set's own examples pass."""
+    try:
+        version = _book(options).register(file.read_text("utf-8"), actor, reason)
+    except HubError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"registered {version.rule_set.label}")
+
+
+@rules_cli.command("set")
+@click.argument("name")
+@click.argument("changes", nargs=-1, required=True)
+@actor_option
+@reason_option
+@settings_options
+def set_parameters(
+    name: str, changes: tuple[str, ...], actor: str, reason: str, log_level: str, **options: Any
+) -> None:
+    """Change parameters of NAME (PARAM=VALUE, VALUE in TOML: 22, "110105", [1, 2]): a new
+    version, in force for the next check without a restart."""
+    parsed = {}
+    for change in changes:
+        key, _, value = change.partition("=")
+        try:
+            parsed[key] = tomllib.loads(f"v = {value}")["v"]
+        except tomllib.TOMLDecodeError as exc:
+            raise click.BadParameter(f"{change}: the value is not TOML ({exc})") from exc
+    try:
+        version = _book(options).set_parameters(name, parsed, actor, reason)
+    except HubError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"registered {version.rule_set.label}")
+
+
+@rules_cli.command("show")
+@click.argument("reference")
+@json_option
+@settings_options
+def show(reference: str, as_json: bool, log_level: str, **options: Any) -> None:
+    """Show rule set NAME or NAME@VERSION: who made it, why, its parameters and rules."""
+    from hub.batch import parse_reference
+
+    try:
+        entry = _book(options).entry(*parse_reference(reference))
+    except HubError as error:
+        raise click.ClickException(str(error)) from error
+    definition = entry.rule_set.definition()
+    if as_json:
+        made = {"version": entry.version, "actor": entry.actor, "reason": entry.reason}
+        click.echo(json.dumps({**made, "at": entry.at, **definition}, ensure_ascii=False))
+        return
+    click.echo(f"{entry.rule_set.label} by {entry.actor} at {entry.at}: {entry.reason}")
+    for key, value in definition["parameters"].items():
+        click.echo(f"  {key} = {value!r}")
+    for rule in entry.rule_set.rules:
+        click.echo(f"  {rule.id}: {rule.expression}  ({rule.message})")
+
+
+@rules_cli.command("history")
+@click.argument("name")
+@settings_options
+def history(name: str, log_level: str, **options: Any) -> None:
+    """Every version of NAME: when, who and why."""
+    versions = _book(options).history(name)
+    if not versions:
+        raise click.ClickException(f"there is no rule set {name}")
+    for v in versions:
+        click.echo(f"{v.rule_set.label}  {v.at}  {v.actor}: {v.reason}")
+
+
+@rules_cli.command("diff")
+@click.argument("old")
+@click.argument("new")
+@click.option(
+    "--against",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A batch file whose rows to check under both versions.",
+)
+@settings_options
+def diff(old: str, new: str, against: Path, log_level: str, **options: Any) -> None:
+    """The rows of a batch whose outcome OLD and NEW (NAME@VERSION) disagree on."""
+    from hub.batch import parse_reference, rule_diff
+    from hub.schemas import SchemaRegistry
+
+    book = _book(options)
+    try:
+        before, after = book.get(*parse_reference(old)), book.get(*parse_reference(new))
+        changed = rule_diff(before, after, against, SchemaRegistry())
+    except HubError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"{len(changed)} rows change outcome from {before.label} to {after.label}")
+    for row in changed:
+        was, now = ", ".join(row.before) or "pass", ", ".join(row.after) or "pass"
+        click.echo(f"  row {row.row}: {was} -> {now}")
