@@ -30,10 +30,12 @@ def test_a_file_that_is_not_a_workbook_is_refused(tmp_path: Path) -> None:
 
 def test_a_zip_bomb_is_refused_before_it_is_unpacked(tmp_path: Path) -> None:
     batch = tmp_path / "bomb.xlsx"
-    with zipfile.ZipFile(batch, "w", zipfile.ZIP_DEFLATED) as archive:
-        with archive.open("xl/worksheets/sheet1.xml", "w") as part:
-            for _ in range(20):
-                part.write(b"\0" * 1024 * 1024)
+    with (
+        zipfile.ZipFile(batch, "w", zipfile.ZIP_DEFLATED) as archive,
+        archive.open("xl/worksheets/sheet1.xml", "w") as part,
+    ):
+        for _ in range(20):
+            part.write(b"\0" * 1024 * 1024)
     output = refusal(tmp_path, batch)
     assert "unpacks to 20971520 bytes" in output and "200:1" in output
 
