@@ -46,6 +46,7 @@ class CheckedRow:
     canonical: bytes | None  # None when a check failed
     values: dict[str, Any]  # what a rule set's expressions see: typed values and ages
     failures: tuple[CellFailure, ...]
+    record: etree._Element | None = None  # the checked canonical record, for routing
 
 
 def check_row(row: SheetRow, layout: Layout, schemas: SchemaRegistry) -> CheckedRow:
@@ -59,12 +60,13 @@ def check_row(row: SheetRow, layout: Layout, schemas: SchemaRegistry) -> Checked
     values.update(_ages(layout, values))
     if failures:
         return CheckedRow(row.number, None, values, tuple(failures))
+    record = _record(layout, values)
     try:
-        canonical, _ = checked_canonical(schemas, _record(layout, values))
+        canonical, _ = checked_canonical(schemas, record)
     except (SchemaInvalid, InvalidIdentityNumber) as error:
         failure = _record_failure(row.number, layout, values, error)
         return CheckedRow(row.number, None, values, (failure,))
-    return CheckedRow(row.number, canonical, values, ())
+    return CheckedRow(row.number, canonical, values, (), record)
 
 
 def _cell(row: SheetRow, column: Column) -> tuple[Any, CellFailure | None]:

@@ -1,17 +1,43 @@
-"""`govhub batch template|check`: spreadsheets of records (hub/batch)."""
+"""`govhub batch template|check|submit|commit|show`: spreadsheets of records (hub/batch)."""
 
 from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
 from hub import logs
-from hub.cli.options import build_settings, json_option, settings_options
+from hub.cli.options import actor_option, build_settings, json_option, settings_options
+from hub.config import Settings
 from hub.errors import HubError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+report_option = click.option(
+    "--xlsx",
+    "xlsx_report",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the report: the clerk's file with failing cells red, and a summary sheet.",
+)
+
+
+def batch_file_options(command: F) -> F:
+    """FILE, --sender, --type and --rules: what `batch check` and `batch submit` read."""
+    options = [
+        click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path)),
+        click.option("--sender", required=True, help="The department whose batch it is."),
+        click.option("--type", "message_type", help="Message type. [default: the sheet's name]"),
+        click.option("--rules", "rules_ref", help="Rule set NAME or NAME@VERSION to check by."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
 
 
 @click.group("batch")
@@ -36,16 +62,8 @@ def template(message_type: str, target: Path, sender: str | None) -> None:
 
 
 @batch_cli.command("check")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--sender", required=True, help="The department whose batch it is.")
-@click.option("--type", "message_type", help="Message type. [default: the sheet's name]")
-@click.option("--rules", "rules_ref", help="Rule set NAME or NAME@VERSION to check it by.")
-@click.option(
-    "--xlsx",
-    "xlsx_report",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Also write the report: the file with failing cells red, and a summary sheet.",
-)
+@batch_file_options
+@report_option
 @json_option
 @settings_options
 def check(
@@ -60,21 +78,15 @@ def check(
 ) -> None:
     """Check every row of FILE (.xlsx, or .csv in UTF-8 or GB18030) as the hub would, and by
     the rule set; nothing is sent. Exit 1 if any row fails."""
-    from hub.batch import RuleBook, check_file, layout_for, parse_reference, write_report
+    from hub.batch import write_report
     from hub.validate import HubRules
 
     logs.configure("WARNING" if log_level == "INFO" else log_level)
     settings = build_settings(**options)
     try:
-        hub_rules = HubRules.from_settings(settings)
-        hub_rules.departments.sender(sender)
-        kind = message_type or _sheet_type(file)
-        hub_rules.routes.receivers_for(sender, kind)  # may this department send it at all?
-        rule_set = None
-        if rules_ref:
-            rule_set = RuleBook(settings.data_dir / "rules").get(*parse_reference(rules_ref))
-        layout = layout_for(kind)
-        report = check_file(file, layout, hub_rules.schemas, rule_set)
+        layout, report = _checked(
+            HubRules.from_settings(settings), settings, file, sender, message_type, rules_ref
+        )
         if xlsx_report is not None:
             write_report(file, layout, report, xlsx_report)
     except HubError as error:
@@ -98,3 +110,155 @@ def _sheet_type(file: Path) -> str:
     from hub.batch.reading import sheet_name
 
     return sheet_name(file)
+
+
+@batch_cli.command("submit")
+@batch_file_options
+@click.option("--hold", is_flag=True, help="Keep it for a reviewer: `batch commit` sends it.")
+@actor_option
+@settings_options
+def submit(
+    file: Path,
+    sender: str,
+    message_type: str | None,
+    rules_ref: str | None,
+    hold: bool,
+    actor: str,
+    log_level: str,
+    **options: Any,
+) -> None:
+    """Check FILE as `batch check` does, record it as a batch, and (unless --hold) send the
+    rows that pass as ordinary messages. Prints the batch id."""
+    from hub.batch.ledger import BatchLedger
+
+    logs.configure("WARNING" if log_level == "INFO" else log_level)
+    settings = build_settings(**options)
+    try:
+        with _hub(settings) as ingress:
+            _, report = _checked(ingress, settings, file, sender, message_type, rules_ref)
+            batch = BatchLedger(settings.data_dir / "batches").new(sender, file, report)
+            click.echo(f"batch {batch.batch_id}: {report.rows} rows, {report.passed} pass")
+            if not hold:
+                _commit(settings, ingress, batch.batch_id, (), actor, "submitted without review")
+    except HubError as error:
+        raise click.ClickException(str(error)) from error
+
+
+@batch_cli.command("commit")
+@click.argument("batch_id")
+@click.option(
+    "--exclude", default="", help="Rows not to send, e.g. 7,12 (as the sheet numbers them)."
+)
+@click.option("--reason", default="", help="Why those rows are excluded (kept with the batch).")
+@actor_option
+@settings_options
+def commit(
+    batch_id: str, exclude: str, reason: str, actor: str, log_level: str, **options: Any
+) -> None:
+    """Send a held batch's passing rows, less the excluded ones; who excluded what and why is
+    kept with the batch."""
+    logs.configure("WARNING" if log_level == "INFO" else log_level)
+    try:
+        rows = tuple(int(n) for n in exclude.replace(" ", "").split(",") if n)
+    except ValueError as exc:
+        raise click.BadParameter(f"{exclude}: rows are numbers, e.g. 7,12") from exc
+    if rows and not reason:
+        raise click.UsageError("--exclude needs --reason: every exclusion says why")
+    settings = build_settings(**options)
+    try:
+        with _hub(settings) as ingress:
+            _commit(settings, ingress, batch_id, rows, actor, reason)
+    except HubError as error:
+        raise click.ClickException(str(error)) from error
+
+
+@batch_cli.command("show")
+@click.argument("batch_id")
+@report_option
+@json_option
+@settings_options
+def show(
+    batch_id: str, xlsx_report: Path | None, as_json: bool, log_level: str, **options: Any
+) -> None:
+    """A batch's state, counts, failures and exclusions."""
+    from hub.batch import layout_for, write_report
+    from hub.batch.ledger import BatchLedger
+
+    settings = build_settings(**options)
+    try:
+        batch = BatchLedger(settings.data_dir / "batches").get(batch_id)
+        if xlsx_report is not None:
+            layout = layout_for(batch.report.message_type)
+            write_report(Path(batch.file), layout, batch.report, xlsx_report)
+    except HubError as error:
+        raise click.ClickException(str(error)) from error
+    if as_json:
+        click.echo(json.dumps(batch.as_dict(), ensure_ascii=False, indent=2))
+        return
+    report = batch.report
+    click.echo(f"batch {batch.batch_id} ({batch.state}) from {batch.sender}: {batch.file}")
+    click.echo(
+        f"  {report.rows} rows, {report.passed} pass, {report.failed} fail; "
+        f"rule set {report.rule_set or 'none'}"
+    )
+    if batch.committed_by:
+        click.echo(
+            f"  committed by {batch.committed_by} at {batch.committed_at}: "
+            f"{batch.sent} sent, {batch.repeats} already sent"
+        )
+    for e in batch.exclusions:
+        click.echo(f"  row {e.row} excluded by {e.actor}: {e.reason}")
+
+
+def _commit(
+    settings: Settings,
+    ingress: Any,
+    batch_id: str,
+    exclude: tuple[int, ...],
+    actor: str,
+    reason: str,
+) -> None:
+    from hub.batch import RuleBook, parse_reference
+    from hub.batch.ledger import BatchLedger
+    from hub.batch.sending import commit_batch
+
+    ledger = BatchLedger(settings.data_dir / "batches")
+    batch = ledger.get(batch_id)
+    used = batch.report.rule_set
+    rule_set = RuleBook(settings.data_dir / "rules").get(*parse_reference(used)) if used else None
+    ledger.save(commit_batch(batch, ingress, rule_set, exclude, actor, reason))
+    click.echo(f"batch {batch_id} committed: {batch.sent} rows sent, {batch.repeats} already sent")
+
+
+def _checked(
+    hub_rules: Any,
+    settings: Settings,
+    file: Path,
+    sender: str,
+    message_type: str | None,
+    rules_ref: str | None,
+) -> tuple[Any, Any]:
+    """The batch's layout and report: its sender known and allowed to send its type, every
+    row checked by the hub's checks (``hub_rules``: the hub's or its ingress) and the rules."""
+    from hub.batch import RuleBook, check_file, layout_for, parse_reference
+
+    hub_rules.departments.sender(sender)
+    kind = message_type or _sheet_type(file)
+    hub_rules.routes.receivers_for(sender, kind)  # may this department send it at all?
+    rule_set = None
+    if rules_ref:
+        rule_set = RuleBook(settings.data_dir / "rules").get(*parse_reference(rules_ref))
+    layout = layout_for(kind)
+    return layout, check_file(file, layout, hub_rules.schemas, rule_set)
+
+
+@contextmanager
+def _hub(settings: Settings) -> Iterator[Any]:
+    """The hub's ingress (its store, bus and configuration), as `govhub serve` runs it."""
+    from hub.runtime import HubRuntime
+
+    runtime = HubRuntime(settings)
+    try:
+        yield runtime.ingress
+    finally:
+        runtime.close()
