@@ -23,6 +23,7 @@ BENCHMARKS = (
     "supervision",
     "console",
     "catalogue",
+    "batch",
 )
 
 

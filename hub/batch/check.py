@@ -4,7 +4,7 @@ holds the failures, not the rows."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -67,11 +67,18 @@ def check_file(
     path: Path, layout: Layout, schemas: SchemaRegistry, rule_set: RuleSet | None = None
 ) -> BatchReport:
     report = BatchReport(path.name, layout.message_type, rule_set.label if rule_set else None)
-    for checked in checked_rows(path, layout, schemas, rule_set):
+    for _ in tallied(report, checked_rows(path, layout, schemas, rule_set)):
+        pass
+    return report
+
+
+def tallied(report: BatchReport, rows: Iterable[CheckedRow]) -> Iterator[CheckedRow]:
+    """The rows as they come, each counted in ``report`` (its failures kept)."""
+    for checked in rows:
         report.rows += 1
         report.passed += not checked.failures
         report.failures.extend(checked.failures)
-    return report
+        yield checked
 
 
 def _shown(checked: CheckedRow, column: str | None) -> str:

@@ -78,15 +78,15 @@ def check(
 ) -> None:
     """Check every row of FILE (.xlsx, or .csv in UTF-8 or GB18030) as the hub would, and by
     the rule set; nothing is sent. Exit 1 if any row fails."""
-    from hub.batch import write_report
+    from hub.batch import check_file, write_report
     from hub.validate import HubRules
 
     logs.configure("WARNING" if log_level == "INFO" else log_level)
     settings = build_settings(**options)
     try:
-        layout, report = _checked(
-            HubRules.from_settings(settings), settings, file, sender, message_type, rules_ref
-        )
+        hub_rules = HubRules.from_settings(settings)
+        layout, rule_set = _checked(hub_rules, settings, file, sender, message_type, rules_ref)
+        report = check_file(file, layout, hub_rules.schemas, rule_set)
         if xlsx_report is not None:
             write_report(file, layout, report, xlsx_report)
     except HubError as error:
@@ -129,17 +129,25 @@ def submit(
 ) -> None:
     """Check FILE as `batch check` does, record it as a batch, and (unless --hold) send the
     rows that pass as ordinary messages. Prints the batch id."""
+    from hub.batch import check_file
     from hub.batch.ledger import BatchLedger
+    from hub.batch.sending import submit_batch
 
     logs.configure("WARNING" if log_level == "INFO" else log_level)
     settings = build_settings(**options)
     try:
         with _hub(settings) as ingress:
-            _, report = _checked(ingress, settings, file, sender, message_type, rules_ref)
-            batch = BatchLedger(settings.data_dir / "batches").new(sender, file, report)
+            layout, rule_set = _checked(ingress, settings, file, sender, message_type, rules_ref)
+            ledger = BatchLedger(settings.data_dir / "batches")
+            if hold:
+                report = check_file(file, layout, ingress.schemas, rule_set)
+                batch = ledger.new(sender, file, report)
+            else:
+                batch = submit_batch(file, layout, sender, ingress, rule_set, ledger, actor)
+            report = batch.report
             click.echo(f"batch {batch.batch_id}: {report.rows} rows, {report.passed} pass")
             if not hold:
-                _commit(settings, ingress, batch.batch_id, (), actor, "submitted without review")
+                click.echo(_sent(batch))
     except HubError as error:
         raise click.ClickException(str(error)) from error
 
@@ -227,7 +235,11 @@ def _commit(
     used = batch.report.rule_set
     rule_set = RuleBook(settings.data_dir / "rules").get(*parse_reference(used)) if used else None
     ledger.save(commit_batch(batch, ingress, rule_set, exclude, actor, reason))
-    click.echo(f"batch {batch_id} committed: {batch.sent} rows sent, {batch.repeats} already sent")
+    click.echo(_sent(batch))
+
+
+def _sent(batch: Any) -> str:
+    return f"batch {batch.batch_id} committed: {batch.sent} rows sent, {batch.repeats} already sent"
 
 
 def _checked(
@@ -238,9 +250,9 @@ def _checked(
     message_type: str | None,
     rules_ref: str | None,
 ) -> tuple[Any, Any]:
-    """The batch's layout and report: its sender known and allowed to send its type, every
-    row checked by the hub's checks (``hub_rules``: the hub's or its ingress) and the rules."""
-    from hub.batch import RuleBook, check_file, layout_for, parse_reference
+    """The batch's layout and rule set, once its sender is known and allowed to send its
+    type (``hub_rules``: the hub's, or its ingress)."""
+    from hub.batch import RuleBook, layout_for, parse_reference
 
     hub_rules.departments.sender(sender)
     kind = message_type or _sheet_type(file)
@@ -248,8 +260,7 @@ def _checked(
     rule_set = None
     if rules_ref:
         rule_set = RuleBook(settings.data_dir / "rules").get(*parse_reference(rules_ref))
-    layout = layout_for(kind)
-    return layout, check_file(file, layout, hub_rules.schemas, rule_set)
+    return layout_for(kind), rule_set
 
 
 @contextmanager
