@@ -9,6 +9,7 @@ from pathlib import Path
 
 from batch_kit import filled_workbook, govhub, marriage
 from hubstack import running_hub
+from openpyxl import load_workbook
 
 from hub.batch import check_file, layout_for
 from hub.batch.ledger import BatchLedger
@@ -62,6 +63,9 @@ def test_submit_hold_show_and_commit_from_the_command_line(tmp_path: Path) -> No
     batch_id = held.output.split()[1].rstrip(":")
     shown = json.loads(govhub(tmp_path, "batch", "show", batch_id, "--json").output)
     assert (shown["state"], shown["sent"], shown["report"]["failed"]) == ("held", 0, 1)
+    report = tmp_path / "report.xlsx"
+    govhub(tmp_path, "batch", "show", batch_id, "--xlsx", str(report))
+    assert load_workbook(report).worksheets[0]["F3"].comment is not None  # row 3's sex
     no_reason = govhub(tmp_path, "batch", "commit", batch_id, "--exclude", "2", "--actor", "wang")
     assert no_reason.exit_code == 2 and "--reason" in no_reason.output
     committed = govhub(tmp_path, "batch", "commit", batch_id, "--actor", "wang")

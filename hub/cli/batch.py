@@ -14,7 +14,7 @@ import click
 from hub import logs
 from hub.cli.options import actor_option, build_settings, json_option, settings_options
 from hub.config import Settings
-from hub.errors import HubError
+from hub.errors import BatchInvalid, HubError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -196,6 +196,8 @@ def show(
     try:
         batch = BatchLedger(settings.data_dir / "batches").get(batch_id)
         if xlsx_report is not None:
+            if not Path(batch.file).is_file():  # the report is drawn on the clerk's file
+                raise BatchInvalid(f"{batch.file}, the file of batch {batch_id}, is gone")
             layout = layout_for(batch.report.message_type)
             write_report(Path(batch.file), layout, batch.report, xlsx_report)
     except HubError as error:
