@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,8 @@ from click.testing import CliRunner, Result
 from openpyxl import load_workbook
 
 from hub.cli import main
+from hub.security import audit
+from hub.store import Store
 
 RULES = Path(__file__).resolve().parent.parent / "examples" / "rules" / "marriage-county.toml"
 
@@ -35,6 +38,19 @@ def marriage(**changes: Any) -> dict[str, Any]:
 
 def govhub(tmp_path: Path, *args: str) -> Result:
     return CliRunner().invoke(main, [*args, "--data-dir", str(tmp_path / "data")], env={})
+
+
+def audited(tmp_path: Path) -> dict[str, dict[str, Any]]:
+    """The hub's audit log in the test's data folder: subject -> (actor, details)."""
+    store = Store(f"sqlite:///{tmp_path / 'data' / 'hub.db'}")
+    try:
+        with store.engine.connect() as connection:
+            return {
+                e.subject: {"actor": e.actor, **json.loads(e.details)}
+                for e in audit.entries(connection)
+            }
+    finally:
+        store.dispose()
 
 
 def check(tmp_path: Path, batch: Path, *args: str) -> Result:

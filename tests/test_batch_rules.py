@@ -9,7 +9,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from batch_kit import RULES, check, filled_workbook, govhub, marriage
+from batch_kit import RULES, audited, check, filled_workbook, govhub, marriage
 
 
 def register(tmp_path: Path, text: str | None = None) -> str:
@@ -58,6 +58,9 @@ def test_a_parameter_change_is_a_new_version_with_who_and_why_in_force_at_once(
     assert check(tmp_path, batch, "--rules", "marriage-county@1").exit_code == 1
     history = govhub(tmp_path, "rules", "history", "marriage-county").output
     assert "marriage-county@2" in history and "head-office: circular 2026-7" in history
+    entry = audited(tmp_path)["rule set marriage-county@2"]
+    assert entry["actor"] == "head-office" and entry["reason"] == "circular 2026-7"
+    assert entry["parameters"]["min_age_male"] == 21
 
 
 def test_rules_diff_names_the_rows_a_new_version_changes(tmp_path: Path) -> None:

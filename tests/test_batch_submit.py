@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from batch_kit import filled_workbook, govhub, marriage
+from batch_kit import audited, filled_workbook, govhub, marriage
 from hubstack import running_hub
 from openpyxl import load_workbook
 
@@ -68,8 +68,14 @@ def test_submit_hold_show_and_commit_from_the_command_line(tmp_path: Path) -> No
     assert load_workbook(report).worksheets[0]["F3"].comment is not None  # row 3's sex
     no_reason = govhub(tmp_path, "batch", "commit", batch_id, "--exclude", "2", "--actor", "wang")
     assert no_reason.exit_code == 2 and "--reason" in no_reason.output
-    committed = govhub(tmp_path, "batch", "commit", batch_id, "--actor", "wang")
+    committed = govhub(
+        tmp_path, "batch", "commit", batch_id, "--exclude", "3", "--reason", "sex to be corrected",
+        "--actor", "wang",
+    )  # fmt: skip
     assert "1 rows sent, 0 already sent" in committed.output
+    entry = audited(tmp_path)[f"batch {batch_id}"]
+    assert (entry["actor"], entry["sent"]) == ("wang", 1)
+    assert entry["excluded"] == [{"row": 3, "reason": "sex to be corrected"}]
     again = govhub(tmp_path, "batch", "commit", batch_id, "--actor", "wang")
     assert again.exit_code == 1 and "was committed by wang" in again.output
     resent = govhub(

@@ -130,6 +130,7 @@ def submit(
     """Check FILE as `batch check` does, record it as a batch, and (unless --hold) send the
     rows that pass as ordinary messages. Prints the batch id."""
     from hub.batch import check_file
+    from hub.batch.audit_trail import record_commit
     from hub.batch.ledger import BatchLedger
     from hub.batch.sending import submit_batch
 
@@ -144,6 +145,7 @@ def submit(
                 batch = ledger.new(sender, file, report)
             else:
                 batch = submit_batch(file, layout, sender, ingress, rule_set, ledger, actor)
+                record_commit(ingress.store.engine, batch)
             report = batch.report
             click.echo(f"batch {batch.batch_id}: {report.rows} rows, {report.passed} pass")
             if not hold:
@@ -229,6 +231,7 @@ def _commit(
     reason: str,
 ) -> None:
     from hub.batch import RuleBook, parse_reference
+    from hub.batch.audit_trail import record_commit
     from hub.batch.ledger import BatchLedger
     from hub.batch.sending import commit_batch
 
@@ -237,6 +240,7 @@ def _commit(
     used = batch.report.rule_set
     rule_set = RuleBook(settings.data_dir / "rules").get(*parse_reference(used)) if used else None
     ledger.save(commit_batch(batch, ingress, rule_set, exclude, actor, reason))
+    record_commit(ingress.store.engine, batch)
     click.echo(_sent(batch))
 
 

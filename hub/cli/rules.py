@@ -5,12 +5,19 @@ from __future__ import annotations
 
 import json
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 
-from hub.cli.options import actor_option, build_settings, json_option, settings_options
+from hub.cli.options import (
+    actor_option,
+    build_settings,
+    json_option,
+    migrated_store,
+    settings_options,
+)
 from hub.errors import HubError
 
 reason_option = click.option("--reason", required=True, help="Why (kept with the version).")
@@ -20,6 +27,16 @@ def _book(options: dict[str, Any]) -> Any:
     from hub.batch import RuleBook
 
     return RuleBook(build_settings(**options).data_dir / "rules")
+
+
+def _recorded(options: dict[str, Any], change: Callable[[Any], Any]) -> None:
+    """Make a new version by ``change`` and enter it in the hub's audit log."""
+    from hub.batch.audit_trail import record_rule_version
+
+    with migrated_store(options) as (_, store):  # a HubError: a clean CLI message
+        version = change(_book(options))
+        record_rule_version(store.engine, version)
+    click.echo(f"registered {version.rule_set.label}")
 
 
 @click.group("rules")
@@ -35,11 +52,7 @@ def rules_cli() -> None:
 def register(file: Path, actor: str, reason: str, log_level: str, **options: Any) -> None:
     """Register the rule set FILE (TOML) as its next version; refused unless every rule
     compiles and the set's own examples pass."""
-    try:
-        version = _book(options).register(file.read_text("utf-8"), actor, reason)
-    except HubError as error:
-        raise click.ClickException(str(error)) from error
-    click.echo(f"registered {version.rule_set.label}")
+    _recorded(options, lambda book: book.register(file.read_text("utf-8"), actor, reason))
 
 
 @rules_cli.command("set")
@@ -60,11 +73,7 @@ def set_parameters(
             parsed[key] = tomllib.loads(f"v = {value}")["v"]
         except tomllib.TOMLDecodeError as exc:
             raise click.BadParameter(f"{change}: the value is not TOML ({exc})") from exc
-    try:
-        version = _book(options).set_parameters(name, parsed, actor, reason)
-    except HubError as error:
-        raise click.ClickException(str(error)) from error
-    click.echo(f"registered {version.rule_set.label}")
+    _recorded(options, lambda book: book.set_parameters(name, parsed, actor, reason))
 
 
 @rules_cli.command("show")
