@@ -77,6 +77,19 @@ def test_rules_diff_names_the_rows_a_new_version_changes(tmp_path: Path) -> None
     )
     assert "1 rows change outcome" in result.output
     assert "row 3: min-age-a -> pass" in result.output
+    held = govhub(
+        tmp_path, "batch", "submit", str(batch), "--sender", "MARRIAGE_REGISTRY",
+        "--rules", "marriage-county@1", "--hold", "--actor", "li",
+    )  # fmt: skip
+    batch_id = held.output.split()[1].rstrip(":")
+    by_id = govhub(
+        tmp_path, "rules", "diff", "marriage-county@1", "marriage-county@2", "--against", batch_id
+    )
+    assert "row 3: min-age-a -> pass" in by_id.output
+    unknown = govhub(
+        tmp_path, "rules", "diff", "marriage-county@1", "marriage-county@2", "--against", "nope"
+    )
+    assert unknown.exit_code == 1 and "there is no batch nope" in unknown.output
 
 
 @pytest.mark.parametrize(

@@ -118,19 +118,23 @@ def history(name: str, log_level: str, **options: Any) -> None:
 @click.option(
     "--against",
     required=True,
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="A batch file whose rows to check under both versions.",
+    help="A batch (its id) or a batch file whose rows to check under both versions.",
 )
 @settings_options
-def diff(old: str, new: str, against: Path, log_level: str, **options: Any) -> None:
+def diff(old: str, new: str, against: str, log_level: str, **options: Any) -> None:
     """The rows of a batch whose outcome OLD and NEW (NAME@VERSION) disagree on."""
     from hub.batch import parse_reference, rule_diff
+    from hub.batch.ledger import BatchLedger
     from hub.schemas import SchemaRegistry
 
     book = _book(options)
     try:
         before, after = book.get(*parse_reference(old)), book.get(*parse_reference(new))
-        changed = rule_diff(before, after, against, SchemaRegistry())
+        batch_file = Path(against)
+        if not batch_file.is_file():  # a batch's id: the file it was filed from
+            ledger = BatchLedger(build_settings(**options).data_dir / "batches")
+            batch_file = Path(ledger.get(against).file)
+        changed = rule_diff(before, after, batch_file, SchemaRegistry())
     except HubError as error:
         raise click.ClickException(str(error)) from error
     click.echo(f"{len(changed)} rows change outcome from {before.label} to {after.label}")
