@@ -7,13 +7,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from batch_kit import audited, filled_workbook, govhub, marriage
 from hubstack import running_hub
 from openpyxl import load_workbook
 
 from hub.batch import check_file, layout_for
 from hub.batch.ledger import BatchLedger
-from hub.batch.sending import commit_batch
+from hub.batch.sending import commit_batch, submit_batch
+from hub.errors import BatchInvalid
 from hub.identity import make_number
 from hub.polling import wait_for
 
@@ -51,6 +53,13 @@ def test_committed_rows_reach_the_departments_once_and_a_corrected_file_sends_on
         assert (batch.sent, batch.repeats) == (2, 1)  # rows 3 and 4 new, row 2 sent on Monday
         assert wait_for(lambda: len(tax.keys()) == 3, 20)
         assert len(stack.mocks.social_security.store.keys()) >= 1
+
+        too_many = filled_workbook(tmp_path, [couple(n) for n in range(10, 14)], "big.xlsx")
+        with pytest.raises(BatchInvalid, match="at most 3 rows"):
+            submit_batch(too_many, layout, "MARRIAGE_REGISTRY", ingress, None, ledger, "li", 3)
+        assert len(tax.keys()) == 3 and all(
+            not ledger.get(p.stem).file.endswith("big.xlsx") for p in ledger.folder.iterdir()
+        )
 
 
 def test_submit_hold_show_and_commit_from_the_command_line(tmp_path: Path) -> None:

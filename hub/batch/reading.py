@@ -151,6 +151,26 @@ def csv_encoding(path: Path) -> str:
     raise BatchInvalid(f"{path.name} is neither UTF-8 nor GB18030 text")
 
 
+def refuse_oversized(path: Path, layout: Layout, max_rows: int = MAX_ROWS) -> None:
+    """BatchInvalid naming the limit when the file holds more than ``max_rows`` rows, before
+    anything of it is sent. A workbook's declared size answers at once when it is within the
+    limit; otherwise (and for CSV) the rows are counted, streaming."""
+    if path.suffix.lower() != ".csv" and _declared_rows(path) <= max_rows + 1:
+        return
+    for _ in read_rows(path, layout, max_rows):
+        pass
+
+
+def _declared_rows(path: Path) -> float:
+    """The sheet's size as its <dimension> says (Excel and openpyxl write one); unknown: inf."""
+    book = _open_workbook(path)
+    try:
+        rows = book.worksheets[0].max_row
+        return float("inf") if rows is None else float(rows)
+    finally:
+        book.close()
+
+
 def sheet_name(path: Path) -> str:
     """The first sheet's name (a template's names its message type)."""
     book = _open_workbook(path)

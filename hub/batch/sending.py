@@ -18,6 +18,7 @@ from pathlib import Path
 from hub.batch.check import BatchReport, checked_rows, tallied
 from hub.batch.layouts import Layout, layout_for
 from hub.batch.ledger import COMMITTED, BatchLedger, BatchRecord, Exclusion, file_sha256, now
+from hub.batch.reading import MAX_ROWS, refuse_oversized
 from hub.batch.records import CheckedRow
 from hub.batch.rules import RuleSet
 from hub.errors import BatchInvalid
@@ -64,12 +65,15 @@ def submit_batch(
     rule_set: RuleSet | None,
     ledger: BatchLedger,
     actor: str,
+    max_rows: int = MAX_ROWS,
 ) -> BatchRecord:
     """Check and send in one reading of the file (no review): each row is sent as soon as it
-    passes; the batch is recorded with its report, committed by ``actor``."""
+    passes; the batch is recorded with its report, committed by ``actor``. A file over the
+    row limit is refused before any row is sent."""
+    refuse_oversized(path, layout, max_rows)
     report = BatchReport(path.name, layout.message_type, rule_set.label if rule_set else None)
     batch = ledger.new(sender, path, report)
-    rows = tallied(report, checked_rows(path, layout, ingress.schemas, rule_set))
+    rows = tallied(report, checked_rows(path, layout, ingress.schemas, rule_set, max_rows))
     _send(rows, batch, ingress, ())
     ledger.save(_committed(batch, actor))
     return batch
