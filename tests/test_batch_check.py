@@ -75,16 +75,36 @@ def test_csv_in_utf8_and_gb18030_is_checked_like_a_workbook(tmp_path: Path, enco
         lines.append(",".join(str(row[c.symbol]) for c in columns))
     batch = tmp_path / "batch.csv"
     batch.write_bytes("\n".join(lines).encode(encoding))
+    workbook = tmp_path / "report.xlsx"
     result = check(
-        tmp_path,
-        batch,
-        "--type",
-        "MarriageRegistered",
-        "--json",
+        tmp_path, batch, "--type", "MarriageRegistered", "--json", "--xlsx", str(workbook)
     )
     report = json.loads(result.output)
     assert (report["passed"], report["failed"]) == (1, 1)
     assert report["failures"][0]["column"] == "partyA_sex"
+    sheet = load_workbook(workbook).worksheets[0]  # the CSV copied, its failing cell marked
+    assert (sheet["E2"].value, sheet["F3"].value) == ("张伟", "7")
+    assert sheet["F3"].comment is not None and "code-table" in sheet["F3"].comment.text
+
+
+def test_an_address_change_batch_in_english_headers_from_tax(tmp_path: Path) -> None:
+    batch = tmp_path / "moves.csv"
+    batch.write_text(
+        "Identity number,Name,New address division,New address,Postal code,Effective from,"
+        "Recorded at\n"
+        "11010519900307013X,张伟,110108,北京市海淀区中关村大街27号,,2026-06-01,2026-05-28T01:15:30Z\n"
+        "11010519900307013X,张伟,110108,北京市海淀区中关村大街27号,,2026-06-01,yesterday\n",
+        encoding="utf-8",
+    )
+    result = govhub(
+        tmp_path, "batch", "check", str(batch), "--sender", "TAX", "--type", "AddressChanged",
+        "--json",
+    )  # fmt: skip
+    report = json.loads(result.output)
+    assert (report["passed"], report["failed"]) == (1, 1)
+    assert [(f["row"], f["column"], f["rule"]) for f in report["failures"]] == [
+        (3, "recordedAt", "schema")
+    ]
 
 
 def test_a_sender_that_may_not_send_the_type_is_refused(tmp_path: Path) -> None:
