@@ -1,17 +1,19 @@
 """The rule sets a hub holds, every version kept: registering a set or changing its
 parameters makes a new version recorded with who and why, read by the next check (no
-restart). Versions are JSON files under the data folder's rules/NAME/, one per version,
-never rewritten."""
+restart). Versions are rows of the hub's database (batch_rule_versions), never updated."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
+from sqlalchemy import Engine, func, insert, select
+from sqlalchemy.exc import IntegrityError
+
 from hub.batch.rules import RuleSet, compiled, parse_rule_set
+from hub.batch.tables import batch_rule_versions as versions
 from hub.errors import NotFound, RuleSetRefused
 
 
@@ -25,8 +27,8 @@ class Version:
 
 
 class RuleBook:
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
 
     def register(self, text: str, actor: str, reason: str) -> Version:
         """A new version of the set the TOML ``text`` defines (refused unless it compiles and
@@ -42,49 +44,60 @@ class RuleBook:
         if unknown:
             raise RuleSetRefused(f"{name} has no parameter {', '.join(sorted(unknown))}")
         definition["parameters"] = {**definition["parameters"], **changes}
-        return self._save(definition, actor, reason)
+        return self._save(compiled(definition).definition(), actor, reason)
 
     def get(self, name: str, version: int | None = None) -> RuleSet:
         return self.entry(name, version).rule_set
 
     def entry(self, name: str, version: int | None = None) -> Version:
-        versions = self._numbers(name)
-        if not versions:
-            known = ", ".join(sorted(p.name for p in self._folders())) or "none"
+        newest = self._newest(name)
+        if newest == 0:
+            known = ", ".join(self._names()) or "none"
             raise NotFound(f"there is no rule set {name}; there is {known}")
-        chosen = versions[-1] if version is None else version
-        if chosen not in versions:
-            raise NotFound(f"rule set {name} has no version {chosen}; it has 1 to {versions[-1]}")
+        chosen = newest if version is None else version
+        if not 1 <= chosen <= newest:
+            raise NotFound(f"rule set {name} has no version {chosen}; it has 1 to {newest}")
         return self._read(name, chosen)
 
     def history(self, name: str) -> list[Version]:
-        return [self._read(name, v) for v in self._numbers(name)]
+        return [self._read(name, v) for v in range(1, self._newest(name) + 1)]
 
     def _save(self, definition: dict[str, Any], actor: str, reason: str) -> Version:
         name = definition["name"]
-        version = (self._numbers(name) or [0])[-1] + 1
-        folder = self.folder / name
-        folder.mkdir(parents=True, exist_ok=True)
-        at = datetime.now(UTC).isoformat(timespec="seconds")
-        entry = {"version": version, "actor": actor, "reason": reason, "at": at}
-        path = folder / f"{version}.json"
-        with path.open("x", encoding="utf-8") as out:  # "x": a version is never rewritten
-            json.dump({**entry, "definition": definition}, out, ensure_ascii=False, indent=2)
+        version = self._newest(name) + 1
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(
+                    insert(versions).values(
+                        name=name,
+                        version=version,
+                        actor=actor,
+                        reason=reason,
+                        made_at=datetime.now(UTC),
+                        definition=json.dumps(definition, ensure_ascii=False),
+                    )
+                )
+        except IntegrityError as exc:  # another admin made this version meanwhile
+            raise RuleSetRefused(f"{name}@{version} was made meanwhile; try again") from exc
         return self._read(name, version)
 
     def _read(self, name: str, version: int) -> Version:
-        stored = json.loads((self.folder / name / f"{version}.json").read_text("utf-8"))
-        rule_set = compiled(stored["definition"], version)
-        return Version(version, stored["actor"], stored["reason"], stored["at"], rule_set)
+        query = select(versions).where(versions.c.name == name, versions.c.version == version)
+        with self.engine.connect() as connection:
+            row = connection.execute(query).one()
+        rule_set = compiled(json.loads(row.definition), version)
+        at = row.made_at.isoformat(timespec="seconds")
+        return Version(version, row.actor, row.reason, at, rule_set)
 
-    def _numbers(self, name: str) -> list[int]:
-        folder = self.folder / name
-        if "/" in name or not folder.is_dir():
-            return []
-        return sorted(int(p.stem) for p in folder.glob("*.json") if p.stem.isdigit())
+    def _newest(self, name: str) -> int:
+        query = select(func.max(versions.c.version)).where(versions.c.name == name)
+        with self.engine.connect() as connection:
+            return int(connection.execute(query).scalar() or 0)
 
-    def _folders(self) -> list[Path]:
-        return [p for p in self.folder.glob("*") if p.is_dir()] if self.folder.is_dir() else []
+    def _names(self) -> list[str]:
+        with self.engine.connect() as connection:
+            query = select(versions.c.name).distinct().order_by(versions.c.name)
+            return list(connection.execute(query).scalars())
 
 
 def parse_reference(reference: str) -> tuple[str, int | None]:

@@ -1,8 +1,8 @@
 """What the hub remembers of each batch: who filed which file (by its SHA-256), which rule
 set version checked it, its counts and failures, its state (held for review, committed),
-and every row a reviewer excluded with who and why. One JSON file per batch under the data
-folder's batches/; the rows themselves are not kept (they hold identity numbers in clear):
-a commit reads the clerk's file again and refuses it if it changed."""
+and every row a reviewer excluded with who and why. One row per batch in the hub's database
+(batches); the rows of the file are not kept (they hold identity numbers in clear): a
+commit reads the clerk's file again and refuses it if it changed."""
 
 from __future__ import annotations
 
@@ -14,8 +14,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import Engine, insert, select, update
+
 from hub.batch.check import BatchReport
 from hub.batch.records import CellFailure
+from hub.batch.tables import batches
 from hub.errors import NotFound
 
 HELD, COMMITTED = "held", "committed"
@@ -50,8 +53,8 @@ class BatchRecord:
 
 
 class BatchLedger:
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
 
     def new(self, sender: str, file: Path, report: BatchReport) -> BatchRecord:
         record = BatchRecord(
@@ -62,14 +65,25 @@ class BatchLedger:
             report=report,
             created_at=now(),
         )
-        self.save(record)
+        with self.engine.begin() as connection:
+            connection.execute(
+                insert(batches).values(
+                    batch_id=record.batch_id,
+                    sender=sender,
+                    state=record.state,
+                    created_at=datetime.fromisoformat(record.created_at),
+                    record=_json(record),
+                )
+            )
         return record
 
     def get(self, batch_id: str) -> BatchRecord:
-        path = self.folder / f"{batch_id}.json"
-        if "/" in batch_id or not path.is_file():
+        query = select(batches.c.record).where(batches.c.batch_id == batch_id)
+        with self.engine.connect() as connection:
+            text = connection.execute(query).scalar()
+        if text is None:
             raise NotFound(f"there is no batch {batch_id}")
-        data = json.loads(path.read_text("utf-8"))
+        data = json.loads(text)
         report = data.pop("report")
         failures = [CellFailure(**f) for f in report.pop("failures")]
         report.pop("failed")  # derived from rows and passed
@@ -79,9 +93,22 @@ class BatchLedger:
         )
 
     def save(self, record: BatchRecord) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        text = json.dumps(record.as_dict(), ensure_ascii=False, indent=1)
-        (self.folder / f"{record.batch_id}.json").write_text(text, "utf-8")
+        with self.engine.begin() as connection:
+            connection.execute(
+                update(batches)
+                .where(batches.c.batch_id == record.batch_id)
+                .values(state=record.state, record=_json(record))
+            )
+
+    def ids(self) -> list[str]:
+        """Every batch's id, oldest first."""
+        query = select(batches.c.batch_id).order_by(batches.c.created_at)
+        with self.engine.connect() as connection:
+            return list(connection.execute(query).scalars())
+
+
+def _json(record: BatchRecord) -> str:
+    return json.dumps(record.as_dict(), ensure_ascii=False)
 
 
 def file_sha256(path: Path) -> str:

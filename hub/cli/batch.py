@@ -10,9 +10,16 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from sqlalchemy import Engine
 
 from hub import logs
-from hub.cli.options import actor_option, build_settings, json_option, settings_options
+from hub.cli.options import (
+    actor_option,
+    build_settings,
+    json_option,
+    migrated_store,
+    settings_options,
+)
 from hub.config import Settings
 from hub.errors import BatchInvalid, HubError
 
@@ -82,15 +89,12 @@ def check(
     from hub.validate import HubRules
 
     logs.configure("WARNING" if log_level == "INFO" else log_level)
-    settings = build_settings(**options)
-    try:
+    with migrated_store(options) as (settings, store):  # rule sets live in the database
         hub_rules = HubRules.from_settings(settings)
-        layout, rule_set = _checked(hub_rules, settings, file, sender, message_type, rules_ref)
+        layout, rule_set = _checked(hub_rules, store.engine, file, sender, message_type, rules_ref)
         report = check_file(file, layout, hub_rules.schemas, rule_set)
         if xlsx_report is not None:
             write_report(file, layout, report, xlsx_report)
-    except HubError as error:
-        raise click.ClickException(str(error)) from error
     if as_json:
         click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
     else:
@@ -138,8 +142,9 @@ def submit(
     settings = build_settings(**options)
     try:
         with _hub(settings) as ingress:
-            layout, rule_set = _checked(ingress, settings, file, sender, message_type, rules_ref)
-            ledger = BatchLedger(settings.data_dir / "batches")
+            engine = ingress.store.engine
+            layout, rule_set = _checked(ingress, engine, file, sender, message_type, rules_ref)
+            ledger = BatchLedger(engine)
             if hold:
                 report = check_file(file, layout, ingress.schemas, rule_set)
                 batch = ledger.new(sender, file, report)
@@ -177,7 +182,7 @@ def commit(
     settings = build_settings(**options)
     try:
         with _hub(settings) as ingress:
-            _commit(settings, ingress, batch_id, rows, actor, reason)
+            _commit(ingress, batch_id, rows, actor, reason)
     except HubError as error:
         raise click.ClickException(str(error)) from error
 
@@ -194,16 +199,13 @@ def show(
     from hub.batch import layout_for, write_report
     from hub.batch.ledger import BatchLedger
 
-    settings = build_settings(**options)
-    try:
-        batch = BatchLedger(settings.data_dir / "batches").get(batch_id)
+    with migrated_store(options) as (_, store):
+        batch = BatchLedger(store.engine).get(batch_id)
         if xlsx_report is not None:
             if not Path(batch.file).is_file():  # the report is drawn on the clerk's file
                 raise BatchInvalid(f"{batch.file}, the file of batch {batch_id}, is gone")
             layout = layout_for(batch.report.message_type)
             write_report(Path(batch.file), layout, batch.report, xlsx_report)
-    except HubError as error:
-        raise click.ClickException(str(error)) from error
     if as_json:
         click.echo(json.dumps(batch.as_dict(), ensure_ascii=False, indent=2))
         return
@@ -223,7 +225,6 @@ def show(
 
 
 def _commit(
-    settings: Settings,
     ingress: Any,
     batch_id: str,
     exclude: tuple[int, ...],
@@ -235,10 +236,10 @@ def _commit(
     from hub.batch.ledger import BatchLedger
     from hub.batch.sending import commit_batch
 
-    ledger = BatchLedger(settings.data_dir / "batches")
+    ledger = BatchLedger(ingress.store.engine)
     batch = ledger.get(batch_id)
     used = batch.report.rule_set
-    rule_set = RuleBook(settings.data_dir / "rules").get(*parse_reference(used)) if used else None
+    rule_set = RuleBook(ingress.store.engine).get(*parse_reference(used)) if used else None
     ledger.save(commit_batch(batch, ingress, rule_set, exclude, actor, reason))
     record_commit(ingress.store.engine, batch)
     click.echo(_sent(batch))
@@ -250,7 +251,7 @@ def _sent(batch: Any) -> str:
 
 def _checked(
     hub_rules: Any,
-    settings: Settings,
+    engine: Engine,
     file: Path,
     sender: str,
     message_type: str | None,
@@ -265,7 +266,7 @@ def _checked(
     hub_rules.routes.receivers_for(sender, kind)  # may this department send it at all?
     rule_set = None
     if rules_ref:
-        rule_set = RuleBook(settings.data_dir / "rules").get(*parse_reference(rules_ref))
+        rule_set = RuleBook(engine).get(*parse_reference(rules_ref))
     return layout_for(kind), rule_set
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -13,29 +14,30 @@ import click
 
 from hub.cli.options import (
     actor_option,
-    build_settings,
     json_option,
     migrated_store,
     settings_options,
 )
-from hub.errors import HubError
 
 reason_option = click.option("--reason", required=True, help="Why (kept with the version).")
 
 
-def _book(options: dict[str, Any]) -> Any:
+@contextmanager
+def _book(options: dict[str, Any]) -> Iterator[Any]:
+    """The hub's rule sets (in its database); a HubError becomes a clean CLI message."""
     from hub.batch import RuleBook
 
-    return RuleBook(build_settings(**options).data_dir / "rules")
+    with migrated_store(options) as (_, store):
+        yield RuleBook(store.engine)
 
 
 def _recorded(options: dict[str, Any], change: Callable[[Any], Any]) -> None:
     """Make a new version by ``change`` and enter it in the hub's audit log."""
     from hub.batch.audit_trail import record_rule_version
 
-    with migrated_store(options) as (_, store):  # a HubError: a clean CLI message
-        version = change(_book(options))
-        record_rule_version(store.engine, version)
+    with _book(options) as book:
+        version = change(book)
+        record_rule_version(book.engine, version)
     click.echo(f"registered {version.rule_set.label}")
 
 
@@ -84,10 +86,8 @@ def show(reference: str, as_json: bool, log_level: str, **options: Any) -> None:
     """Show rule set NAME or NAME@VERSION: who made it, why, its parameters and rules."""
     from hub.batch import parse_reference
 
-    try:
-        entry = _book(options).entry(*parse_reference(reference))
-    except HubError as error:
-        raise click.ClickException(str(error)) from error
+    with _book(options) as book:
+        entry = book.entry(*parse_reference(reference))
     definition = entry.rule_set.definition()
     if as_json:
         made = {"version": entry.version, "actor": entry.actor, "reason": entry.reason}
@@ -105,7 +105,8 @@ def show(reference: str, as_json: bool, log_level: str, **options: Any) -> None:
 @settings_options
 def history(name: str, log_level: str, **options: Any) -> None:
     """Every version of NAME: when, who and why."""
-    versions = _book(options).history(name)
+    with _book(options) as book:
+        versions = book.history(name)
     if not versions:
         raise click.ClickException(f"there is no rule set {name}")
     for v in versions:
@@ -127,16 +128,12 @@ def diff(old: str, new: str, against: str, log_level: str, **options: Any) -> No
     from hub.batch.ledger import BatchLedger
     from hub.schemas import SchemaRegistry
 
-    book = _book(options)
-    try:
+    with _book(options) as book:
         before, after = book.get(*parse_reference(old)), book.get(*parse_reference(new))
         batch_file = Path(against)
         if not batch_file.is_file():  # a batch's id: the file it was filed from
-            ledger = BatchLedger(build_settings(**options).data_dir / "batches")
-            batch_file = Path(ledger.get(against).file)
+            batch_file = Path(BatchLedger(book.engine).get(against).file)
         changed = rule_diff(before, after, batch_file, SchemaRegistry())
-    except HubError as error:
-        raise click.ClickException(str(error)) from error
     click.echo(f"{len(changed)} rows change outcome from {before.label} to {after.label}")
     for row in changed:
         was, now = ", ".join(row.before) or "pass", ", ".join(row.after) or "pass"
