@@ -8,12 +8,16 @@ the hub's own checks and a versioned rule set before anything is sent.
                                   rule and value
     write_report(PATH, layout, report, TARGET)
                                   the clerk's file, failing cells red with a comment, a summary
-    RuleBook(FOLDER)              rule sets, every version kept with who and why
+    RuleBook(engine)              rule sets, every version kept with who and why
     rule_diff(...)                the rows whose outcome two rule-set versions disagree on
+    ledger.BatchLedger(engine)    batches: report, state, exclusions (no rows: the file's)
+    sending.submit_batch / commit_batch
+                                  passing rows through the hub's Ingress, each once
 
 Modules: layouts (columns), reading (streamed rows and the file's limits), records (a row to
 a checked canonical record), rules (rule sets, rule-engine expressions), book (their
-versions), check (a file's report), report (the report as a workbook), diff.
+versions), check (a file's report), report (the report as a workbook), diff, ledger,
+sending, audit_trail (the audit log's entries), tables (migration 0016_batches).
 Errors are BatchInvalid (the file as a whole) and RuleSetRefused (hub.errors).
 """
 
