@@ -25,6 +25,7 @@ BENCHMARKS = (
     "catalogue",
     "mailbox",
     "query",
+    "batch",
 )
 
 

@@ -17,18 +17,22 @@
     │   ├── ReasonRequired         identity numbers revealed without a reason for the audit log
     │   ├── IdempotencyConflict    the sender's idempotency key already names another record
     │   ├── MessageIdTaken         the message id is already taken (whose is not said)
+    │   ├── UnknownPart            a Query asks for a part the hub does not know (hub/query)
     │   ├── CaseEventRefused       a case event breaks a rule of the case's life (hub/supervision)
     │   │   ├── UnknownItem          its item code is not in the supervision catalogue
     │   │   ├── UnknownCase          no case with that number was accepted
     │   │   ├── StepOutOfOrder       a step early or twice, an event after conclusion or too early
     │   │   ├── EventInFuture        dated later than the hub's clock (beyond the allowed skew)
     │   │   └── ReasonMissing        a refusal without its reason
-    │   └── MailboxRefused         a Receive, Ack or Nack the mailbox cannot honour (hub/mailbox)
-    │       ├── NoMailbox            the caller's department has no mailbox (it is pushed to)
-    │       ├── UnknownLease         no lease of the caller's has this token
-    │       ├── LeaseExpired         the lease ran out (the message is, or will be, received again)
-    │       └── AlreadyAcknowledged  the lease was already acknowledged or given back
+    │   ├── MailboxRefused         a Receive, Ack or Nack the mailbox cannot honour (hub/mailbox)
+    │   │   ├── NoMailbox            the caller's department has no mailbox (it is pushed to)
+    │   │   ├── UnknownLease         no lease of the caller's has this token
+    │   │   ├── LeaseExpired         the lease ran out (the message is, or will be, received again)
+    │   │   └── AlreadyAcknowledged  the lease was already acknowledged or given back
+    │   └── BatchInvalid           a batch file the hub cannot read as one (hub/batch): not a
+    │                              workbook, too large, a column missing (row and column named)
     ├── ConfigurationError         a settings, department, route or mapping file is wrong
+    │   └── RuleSetRefused         a rule set that does not compile or fails its own examples
     ├── ConditionFailed            a route condition could not be evaluated on a record
     ├── AuditChainBroken           the audit log was edited, or entries inserted or deleted
     ├── DecryptionFailed           stored data sealed with a missing key, or tampered with
@@ -236,6 +240,13 @@ class PeriodInvalid(ClientError):
     code = "Client.PeriodInvalid"
 
 
+class BatchInvalid(ClientError):
+    """A batch file (hub/batch) refused as a whole; the message names the row, the column
+    or the limit."""
+
+    code = "Client.BatchInvalid"
+
+
 class ConfigurationError(HubError):
     code = "Server.ConfigurationError"
 
@@ -249,6 +260,13 @@ class RegistrationRefused(ConfigurationError):
     def __init__(self, subject: str, reasons: list[str]) -> None:
         super().__init__(f"{subject} refused: " + "; ".join(reasons))
         self.reasons = list(reasons)
+
+
+class RuleSetRefused(ConfigurationError):
+    """A batch rule set (hub/batch) refused when registered: a rule that does not compile,
+    or fails one of the set's own examples; the message names the rule."""
+
+    code = "Client.RuleSetRefused"
 
 
 class ConditionFailed(HubError):

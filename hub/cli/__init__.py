@@ -13,6 +13,8 @@ together, so no module imports another's commands (or this package's ``main``):
     supervision.py    calendar, supervision
     catalogue.py      catalogue
     queries.py        queries list|show
+    batch.py          batch template|check
+    rules.py          rules register|set|show|history|diff
     (mock_departments/cli.py: mock-departments)
 """
 
@@ -21,11 +23,13 @@ from __future__ import annotations
 import click
 
 from hub.cli import (
+    batch,
     catalogue,
     configuration,
     operations,
     queries,
     retries,
+    rules,
     security,
     service,
     supervision,
@@ -58,6 +62,8 @@ for name, command in {
     "supervision": supervision.supervision_cli,
     "catalogue": catalogue.catalogue_cli,
     "queries": queries.queries_cli,
+    "batch": batch.batch_cli,
+    "rules": rules.rules_cli,
     "mock-departments": mock_departments_cli,
 }.items():
     main.add_command(command, name=name)
