@@ -11,6 +11,7 @@ from spyne.server.wsgi import WsgiApplication
 from hub.adapter_cache import AdapterCache
 from hub.api.admin_service import build_admin_application
 from hub.api.admission import byte_budget
+from hub.api.batch_service import BatchApi
 from hub.api.mailbox_service import mailbox_api
 from hub.api.soap_endpoint import soap_endpoint
 from hub.api.wsgi import HubWsgiApp
@@ -182,6 +183,7 @@ class HubRuntime:
             self.signer,
             catalogue=live_catalogue(self.settings, self.config),
             mailbox=self._mailbox,
+            batches=BatchApi(self.ingress, self.settings.data_dir),
             queries=query_service(self.settings, lambda: self.config.departments, self.store),
         )
         admin = build_admin_application(
