@@ -7,17 +7,15 @@ the same file filed twice sends nothing twice."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from spyne import Boolean, ByteArray, ComplexModel, Integer, Unicode, rpc
 from spyne.service import Service
 
 from hub.api.soap_faults import fault_from
-from hub.batch.intake import file_batch, kept_upload
+from hub.batch.intake import BatchIntake, Filing
 from hub.batch.ledger import BatchRecord
 from hub.errors import HubError, SchemaInvalid
-from hub.ingress import Ingress
 from hub.resources import HEADER_NAMESPACE
 from hub.security.wsse import token_username
 
@@ -52,10 +50,10 @@ class BatchResultModel(ComplexModel):  # type: ignore[misc]
 
 @dataclass(frozen=True)
 class BatchApi:
-    """The hub's ingress (checks, sending, audit of refusals) and where uploads are kept."""
+    """Where filed batches go (hub/batch/intake.py), and its ingress's credentials check
+    and audit of refusals."""
 
-    ingress: Ingress
-    data_dir: Path
+    intake: BatchIntake
 
     def submit(
         self,
@@ -67,13 +65,11 @@ class BatchApi:
         rule_set: str | None,
         hold: bool,
     ) -> BatchRecord:
-        if self.ingress.verifier is not None:
-            self.ingress.verifier.verify(envelope, sender)
-        path = kept_upload(self.data_dir, file_name, content)
-        actor = f"{sender} (SubmitBatch)"
-        return file_batch(
-            self.ingress, path, sender, message_type, rule_set, hold=hold, actor=actor
-        )
+        verifier = self.intake.ingress.verifier
+        if verifier is not None:
+            verifier.verify(envelope, sender)
+        filing = Filing(sender, message_type, rule_set, hold, f"{sender} (SubmitBatch)")
+        return self.intake.upload(file_name, content, filing)
 
 
 def batch_service(api: BatchApi) -> type[Service]:
@@ -110,7 +106,9 @@ def batch_service(api: BatchApi) -> type[Service]:
                     bool(hold),
                 )
             except HubError as error:
-                api.ingress.record_refusal(_asker(ctx.in_document, named), "SubmitBatch", error)
+                api.intake.ingress.record_refusal(
+                    _asker(ctx.in_document, named), "SubmitBatch", error
+                )
                 raise fault_from(error, path=_FIELDS.get(error.code)) from error
             return _result(batch)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Collection
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -55,25 +56,29 @@ def layout_and_rules(
     return layout_for(message_type), rule_set
 
 
-def file_batch(
-    ingress: Ingress,
-    path: Path,
-    sender: str,
-    message_type: str | None,
-    rules_ref: str | None,
-    *,
-    hold: bool,
-    actor: str,
-) -> BatchRecord:
-    """Check the file and record it as a batch; unless ``hold``, send the rows that pass
-    (each once: hub/batch/sending.py) and audit the commit."""
+@dataclass(frozen=True)
+class Filing:
+    """What the filer says of a batch: whose it is, its type (None: the template sheet's),
+    the rule set to check it by, and whether to hold it for a reviewer."""
+
+    sender: str
+    message_type: str | None
+    rules_ref: str | None
+    hold: bool
+    actor: str
+
+
+def file_batch(ingress: Ingress, path: Path, filing: Filing) -> BatchRecord:
+    """Check the file and record it as a batch; unless held, send the rows that pass (each
+    once: hub/batch/sending.py) and audit the commit."""
     engine = ingress.store.engine
-    kind = message_type or _sheet_type(path)
-    layout, rule_set = layout_and_rules(ingress, engine, sender, kind, rules_ref)
+    sender = filing.sender
+    kind = filing.message_type or _sheet_type(path)
+    layout, rule_set = layout_and_rules(ingress, engine, sender, kind, filing.rules_ref)
     ledger = BatchLedger(engine)
-    if hold:
+    if filing.hold:
         return ledger.new(sender, path, check_file(path, layout, ingress.schemas, rule_set))
-    batch = submit_batch(path, layout, sender, ingress, rule_set, ledger, actor)
+    batch = submit_batch(path, layout, sender, ingress, rule_set, ledger, filing.actor)
     record_commit(engine, batch)
     return batch
 
@@ -91,6 +96,26 @@ def commit_held(
     ledger.save(commit_batch(batch, ingress, rule_set, exclude, actor, reason))
     record_commit(engine, batch)
     return batch
+
+
+@dataclass(frozen=True)
+class BatchIntake:
+    """Batches filed as uploads (SOAP, console): the hub's ingress and its data folder."""
+
+    ingress: Ingress
+    data_dir: Path
+
+    def upload(self, file_name: str, content: bytes, filing: Filing) -> BatchRecord:
+        return file_batch(self.ingress, kept_upload(self.data_dir, file_name, content), filing)
+
+    def commit(
+        self, batch_id: str, exclude: Collection[int], actor: str, reason: str
+    ) -> BatchRecord:
+        return commit_held(self.ingress, batch_id, exclude, actor, reason)
+
+    @property
+    def ledger(self) -> BatchLedger:
+        return BatchLedger(self.ingress.store.engine)
 
 
 def _sheet_type(path: Path) -> str:

@@ -133,14 +133,14 @@ def submit(
 ) -> None:
     """Check FILE as `batch check` does, record it as a batch, and (unless --hold) send the
     rows that pass as ordinary messages. Prints the batch id."""
-    from hub.batch.intake import file_batch
+    from hub.batch.intake import Filing, file_batch
 
     logs.configure("WARNING" if log_level == "INFO" else log_level)
     settings = build_settings(**options)
     try:
         with _hub(settings) as ingress:
             kind = message_type or _sheet_type(file)
-            batch = file_batch(ingress, file, sender, kind, rules_ref, hold=hold, actor=actor)
+            batch = file_batch(ingress, file, Filing(sender, kind, rules_ref, hold, actor))
             report = batch.report
             click.echo(f"batch {batch.batch_id}: {report.rows} rows, {report.passed} pass")
             if not hold:
