@@ -16,11 +16,12 @@ from typing import Any
 import pytest
 import requests
 from batch_kit import couple, filled_workbook
-from console_kit import add_account, chromium, console_hub, csrf_of
+from console_kit import add_account, chromium, console_hub, csrf_of, logged_in
 from hubstack import HubStack
 from openpyxl import load_workbook
 from test_security_console_browser import by_id, log_in, shows, snapshot
 
+from hub.batch.ledger import BatchLedger
 from hub.polling import wait_for
 from hub.security import audit
 
@@ -121,3 +122,28 @@ def test_a_reader_sees_batches_but_has_no_upload_and_cannot_post_one(
         timeout=10,
     )
     assert refused.status_code == 403 and "operate" in refused.text
+
+
+def test_an_upload_that_is_not_a_batch_is_refused_naming_why_and_nothing_is_filed(
+    stack: HubStack, tmp_path: Path
+) -> None:
+    client, csrf = logged_in(stack, add_account(stack, "ops-zhao", "read", "operate"))
+    before = BatchLedger(stack.runtime.store.engine).ids()
+    for name, content, reason in (
+        ("notes.txt", b"hello", "a batch is an .xlsx workbook or a .csv file"),
+        ("monday.xlsx", b"not a zip", "is not an .xlsx workbook"),
+    ):
+        refused = client.post(
+            f"{stack.server.url}/console/batches",
+            data={"csrf": csrf, "sender": "MARRIAGE_REGISTRY", "action": "submit"},
+            files={"batch": (name, content)},
+            timeout=10,
+        )
+        assert refused.status_code == 400 and reason in refused.text, refused.text
+    ticked = client.post(
+        f"{stack.server.url}/console/batches/{before[-1]}/commit",
+        data={"csrf": csrf, "exclude_rows": "seven"},
+        timeout=10,
+    )
+    assert ticked.status_code == 400 and "rows to exclude are numbers" in ticked.text
+    assert BatchLedger(stack.runtime.store.engine).ids() == before

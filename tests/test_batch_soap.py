@@ -4,6 +4,7 @@ filed again sends nothing twice; a caller without the sender's credentials is re
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +15,11 @@ from hubstack import running_hub
 from zeep.exceptions import Fault
 from zeep.wsse.username import UsernameToken
 
+from hub.batch.intake import kept_upload
+from hub.errors import BatchInvalid
 from hub.identity import make_number, mask
 from hub.polling import wait_for
+from hub.security import audit
 from hub.security.credentials import CredentialStore
 from hub.security.encryption import KeyRing, new_key_text
 
@@ -71,3 +75,36 @@ def test_submit_batch_answers_failing_rows_and_sends_a_repeated_file_once(
             service.SubmitBatch(sender="MARRIAGE_REGISTRY", fileName="notes.txt", content=b"hello")
         assert not_a_batch.value.code.endswith("Client.BatchInvalid")
         assert ".xlsx" in not_a_batch.value.message
+
+        with pytest.raises(Fault) as no_rules:
+            service.SubmitBatch(
+                sender="MARRIAGE_REGISTRY",
+                fileName="monday.xlsx",
+                content=workbook,
+                ruleSet="county@2",
+            )
+        assert no_rules.value.code.endswith("Client.NotFound")
+        assert "there is no rule set county" in no_rules.value.message
+        assert path_of(no_rules.value) == "SubmitBatch/ruleSet"
+        with stack.runtime.store.engine.connect() as connection:
+            last = list(audit.entries(connection))[-1]
+        assert (last.actor, last.subject) == (issued.username, "SubmitBatch")
+        assert json.loads(last.details)["code"] == "Client.NotFound"
+        assert len(tax.keys()) == 2  # nothing sent by a refused batch
+
+
+def path_of(fault: Fault) -> str | None:
+    """The refused field the fault's h:HubFault detail names."""
+    return fault.detail[0].findtext("{urn:govhub:hub:1}path")
+
+
+def test_an_uploaded_file_is_kept_by_its_content_under_its_own_name_and_nowhere_else(
+    tmp_path: Path,
+) -> None:
+    kept = kept_upload(tmp_path, "../../etc/monday 周一.xlsx", b"the workbook")
+    assert kept.name == "monday 周一.xlsx" and kept.read_bytes() == b"the workbook"
+    assert kept.parent.parent == tmp_path / "batches"  # nothing written outside the folder
+    assert kept_upload(tmp_path, "monday 周一.xlsx", b"the workbook") == kept
+    assert kept_upload(tmp_path, "monday 周一.xlsx", b"corrected") != kept
+    with pytest.raises(BatchInvalid, match=r"\.xlsx workbook or a \.csv"):
+        kept_upload(tmp_path, "monday.xlsx.exe", b"MZ")
