@@ -11,9 +11,11 @@ from spyne.server.wsgi import WsgiApplication
 from hub.adapter_cache import AdapterCache
 from hub.api.admin_service import build_admin_application
 from hub.api.admission import byte_budget
+from hub.api.batch_service import BatchApi
 from hub.api.mailbox_service import mailbox_api
 from hub.api.soap_endpoint import soap_endpoint
 from hub.api.wsgi import HubWsgiApp
+from hub.batch.intake import BatchIntake
 from hub.bus import Publisher
 from hub.catalogue.live import live_catalogue
 from hub.config import Settings
@@ -152,6 +154,7 @@ class HubRuntime:
             case_book=case_book(settings, self.store.engine),
         )
         self._mailbox = mailbox_api(settings, self.store, self.departments, self.ingress)
+        self.batches = BatchIntake(self.ingress, settings.data_dir)
         self._workers: WorkerService | None = None
         self._stop_watching = threading.Event()
         self._watcher = threading.Thread(
@@ -182,6 +185,7 @@ class HubRuntime:
             self.signer,
             catalogue=live_catalogue(self.settings, self.config),
             mailbox=self._mailbox,
+            batches=BatchApi(self.batches),
             queries=query_service(self.settings, lambda: self.config.departments, self.store),
         )
         admin = build_admin_application(
@@ -204,6 +208,7 @@ class HubRuntime:
             self.settings,
             configuration=configuration_admin(self.settings, self.config.loader, self.config.wake),
             readiness=probes.readiness,
+            batches=self.batches,
         )
         return HubWsgiApp(
             wsgi,

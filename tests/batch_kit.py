@@ -11,6 +11,7 @@ from click.testing import CliRunner, Result
 from openpyxl import load_workbook
 
 from hub.cli import main
+from hub.identity import make_number
 from hub.security import audit
 from hub.store import Store
 
@@ -34,6 +35,16 @@ def marriage(**changes: Any) -> dict[str, Any]:
         "maritalStatus": "20",
     }
     return {**row, **changes}
+
+
+def couple(n: int, **changes: Any) -> dict[str, Any]:
+    """The n-th couple of a batch: its own registration and identity numbers."""
+    numbers = {
+        "registrationNumber": f"J110105-2026-{n:06d}",
+        "partyA_identityNumber": make_number("11010519900307", f"{n:03d}"),
+        "partyB_identityNumber": make_number("31010419920815", f"{n:03d}"),
+    }
+    return marriage(**{**numbers, **changes})
 
 
 def govhub(tmp_path: Path, *args: str) -> Result:

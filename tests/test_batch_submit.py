@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from batch_kit import audited, filled_workbook, govhub, marriage
+from batch_kit import audited, couple, filled_workbook, govhub
 from hubstack import running_hub
 from openpyxl import load_workbook
 
@@ -16,17 +16,7 @@ from hub.batch import check_file, layout_for
 from hub.batch.ledger import BatchLedger
 from hub.batch.sending import commit_batch, submit_batch
 from hub.errors import BatchInvalid
-from hub.identity import make_number
 from hub.polling import wait_for
-
-
-def couple(n: int, **changes: object) -> dict[str, object]:
-    return marriage(
-        registrationNumber=f"J110105-2026-{n:06d}",
-        partyA_identityNumber=make_number("11010519900307", f"{n:03d}"),
-        partyB_identityNumber=make_number("31010419920815", f"{n:03d}"),
-        **changes,
-    )
 
 
 def test_committed_rows_reach_the_departments_once_and_a_corrected_file_sends_only_its_fixes(

@@ -18,8 +18,9 @@ def test_the_quick_batch_benchmark_measures_the_batch_against_single_submits(
 ) -> None:
     (benchmark,) = cast(list[dict[str, Any]], run_bench(tmp_path, "--only", "batch")["benchmarks"])
 
-    baseline, batch, quarter, whole = benchmark["rows"]
+    baseline, batch, soap, quarter, whole = benchmark["rows"]
     assert baseline["records"] == 500 and baseline["failed"] == 0
     assert batch["records"] == 500 and batch["ratio"] is not None
+    assert soap["records"] == 500 and soap["ratio"] is not None
     assert quarter["records"] == 125 and whole["records"] == 500
     assert whole["peak_kib"] > 0 and whole["ratio"] is not None

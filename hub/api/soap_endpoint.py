@@ -11,6 +11,7 @@ from wsgiref.util import request_uri
 
 from spyne.server.wsgi import WsgiApplication
 
+from hub.api.batch_service import BatchApi, batch_service
 from hub.api.catalogue_service import CatalogueSource
 from hub.api.mailbox_service import MailboxApi, mailbox_service
 from hub.api.soap_faults import SOAP12_CONTENT_TYPE
@@ -60,10 +61,14 @@ def soap_endpoint(
     catalogue: CatalogueSource | None = None,
     mailbox: MailboxApi | None = None,
     queries: QueryService | None = None,
+    batches: BatchApi | None = None,
 ) -> SoapEndpoint:
     """The department-facing API in both SOAP versions (with ``mailbox``: Receive, Ack and
-    Nack too)."""
-    services = () if mailbox is None else (mailbox_service(mailbox),)
+    Nack too; with ``batches``: SubmitBatch)."""
+    services = (
+        *(() if mailbox is None else (mailbox_service(mailbox),)),
+        *(() if batches is None else (batch_service(batches),)),
+    )
     soap11, soap12 = (
         WsgiApplication(
             build_soap_application(

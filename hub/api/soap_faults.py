@@ -95,6 +95,16 @@ OPERATION_FAULTS: dict[str, tuple[str, ...]] = {
         ),
     ),
     "GetQueryResult": (*_BEFORE_ANY_OPERATION, "Client.NotFound"),
+    "SubmitBatch": (
+        *_BEFORE_ANY_OPERATION,
+        "Client.BatchInvalid",
+        "Client.UnknownSender",
+        "Client.UnknownMessageType",
+        "Client.NotAuthenticated",
+        "Client.NotAuthorized",
+        "Client.NotFound",
+        "Server.Unavailable",
+    ),
 }
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 _SOAP12_CLASSES = {"Client": "Sender", "Server": "Receiver"}

@@ -90,6 +90,7 @@ _OPERATIONS = {
     "Query": ("Query", "QueryResponse"),
     "QueryAsync": ("QueryAsync", "QueryAsyncResponse"),
     "GetQueryResult": ("GetQueryResult", "GetQueryResultResponse"),
+    "SubmitBatch": ("SubmitBatch", "SubmitBatchResponse"),
 }
 
 

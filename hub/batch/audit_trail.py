@@ -34,3 +34,21 @@ def record_commit(engine: Engine, batch: BatchRecord) -> None:
             "excluded": [{"row": e.row, "reason": e.reason} for e in batch.exclusions],
         },
     )
+
+
+def record_held(engine: Engine, batch: BatchRecord, actor: str) -> None:
+    """A batch filed and kept for review (nothing sent)."""
+    report = batch.report
+    audit.AuditLog(engine).append(
+        actor=actor,
+        action=audit.ADMIN_CHANGE,
+        subject=f"batch {batch.batch_id}",
+        details={
+            "held": report.file,
+            "sender": batch.sender,
+            "file_sha256": batch.file_sha256,
+            "rule_set": report.rule_set,
+            "rows": report.rows,
+            "failed": report.failed,
+        },
+    )

@@ -133,24 +133,14 @@ def submit(
 ) -> None:
     """Check FILE as `batch check` does, record it as a batch, and (unless --hold) send the
     rows that pass as ordinary messages. Prints the batch id."""
-    from hub.batch import check_file
-    from hub.batch.audit_trail import record_commit
-    from hub.batch.ledger import BatchLedger
-    from hub.batch.sending import submit_batch
+    from hub.batch.intake import Filing, file_batch
 
     logs.configure("WARNING" if log_level == "INFO" else log_level)
     settings = build_settings(**options)
     try:
         with _hub(settings) as ingress:
-            engine = ingress.store.engine
-            layout, rule_set = _checked(ingress, engine, file, sender, message_type, rules_ref)
-            ledger = BatchLedger(engine)
-            if hold:
-                report = check_file(file, layout, ingress.schemas, rule_set)
-                batch = ledger.new(sender, file, report)
-            else:
-                batch = submit_batch(file, layout, sender, ingress, rule_set, ledger, actor)
-                record_commit(ingress.store.engine, batch)
+            kind = message_type or _sheet_type(file)
+            batch = file_batch(ingress, file, Filing(sender, kind, rules_ref, hold, actor))
             report = batch.report
             click.echo(f"batch {batch.batch_id}: {report.rows} rows, {report.passed} pass")
             if not hold:
@@ -231,18 +221,9 @@ def _commit(
     actor: str,
     reason: str,
 ) -> None:
-    from hub.batch import RuleBook, parse_reference
-    from hub.batch.audit_trail import record_commit
-    from hub.batch.ledger import BatchLedger
-    from hub.batch.sending import commit_batch
+    from hub.batch.intake import commit_held
 
-    ledger = BatchLedger(ingress.store.engine)
-    batch = ledger.get(batch_id)
-    used = batch.report.rule_set
-    rule_set = RuleBook(ingress.store.engine).get(*parse_reference(used)) if used else None
-    ledger.save(commit_batch(batch, ingress, rule_set, exclude, actor, reason))
-    record_commit(ingress.store.engine, batch)
-    click.echo(_sent(batch))
+    click.echo(_sent(commit_held(ingress, batch_id, exclude, actor, reason)))
 
 
 def _sent(batch: Any) -> str:
@@ -257,17 +238,10 @@ def _checked(
     message_type: str | None,
     rules_ref: str | None,
 ) -> tuple[Any, Any]:
-    """The batch's layout and rule set, once its sender is known and allowed to send its
-    type (``hub_rules``: the hub's, or its ingress)."""
-    from hub.batch import RuleBook, layout_for, parse_reference
+    """The batch's layout and rule set (hub/batch/intake.py)."""
+    from hub.batch.intake import layout_and_rules
 
-    hub_rules.departments.sender(sender)
-    kind = message_type or _sheet_type(file)
-    hub_rules.routes.receivers_for(sender, kind)  # may this department send it at all?
-    rule_set = None
-    if rules_ref:
-        rule_set = RuleBook(engine).get(*parse_reference(rules_ref))
-    return layout_for(kind), rule_set
+    return layout_and_rules(hub_rules, engine, sender, message_type or _sheet_type(file), rules_ref)
 
 
 @contextmanager

@@ -18,11 +18,13 @@ from typing import Any
 
 from sqlalchemy.exc import OperationalError
 
+from hub.batch.intake import BatchIntake
 from hub.config import Settings
 from hub.configuration.admin import ConfigurationAdmin
 from hub.console import (
     alerts_page,
     audit_export,
+    batches_page,
     dashboard_page,
     departments_admin,
     pages,
@@ -89,6 +91,11 @@ ROUTES: dict[tuple[str, str, str], tuple[str, Handler]] = {
     ("GET", "supervision-stats.xlsx", ""): (READ, supervision_pages.supervision_workbook),
     ("GET", "queries", ""): (READ, queries_page.queries),
     ("GET", "queries", "id"): (READ, queries_page.query),
+    ("GET", "batches", ""): (READ, batches_page.batches),
+    ("GET", "batches", "id"): (READ, batches_page.batch),
+    ("GET", "batches", "report.xlsx"): (READ, batches_page.report_workbook),
+    ("POST", "batches", ""): (OPERATE, batches_page.upload),
+    ("POST", "batches", "commit"): (OPERATE, batches_page.commit),
 }
 # What a refused page says the permission was needed for, where the permission alone does
 # not say it: (first path part, kind) -> words.
@@ -100,6 +107,8 @@ NEEDED_FOR = {
     ("departments", "rollback"): "rolling a department back to a version",
     ("packages", ""): "registering a department package",
     ("audit-export", ""): "downloading a signed audit export",
+    ("batches", ""): "filing a batch",
+    ("batches", "commit"): "committing a batch",
 }
 
 
@@ -114,6 +123,7 @@ class ConsoleApp:
         *,
         configuration: ConfigurationAdmin | None = None,
         readiness: Readiness | None = None,
+        batches: BatchIntake | None = None,
     ) -> None:
         clock = clock or (lambda: datetime.now(UTC))
         self.store = store
@@ -121,6 +131,7 @@ class ConsoleApp:
         self.departments = departments
         self.settings = settings
         self._configuration = configuration
+        self._batches = batches
         self.sessions = SessionStore(store.engine, clock, settings.console_session_seconds)
         self.lockout = Lockout(
             store.engine,
@@ -140,6 +151,11 @@ class ConsoleApp:
         if self._configuration is None:
             raise NotFound("this console was started without the departments' configuration")
         return self._configuration
+
+    def batches(self) -> BatchIntake:
+        if self._batches is None:
+            raise NotFound("this console was started without the hub's batch intake")
+        return self._batches
 
     def pauses(self) -> RetryPauses:
         """The paused deliveries (hub/observability/pauses.py, as `govhub retries` uses them);
