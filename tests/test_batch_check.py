@@ -9,9 +9,22 @@ from pathlib import Path
 
 import pytest
 from batch_kit import check, filled_workbook, govhub, marriage, template
+from click.testing import CliRunner
+from lxml import etree
 from openpyxl import load_workbook
 
 from hub.batch import layout_for
+from hub.batch.layouts import message_types
+from hub.cli import main
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "canonical"
+# Who may send each type (hub/defaults/routes.toml): the template is filled in that language.
+SENDERS = {
+    "MarriageRegistered": "MARRIAGE_REGISTRY",
+    "DivorceRegistered": "MARRIAGE_REGISTRY",
+    "AddressChanged": "TAX",
+    "InsuredPersonEnrolled": "SOCIAL_SECURITY",
+}
 
 
 def test_the_template_has_headers_in_the_departments_language_with_notes_lists_and_dates(
@@ -137,3 +150,42 @@ def test_the_report_is_the_clerks_file_with_failing_cells_red_and_a_summary(tmp_
         "code-table",
     )
     assert date(2026, 5, 20) == sheet["B2"].value.date()
+
+
+def _example_values(message_type: str) -> dict[str, str]:
+    """The canonical example of ``message_type``: element path ("partyA/name") -> text."""
+    root = etree.parse(str(EXAMPLES / f"{message_type}.xml")).getroot()
+    values = {}
+    for element in root.iter():
+        if element is root or len(element):
+            continue
+        steps = [element, *element.iterancestors()][:-1]  # up to, not including, the root
+        values["/".join(etree.QName(e).localname for e in reversed(steps))] = element.text or ""
+    return values
+
+
+@pytest.mark.parametrize("message_type", message_types())
+def test_every_record_type_with_a_layout_has_a_template_its_sender_fills_and_passes(
+    tmp_path: Path, message_type: str
+) -> None:
+    sender = SENDERS[message_type]
+    target = tmp_path / "template.xlsx"
+    made = CliRunner().invoke(
+        main, ["batch", "template", message_type, "--sender", sender, str(target)]
+    )
+    assert made.exit_code == 0, made.output
+    book = load_workbook(target)
+    sheet = book.active
+    assert sheet is not None and sheet.title == message_type
+    values = _example_values(message_type)
+    for number, column in enumerate(layout_for(message_type).columns, start=1):
+        text = values[column.key]
+        sheet.cell(
+            row=2, column=number, value=date.fromisoformat(text) if column.kind == "date" else text
+        )
+    book.save(target)
+
+    result = govhub(tmp_path, "batch", "check", str(target), "--sender", sender, "--json")
+
+    assert result.exit_code == 0, result.output
+    assert (json.loads(result.output)["rows"], json.loads(result.output)["passed"]) == (1, 1)
