@@ -1,0 +1,128 @@
+"""The node's loop: settle what the journal left half done, pull the mailbox into the
+system, send the outbox to the hub; again, until stopped. Each step is journaled before the
+next, which is what makes a SIGKILL at any point harmless (see the package docstring)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from hub.errors import HandoverFailed, HubUnreachable
+from hub.node.handover import Handover
+from hub.node.hub_client import HubClient, LeaseGone, Received, SubmitRefused
+from hub.node.journal import InboxEntry, Journal
+from hub.node.outbox import Outbox
+
+log = logging.getLogger("govhub.node")
+
+
+@dataclass(frozen=True)
+class NodeSettings:
+    purpose: str  # the legal basis every Submit from the outbox states
+    max_messages: int = 10
+    wait_seconds: int = 20  # Receive's long poll when the outbox is empty
+    pause_seconds: float = 1.0  # after the hub could not be reached, or refused a call
+
+
+class Node:
+    def __init__(
+        self,
+        hub: HubClient,
+        journal: Journal,
+        handover: Handover,
+        outbox: Outbox,
+        settings: NodeSettings,
+    ) -> None:
+        self.hub = hub
+        self.journal = journal
+        self.handover = handover
+        self.outbox = outbox
+        self.settings = settings
+
+    def run(self, stop: Callable[[], bool] = lambda: False) -> None:
+        """Until ``stop()``; HubRefusedNode (credentials, no mailbox) ends it."""
+        while not stop():
+            try:
+                self.cycle()
+            except HubUnreachable as error:
+                log.warning("hub not reached: %s", error)
+                self.journal.missed(str(error))
+                time.sleep(self.settings.pause_seconds)
+
+    def cycle(self) -> None:
+        self.acknowledge_handed()
+        wait = 0 if self.outbox.count() else self.settings.wait_seconds
+        received = self.hub.receive(self.settings.max_messages, wait)
+        self.journal.reached()
+        for message in received:
+            self.take(message)
+        self.send_outbox()
+
+    def acknowledge_handed(self) -> None:
+        """Handed over before a crash, not yet acknowledged: Ack with the lease we had."""
+        for entry in self.journal.inbox_in_state("handed"):
+            self._ack(entry.idempotency_key, entry.lease_token)
+
+    def take(self, message: Received) -> None:
+        delivery = message.delivery
+        key = delivery.idempotency_key
+        known = self.journal.inbox_entry(key)
+        if known is None:
+            self.handover.stage(delivery)
+            self.journal.stage(
+                InboxEntry(
+                    key,
+                    delivery.message_id,
+                    delivery.message_type,
+                    self.handover.target(delivery),
+                    message.lease_token,
+                    "staged",
+                )
+            )
+        else:
+            self.journal.renew_lease(key, message.lease_token)
+        if known is None or known.state == "staged":
+            try:
+                self.handover.commit(delivery)
+            except HandoverFailed as error:
+                log.warning("message %s not handed over: %s", delivery.message_id, error)
+                return  # not acknowledged: it comes back when its lease runs out
+            self.journal.handed(key)
+            log.info("handed over %s (%s)", delivery.message_id, delivery.message_type)
+        self._ack(key, message.lease_token)  # handed now or before: acknowledge, once
+
+    def _ack(self, key: str, lease_token: str) -> None:
+        try:
+            self.hub.ack(lease_token)
+        except LeaseGone as gone:
+            log.info("lease of %s gone (%s); the hub sends it again", key, gone)
+            if str(gone) == "Client.AlreadyAcknowledged":
+                self.journal.acked(key)
+            return
+        self.journal.acked(key)
+
+    def send_outbox(self) -> None:
+        for file in self.outbox.waiting():
+            key = file.idempotency_key
+            if self.journal.outbox_state(key) is None:
+                sent_at = datetime.now(UTC).isoformat(timespec="seconds")
+                try:
+                    receipt = self.hub.submit(file.content, key, self.settings.purpose, sent_at)
+                except SubmitRefused as refused:
+                    log.warning("hub refused %s: %s", file.path.name, refused)
+                    self.journal.sent(
+                        key, file.path.name, message_id="", duplicate=False, reason=str(refused)
+                    )
+                    self.outbox.move_refused(file, str(refused))
+                    continue
+                self.journal.sent(
+                    key, file.path.name, message_id=receipt.message_id, duplicate=receipt.duplicate
+                )
+                log.info("sent %s as %s", file.path.name, receipt.message_id)
+            if self.journal.outbox_state(key) == "refused":
+                self.outbox.move_refused(file, "refused before")
+            else:
+                self.outbox.move_sent(file)
