@@ -71,15 +71,20 @@ class HubClient:
         self._token = UsernameToken(username, secret, use_digest=True)  # type: ignore[no-untyped-call]
         self._timeout = timeout
         self._client: zeep.Client | None = None
+        self._service_proxy: Any = None
 
-    def _service(self) -> zeep.Client:
+    def _service(self) -> Any:
+        """The hub's service at the address the node was given (not the WSDL's, which may
+        name the hub as it sees itself behind a proxy)."""
         if self._client is None:  # the WSDL is read once the hub is up
             transport = zeep.Transport(timeout=10, operation_timeout=self._timeout)  # type: ignore[no-untyped-call]
             wsdl = f"{self.soap_url}?wsdl"
-            self._client = self._call(
+            client = self._call(
                 lambda: zeep.Client(wsdl, wsse=self._token, transport=transport)  # type: ignore[no-untyped-call]
             )
-        return self._client
+            self._service_proxy = client.create_service(client.service._binding.name, self.soap_url)
+            self._client = client
+        return self._service_proxy
 
     def _call(self, call: Any) -> Any:
         try:
@@ -99,7 +104,7 @@ class HubClient:
             ) from error
 
     def receive(self, max_messages: int, wait_seconds: int) -> list[Received]:
-        service = self._service().service
+        service = self._service()
         answer = self._call(
             lambda: service.Receive(maxMessages=max_messages, waitSeconds=wait_seconds)
         )
@@ -114,7 +119,7 @@ class HubClient:
         ]
 
     def ack(self, lease_token: str) -> None:
-        service = self._service().service
+        service = self._service()
         try:
             self._call(lambda: service.Ack(leaseToken=[lease_token]))
         except Fault as fault:
@@ -128,7 +133,7 @@ class HubClient:
             root = etree.fromstring(record, parser=etree.XMLParser(resolve_entities=False))
         except etree.XMLSyntaxError as error:
             raise SubmitRefused("Client.MalformedXML", str(error)) from error
-        client = self._service()
+        service = self._service()
         envelope = _submit_envelope(
             root,
             {
@@ -141,16 +146,15 @@ class HubClient:
                 "sentAt": sent_at,
             },
         )
-        binding = client.service._binding
+        binding, client = service._binding, service._client
         operation = binding.get("Submit")
         envelope, headers = self._token.apply(envelope, {})  # type: ignore[no-untyped-call]
         headers = {**headers, "SOAPAction": f'"{operation.soapaction}"'}
         headers["Content-Type"] = 'text/xml; charset="utf-8"'
-        address = client.service._binding_options["address"]
         try:
             answer = self._call(
                 lambda: binding.process_reply(
-                    client, operation, client.transport.post_xml(address, envelope, headers)
+                    client, operation, client.transport.post_xml(self.soap_url, envelope, headers)
                 )
             )
         except Fault as fault:
