@@ -172,10 +172,12 @@ def test_the_node_hands_its_mailbox_to_a_folder_and_sends_its_outbox_once(
     site = Site(tmp_path, stack, secrets["TAX"].secret)
     message_id = submitted(stack, secrets)
     sent = site.drop("change-1.xml", "中关村大街27号")
+    (site.outbox / "broken.xml").write_bytes(address_change("x").replace(b"110108", b"11"))
     node = site.start()
     try:
         assert wait_for(lambda: legs(stack, message_id)["TAX"] == "delivered", 30)
         assert wait_for(lambda: (site.outbox / "sent" / "change-1.xml").exists(), 30)
+        assert wait_for(lambda: (site.outbox / "refused" / "broken.xml").exists(), 30)
     finally:
         stop(node)
 
@@ -186,7 +188,11 @@ def test_the_node_hands_its_mailbox_to_a_folder_and_sends_its_outbox_once(
     status = node_status(site)
     assert status["inbox"]["acknowledged"] == 1 and status["inbox"]["handedNotAcknowledged"] == 0
     assert (status["outbox"]["sent"], status["outbox"]["waiting"]) == (1, 0)
-    assert status["outbox"]["recent"][0]["messageId"] == message_id_for(sent.idempotency_key)
+    reason = (site.outbox / "refused" / "broken.xml.reason.txt").read_text(encoding="utf-8")
+    assert reason.startswith("Client.SchemaInvalid") and "divisionCode" in reason
+    assert status["outbox"]["refused"] == 1
+    recent = {r["file"]: r for r in status["outbox"]["recent"]}
+    assert recent["change-1.xml"]["messageId"] == message_id_for(sent.idempotency_key)
     assert status["lastReachedHub"] is not None and status["lastError"] is None
 
 
