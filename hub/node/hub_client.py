@@ -105,9 +105,14 @@ class HubClient:
 
     def receive(self, max_messages: int, wait_seconds: int) -> list[Received]:
         service = self._service()
-        answer = self._call(
-            lambda: service.Receive(maxMessages=max_messages, waitSeconds=wait_seconds)
-        )
+        try:
+            answer = self._call(
+                lambda: service.Receive(maxMessages=max_messages, waitSeconds=wait_seconds)
+            )
+        except Fault as fault:  # any other client fault: asking again would not mend it
+            raise HubRefusedNode(
+                f"Receive refused: {fault_code(fault)}: {fault.message}"
+            ) from fault
         return [
             Received(
                 Delivery(

@@ -64,35 +64,41 @@ class Node:
     def acknowledge_handed(self) -> None:
         """Handed over before a crash, not yet acknowledged: Ack with the lease we had."""
         for entry in self.journal.inbox_in_state("handed"):
-            self._ack(entry.idempotency_key, entry.lease_token)
+            if entry.lease_token:
+                self._ack(entry.idempotency_key, entry.lease_token)
 
     def take(self, message: Received) -> None:
         delivery = message.delivery
         key = delivery.idempotency_key
         known = self.journal.inbox_entry(key)
-        if known is None:
+        if known is not None:
+            self.journal.renew_lease(key, message.lease_token)
+        if known is None or known.state == "staged":
+            try:
+                self._hand_over(message, staged=known is not None)
+            except HandoverFailed as error:
+                log.warning("message %s not handed over: %s", delivery.message_id, error)
+                return  # not acknowledged: it comes back when its lease runs out
+        self._ack(key, message.lease_token)  # handed now or before: acknowledge, once
+
+    def _hand_over(self, message: Received, *, staged: bool) -> None:
+        delivery = message.delivery
+        if not staged:
             self.handover.stage(delivery)
+            target = self.handover.target(delivery)
             self.journal.stage(
                 InboxEntry(
-                    key,
+                    delivery.idempotency_key,
                     delivery.message_id,
                     delivery.message_type,
-                    self.handover.target(delivery),
+                    target,
                     message.lease_token,
                     "staged",
                 )
             )
-        else:
-            self.journal.renew_lease(key, message.lease_token)
-        if known is None or known.state == "staged":
-            try:
-                self.handover.commit(delivery)
-            except HandoverFailed as error:
-                log.warning("message %s not handed over: %s", delivery.message_id, error)
-                return  # not acknowledged: it comes back when its lease runs out
-            self.journal.handed(key)
-            log.info("handed over %s (%s)", delivery.message_id, delivery.message_type)
-        self._ack(key, message.lease_token)  # handed now or before: acknowledge, once
+        self.handover.commit(delivery)
+        self.journal.handed(delivery.idempotency_key)
+        log.info("handed over %s (%s)", delivery.message_id, delivery.message_type)
 
     def _ack(self, key: str, lease_token: str) -> None:
         try:
@@ -101,6 +107,8 @@ class Node:
             log.info("lease of %s gone (%s); the hub sends it again", key, gone)
             if str(gone) == "Client.AlreadyAcknowledged":
                 self.journal.acked(key)
+            else:  # not tried again until the message comes back with a new lease
+                self.journal.renew_lease(key, "")
             return
         self.journal.acked(key)
 

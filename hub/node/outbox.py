@@ -35,14 +35,20 @@ class Outbox:
         self.folder = folder
 
     def waiting(self) -> list[OutboxFile]:
-        """Finished files, oldest first (by name within a second)."""
+        """Finished files, by name (a system that numbers its files has them sent in order)."""
         files = [
             p
             for p in self.folder.iterdir()
             if p.is_file() and not p.name.startswith(".") and not p.name.endswith(_UNFINISHED)
         ]
-        files.sort(key=lambda p: (p.stat().st_mtime, p.name))
-        return [OutboxFile(p, p.read_bytes()) for p in files]
+        files.sort(key=lambda p: p.name)
+        found = []
+        for path in files:
+            try:
+                found.append(OutboxFile(path, path.read_bytes()))
+            except FileNotFoundError:  # the system took it back meanwhile
+                continue
+        return found
 
     def count(self) -> int:
         return sum(1 for p in self.folder.iterdir() if p.is_file() and not p.name.startswith("."))
