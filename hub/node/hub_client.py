@@ -73,6 +73,10 @@ class HubClient:
         self._client: zeep.Client | None = None
         self._service_proxy: Any = None
 
+    def connect(self) -> None:
+        """Reads the hub's WSDL now (else the first call does)."""
+        self._service()
+
     def _service(self) -> Any:
         """The hub's service at the address the node was given (not the WSDL's, which may
         name the hub as it sees itself behind a proxy)."""
@@ -123,10 +127,11 @@ class HubClient:
             for m in answer or []
         ]
 
-    def ack(self, lease_token: str) -> None:
+    def ack(self, *lease_tokens: str) -> None:
+        """All or none: one token gone (LeaseGone) and none is acknowledged."""
         service = self._service()
         try:
-            self._call(lambda: service.Ack(leaseToken=[lease_token]))
+            self._call(lambda: service.Ack(leaseToken=list(lease_tokens)))
         except Fault as fault:
             if fault_code(fault) in LEASE_GONE:
                 raise LeaseGone(fault_code(fault)) from fault

@@ -57,8 +57,8 @@ class Node:
         wait = 0 if self.outbox.count() else self.settings.wait_seconds
         received = self.hub.receive(self.settings.max_messages, wait)
         self.journal.reached()
-        for message in received:
-            self.take(message)
+        handed = [(m.delivery.idempotency_key, m.lease_token) for m in received if self.take(m)]
+        self._ack_all(handed)
         self.send_outbox()
 
     def acknowledge_handed(self) -> None:
@@ -67,7 +67,9 @@ class Node:
             if entry.lease_token:
                 self._ack(entry.idempotency_key, entry.lease_token)
 
-    def take(self, message: Received) -> None:
+    def take(self, message: Received) -> bool:
+        """Hands the message over unless the journal says it was; True: the system has it
+        (acknowledge it), False: it does not (it comes back)."""
         delivery = message.delivery
         key = delivery.idempotency_key
         known = self.journal.inbox_entry(key)
@@ -78,8 +80,8 @@ class Node:
                 self._hand_over(message, staged=known is not None)
             except HandoverFailed as error:
                 log.warning("message %s not handed over: %s", delivery.message_id, error)
-                return  # not acknowledged: it comes back when its lease runs out
-        self._ack(key, message.lease_token)  # handed now or before: acknowledge, once
+                return False  # not acknowledged: it comes back when its lease runs out
+        return True  # handed now or before: acknowledge, once
 
     def _hand_over(self, message: Received, *, staged: bool) -> None:
         delivery = message.delivery
@@ -99,6 +101,20 @@ class Node:
         self.handover.commit(delivery)
         self.journal.handed(delivery.idempotency_key)
         log.info("handed over %s (%s)", delivery.message_id, delivery.message_type)
+
+    def _ack_all(self, handed: list[tuple[str, str]]) -> None:
+        """One Ack for a Receive's messages; if a lease among them is gone (all or none),
+        each on its own."""
+        if not handed:
+            return
+        try:
+            self.hub.ack(*(token for _, token in handed))
+        except LeaseGone:
+            for key, token in handed:
+                self._ack(key, token)
+            return
+        for key, _ in handed:
+            self.journal.acked(key)
 
     def _ack(self, key: str, lease_token: str) -> None:
         try:
