@@ -329,3 +329,17 @@ def test_the_outbox_waits_while_the_hub_is_down_and_goes_once_it_is_back(
     assert "cannot be reached: 503" in down["lastError"]
     assert address_changes_from_tax(stack)[sent.idempotency_key] == 1
     assert node_status(site)["lastReachedHub"] is not None
+
+
+def test_node_commands_explain_what_is_missing(tmp_path: Path) -> None:
+    secret = tmp_path / "secret"
+    secret.write_text("s", encoding="utf-8")
+    run = ["node", "run", "--hub", "http://127.0.0.1:9", "--department", "TAX"]
+    run += ["--secret-file", str(secret), "--journal", str(tmp_path / "j")]
+    run += ["--outbox-dir", str(tmp_path / "out")]
+
+    neither = CliRunner().invoke(main, run)
+    status = CliRunner().invoke(main, ["node", "status", "--journal", str(tmp_path / "none")])
+
+    assert neither.exit_code == 2 and "exactly one of --inbox-dir and --inbox-url" in neither.output
+    assert status.exit_code == 1 and "no node journal in" in status.output
