@@ -173,11 +173,15 @@ def test_the_node_hands_its_mailbox_to_a_folder_and_sends_its_outbox_once(
     message_id = submitted(stack, secrets)
     sent = site.drop("change-1.xml", "中关村大街27号")
     (site.outbox / "broken.xml").write_bytes(address_change("x").replace(b"110108", b"11"))
+    number = make_number("11010519900307", "013").encode()
+    wrong = number[:-1] + (b"0" if number[-1:] != b"0" else b"1")  # its check digit off
+    (site.outbox / "wrong-id.xml").write_bytes(address_change("y").replace(number, wrong))
     node = site.start()
     try:
         assert wait_for(lambda: legs(stack, message_id)["TAX"] == "delivered", 30)
         assert wait_for(lambda: (site.outbox / "sent" / "change-1.xml").exists(), 30)
         assert wait_for(lambda: (site.outbox / "refused" / "broken.xml").exists(), 30)
+        assert wait_for(lambda: (site.outbox / "refused" / "wrong-id.xml").exists(), 30)
     finally:
         stop(node)
 
@@ -190,7 +194,9 @@ def test_the_node_hands_its_mailbox_to_a_folder_and_sends_its_outbox_once(
     assert (status["outbox"]["sent"], status["outbox"]["waiting"]) == (1, 0)
     reason = (site.outbox / "refused" / "broken.xml.reason.txt").read_text(encoding="utf-8")
     assert reason.startswith("Client.SchemaInvalid") and "divisionCode" in reason
-    assert status["outbox"]["refused"] == 1
+    wrong_reason = (site.outbox / "refused" / "wrong-id.xml.reason.txt").read_text("utf-8")
+    assert "InvalidIdentityNumber" in wrong_reason and wrong.decode() not in wrong_reason
+    assert status["outbox"]["refused"] == 2
     recent = {r["file"]: r for r in status["outbox"]["recent"]}
     assert recent["change-1.xml"]["messageId"] == message_id_for(sent.idempotency_key)
     assert status["lastReachedHub"] is not None and status["lastError"] is None

@@ -128,6 +128,12 @@ class Journal:
         ).fetchone()
         return None if row is None else str(row[0])
 
+    def outbox_reason(self, key: str) -> str:
+        row = self._db.execute(
+            "SELECT coalesce(reason, '') FROM outbox WHERE idempotency_key = ?", (key,)
+        ).fetchone()
+        return "" if row is None else str(row[0])
+
     def sent(
         self, key: str, file_name: str, *, message_id: str, duplicate: bool, reason: str = ""
     ) -> None:

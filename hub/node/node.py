@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from hub.errors import HandoverFailed, HubUnreachable
+from hub.identity import mask_in_text
 from hub.node.handover import Handover
 from hub.node.hub_client import HubClient, LeaseGone, Received, SubmitRefused
 from hub.node.journal import InboxEntry, Journal
@@ -136,17 +137,18 @@ class Node:
                 try:
                     receipt = self.hub.submit(file.content, key, self.settings.purpose, sent_at)
                 except SubmitRefused as refused:
-                    log.warning("hub refused %s: %s", file.path.name, refused)
+                    reason = mask_in_text(str(refused))  # no identity number in clear
+                    log.warning("hub refused %s: %s", file.path.name, reason)
                     self.journal.sent(
-                        key, file.path.name, message_id="", duplicate=False, reason=str(refused)
+                        key, file.path.name, message_id="", duplicate=False, reason=reason
                     )
-                    self.outbox.move_refused(file, str(refused))
+                    self.outbox.move_refused(file, reason)
                     continue
                 self.journal.sent(
                     key, file.path.name, message_id=receipt.message_id, duplicate=receipt.duplicate
                 )
                 log.info("sent %s as %s", file.path.name, receipt.message_id)
-            if self.journal.outbox_state(key) == "refused":
-                self.outbox.move_refused(file, "refused before")
+            if self.journal.outbox_state(key) == "refused":  # a crash before its move
+                self.outbox.move_refused(file, self.journal.outbox_reason(key))
             else:
                 self.outbox.move_sent(file)
