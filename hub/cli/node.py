@@ -4,7 +4,6 @@ its own system (hub/node)."""
 from __future__ import annotations
 
 import json
-import logging
 import signal
 import sys
 from pathlib import Path
@@ -15,6 +14,7 @@ import click
 
 from hub.cli.options import json_option
 from hub.errors import HubRefusedNode
+from hub.logs import configure as configure_logging
 from hub.node.handover import FolderHandover, Handover, UrlHandover
 from hub.node.hub_client import HubClient
 from hub.node.journal import Journal
@@ -76,7 +76,7 @@ def run(
     any moment loses nothing)."""
     if (inbox_dir is None) == (inbox_url is None):
         raise click.UsageError("give exactly one of --inbox-dir and --inbox-url")
-    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(message)s")
+    configure_logging(log_level.upper())  # identity numbers masked, as in the hub's logs
     secret = secret_file.read_text(encoding="utf-8").strip()
     handover: Handover = FolderHandover(inbox_dir) if inbox_dir else UrlHandover(str(inbox_url))
     journal = Journal(journal_dir)
