@@ -24,6 +24,7 @@ BENCHMARKS = (
     "console",
     "catalogue",
     "mailbox",
+    "node",
     "query",
     "batch",
 )

@@ -43,6 +43,10 @@
     ├── BusUnavailable             the message bus cannot be reached (the relay republishes later)
     ├── StoreUnavailable           the database cannot take the message now (try again)
     ├── Busy                       too many request bytes in flight for too long (try again)
+    ├── NodeError                  the exchange node cannot go on (hub/node)
+    │   ├── HubRefusedNode           the hub refuses the node's credentials or mailbox
+    │   ├── HubUnreachable           the hub is down or answers a server fault (retried)
+    │   └── HandoverFailed           the department's system did not take a message (retried)
     └── DeliveryError              a department did not take a delivery
         ├── RetryableDeliveryError   down, timeout, HTTP 5xx, SOAP Server fault: try again later
         └── PermanentDeliveryError   the department rejects the content: HTTP 4xx, SOAP Client fault
@@ -323,6 +327,28 @@ class BusUnavailable(HubError):
 
 class StoreUnavailable(HubError):
     code = "Server.Unavailable"
+
+
+class NodeError(HubError):
+    code = "Node.Error"
+
+
+class HubRefusedNode(NodeError):
+    """The hub answered the node with a fault no retry can mend (its credentials, its
+    mailbox): the node stops rather than poll in vain."""
+
+    code = "Node.HubRefused"
+
+
+class HubUnreachable(NodeError):
+    code = "Node.HubUnreachable"
+
+
+class HandoverFailed(NodeError):
+    """The department's system did not take a message (folder not writable, URL not 2xx);
+    the message is not acknowledged and comes back."""
+
+    code = "Node.HandoverFailed"
 
 
 class Busy(HubError):

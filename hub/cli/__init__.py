@@ -15,6 +15,7 @@ together, so no module imports another's commands (or this package's ``main``):
     queries.py        queries list|show
     batch.py          batch template|check
     rules.py          rules register|set|show|history|diff
+    node.py           node run|status (the exchange node)
     (mock_departments/cli.py: mock-departments)
 """
 
@@ -26,6 +27,7 @@ from hub.cli import (
     batch,
     catalogue,
     configuration,
+    node,
     operations,
     queries,
     retries,
@@ -64,6 +66,7 @@ for name, command in {
     "queries": queries.queries_cli,
     "batch": batch.batch_cli,
     "rules": rules.rules_cli,
+    "node": node.node_cli,
     "mock-departments": mock_departments_cli,
 }.items():
     main.add_command(command, name=name)
