@@ -17,7 +17,7 @@ from hub.batch.intake import BatchIntake, Filing
 from hub.batch.ledger import BatchRecord
 from hub.errors import HubError, SchemaInvalid
 from hub.resources import HEADER_NAMESPACE
-from hub.security.wsse import token_username
+from hub.security.wsse import claimed_sender
 
 
 class BatchFailureModel(ComplexModel):  # type: ignore[misc]
@@ -107,7 +107,7 @@ def batch_service(api: BatchApi) -> type[Service]:
                 )
             except HubError as error:
                 api.intake.ingress.record_refusal(
-                    _asker(ctx.in_document, named), "SubmitBatch", error
+                    claimed_sender(ctx.in_document, named), "SubmitBatch", error
                 )
                 raise fault_from(error, path=_FIELDS.get(error.code)) from error
             return _result(batch)
@@ -124,13 +124,6 @@ _FIELDS = {
     "Client.NotFound": "SubmitBatch/ruleSet",
     "Client.BatchInvalid": "SubmitBatch/content",
 }
-
-
-def _asker(envelope: Any, named: str) -> str:
-    try:
-        return token_username(envelope) or named or "unknown"
-    except HubError:
-        return named or "unknown"
 
 
 def _result(batch: BatchRecord) -> BatchResultModel:

@@ -21,7 +21,7 @@ from hub.mailbox.access import mailbox_owner
 from hub.mailbox.store import MailboxMessage, MailboxStore
 from hub.mailbox.waiting import WaitSlots
 from hub.resources import HEADER_NAMESPACE
-from hub.security.wsse import WsseVerifier, token_username
+from hub.security.wsse import WsseVerifier, claimed_sender
 from hub.store import Store
 
 MAX_MESSAGES = 100
@@ -61,7 +61,7 @@ class MailboxApi:
         try:
             department = mailbox_owner(self.verifier, ctx.in_document)
         except HubError as error:
-            self.refused(_asker(ctx.in_document), operation, error)
+            self.refused(claimed_sender(ctx.in_document), operation, error)
             raise fault_from(error, path="Header/Security") from error
         if department not in self.departments or (
             self.departments.get(department).adapter != MAILBOX_ADAPTER
@@ -85,14 +85,6 @@ def mailbox_api(
     mailboxes = MailboxStore(store, settings.mailbox_lease_seconds)
     slots = WaitSlots(settings.mailbox_wait_slots, mail_in=mailboxes.with_mail)
     return MailboxApi(mailboxes, departments, ingress.verifier, slots, ingress.record_refusal)
-
-
-def _asker(envelope: Any) -> str:
-    """Who the refused request says it is (its token's username), for the audit entry."""
-    try:
-        return token_username(envelope) or "unknown"
-    except HubError:
-        return "unknown"
 
 
 def mailbox_service(api: MailboxApi) -> type[Service]:

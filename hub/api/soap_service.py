@@ -38,7 +38,7 @@ from hub.query.soap import QueryOperations, async_response, query_response, resu
 from hub.resources import CANONICAL_NAMESPACE, CANONICAL_SCHEMA, HEADER_NAMESPACE, HEADER_SCHEMA
 from hub.security.reply_signing import ReplySigner
 from hub.security.status_access import StatusAccess
-from hub.security.wsse import token_username
+from hub.security.wsse import claimed_sender
 from hub.store import MessageStatus, Receipt, Store
 
 log = logging.getLogger(__name__)
@@ -151,7 +151,7 @@ def build_soap_application(
                 return catalogue_operations.list_services(ctx.in_document, department)
             except HubError as error:
                 if isinstance(error, ClientError) and ingress is not None:
-                    ctx.udc["sender"] = asker = department or _asker(ctx.in_document)
+                    ctx.udc["sender"] = asker = department or claimed_sender(ctx.in_document)
                     ingress.record_refusal(asker, "ListServices", error)
                 raise fault_from(error, path=_LIST_SERVICES_FIELDS.get(error.code)) from error
 
@@ -211,11 +211,11 @@ def build_soap_application(
             access = StatusAccess(ingress.verifier)
             return access.status(ctx.in_document, message_id, store.message_status)
         except NotAuthenticated as error:
-            ctx.udc["sender"] = asker = _asker(ctx.in_document)
+            ctx.udc["sender"] = asker = claimed_sender(ctx.in_document)
             ingress.record_refusal(asker, f"GetStatus:{message_id}", error)
             raise
         except NotFound as error:
-            ctx.udc["sender"] = asker = _asker(ctx.in_document)
+            ctx.udc["sender"] = asker = claimed_sender(ctx.in_document)
             if isinstance(error.__cause__, ClientError):  # exists, but not for this caller
                 ingress.record_refusal(asker, f"GetStatus:{message_id}", error.__cause__)
             raise
@@ -278,14 +278,6 @@ _LIST_SERVICES_FIELDS = {
     "Client.NotAuthorized": "ListServices/department",
     "Client.UnknownSender": "ListServices/department",
 }
-
-
-def _asker(envelope: Any) -> str:
-    """Who the refused request says it is (its token's username), for the audit entry."""
-    try:
-        return token_username(envelope) or "unknown"
-    except NotAuthenticated:
-        return "unknown"
 
 
 def _release_request(ctx: Any) -> None:

@@ -332,6 +332,15 @@ def token_username(envelope: etree._Element) -> str | None:
     return None if token is None else token.username
 
 
+def claimed_sender(envelope: etree._Element, named: str = "") -> str:
+    """Who a refused request says it is, for its audit entry: its token's username (not
+    verified), else the department it ``named``, else "unknown"."""
+    try:
+        return token_username(envelope) or named or "unknown"
+    except NotAuthenticated:
+        return named or "unknown"
+
+
 def _security_header(envelope: etree._Element) -> etree._Element | None:
     namespace = etree.QName(envelope).namespace
     if namespace not in SOAP_NAMESPACES:
