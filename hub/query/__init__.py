@@ -23,6 +23,7 @@ from pathlib import Path
 from hub.config import Settings
 from hub.departments import DepartmentDirectory
 from hub.query.config import DEFAULT_QUERY_FILE, QueryConfig, load_query_config
+from hub.query.pending import PendingQueries
 from hub.query.record import QueryLog, QueryRecord
 from hub.query.service import QueryRequest, QueryService
 from hub.store import Store
@@ -40,6 +41,7 @@ def query_service(
         default_deadline=settings.query_deadline_seconds,
         max_deadline=settings.query_max_deadline_seconds,
         recorder=None if store is None else QueryLog(store).record,
+        pending=None if store is None else PendingQueries(store),
     )
 
 
