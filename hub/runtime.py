@@ -186,7 +186,12 @@ class HubRuntime:
             catalogue=live_catalogue(self.settings, self.config),
             mailbox=self._mailbox,
             batches=BatchApi(self.batches),
-            queries=query_service(self.settings, lambda: self.config.departments, self.store),
+            queries=query_service(
+                self.settings,
+                lambda: self.config.departments,
+                self.store,
+                lambda: self.config.current,
+            ),
         )
         admin = build_admin_application(
             self.store,

@@ -19,6 +19,8 @@ from lxml import etree
 
 from hub.errors import ConfigurationError
 from hub.schemas import SchemaRegistry
+from mock_departments.answering import query_routes
+from mock_departments.department import Handler
 from mock_departments.soap import SOAP11
 from mock_departments.soap_department import SoapDepartment
 
@@ -48,6 +50,9 @@ class HouseholdRegistration(SoapDepartment):
             )
         options.setdefault("schemas", SchemaRegistry(CONTRACT))
         super().__init__(*args, **options)
+
+    def other_routes(self) -> dict[tuple[str, str], Handler]:
+        return {**super().other_routes(), **query_routes(self)}
 
     def identity_numbers(self, document: etree._Element) -> list[str]:
         return [str(element.text) for element in document.iter(_q("GMSFHM"))]

@@ -21,8 +21,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from hub.config import Settings
+from hub.configuration.loader import Configuration
 from hub.departments import DepartmentDirectory
 from hub.query.config import DEFAULT_QUERY_FILE, QueryConfig, load_query_config
+from hub.query.packaged import LiveQueryConfig
 from hub.query.pending import PendingQueries
 from hub.query.record import QueryLog, QueryRecord
 from hub.query.service import QueryRequest, QueryService
@@ -30,13 +32,18 @@ from hub.store import Store
 
 
 def query_service(
-    settings: Settings, departments: Callable[[], DepartmentDirectory], store: Store | None = None
+    settings: Settings,
+    departments: Callable[[], DepartmentDirectory],
+    store: Store | None = None,
+    configuration: Callable[[], Configuration] | None = None,
 ) -> QueryService:
-    """The hub's query service; the query file is read once, at start. With a ``store``,
-    every query answered is recorded in it (``QueryLog``)."""
-    config = load_query_config(Path(settings.query_routes_file or DEFAULT_QUERY_FILE))
+    """The hub's query service; the query file is read once, at start, and the active
+    department packages' queries.toml laid over it whenever ``configuration`` changes. With
+    a ``store``, every query answered is recorded in it (``QueryLog``)."""
+    base = load_query_config(Path(settings.query_routes_file or DEFAULT_QUERY_FILE))
+    config = (lambda: base) if configuration is None else LiveQueryConfig(base, configuration)
     return QueryService(
-        lambda: config,
+        config,
         lambda code: departments().get(code).endpoint,
         default_deadline=settings.query_deadline_seconds,
         max_deadline=settings.query_max_deadline_seconds,

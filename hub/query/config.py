@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Literal
 
 from hub.errors import ConfigurationError
+from hub.schemas import SchemaRegistry
 
 Protocol = Literal["soap11", "soap12", "rest-json"]
 PROTOCOLS: tuple[Protocol, ...] = ("soap11", "soap12", "rest-json")
@@ -32,6 +33,8 @@ class SourceConfig:
     charset: str = "UTF-8"
     schema: str = ""  # what its answers must satisfy (under xsd/): an XSD or a JSON schema
     values: Mapping[str, str] = field(default_factory=dict)  # its words -> canonical
+    # Where ``schema`` is found: a package's own registry; None: the hub's shared one.
+    schemas: SchemaRegistry | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -52,7 +55,7 @@ def load_query_config(path: Path = DEFAULT_QUERY_FILE) -> QueryConfig:
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ConfigurationError(f"cannot read query file {path}: {exc}") from exc
     sources = {
-        code: _source(code, table, f"{path} [sources.{code}]")
+        code: read_source(code, table, f"{path} [sources.{code}]")
         for code, table in raw.get("sources", {}).items()
     }
     parts = {}
@@ -74,7 +77,7 @@ def load_query_config(path: Path = DEFAULT_QUERY_FILE) -> QueryConfig:
     return QueryConfig(parts, sources, reads)
 
 
-def _source(code: str, table: Mapping[str, object], where: str) -> SourceConfig:
+def read_source(code: str, table: Mapping[str, object], where: str) -> SourceConfig:
     protocol, path = table.get("protocol"), table.get("path")
     if protocol not in PROTOCOLS or not isinstance(path, str):
         raise ConfigurationError(f"{where}: protocol is one of {', '.join(PROTOCOLS)}, path text")

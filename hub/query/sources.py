@@ -95,7 +95,7 @@ def _soap_facts(source: SourceConfig, namespace: str, content: bytes) -> list[Fa
         raise SourceFailed("answer has no q:Answer in its Body")
     if source.schema:
         try:
-            default_registry().validate_xml(answer, source.schema)
+            (source.schemas or default_registry()).validate_xml(answer, source.schema)
         except SchemaInvalid as error:
             raise SourceFailed(f"answer fails {source.schema}: {error}") from error
     return [
@@ -110,7 +110,7 @@ def _json_facts(source: SourceConfig, content: bytes) -> list[Fact]:
     try:
         document = json.loads(content)
         if source.schema:
-            default_registry().validate_json(document, source.schema)
+            (source.schemas or default_registry()).validate_json(document, source.schema)
         return [_fact(source, r["value"], r["asOf"]) for r in document["records"]]
     except SchemaInvalid as error:
         raise SourceFailed(f"answer fails {source.schema}: {error}") from error
