@@ -19,6 +19,7 @@ from bench.processes import Fleet
 from bench.setups import embedded
 from bench.stats import latency_ms, percentile, ratio
 from hub.identity import make_number
+from hub.mapping import MappingRegistry
 from hub.query.config import load_query_config
 from hub.query.dossier import Dossier, Outcome, dossier_element
 from hub.query.sources import Fact, ask_source
@@ -92,10 +93,11 @@ def _all_answered(status: int, body: bytes) -> bool:
 
 def _source_row(code: str, part: str, endpoint: str, count: int) -> dict[str, Any]:
     source = load_query_config().sources[code]
+    mapping = MappingRegistry().find(code, "answers", part)
     latencies = []
     for _ in range(count):
         started = time.perf_counter()
-        ask_source(source, endpoint, part, SUBJECT, timeout=5.0)
+        ask_source(source, endpoint, part, SUBJECT, 5.0, mapping)
         latencies.append(time.perf_counter() - started)
     return {
         "operation": f"source {code} ({source.protocol}, asked directly)",

@@ -57,13 +57,18 @@ def test_every_package_mapping_turns_its_example_input_into_its_example_output(
     assert mapping.message_type == file.stem
     given = parse(example(mapping, "in", mapping.source_format).read_bytes())
     expected = example(mapping, "out", mapping.target_format).read_bytes()
-    assert canonical_xml(mapping.translate(given)) == canonical_xml(expected)
+    actual = mapping.translate(given)
+    if isinstance(actual, dict):  # a query answer's facts
+        assert actual == json.loads(expected)
+    else:
+        assert canonical_xml(actual) == canonical_xml(expected)
 
 
 def test_the_package_maps_what_its_department_receives() -> None:
     received = {route["receives"] for route in DESCRIPTION["routes"]}
     assert received == {"MarriageRegistered", "AddressChanged"}
-    assert {file.stem for file in MAPPING_FILES} == received == set(DESCRIPTION["operations"])
+    outbound = {file.stem for file in MAPPING_FILES if file.parent.name == "outbound"}
+    assert outbound == received == set(DESCRIPTION["operations"])
 
 
 def test_department_toml_reads_as_a_package_description() -> None:

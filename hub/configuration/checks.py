@@ -77,7 +77,7 @@ CHECKS = (
     "every example maps to its expected output and back",
     "every route condition works on the examples",
     "the adapter loads with these settings",
-    "queries.toml names known parts and a source the hub can ask",
+    "queries.toml names known parts, a source the hub can ask and a mapping for each part",
     "the whole configuration with it still delivers what its routes promise",
 )
 
@@ -99,7 +99,7 @@ def check_package(
     sends = {r.message_type for r in compiled.description.routes if r.role == "sends"}
     errors, warnings = catalogue_problems(compiled.folder, sends)
     report.errors, report.warnings = report.errors + errors, report.warnings + warnings
-    report.errors += query_problems(compiled.folder, compiled.code, compiled.schemas)
+    report.errors += query_problems(compiled)
     if compiled.wsdl_usable:  # else loading the adapter would read a path it must not
         _check_adapter(compiled, report)
     if probe_endpoint:

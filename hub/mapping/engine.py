@@ -26,6 +26,7 @@ from hub.mapping.paths import (
     parse_xml_path,
     xml_reader,
 )
+from hub.mapping.repeat import RepeatGroup, compile_repeat
 from hub.mapping.sourcereader import XmlSourceReader
 from hub.schemas import SchemaRegistry
 
@@ -51,6 +52,7 @@ class Mapping:
     _builder: XmlBuilder | JsonBuilder
     _schemas: SchemaRegistry
     _source_reader: XmlSourceReader | None = None  # xml sources: all fields in one pass
+    _repeats: tuple[RepeatGroup, ...] = ()  # [[repeat]]: repeated records, placed after
     # Per field: its raw value is its target value when present (no codes, no conversion).
     _plain: tuple[bool, ...] = dataclasses.field(init=False, repr=False)
 
@@ -81,15 +83,19 @@ class Mapping:
         """Translate without schema validation. Raises MappingError naming the field."""
         self._check_source(document)
         if self._source_reader is None:
-            return self._builder.build([field.value(document) for field in self._fields])
-        raws = self._source_reader.read(document)
-        # value_of only where it has work to do: a call per field costs ~0.1 us.
-        return self._builder.build(
-            [
-                raw if plain and raw is not None else field.value_of(raw)
-                for field, plain, raw in zip(self._fields, self._plain, raws, strict=True)
-            ]
-        )
+            result = self._builder.build([field.value(document) for field in self._fields])
+        else:
+            raws = self._source_reader.read(document)
+            # value_of only where it has work to do: a call per field costs ~0.1 us.
+            result = self._builder.build(
+                [
+                    raw if plain and raw is not None else field.value_of(raw)
+                    for field, plain, raw in zip(self._fields, self._plain, raws, strict=True)
+                ]
+            )
+        for repeat in self._repeats:
+            repeat.place(result, document)
+        return result
 
     def _check_source(self, document: Document) -> None:
         if self.source_format == "json":
@@ -135,6 +141,7 @@ def compile_mapping(spec: MappingSpec, schemas: SchemaRegistry) -> Mapping:
         _builder=_builder(spec, targets),
         _schemas=schemas,
         _source_reader=_source_reader(spec, fields),
+        _repeats=tuple(compile_repeat(spec, repeat, _compile_field) for repeat in spec.repeats),
     )
 
 

@@ -8,14 +8,17 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hub.errors import ConfigurationError
 
-DIRECTIONS = ("inbound", "outbound")
+if TYPE_CHECKING:
+    from hub.mapping.repeat import RepeatSpec
+
+DIRECTIONS = ("inbound", "outbound", "answers")  # answers: a query answer -> its facts
 FORMATS = ("xml", "json")
 
-_TOP_KEYS = {"mapping", "source", "target", "codes", "fields"}
+_TOP_KEYS = {"mapping", "source", "target", "codes", "fields", "repeat"}
 _MAPPING_KEYS = {"department", "direction", "message_type", "version", "description"}
 _SIDE_KEYS = {"format", "schema", "root", "namespaces", "encoding"}
 _FIELD_KEYS = {"from", "to", "value", "convert", "codes", "required", "default", "description"}
@@ -54,6 +57,7 @@ class MappingSpec:
     target: SideSpec
     codes: dict[str, dict[str, str]]
     fields: tuple[FieldSpec, ...]
+    repeats: tuple[RepeatSpec, ...] = ()  # [[repeat]]: repeated records (hub/mapping/repeat.py)
 
 
 def config_error(file: Path, where: str, reason: str) -> ConfigurationError:
@@ -68,8 +72,11 @@ def read_spec(file: Path) -> MappingSpec:
     _check_keys(file, "top level", raw, _TOP_KEYS, required={"mapping", "source", "target"})
     header = _table(file, "[mapping]", raw["mapping"])
     _check_keys(file, "[mapping]", header, _MAPPING_KEYS, required=_MAPPING_KEYS - {"description"})
+    from hub.mapping.repeat import read_repeats  # here: repeat.py reads fields with this module
+
+    repeats = read_repeats(file, raw["repeat"]) if "repeat" in raw else ()
     fields = raw.get("fields", [])
-    if not isinstance(fields, list) or not fields:
+    if not isinstance(fields, list) or not (fields or repeats):
         raise config_error(file, "[[fields]]", "at least one field is needed")
     return MappingSpec(
         file=file,
@@ -81,6 +88,7 @@ def read_spec(file: Path) -> MappingSpec:
         target=_side(file, "target", raw["target"]),
         codes=_codes(file, raw.get("codes", {})),
         fields=tuple(_field(file, number, item) for number, item in enumerate(fields, start=1)),
+        repeats=repeats,
     )
 
 
@@ -112,7 +120,11 @@ def _codes(file: Path, raw: Any) -> dict[str, dict[str, str]]:
 
 
 def _field(file: Path, number: int, raw: Any) -> FieldSpec:
-    where = f"[[fields]] #{number}"
+    return read_field(file, f"[[fields]] #{number}", raw)
+
+
+def read_field(file: Path, where: str, raw: Any) -> FieldSpec:
+    """One field table (top-level or of a [[repeat]]), checked."""
     table = _table(file, where, raw)
     if "to" in table:
         where += f" (to = {table['to']!r})"
@@ -191,3 +203,7 @@ def _encoding(file: Path, where: str, raw: Any) -> str:
     except LookupError as exc:
         raise config_error(file, where, f"unknown encoding {text!r}") from exc
     return text
+
+
+# For hub/mapping/repeat.py, which reads its tables the same way.
+check_keys, table_of, text_of = _check_keys, _table, _text

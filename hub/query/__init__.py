@@ -49,6 +49,7 @@ def query_service(
         max_deadline=settings.query_max_deadline_seconds,
         recorder=None if store is None else QueryLog(store).record,
         pending=None if store is None else PendingQueries(store),
+        mappings=None if configuration is None else (lambda: configuration().mappings),
     )
 
 

@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from hub.errors import ConfigurationError
-from hub.schemas import SchemaRegistry
 
 Protocol = Literal["soap11", "soap12", "rest-json"]
 PROTOCOLS: tuple[Protocol, ...] = ("soap11", "soap12", "rest-json")
 MERGE_RULES = ("latest", "preferred")
+_SOURCE_KEYS = {"protocol", "path", "charset"}
 DEFAULT_QUERY_FILE = Path(__file__).resolve().parent.parent / "defaults" / "queries.toml"
 
 
@@ -31,10 +31,7 @@ class SourceConfig:
     protocol: Protocol
     path: str  # resolved against the department's endpoint
     charset: str = "UTF-8"
-    schema: str = ""  # what its answers must satisfy (under xsd/): an XSD or a JSON schema
-    values: Mapping[str, str] = field(default_factory=dict)  # its words -> canonical
-    # Where ``schema`` is found: a package's own registry; None: the hub's shared one.
-    schemas: SchemaRegistry | None = field(default=None, compare=False)
+    # Its answers' schema and words are in its answers mappings (mappings/DEPT/answers/).
 
 
 @dataclass(frozen=True)
@@ -78,17 +75,14 @@ def load_query_config(path: Path = DEFAULT_QUERY_FILE) -> QueryConfig:
 
 
 def read_source(code: str, table: Mapping[str, object], where: str) -> SourceConfig:
+    unknown = sorted(set(table) - _SOURCE_KEYS)
+    if unknown:
+        raise ConfigurationError(
+            f"{where}: unknown key(s) {', '.join(unknown)} (known: "
+            f"{', '.join(sorted(_SOURCE_KEYS))}; an answer's schema and words belong in its "
+            "mapping, mappings/DEPT/answers/PART.toml)"
+        )
     protocol, path = table.get("protocol"), table.get("path")
     if protocol not in PROTOCOLS or not isinstance(path, str):
         raise ConfigurationError(f"{where}: protocol is one of {', '.join(PROTOCOLS)}, path text")
-    values = table.get("values", {})
-    if not isinstance(values, dict):
-        raise ConfigurationError(f"{where}: values maps the department's words to canonical ones")
-    return SourceConfig(
-        code,
-        protocol,
-        path,
-        charset=str(table.get("charset", "UTF-8")),
-        schema=str(table.get("schema", "")),
-        values={str(k): str(v) for k, v in values.items()},
-    )
+    return SourceConfig(code, protocol, path, charset=str(table.get("charset", "UTF-8")))

@@ -9,7 +9,8 @@ rolling back or disabling changes who answers without a restart.
     [source]                         # as [sources.CODE] in hub/defaults/queries.toml
     protocol = "soap11"
     path = "/query/answer"
-    schema = "departments/query-answer.xsd"
+
+Each part it answers needs its answers mapping in the package, mappings/answers/PART.toml.
     [parts.household]                # a part new to the hub: its merge rule, and the
     merge = "latest"                 # other departments that may read it
     readers = ["TAX"]
@@ -25,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hub.configuration.compile import CompiledPackage
 from hub.configuration.loader import Configuration
 from hub.errors import ConfigurationError, HubError
 from hub.query.config import (
@@ -35,7 +37,6 @@ from hub.query.config import (
     load_query_config,
     read_source,
 )
-from hub.schemas import SchemaRegistry
 
 FILE_IN_PACKAGE = "queries.toml"
 _KEYS = {"answers", "reads", "source", "parts"}
@@ -52,7 +53,7 @@ class QueryLayer:
 
 
 def read_layer(
-    folder: Path, code: str, schemas: SchemaRegistry, known_parts: Iterable[str]
+    folder: Path, code: str, has_mapping: Callable[[str], bool], known_parts: Iterable[str]
 ) -> tuple[QueryLayer | None, list[str]]:
     """The package's query layer (None without a queries.toml) and every mistake in it."""
     path = folder / FILE_IN_PACKAGE
@@ -69,16 +70,27 @@ def read_layer(
     known = {*known_parts, *new_parts}
     answers = _part_list(path, "answers", raw.get("answers", []), known, problems)
     reads = _part_list(path, "reads", raw.get("reads", []), known, problems)
-    source = _source(path, code, raw.get("source"), schemas, problems) if answers else None
+    source = _source(path, code, raw.get("source"), problems) if answers else None
     if answers and source is None and "source" not in raw:
         problems.append(f"{path}: answers needs a [source] table saying how the hub asks {code}")
+    problems += [
+        f"{path}: answers {part} needs its mapping, mappings/answers/{part}.toml"
+        for part in answers
+        if not has_mapping(part)
+    ]
     return QueryLayer(code, answers, reads, source, new_parts, readers), problems
 
 
-def package_problems(folder: Path, code: str, schemas: SchemaRegistry) -> list[str]:
+def package_problems(package: CompiledPackage) -> list[str]:
     """The mistakes of a package's queries.toml, for its registration checks (its parts
     checked against the shipped query file's and its own new ones)."""
-    return read_layer(folder, code, schemas, load_query_config().parts)[1]
+    return read_layer(
+        package.folder, package.code, _mapping_finder(package), load_query_config().parts
+    )[1]
+
+
+def _mapping_finder(package: CompiledPackage) -> Callable[[str], bool]:
+    return lambda part: package.mapping("answers", part) is not None
 
 
 def layered(base: QueryConfig, layers: Iterable[QueryLayer]) -> QueryConfig:
@@ -126,7 +138,9 @@ class LiveQueryConfig:
             if code in configuration.disabled:
                 continue
             package = configuration.packages[code]
-            layer, problems = read_layer(package.folder, code, package.schemas, self._base.parts)
+            layer, problems = read_layer(
+                package.folder, code, _mapping_finder(package), self._base.parts
+            )
             if problems:  # checked at registration: only a hand-edited folder gets here
                 raise ConfigurationError("; ".join(problems))
             if layer is not None:
@@ -171,18 +185,11 @@ def _part_list(
     return tuple(name for name in raw if name in known)
 
 
-def _source(
-    path: Path, code: str, raw: Any, schemas: SchemaRegistry, problems: list[str]
-) -> SourceConfig | None:
+def _source(path: Path, code: str, raw: Any, problems: list[str]) -> SourceConfig | None:
     if not isinstance(raw, dict):
         return None
     try:
-        source = read_source(code, raw, f"{path} [source]")
-        if source.schema.endswith(".json"):
-            schemas.json_validator(source.schema)
-        elif source.schema:
-            schemas.xml_schema(source.schema)
+        return read_source(code, raw, f"{path} [source]")
     except HubError as exc:
-        problems.append(f"{path} [source]: {exc}")
+        problems.append(str(exc))
         return None
-    return dataclasses.replace(source, schemas=schemas)

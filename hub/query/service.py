@@ -17,6 +17,7 @@ import requests
 
 from hub.errors import NotAuthorized, NotFound, SchemaInvalid, StoreUnavailable, UnknownPart
 from hub.identity import mask, verify
+from hub.mapping import MappingRegistry
 from hub.query.config import QueryConfig
 from hub.query.dossier import Dossier, Outcome
 from hub.query.pending import PendingQueries
@@ -56,8 +57,12 @@ class QueryService:
         max_deadline: float = 10.0,
         recorder: Recorder | None = None,
         pending: PendingQueries | None = None,
+        mappings: Callable[[], MappingRegistry] | None = None,
     ) -> None:
         self._config = config
+        # Where each source's answers mapping is found (the live configuration's, packages'
+        # included); without one, the shipped mappings.
+        self._mappings = mappings or _fixed(MappingRegistry())
         self._endpoint_of = endpoint_of
         self.default_deadline = default_deadline
         self.max_deadline = max_deadline
@@ -191,7 +196,12 @@ class QueryService:
     ) -> Outcome:
         try:
             facts = ask_source(
-                config.sources[code], self._endpoint_of(code), part, request.subject, deadline
+                config.sources[code],
+                self._endpoint_of(code),
+                part,
+                request.subject,
+                deadline,
+                self._mappings().find(code, "answers", part),
             )
         except NotHeld:
             return Outcome(code, "notFound", datetime.now(UTC))
@@ -204,6 +214,10 @@ class QueryService:
         except requests.RequestException as error:
             return Outcome(code, "error", detail=f"unreachable: {type(error).__name__}")
         return Outcome(code, "ok", datetime.now(UTC), tuple(_facts(facts)))
+
+
+def _fixed(registry: MappingRegistry) -> Callable[[], MappingRegistry]:
+    return lambda: registry
 
 
 def _reporter(
