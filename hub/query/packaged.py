@@ -19,6 +19,7 @@ Each part it answers needs its answers mapping in the package, mappings/answers/
 from __future__ import annotations
 
 import dataclasses
+import logging
 import threading
 import tomllib
 from collections.abc import Callable, Iterable, Mapping
@@ -28,7 +29,7 @@ from typing import Any
 
 from hub.configuration.compile import CompiledPackage
 from hub.configuration.loader import Configuration
-from hub.errors import ConfigurationError, HubError
+from hub.errors import HubError
 from hub.query.config import (
     MERGE_RULES,
     PartRule,
@@ -37,6 +38,8 @@ from hub.query.config import (
     load_query_config,
     read_source,
 )
+
+log = logging.getLogger(__name__)
 
 FILE_IN_PACKAGE = "queries.toml"
 _KEYS = {"answers", "reads", "source", "parts"}
@@ -141,8 +144,9 @@ class LiveQueryConfig:
             layer, problems = read_layer(
                 package.folder, code, _mapping_finder(package), self._base.parts
             )
-            if problems:  # checked at registration: only a hand-edited folder gets here
-                raise ConfigurationError("; ".join(problems))
+            if problems:  # checked at registration; the deployment's query file may differ
+                log.error("%s's queries.toml is not used: %s", code, "; ".join(problems))
+                continue
             if layer is not None:
                 layers.append(layer)
         return layered(self._base, layers)
