@@ -73,10 +73,14 @@ def test_a_registered_package_answers_its_part_and_a_rollback_takes_it_away(
         section = household_section(stack)
         assert [(s.department, s.status) for s in section.source] == [(CODE, "ok")]
         assert section.value[0]._value_1 == "320102 玄武区中山路1号"
-        address = stack.client().service.Query(
-            header=header("Query", "TAX", purpose="tax assessment"),
-            request={"subject": HUSBAND_ID, "part": ["address"]},
-        ).section[0]
+        address = (
+            stack.client()
+            .service.Query(
+                header=header("Query", "TAX", purpose="tax assessment"),
+                request={"subject": HUSBAND_ID, "part": ["address"]},
+            )
+            .section[0]
+        )
         sources = [s.department for s in address.source]
         assert sources == ["TAX", "SOCIAL_SECURITY", CODE]  # after the file's own sources
 
