@@ -10,16 +10,19 @@ from pathlib import Path
 
 import pytest
 import requests
+import zeep
+from deployment import deployed
 from hubstack import HUSBAND_ID, HubStack, header, running_hub
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 from zeep.exceptions import Fault
 
+from hub.polling import wait_for
 from hub.query.config import load_query_config
 from hub.query.dossier import Dossier, Outcome
 from hub.query.pending import ORPHANED, PendingQueries
 from hub.query.record import QueryLog
 from hub.query.sources import Fact
-from hub.query.tables import query_async
+from hub.query.tables import query_async, query_async_answers
 
 pytestmark = pytest.mark.slow
 
@@ -112,3 +115,42 @@ def test_expired_queries_are_pruned(two_hubs: tuple[HubStack, HubStack]) -> None
     with pytest.raises(Fault) as gone:
         first.client().service.GetQueryResult(queryId=old)
     assert gone.value.code.endswith("Client.NotFound")
+
+
+@pytest.mark.distributed
+def test_a_query_outlives_its_api_process_killed_mid_query(tmp_path: Path) -> None:
+    """`govhub serve` SIGKILLed while a source is still slow; a new one answers the query
+    after its deadline: the source that had answered kept, the slow one marked."""
+    with deployed(tmp_path) as deployment:
+        deployment.start_api()
+        mocks = deployment.mocks.running
+        record = {"idNumber": HUSBAND_ID, "topic": "maritalStatus", "value": "已婚"}
+        record["asOf"] = "2026-05-20"
+        url = mocks["MARRIAGE_REGISTRY"].url + "/query/records"
+        requests.post(url, json=record, timeout=5).raise_for_status()
+        slow = mocks["SOCIAL_SECURITY"].url + "/_control/faults"
+        requests.post(slow, json={"slow": 5.0}, timeout=5).raise_for_status()
+        client = zeep.Client(f"{deployment.hub_url}/soap?wsdl")
+        query_id = client.service.QueryAsync(
+            header=header("Query", "TAX", purpose="tax assessment"),
+            request={
+                "subject": HUSBAND_ID,
+                "part": ["maritalStatus", "socialInsurance"],
+                "deadlineMillis": 3000,
+            },
+        )
+        count = select(func.count()).select_from(query_async_answers)
+        with deployment.store.engine.connect() as connection:
+            assert wait_for(lambda: connection.execute(count).scalar() == 1, 5)
+
+        assert deployment.api is not None
+        deployment.kill(deployment.api)
+        deployment.start_api()
+        answer = zeep.Client(f"{deployment.hub_url}/soap?wsdl").service.GetQueryResult(
+            queryId=query_id
+        )
+
+        sections = by_part(answer)
+        marital, insured = sections["maritalStatus"], sections["socialInsurance"]
+        assert marital.value[0]._value_1 == "married"  # type: ignore[attr-defined]
+        assert [(s.status, s.detail) for s in insured.source] == [("timeout", ORPHANED)]  # type: ignore[attr-defined]
