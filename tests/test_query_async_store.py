@@ -23,6 +23,7 @@ from hub.query.pending import ORPHANED, PendingQueries
 from hub.query.record import QueryLog
 from hub.query.sources import Fact
 from hub.query.tables import query_async, query_async_answers
+from hub.store import Store
 
 pytestmark = pytest.mark.slow
 
@@ -154,3 +155,20 @@ def test_a_query_outlives_its_api_process_killed_mid_query(tmp_path: Path) -> No
         marital, insured = sections["maritalStatus"], sections["socialInsurance"]
         assert marital.value[0]._value_1 == "married"  # type: ignore[attr-defined]
         assert [(s.status, s.detail) for s in insured.source] == [("timeout", ORPHANED)]  # type: ignore[attr-defined]
+
+
+def test_a_source_answering_after_its_query_was_settled_changes_nothing(store: Store) -> None:
+    kept, now = PendingQueries(store), datetime.now(UTC)
+    dossier = Dossier("5f0c8f8e-2f4e-4a8a-9d57-1c1b8a6f7e10", HUSBAND_ID, "TAX", "audit", now)
+    rule = load_query_config().parts["maritalStatus"]
+    dossier.sections = [(rule, [])]
+    kept.open(dossier, deadline_at=now)
+    dossier.sections = [(rule, [Outcome("MARRIAGE_REGISTRY", "timeout", detail="late")])]
+    kept.finish(dossier)
+
+    late = Outcome("MARRIAGE_REGISTRY", "ok", now, (Fact("married", date(2026, 5, 20)),))
+    kept.answered(dossier.query_id, "maritalStatus", late)
+
+    settled = kept.read(dossier.query_id)
+    assert settled.finished
+    assert [(o.status, o.detail) for o in settled.dossier.sections[0][1]] == [("timeout", "late")]
