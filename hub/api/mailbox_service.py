@@ -18,6 +18,7 @@ from hub.errors import HubError, NoMailbox, SchemaInvalid
 from hub.ingress import Ingress
 from hub.mailbox import MAILBOX_ADAPTER
 from hub.mailbox.access import mailbox_owner
+from hub.mailbox.quota import quota_of
 from hub.mailbox.store import MailboxMessage, MailboxStore
 from hub.mailbox.waiting import WaitSlots
 from hub.resources import HEADER_NAMESPACE
@@ -82,7 +83,8 @@ class MailboxApi:
 def mailbox_api(
     settings: Settings, store: Store, departments: DepartmentDirectory, ingress: Ingress
 ) -> MailboxApi:
-    mailboxes = MailboxStore(store, settings.mailbox_lease_seconds)
+    quotas = quota_of(settings.mailbox_quota, departments)
+    mailboxes = MailboxStore(store, settings.mailbox_lease_seconds, quotas)
     slots = WaitSlots(settings.mailbox_wait_slots, mail_in=mailboxes.with_mail)
     return MailboxApi(mailboxes, departments, ingress.verifier, slots, ingress.record_refusal)
 

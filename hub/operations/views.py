@@ -7,7 +7,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-LEG_STATES = ("queued", "delivering", "retrying", "waiting", "delivered", "failed", "skipped")
+LEG_STATES = (
+    "queued",
+    "delivering",
+    "retrying",
+    "waiting",
+    "held",
+    "delivered",
+    "failed",
+    "skipped",
+)
 # "accepted" matches a message with any leg still pending.
 FILTER_STATES = ("accepted", *LEG_STATES)
 
