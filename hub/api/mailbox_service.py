@@ -11,6 +11,7 @@ from typing import Any
 from spyne import Boolean, ByteArray, ComplexModel, DateTime, Integer, Unicode, rpc
 from spyne.service import Service
 
+from hub.api.parked_connections import parked
 from hub.api.soap_faults import fault_from
 from hub.config import Settings
 from hub.departments import DepartmentDirectory
@@ -102,7 +103,10 @@ def mailbox_service(api: MailboxApi) -> type[Service]:
             wait = _bounded("Receive/waitSeconds", waitSeconds, 0, MAX_WAIT_SECONDS)
             try:
                 found = api.slots.first(
-                    department, lambda: api.mailboxes.receive(department, limit), wait
+                    department,
+                    lambda: api.mailboxes.receive(department, limit),
+                    wait,
+                    while_waiting=parked(getattr(ctx.transport, "req_env", None)),
                 )
             except HubError as error:
                 raise fault_from(error) from error
