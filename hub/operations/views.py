@@ -140,6 +140,8 @@ class PruneReport:
     dry_run: bool
     bodies_pruned: int
     messages_deleted: int
+    # Mailbox entries acknowledged or failed, and leases settled or run out (hub/mailbox).
+    mailbox_rows_pruned: int = 0
 
 
 def to_jsonable(value: Any) -> Any:
