@@ -275,6 +275,19 @@ class MailboxStore:
             return {str(department) for department in rows.scalars()}
 
 
+def mailbox_counts(connection: Connection) -> dict[str, dict[str, int]]:
+    """Every mailbox's entries still open, by department and state (ready, leased, held)."""
+    rows = connection.execute(
+        select(MailboxEntryRow.department, MailboxEntryRow.state, func.count())
+        .where(MailboxEntryRow.state.in_((*LIVE_STATES, HELD)))
+        .group_by(MailboxEntryRow.department, MailboxEntryRow.state)
+    )
+    counts: dict[str, dict[str, int]] = {}
+    for department, state, count in rows:
+        counts.setdefault(str(department), {})[str(state)] = int(count)
+    return counts
+
+
 def _occupancy(connection: Connection, department: str) -> tuple[int, int]:
     """How many entries of the department's are in its mailbox, and how many are held."""
     counts = dict(
