@@ -8,22 +8,28 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from console_kit import add_account, chromium
 from hubstack import HubStack, header, marriage, running_hub
-from test_mailboxes import KEYS, hub_as, legs, mailbox_departments
+from sqlalchemy import select
+from test_mailboxes import KEYS, fault_code, hub_as, legs, mailbox_departments
 from test_observability_metrics import scrape, value
+from test_security_console_browser import by_id, log_in, shows, snapshot
 
 from hub.observability.alert_checks import breaches
 from hub.observability.alert_rules import AlertRule
+from hub.operations.prune import prune
 from hub.operations.queries import list_messages
+from hub.operations.render import prune_line
 from hub.operations.trace import trace
 from hub.operations.views import MessageFilter
 from hub.polling import wait_for
 from hub.security.credentials import CredentialStore, IssuedSecret
 from hub.security.encryption import KeyRing
+from hub.store.models import MailboxEntryRow
 
 pytestmark = pytest.mark.slow
 QUOTA = 3
@@ -146,3 +152,56 @@ def test_a_quota_that_is_not_a_whole_number_is_refused_when_the_departments_are_
     )
     with pytest.raises(ConfigurationError, match="mailbox_quota must be a whole number"):
         DepartmentDirectory.from_file(path)
+
+
+def test_prune_deletes_settled_mailbox_rows_and_keeps_what_still_waits(stack: HubStack) -> None:
+    secrets = issued(stack)
+    registry = hub_as(stack, secrets["MARRIAGE_REGISTRY"])
+    sent = [str(registry.Submit(header=header(), message=marriage()).messageId) for _ in range(2)]
+    for message_id in sent:
+        settled_in_mailboxes(stack, message_id)
+    tax = hub_as(stack, secrets["TAX"])
+    taken = tax.Receive(maxMessages=10, waitSeconds=0)
+    assert tax.Ack(leaseToken=[m.leaseToken for m in taken]) == 2
+
+    store = stack.runtime.store
+    preview = prune(store, bodies_older_than=timedelta(0), dry_run=True)
+    done = prune(store, bodies_older_than=timedelta(0))
+
+    # TAX's two entries and their two leases; SOCIAL_SECURITY's waiting entries stay.
+    assert preview.mailbox_rows_pruned == done.mailbox_rows_pruned == 4
+    with store.engine.connect() as connection:
+        left = connection.execute(select(MailboxEntryRow.department, MailboxEntryRow.state)).all()
+    assert sorted(left) == [("SOCIAL_SECURITY", "ready")] * 2
+    assert "deleted 4 settled mailbox row(s)" in prune_line(done)
+    social = hub_as(stack, secrets["SOCIAL_SECURITY"])
+    assert len(social.Receive(maxMessages=10, waitSeconds=0)) == 2  # still there to fetch
+    # An Ack with a pruned lease is answered as an unknown one, and changes nothing.
+    assert fault_code(tax.Ack, leaseToken=[taken[0].leaseToken]) == "Client.UnknownLease"
+
+
+def test_operators_see_a_full_mailbox_and_its_held_legs_in_the_console(stack: HubStack) -> None:
+    secrets = issued(stack)
+    registry = hub_as(stack, secrets["MARRIAGE_REGISTRY"])
+    sent = [str(registry.Submit(header=header(), message=marriage()).messageId) for _ in range(4)]
+    for message_id in sent:
+        settled_in_mailboxes(stack, message_id)
+
+    with chromium() as browser:
+        log_in(browser, stack, add_account(stack, "op-zhao", "read"))
+        browser.find_element("link text", "Mailboxes").click()
+        assert shows(browser, "mailbox-TAX")
+        tax = by_id(browser, "mailbox-TAX")
+        cells = [cell.text for cell in tax.find_elements("tag name", "td")]
+        # TAX: its own quota of 2 in the mailbox, 2 held; SOCIAL_SECURITY: 3 and 1 held.
+        assert cells[1:] == ["2", "0", "2", str(TAX_QUOTA), "full: legs held"]
+        social = [
+            c.text
+            for c in by_id(browser, "mailbox-SOCIAL_SECURITY").find_elements("tag name", "td")
+        ]
+        assert social[1:] == ["3", "0", "1", str(QUOTA), "full: legs held"]
+        snapshot(browser, "mailboxes")
+        tax.find_element("link text", "2").click()
+        assert shows(browser, "held")
+        listed = browser.find_elements("css selector", "#messages tbody tr")
+        assert len(listed) == 2 and all("held" in row.text for row in listed)

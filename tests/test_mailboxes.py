@@ -301,3 +301,12 @@ def attempts_logged(stack: HubStack, message_id: str, department: str) -> list[s
             and e.subject == message_id
             and json.loads(e.details)["department"] == department
         ]
+
+
+def test_list_services_says_what_a_mailbox_department_fetches(
+    stack: HubStack, secrets: dict[str, IssuedSecret]
+) -> None:
+    tax = hub_as(stack, secrets["TAX"]).ListServices().allowed
+    assert tax.fetches == tax.receives and "MarriageRegistered" in tax.fetches
+    pushed = hub_as(stack, secrets["MARRIAGE_REGISTRY"]).ListServices().allowed
+    assert pushed.receives and pushed.fetches == []  # pushed to: it fetches nothing
