@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from backends import fresh_postgresql_database
 from console_kit import add_account, chromium
 from hubstack import HubStack, header, marriage, running_hub
 from sqlalchemy import select
@@ -37,8 +38,8 @@ TAX_QUOTA = 2
 SENT = 5
 
 
-@pytest.fixture
-def stack(tmp_path: Path) -> Iterator[HubStack]:
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.distributed)])
+def stack(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[HubStack]:
     departments = mailbox_departments(tmp_path)
     text = departments.read_text(encoding="utf-8")
     # TAX's own quota, in its options (the package's way).
@@ -51,7 +52,14 @@ def stack(tmp_path: Path) -> Iterator[HubStack]:
     )
     departments.write_text(text, encoding="utf-8")
     settings = {"encryption_keys": KEYS, "departments_file": departments, "mailbox_quota": QUOTA}
-    with running_hub(tmp_path, **settings) as running:
+    if request.param == "sqlite":
+        with running_hub(tmp_path, **settings) as running:
+            yield running
+        return
+    with (
+        fresh_postgresql_database() as url,
+        running_hub(tmp_path, database_url=url, **settings) as running,
+    ):
         yield running
 
 
