@@ -29,7 +29,7 @@ from hub.resources import MAPPINGS_ROOT
 from hub.runtime import HubRuntime, configuration_admin
 from hub.security.credentials import CredentialStore
 from hub.security.encryption import KeyRing, new_key_text
-from hub.store import MessageStatus
+from hub.store import MessageStatus, delivery_key
 from mock_departments.people import Person
 from mock_departments.runner import MockDepartments
 
@@ -164,10 +164,11 @@ def _pulled(runtime: HubRuntime, node: NodeDemo, number: str) -> str | None:
     if message_id is None:
         return None
     delivered = wait_for(lambda: _leg_delivered(runtime.store.message_status(message_id)), 30)
-    files = sorted(p.name for p in node.inbox.glob("*.json")) if node.inbox.exists() else []
-    if not delivered or not files:
+    # The node names the file by the delivery's idempotency key (the tax bureau's JSON).
+    pulled = node.inbox / f"{delivery_key(message_id, CODE)}.json"
+    if not delivered or not pulled.exists():
         return None
-    return f"pulled from its mailbox into {node.inbox.name}/{files[-1]}, then acknowledged"
+    return f"pulled from its mailbox into {node.inbox.name}/{pulled.name}, then acknowledged"
 
 
 def _leg_delivered(status: MessageStatus) -> bool:
