@@ -30,6 +30,9 @@ DEFAULT_MAILBOX_LEASE_SECONDS = 60.0
 # How many Receive calls may wait for a first message at once; the server gets this many
 # threads more than its own, so Submit always has its threads (hub/mailbox/waiting.py).
 DEFAULT_MAILBOX_WAIT_SLOTS = 200
+# Messages a mailbox holds waiting before the department's further deliveries are held
+# (kept, in order, until it drains: hub/mailbox/quota.py).
+DEFAULT_MAILBOX_QUOTA = 10_000
 DEFAULT_RELAY_INTERVAL_SECONDS = 1.0
 DEFAULT_MAX_ATTEMPTS = 40  # with 1 s doubling to 300 s: 1.3 to 2.6 hours of trying
 DEFAULT_RETRY_BASE_SECONDS = 1.0
@@ -115,6 +118,7 @@ class Settings:
     lease_seconds: float = DEFAULT_LEASE_SECONDS
     mailbox_lease_seconds: float = DEFAULT_MAILBOX_LEASE_SECONDS
     mailbox_wait_slots: int = DEFAULT_MAILBOX_WAIT_SLOTS
+    mailbox_quota: int = DEFAULT_MAILBOX_QUOTA
     relay_interval_seconds: float = DEFAULT_RELAY_INTERVAL_SECONDS
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
     retry_base_seconds: float = DEFAULT_RETRY_BASE_SECONDS

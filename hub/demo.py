@@ -20,6 +20,7 @@ from datetime import date
 from hub.config import DEFAULT_PORT, Settings
 from hub.errors import NotFound
 from hub.identity import make_number, mask_in_text
+from hub.node.demo import node_scenario, with_demo_keys
 from hub.polling import wait_for
 from hub.runtime import HubRuntime
 from hub.store import MessageStatus, delivery_key
@@ -61,6 +62,7 @@ def run_demo(settings: Settings, *, once: bool, fresh: bool, echo: Echo) -> int:
         supervision_evaluate_seconds=0,
     )
     settings = demo_calendar(settings, data_dir, echo)
+    settings = with_demo_keys(settings, data_dir)  # the county office's node has credentials
     runtime = HubRuntime(settings)
     runtime.store.upgrade()
     runtime.start_workers()
@@ -72,7 +74,8 @@ def run_demo(settings: Settings, *, once: bool, fresh: bool, echo: Echo) -> int:
         run.department.hub_url = server.url
     try:
         _introduce(echo, server.url, mocks, data_dir)
-        ok = _scenario(runtime, mocks, echo)
+        behind_node = lambda: node_scenario(runtime, mocks, server.url, data_dir, echo)  # noqa: E731
+        ok = _scenario(runtime, mocks, echo, behind_node)
         if once:
             return 0 if ok else 1
         echo(
@@ -104,7 +107,9 @@ def _introduce(echo: Echo, hub_url: str, mocks: MockDepartments, data_dir: objec
         echo(f"  mock {code:<18} {mocks.url(code)}")
 
 
-def _scenario(runtime: HubRuntime, mocks: MockDepartments, echo: Echo) -> bool:
+def _scenario(
+    runtime: HubRuntime, mocks: MockDepartments, echo: Echo, behind_node: Callable[[], bool]
+) -> bool:
     echo("\n1. A clerk at the marriage registry registers a marriage, once.")
     number = mocks.marriage_registry.register_marriage(
         HUSBAND, WIFE, day=date(2026, 5, 20), office="110105"
@@ -123,7 +128,8 @@ def _scenario(runtime: HubRuntime, mocks: MockDepartments, echo: Echo) -> bool:
         runtime, mocks, echo, lambda sender, key: _follow(runtime, mocks, sender, key, echo)
     )
 
-    ok = first and second and third
+    fourth = behind_node()
+    ok = first and second and third and fourth
     echo(
         "\n"
         + (

@@ -161,7 +161,7 @@ def parse_department(
         timeout_seconds=_positive_number(where, table.get("timeout_seconds", 10.0)),
         operations=_texts(where, "operations", table.get("operations", {})),
         inbound=_texts(where, "inbound", table.get("inbound", {})),
-        options=_table(where, "options", table.get("options", {})),
+        options=_options(where, table.get("options", {})),
         retry=_parse_retry(where, table.get("retry", {})),
         version=version,
         credentials=_credentials_reference(where, table.get("credentials")),
@@ -235,6 +235,14 @@ def _positive_number(where: str, value: Any) -> float:
         return float(_positive(value, float))
     except ValueError as exc:
         raise ConfigurationError(f"{where}: timeout_seconds: {exc}") from exc
+
+
+def _options(where: str, value: Any) -> dict[str, Any]:
+    options = _table(where, "options", value)
+    quota = options.get("mailbox_quota")  # hub/mailbox/quota.py
+    if quota is not None and (isinstance(quota, bool) or not isinstance(quota, int) or quota < 1):
+        raise ConfigurationError(f"{where}: options.mailbox_quota must be a whole number >= 1")
+    return options
 
 
 def _table(where: str, name: str, value: Any) -> dict[str, Any]:

@@ -351,6 +351,13 @@ class HandoverFailed(NodeError):
     code = "Node.HandoverFailed"
 
 
+class HandoverRefused(HandoverFailed):
+    """The department's system refused a message for good (its local URL answered 4xx): the
+    node gives it back to the hub with Nack, without retry; its leg fails with the reason."""
+
+    code = "Node.HandoverRefused"
+
+
 class Busy(HubError):
     """The request waited its turn for the in-flight byte budget (hub/api/admission.py) and
     did not get it; nothing of it was read or stored."""

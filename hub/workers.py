@@ -21,6 +21,7 @@ from hub.bus import QUEUE_PREFIX, DeliveryTask, Publisher, QueueConsumer
 from hub.config import Settings
 from hub.delivery import DeliveryHandler, MappingLookup
 from hub.departments import DepartmentDirectory
+from hub.mailbox.quota import quota_of
 from hub.mailbox.store import MailboxStore
 from hub.observability.alerting import alerting_from_settings
 from hub.observability.pauses import PauseBoard, RetryPauses
@@ -68,7 +69,11 @@ class WorkerService:
             ledger=AttemptCommitter(
                 store, settings.lease_seconds, max_batch=settings.delivery_batch_size
             ),
-            mailboxes=MailboxStore(store, settings.mailbox_lease_seconds),
+            mailboxes=MailboxStore(
+                store,
+                settings.mailbox_lease_seconds,
+                quota_of(settings.mailbox_quota, departments),
+            ),
         )
         self.pauses = PauseBoard(RetryPauses(store.engine))
         self.relay = Relay(

@@ -36,7 +36,8 @@ def test_demo_once_shows_every_leg_arriving_and_exits_zero(tmp_path: Path) -> No
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Every leg arrived" in result.stdout
-    assert result.stdout.count("✓") == 6  # two legs per record, two records, two signals
+    # two legs per record, two records, two signals, and the node-backed office's two lines
+    assert result.stdout.count("✓") == 8
     assert "(GB18030)" in result.stdout  # the registry got its address change in its encoding
     verdicts = {  # the supervision pass on the demo clock, one line per case
         line.split(": ", 1)[1].split(" (")[0]
@@ -49,6 +50,13 @@ def test_demo_once_shows_every_leg_arriving_and_exits_zero(tmp_path: Path) -> No
         "yellow-light committed-deadline-near",
     }
     assert result.stdout.count("<jc:XHTZ") == 2  # SUPERVISION holds both, in its own format
+    # The county office without a server: its node pulled the marriage into its folder, in
+    # the tax bureau's JSON, and sent the move its system dropped in the outbox.
+    county = tmp_path / "demo" / "county-tax"
+    (pulled,) = (county / "inbox").glob("*.json")
+    assert json.loads(pulled.read_bytes())["eventType"] == "MARRIAGE"
+    assert (county / "outbox" / "sent" / "move-0001.xml").exists()
+    assert "reached MARRIAGE_REGISTRY, SOCIAL_SECURITY (hub message" in result.stdout
 
 
 def test_db_upgrade_creates_the_hub_tables(tmp_path: Path) -> None:

@@ -194,6 +194,8 @@ def test_nack_gives_a_message_back_or_fails_its_leg(
     assert (leg.state, leg.attempts, leg.last_error) == ("failed", 2, "Nack: unknown district")
     assert attempts_logged(stack, message_id, "TAX") == ["retry", "failed"]
     assert fault_code(tax.Ack, leaseToken=[again.leaseToken]) == "Client.AlreadyAcknowledged"
+    # Failed is failed: the message is not handed out again (an operator may replay it).
+    assert message_id not in [m.messageId for m in tax.Receive(maxMessages=100, waitSeconds=0)]
 
 
 def test_a_failed_mailbox_leg_replays_into_the_mailbox_and_counts_as_delivered_when_acked(
@@ -299,3 +301,12 @@ def attempts_logged(stack: HubStack, message_id: str, department: str) -> list[s
             and e.subject == message_id
             and json.loads(e.details)["department"] == department
         ]
+
+
+def test_list_services_says_what_a_mailbox_department_fetches(
+    stack: HubStack, secrets: dict[str, IssuedSecret]
+) -> None:
+    tax = hub_as(stack, secrets["TAX"]).ListServices().allowed
+    assert tax.fetches == tax.receives and "MarriageRegistered" in tax.fetches
+    pushed = hub_as(stack, secrets["MARRIAGE_REGISTRY"]).ListServices().allowed
+    assert pushed.receives and pushed.fetches == []  # pushed to: it fetches nothing

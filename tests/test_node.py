@@ -75,10 +75,12 @@ class Site:
             "--outbox-dir", str(self.outbox), "--wait", "1",
         ]  # fmt: skip
 
-    def start(self, hub: str = "", inbox_url: str = "") -> subprocess.Popen[bytes]:
+    def start(
+        self, hub: str = "", inbox_url: str = "", more: tuple[str, ...] = ()
+    ) -> subprocess.Popen[bytes]:
         """The node as the department runs it: into the inbox folder, or POSTs to a URL."""
         inbox = ["--inbox-url", inbox_url] if inbox_url else ["--inbox-dir", str(self.inbox)]
-        command = self.command(hub or self.stack.server.url, inbox)
+        command = [*self.command(hub or self.stack.server.url, inbox), *more]
         return subprocess.Popen(
             command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=os.environ
         )
@@ -131,6 +133,32 @@ def local_http(answer: Answer) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+# What the system was POSTed for the message under test: (status answered, headers, body).
+Posts = list[tuple[int, dict[str, str], bytes]]
+
+
+def system_taking(key: str, posts: Posts, answer: Callable[[int], tuple[int, bytes]]) -> Answer:
+    """The department's system behind a local URL: answers the n-th POST of the message with
+    ``answer(n)``, and takes any other message (mail for TAX left by other tests) at once."""
+
+    def system(method: str, path: str, headers: dict[str, str], body: bytes) -> Any:
+        if headers["Idempotency-Key"] != key:
+            return 204, {}, b""
+        status, content = answer(len(posts))
+        posts.append((status, headers, body))
+        return status, {"Content-Type": "text/plain"}, content
+
+    return system
+
+
+def waiting_for_tax(
+    stack: HubStack, secrets: dict[str, IssuedSecret], tmp_path: Path
+) -> tuple[Site, str, str]:
+    """TAX's site, and a marriage waiting in its mailbox: (site, message id, its key)."""
+    message_id = submitted(stack, secrets)
+    return Site(tmp_path, stack, secrets["TAX"].secret), message_id, delivery_key(message_id, "TAX")
 
 
 def address_change(detail: str) -> bytes:
@@ -271,17 +299,10 @@ def test_a_node_the_hub_refuses_says_so_in_one_line_and_acknowledges_nothing(
 def test_a_node_posting_to_a_local_url_acknowledges_only_what_the_system_took(
     stack: HubStack, secrets: dict[str, IssuedSecret], tmp_path: Path
 ) -> None:
-    site = Site(tmp_path, stack, secrets["TAX"].secret)
-    message_id = submitted(stack, secrets)
-    key = delivery_key(message_id, "TAX")
-    posts: list[tuple[int, dict[str, str], bytes]] = []
-
-    def system(method: str, path: str, headers: dict[str, str], body: bytes) -> Any:
-        if headers["Idempotency-Key"] != key:  # mail for TAX left by other tests
-            return 204, {}, b""
-        status = 503 if len(posts) < 2 else 204  # busy twice, then takes it
-        posts.append((status, headers, body))
-        return status, {}, b""
+    site, message_id, key = waiting_for_tax(stack, secrets, tmp_path)
+    posts: Posts = []
+    # Busy twice, then takes it.
+    system = system_taking(key, posts, lambda n: (503, b"") if n < 2 else (204, b""))
 
     with local_http(system) as url:
         node = site.start(inbox_url=f"{url}/incoming")
@@ -349,3 +370,55 @@ def test_node_commands_explain_what_is_missing(tmp_path: Path) -> None:
 
     assert neither.exit_code == 2 and "exactly one of --inbox-dir and --inbox-url" in neither.output
     assert status.exit_code == 1 and "no node journal in" in status.output
+
+
+def test_a_message_the_system_refuses_for_good_is_given_back_and_its_leg_fails(
+    stack: HubStack, secrets: dict[str, IssuedSecret], tmp_path: Path
+) -> None:
+    site, message_id, key = waiting_for_tax(stack, secrets, tmp_path)
+    posts: Posts = []
+    system = system_taking(key, posts, lambda _: (422, b"taxpayer unknown in this county"))
+
+    with local_http(system) as url:
+        node = site.start(inbox_url=f"{url}/incoming")
+        try:
+            assert wait_for(lambda: legs(stack, message_id)["TAX"] == "failed", 30)
+            time.sleep(LEASE_SECONDS + 1)  # had it not been given back, it would come again
+        finally:
+            stop(node)
+
+    assert [status for status, _, _ in posts] == [422]  # refused once, never handed again
+    status = stack.runtime.store.message_status(message_id)
+    leg = next(d for d in status.deliveries if d.department == "TAX")
+    assert leg.last_error is not None
+    assert leg.last_error.startswith("Nack: ") and "HTTP 422: taxpayer unknown" in leg.last_error
+    assert node_status(site)["inbox"]["refusedBySystem"] == 1
+
+
+def test_a_document_posted_to_the_node_is_sent_once_under_the_key_it_answers(
+    stack: HubStack, secrets: dict[str, IssuedSecret], tmp_path: Path
+) -> None:
+    site = Site(tmp_path, stack, secrets["TAX"].secret)
+    node = site.start(more=("--outbox-port", "0"))
+    try:
+        url = wait_for(
+            lambda: (site.journal / "node.db").exists() and node_status(site)["outboxUrl"], 30
+        )
+        assert url and url.startswith("http://127.0.0.1:"), url
+        document = address_change("学院路30号")
+        first = requests.post(
+            url, data=document, headers={"Idempotency-Key": "move-77"}, timeout=10
+        )
+        again = requests.post(
+            url, data=document, headers={"Idempotency-Key": "move-77"}, timeout=10
+        )
+        assert first.status_code == 202, first.text
+        key = first.json()["idempotencyKey"]
+        assert again.json()["idempotencyKey"] == key  # the same document is the same key
+        assert wait_for(lambda: address_changes_from_tax(stack)[key] == 1, 30)
+        refused = requests.post(url, data=b"not a record", timeout=10)
+        assert refused.status_code == 415 and "canonical XML" in refused.json()["error"]
+    finally:
+        stop(node)
+    assert address_changes_from_tax(stack)[key] == 1  # sent once
+    assert node_status(site)["outbox"]["waiting"] == 0

@@ -62,7 +62,13 @@ ServiceModel = _model(
 )
 AllowedModel = _model(
     "AllowedServices",
-    [("department", Unicode), ("sends", _MANY), ("receives", _MANY), ("reads", _MANY)],
+    [
+        ("department", Unicode),
+        ("sends", _MANY),
+        ("receives", _MANY),
+        ("reads", _MANY),
+        ("fetches", _MANY),
+    ],
 )
 CatalogueModel = _model(
     "Catalogue",
@@ -163,4 +169,5 @@ def _allowed_model(allowed: Allowed) -> Any:
         sends=list(allowed.sends),
         receives=list(allowed.receives),
         reads=list(allowed.reads),
+        fetches=list(allowed.fetches),
     )

@@ -11,6 +11,7 @@ from typing import Any
 from spyne import Boolean, ByteArray, ComplexModel, DateTime, Integer, Unicode, rpc
 from spyne.service import Service
 
+from hub.api.parked_connections import parked
 from hub.api.soap_faults import fault_from
 from hub.config import Settings
 from hub.departments import DepartmentDirectory
@@ -18,6 +19,7 @@ from hub.errors import HubError, NoMailbox, SchemaInvalid
 from hub.ingress import Ingress
 from hub.mailbox import MAILBOX_ADAPTER
 from hub.mailbox.access import mailbox_owner
+from hub.mailbox.quota import quota_of
 from hub.mailbox.store import MailboxMessage, MailboxStore
 from hub.mailbox.waiting import WaitSlots
 from hub.resources import HEADER_NAMESPACE
@@ -82,7 +84,8 @@ class MailboxApi:
 def mailbox_api(
     settings: Settings, store: Store, departments: DepartmentDirectory, ingress: Ingress
 ) -> MailboxApi:
-    mailboxes = MailboxStore(store, settings.mailbox_lease_seconds)
+    quotas = quota_of(settings.mailbox_quota, departments)
+    mailboxes = MailboxStore(store, settings.mailbox_lease_seconds, quotas)
     slots = WaitSlots(settings.mailbox_wait_slots, mail_in=mailboxes.with_mail)
     return MailboxApi(mailboxes, departments, ingress.verifier, slots, ingress.record_refusal)
 
@@ -100,7 +103,10 @@ def mailbox_service(api: MailboxApi) -> type[Service]:
             wait = _bounded("Receive/waitSeconds", waitSeconds, 0, MAX_WAIT_SECONDS)
             try:
                 found = api.slots.first(
-                    department, lambda: api.mailboxes.receive(department, limit), wait
+                    department,
+                    lambda: api.mailboxes.receive(department, limit),
+                    wait,
+                    while_waiting=parked(getattr(ctx.transport, "req_env", None)),
                 )
             except HubError as error:
                 raise fault_from(error) from error

@@ -19,6 +19,7 @@ from hub.catalogue.schemas import schema_name
 from hub.conditions import Condition
 from hub.configuration.loader import Configuration
 from hub.errors import UnknownSender
+from hub.mailbox import MAILBOX_ADAPTER
 from hub.resources import CANONICAL_NAMESPACE
 
 HUB_PROVIDER = "GovHub"
@@ -43,12 +44,15 @@ class Service:
 @dataclass(frozen=True)
 class Allowed:
     """What one department may do (X-Road's allowedMethods): send a type (Submit), receive
-    it, and read the status (GetStatus) of the messages it sends or receives."""
+    it, and read the status (GetStatus) of the messages it sends or receives. ``fetches``:
+    those of its received types that wait in its mailbox for Receive (``adapter =
+    "mailbox"``), all of them or none."""
 
     department: str
     sends: tuple[str, ...]
     receives: tuple[str, ...]
     reads: tuple[str, ...]
+    fetches: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,8 @@ class Catalogue:
     generation: int
     services: tuple[Service, ...]
     department_names: Mapping[str, str]
+    # Departments on a pull mailbox (hub/mailbox): they fetch what they receive.
+    mailbox_departments: frozenset[str] = frozenset()
 
     def message_types(self) -> list[str]:
         return [service.message_type for service in self.services]
@@ -68,7 +74,8 @@ class Catalogue:
             s.message_type for s in self.services if code in {r.department for r in s.receivers}
         )
         reads = tuple(t for t in self.message_types() if t in sends or t in receives)
-        return Allowed(code, sends, receives, reads)
+        fetches = receives if code in self.mailbox_departments else ()
+        return Allowed(code, sends, receives, reads, fetches)
 
 
 def build_catalogue(configuration: Configuration, deployment_file: Path | None) -> Catalogue:
@@ -105,7 +112,8 @@ def build_catalogue(configuration: Configuration, deployment_file: Path | None) 
                 resolved(message_type, layers, provider),
             )
         )
-    return Catalogue(configuration.generation, tuple(services), names)
+    mailboxes = frozenset(d.code for d in configuration.departments if d.adapter == MAILBOX_ADAPTER)
+    return Catalogue(configuration.generation, tuple(services), names, mailboxes)
 
 
 def _package_layers(configuration: Configuration) -> dict[str, dict[str, Fields]]:

@@ -56,4 +56,6 @@ def catalogue_lines(catalogue: Catalogue, allowed: Allowed | None) -> list[str]:
             f"  receive  {', '.join(allowed.receives) or '(nothing)'}",
             f"  read     {', '.join(allowed.reads) or '(nothing)'}",
         ]
+        if allowed.fetches:
+            lines.append(f"  fetch    {', '.join(allowed.fetches)} (Receive from its mailbox)")
     return lines

@@ -4,6 +4,7 @@ its own system (hub/node)."""
 from __future__ import annotations
 
 import json
+import logging
 import signal
 import sys
 from pathlib import Path
@@ -20,8 +21,10 @@ from hub.node.hub_client import HubClient
 from hub.node.journal import Journal
 from hub.node.node import Node, NodeSettings
 from hub.node.outbox import Outbox
+from hub.node.outbox_endpoint import OutboxEndpoint
 from hub.node.status import node_status, status_lines
 
+log = logging.getLogger("govhub.node")
 folder = click.Path(file_okay=False, path_type=Path)
 
 
@@ -44,6 +47,12 @@ def node_cli() -> None:
 @click.option("--inbox-dir", type=folder, help="Hand messages over into this folder.")
 @click.option("--inbox-url", help="Hand messages over by POST to this URL.")
 @click.option("--outbox-dir", required=True, type=folder, help="Files here are sent to the hub.")
+@click.option(
+    "--outbox-port",
+    type=click.IntRange(0, 65535),
+    help="Also take outbox documents by POST on 127.0.0.1 at this port (0: a free one); "
+    "the address is logged and shown by `node status`.",
+)
 @click.option(
     "--purpose",
     default="exchange with the department's own system",
@@ -68,6 +77,7 @@ def run(
     inbox_dir: Path | None,
     inbox_url: str | None,
     outbox_dir: Path,
+    outbox_port: int | None,
     purpose: str,
     wait_seconds: int,
     log_level: str,
@@ -81,13 +91,18 @@ def run(
     handover: Handover = FolderHandover(inbox_dir) if inbox_dir else UrlHandover(str(inbox_url))
     journal = Journal(journal_dir)
     remembered = {"department": department, "hub": hub_url, "outbox_dir": str(outbox_dir.resolve())}
+    outbox = Outbox(outbox_dir)  # makes the folder the endpoint writes into
+    endpoint = None if outbox_port is None else OutboxEndpoint(outbox_dir, outbox_port).start()
+    remembered["outbox_url"] = endpoint.url if endpoint else ""
     for name, value in remembered.items():
         journal.remember(name, value)
+    if endpoint is not None:
+        log.info("outbox documents are taken by POST at %s", endpoint.url)
     node = Node(
         HubClient(hub_url, department, username or department, secret),
         journal,
         handover,
-        Outbox(outbox_dir),
+        outbox,
         NodeSettings(purpose=purpose, wait_seconds=wait_seconds),
     )
     stopping: list[int] = []
@@ -104,6 +119,8 @@ def run(
     except KeyboardInterrupt:
         pass
     finally:
+        if endpoint is not None:
+            endpoint.stop()
         journal.close()
 
 

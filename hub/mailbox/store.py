@@ -9,17 +9,20 @@ audit entry exactly as a pushed delivery's; Nack with retry puts it back (an att
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Connection, and_, delete, insert, or_, select, update
+from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
+from hub.config import DEFAULT_MAILBOX_QUOTA
 from hub.errors import AlreadyAcknowledged, LeaseExpired, UnknownLease
 from hub.identity import mask_in_text
+from hub.mailbox.quota import QuotaOf
 from hub.observability import metrics
 from hub.security import audit
 from hub.security.payloads import payload_context
@@ -33,6 +36,12 @@ from hub.store.models import (
 )
 
 MAX_REASON_CHARS = 500
+# In the mailbox (counted against its quota): not yet received, or received and not settled.
+LIVE_STATES = ("ready", "leased")
+# Beyond the quota: kept, in order, until the mailbox drains (hub/mailbox/quota.py).
+HELD = "held"
+
+log = logging.getLogger("hub.mailbox")
 
 
 @dataclass(frozen=True)
@@ -55,17 +64,25 @@ class _Settled:
 
 
 class MailboxStore:
-    def __init__(self, store: Store, lease_seconds: float) -> None:
+    def __init__(
+        self,
+        store: Store,
+        lease_seconds: float,
+        quota_of: QuotaOf = lambda _: DEFAULT_MAILBOX_QUOTA,
+    ) -> None:
         self.store = store
         self.lease_seconds = lease_seconds
+        self.quota_of = quota_of
 
     def park(
         self, claimed: ClaimedDelivery, payload: bytes, encoding: str, mapping: str | None
     ) -> str:
         """Put a claimed, translated delivery in its department's mailbox; the leg's state
-        after ("waiting", or its state unchanged if the claim was lost meanwhile)."""
+        after ("waiting"; "held" when the mailbox is at its quota or others are held before
+        it; or its state unchanged if the claim was lost meanwhile)."""
         sealed = self.store.payloads.seal(payload, payload_context(claimed.delivery_id))
         now = self.store.clock()
+        quota = self.quota_of(claimed.department)
         with self.store.engine.begin() as connection:
             moved = connection.execute(
                 update(DeliveryRow)
@@ -91,17 +108,33 @@ class MailboxStore:
             connection.execute(
                 delete(MailboxEntryRow).where(MailboxEntryRow.delivery_id == claimed.delivery_id)
             )
+            live, held = _occupancy(connection, claimed.department)
+            holding = held > 0 or live >= quota
             connection.execute(
                 insert(MailboxEntryRow).values(
                     delivery_id=claimed.delivery_id,
                     department=claimed.department,
-                    state="ready",
+                    state=HELD if holding else "ready",
                     encoding=encoding,
                     parked_at=now,
                     receives=0,
                 )
             )
-        return "waiting"
+            if holding:
+                connection.execute(
+                    update(DeliveryRow)
+                    .where(DeliveryRow.id == claimed.delivery_id)
+                    .values(state=HELD)
+                )
+        if holding and not held:  # the first one held: operators hear it once, not per leg
+            log.warning(
+                "mailbox of %s is full (%s waiting, quota %s): its further deliveries are "
+                "held, in order, until it drains",
+                claimed.department,
+                live,
+                quota,
+            )
+        return HELD if holding else "waiting"
 
     def receive(self, department: str, limit: int) -> list[MailboxMessage]:
         """Lease up to ``limit`` messages: those never received, then those whose lease ran
@@ -183,6 +216,7 @@ class MailboxStore:
             settled = [_settle(connection, department, token, "acked", now) for token in tokens]
             for lease in settled:
                 _move(connection, department, lease, now, outcome="delivered", error=None)
+            self._release_held(connection, department)
         for _ in settled:
             metrics.DELIVERIES.labels(department, "delivered").inc()
         return len(settled)
@@ -194,10 +228,41 @@ class MailboxStore:
         error = f"Nack: {mask_in_text(reason)[:MAX_REASON_CHARS]}"
         outcome: Literal["retry", "failed"] = "retry" if retry else "failed"
         with self.store.engine.begin() as connection:
-            lease = _settle(connection, department, token, "nacked", now)
+            lease = _settle(connection, department, token, "nacked", now, failed=not retry)
             _move(connection, department, lease, now, outcome=outcome, error=error)
+            self._release_held(connection, department)
         metrics.DELIVERIES.labels(department, outcome).inc()
         return "waiting" if retry else "failed"
+
+    def _release_held(self, connection: Connection, department: str) -> None:
+        """Let held deliveries into the mailbox, oldest first, as far as its quota has room."""
+        live, held = _occupancy(connection, department)
+        room = self.quota_of(department) - live
+        if not held or room <= 0:
+            return
+        entering = select(MailboxEntryRow.delivery_id).where(
+            MailboxEntryRow.department == department, MailboxEntryRow.state == HELD
+        )
+        released = list(
+            connection.execute(
+                update(MailboxEntryRow)
+                .where(
+                    MailboxEntryRow.delivery_id.in_(
+                        entering.order_by(MailboxEntryRow.delivery_id).limit(room)
+                    ),
+                    MailboxEntryRow.state == HELD,
+                )
+                .values(state="ready")
+                .returning(MailboxEntryRow.delivery_id)
+            ).scalars()
+        )
+        connection.execute(
+            update(DeliveryRow)
+            .where(DeliveryRow.id.in_(released), DeliveryRow.state == HELD)
+            .values(state="waiting")
+        )
+        if len(released) == held:
+            log.info("mailbox of %s has room again: no delivery held", department)
 
     def with_mail(self, departments: Iterable[str]) -> set[str]:
         """Of ``departments``, those whose mailbox holds a message to receive now."""
@@ -208,6 +273,34 @@ class MailboxStore:
                 .distinct()
             )
             return {str(department) for department in rows.scalars()}
+
+
+def mailbox_counts(connection: Connection) -> dict[str, dict[str, int]]:
+    """Every mailbox's entries still open, by department and state (ready, leased, held)."""
+    rows = connection.execute(
+        select(MailboxEntryRow.department, MailboxEntryRow.state, func.count())
+        .where(MailboxEntryRow.state.in_((*LIVE_STATES, HELD)))
+        .group_by(MailboxEntryRow.department, MailboxEntryRow.state)
+    )
+    counts: dict[str, dict[str, int]] = {}
+    for department, state, count in rows:
+        counts.setdefault(str(department), {})[str(state)] = int(count)
+    return counts
+
+
+def _occupancy(connection: Connection, department: str) -> tuple[int, int]:
+    """How many entries of the department's are in its mailbox, and how many are held."""
+    counts = dict(
+        connection.execute(
+            select(MailboxEntryRow.state, func.count())
+            .where(
+                MailboxEntryRow.department == department,
+                MailboxEntryRow.state.in_((*LIVE_STATES, HELD)),
+            )
+            .group_by(MailboxEntryRow.state)
+        ).all()
+    )
+    return sum(int(counts.get(state, 0)) for state in LIVE_STATES), int(counts.get(HELD, 0))
 
 
 def _receivable(departments: list[str], now: datetime) -> ColumnElement[bool]:
@@ -243,7 +336,13 @@ def _documents(connection: Connection, delivery_ids: list[int]) -> list[Any]:
 
 
 def _settle(
-    connection: Connection, department: str, token: str, settled: str, now: datetime
+    connection: Connection,
+    department: str,
+    token: str,
+    settled: str,
+    now: datetime,
+    *,
+    failed: bool = False,
 ) -> _Settled:
     """Close an open, unexpired lease of the department's; else say exactly why not."""
     row = connection.execute(
@@ -259,7 +358,7 @@ def _settle(
     ).first()
     if row is None:
         raise _refusal(connection, department, token)
-    entry_state = "acked" if settled == "acked" else "ready"
+    entry_state = "acked" if settled == "acked" else "failed" if failed else "ready"
     taken = connection.execute(
         update(MailboxEntryRow)
         .where(

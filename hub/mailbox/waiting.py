@@ -14,10 +14,12 @@ those: one query however many Receives wait, not one each.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from typing import TypeVar
 
 from hub.webserver import DEFAULT_THREADS
@@ -34,22 +36,27 @@ def server_threads(wait_slots: int) -> int:
 
 
 class Doorbell:
-    """Rung when a delivery is parked; wakes the Receives waiting on its department."""
+    """Rung when a delivery is parked; wakes the Receives waiting on its department, and
+    only those (a bell per department: a delivery to one wakes none of the others)."""
 
     def __init__(self) -> None:
-        self._rung = threading.Condition()
+        self._lock = threading.Lock()
+        self._bells: dict[str, threading.Condition] = {}
         self._generation: dict[str, int] = {}
 
     def ring(self, department: str) -> None:
-        with self._rung:
+        with self._lock:
             self._generation[department] = self._generation.get(department, 0) + 1
-            self._rung.notify_all()
+            bell = self._bells.get(department)
+            if bell is not None:
+                bell.notify_all()
 
     def wait(self, department: str, seconds: float) -> None:
         """Until the department's bell rings, or ``seconds`` pass."""
-        with self._rung:
+        with self._lock:
+            bell = self._bells.setdefault(department, threading.Condition(self._lock))
             seen = self._generation.get(department, 0)
-            self._rung.wait_for(lambda: self._generation.get(department, 0) != seen, seconds)
+            bell.wait_for(lambda: self._generation.get(department, 0) != seen, seconds)
 
 
 # One per process: the delivery workers of ``govhub serve`` ring what its API waits on.
@@ -75,9 +82,16 @@ class WaitSlots:
         with self._counting:
             return sum(self._waiting.values())
 
-    def first(self, department: str, fetch: Callable[[], list[T]], wait_seconds: float) -> list[T]:
+    def first(
+        self,
+        department: str,
+        fetch: Callable[[], list[T]],
+        wait_seconds: float,
+        while_waiting: AbstractContextManager[object] | None = None,
+    ) -> list[T]:
         """``fetch()``, and again each time the department's bell rings, until it returns
-        something or ``wait_seconds`` pass (when a slot is free; else once)."""
+        something or ``wait_seconds`` pass (when a slot is free; else once). The wait runs
+        inside ``while_waiting`` (hub/api/parked_connections.py: off the server's loop)."""
         found = fetch()
         if found or wait_seconds <= 0 or self._slots is None:
             return found
@@ -85,13 +99,14 @@ class WaitSlots:
             return found
         self._count(department, +1)
         try:
-            deadline = time.monotonic() + wait_seconds
-            while not found:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    break
-                self._doorbell.wait(department, left)
-                found = fetch()
+            with while_waiting or contextlib.nullcontext():
+                deadline = time.monotonic() + wait_seconds
+                while not found:
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        break
+                    self._doorbell.wait(department, left)
+                    found = fetch()
             return found
         finally:
             self._count(department, -1)

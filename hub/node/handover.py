@@ -16,9 +16,12 @@ from typing import Protocol
 
 import requests
 
-from hub.errors import HandoverFailed
+from hub.errors import HandoverFailed, HandoverRefused
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
+# 4xx answers that say "not now" rather than "never": the message comes back.
+_TRY_AGAIN = (408, 409, 425, 429)
+REASON_CHARS = 200
 
 
 @dataclass(frozen=True)
@@ -86,8 +89,10 @@ class FolderHandover:
 
 
 class UrlHandover:
-    """POSTs the document; any 2xx is taken, anything else is HandoverFailed (retried). The
-    system should treat a repeated ``Idempotency-Key`` as the same message."""
+    """POSTs the document; any 2xx is taken; a 4xx (but 408, 409, 425, 429) is
+    HandoverRefused (the node Nacks it, the leg fails); anything else HandoverFailed
+    (it comes back). The system should treat a repeated ``Idempotency-Key`` as the same
+    message."""
 
     def __init__(self, url: str, timeout: float = 30.0) -> None:
         self.url = url
@@ -113,5 +118,10 @@ class UrlHandover:
             )
         except requests.RequestException as error:
             raise HandoverFailed(f"{self.url} cannot be reached: {type(error).__name__}") from error
+        if 400 <= answer.status_code < 500 and answer.status_code not in _TRY_AGAIN:
+            said = " ".join(answer.text.split())[:REASON_CHARS]
+            raise HandoverRefused(
+                f"{self.url} refused it: HTTP {answer.status_code}" + (f": {said}" if said else "")
+            )
         if not answer.ok:
             raise HandoverFailed(f"{self.url} answered HTTP {answer.status_code}")

@@ -137,6 +137,16 @@ class HubClient:
                 raise LeaseGone(fault_code(fault)) from fault
             raise HubUnreachable(f"Ack refused: {fault_code(fault)}") from fault
 
+    def nack(self, lease_token: str, reason: str) -> None:
+        """Gives a message back for good (retry false): its leg fails with ``reason``."""
+        service = self._service()
+        try:
+            self._call(lambda: service.Nack(leaseToken=lease_token, reason=reason, retry=False))
+        except Fault as fault:
+            if fault_code(fault) in LEASE_GONE:
+                raise LeaseGone(fault_code(fault)) from fault
+            raise HubUnreachable(f"Nack refused: {fault_code(fault)}") from fault
+
     def submit(self, record: bytes, idempotency_key: str, purpose: str, sent_at: str) -> Receipt:
         """Submits a canonical record (the file's bytes) with a header the node writes."""
         try:

@@ -1,7 +1,8 @@
 """The node's journal: one small SQLite file that records each step before the next starts.
 
 Inbox rows go ``staged`` (the file is written under its temporary name, or the POST is about
-to be made) → ``handed`` (the system has it) → ``acked`` (the hub knows). Outbox rows are
+to be made) → ``handed`` (the system has it) → ``acked`` (the hub knows); or ``staged`` →
+``refused`` (the system refused it for good, the hub was told with Nack). Outbox rows are
 written once a Submit was answered (``sent`` or ``refused``). ``contact`` keeps when the hub
 last answered and the last reason it did not.
 """
@@ -112,6 +113,10 @@ class Journal:
             "UPDATE inbox SET state = 'acked', acked_at = ? WHERE idempotency_key = ?",
             (now(), key),
         )
+
+    def refused(self, key: str) -> None:
+        """The system refused it for good and the hub was told (Nack): nothing more to do."""
+        self._db.execute("UPDATE inbox SET state = 'refused' WHERE idempotency_key = ?", (key,))
 
     def inbox_in_state(self, state: str) -> list[InboxEntry]:
         rows = self._db.execute(

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from hub.errors import HandoverFailed, HubUnreachable
+from hub.errors import HandoverFailed, HandoverRefused, HubUnreachable
 from hub.identity import mask_in_text
 from hub.node.handover import Handover
 from hub.node.hub_client import HubClient, LeaseGone, Received, SubmitRefused
@@ -76,9 +76,13 @@ class Node:
         known = self.journal.inbox_entry(key)
         if known is not None:
             self.journal.renew_lease(key, message.lease_token)
-        if known is None or known.state == "staged":
+        # refused before: an operator replayed it once the system was mended; hand it again.
+        if known is None or known.state in ("staged", "refused"):
             try:
                 self._hand_over(message, staged=known is not None)
+            except HandoverRefused as refused:
+                self._give_back(message, str(refused))
+                return False
             except HandoverFailed as error:
                 log.warning("message %s not handed over: %s", delivery.message_id, error)
                 return False  # not acknowledged: it comes back when its lease runs out
@@ -102,6 +106,19 @@ class Node:
         self.handover.commit(delivery)
         self.journal.handed(delivery.idempotency_key)
         log.info("handed over %s (%s)", delivery.message_id, delivery.message_type)
+
+    def _give_back(self, message: Received, reason: str) -> None:
+        """Nack without retry: the hub fails the leg with the system's reason (an operator
+        may replay it once the system is mended)."""
+        key = message.delivery.idempotency_key
+        reason = mask_in_text(reason)  # the system's answer may quote the document
+        log.warning("message %s refused by the system: %s", message.delivery.message_id, reason)
+        try:
+            self.hub.nack(message.lease_token, reason)
+        except LeaseGone as gone:  # the lease ran out: it comes back, and is refused again
+            log.info("lease of %s gone (%s); the hub sends it again", key, gone)
+            return
+        self.journal.refused(key)
 
     def _ack_all(self, handed: list[tuple[str, str]]) -> None:
         """One Ack for a Receive's messages; if a lease among them is gone (all or none),

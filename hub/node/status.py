@@ -18,6 +18,7 @@ def node_status(journal: Journal) -> dict[str, Any]:
     return {
         "department": contact.get("department", ""),
         "hub": contact.get("hub", ""),
+        "outboxUrl": contact.get("outbox_url") or None,
         "lastReachedHub": contact.get("last_reached_at") or None,
         "lastError": contact.get("last_error") or None,
         "inbox": {
@@ -25,6 +26,7 @@ def node_status(journal: Journal) -> dict[str, Any]:
             "acknowledged": inbox.get("acked", 0),
             "handedNotAcknowledged": inbox.get("handed", 0),
             "staged": inbox.get("staged", 0),
+            "refusedBySystem": inbox.get("refused", 0),
         },
         "outbox": {
             "sent": outbox.get("sent", 0),
@@ -43,9 +45,12 @@ def status_lines(status: dict[str, Any]) -> list[str]:
         f"last reached hub:  {status['lastReachedHub'] or 'never'}",
         f"inbox:             {inbox['handedOver']} handed over, {inbox['acknowledged']}"
         f" acknowledged, {inbox['handedNotAcknowledged']} awaiting Ack,"
-        f" {inbox['staged']} being handed over",
+        f" {inbox['staged']} being handed over, {inbox['refusedBySystem']} refused by the"
+        " system (Nack)",
         f"outbox:            {outbox['sent']} sent, {outbox['refused']} refused, {waiting} waiting",
     ]
+    if status["outboxUrl"]:
+        lines.append(f"outbox by POST:    {status['outboxUrl']}")
     if status["lastError"]:
         lines.append(f"last error:        {status['lastError']}")
     lines += [

@@ -48,6 +48,12 @@ def _failure_rates(rule: AlertRule, engine: Engine, now: datetime) -> Breaches:
 
 def _pending(rule: AlertRule, engine: Engine, now: datetime) -> Breaches:
     counts, since = pending_legs(engine)
+    if rule.kind == "mailbox_held":
+        return {
+            department: f"{count} legs held: its mailbox is at its quota"
+            for (department, state), count in counts.items()
+            if state == "held" and count > rule.above
+        }
     if rule.kind == "pending_above":
         totals: dict[str, int] = {}
         for (department, _), count in counts.items():

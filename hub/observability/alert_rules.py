@@ -18,6 +18,11 @@
     above = 600
 
     [[rule]]
+    name = "mailbox-full"
+    kind = "mailbox_held"        # legs held because the department's mailbox is at its quota
+    above = 0
+
+    [[rule]]
     name = "certificates"
     kind = "certificate_expiry"  # the hub's TLS and signing certificates
     within_days = 14
@@ -34,7 +39,13 @@ from typing import Any
 
 from hub.errors import ConfigurationError
 
-KINDS = ("failure_rate", "pending_above", "oldest_pending_above", "certificate_expiry")
+KINDS = (
+    "failure_rate",
+    "pending_above",
+    "oldest_pending_above",
+    "certificate_expiry",
+    "mailbox_held",
+)
 DEFAULT_WINDOW_SECONDS = 300.0
 
 

@@ -33,7 +33,8 @@ def prune(
     reason: str = "retention",
 ) -> PruneReport:
     """Empty bodies past their retention, then delete messages past the metadata retention
-    (None: keep them), batch by batch. Records an audit row when it did (or would do) any."""
+    (None: keep them), and the settled mailbox rows past the body retention, batch by batch.
+    Records an audit row when it did (or would do) any."""
     if batch_size < 1 or bodies_older_than < timedelta(0):
         raise ClientError("prune needs a batch size of at least 1 and an age of 0 or more")
     now = store.clock()
@@ -47,11 +48,13 @@ def prune(
         if meta_cutoff is not None:
             cutoff = meta_cutoff
             deleted = _repeat(store, lambda c: pruning.delete_messages(c, cutoff, batch_size))
-        report = PruneReport(False, bodies, deleted)
-    if report.bodies_pruned or report.messages_deleted:
+        mailbox = _repeat(store, lambda c: pruning.prune_mailboxes(c, body_cutoff, batch_size))
+        report = PruneReport(False, bodies, deleted, mailbox)
+    if report.bodies_pruned or report.messages_deleted or report.mailbox_rows_pruned:
         detail = {
             "bodies_pruned": report.bodies_pruned,
             "messages_deleted": report.messages_deleted,
+            "mailbox_rows_pruned": report.mailbox_rows_pruned,
             "bodies_older_than_seconds": bodies_older_than.total_seconds(),
             "metadata_older_than_seconds": (
                 None if metadata_older_than is None else metadata_older_than.total_seconds()
@@ -82,7 +85,8 @@ def _count(store: Store, body_cutoff: datetime, meta_cutoff: datetime | None) ->
         deleted = 0
         if meta_cutoff is not None:
             deleted = pruning.count(connection, pruning.settled_before(meta_cutoff))
-    return PruneReport(True, bodies, deleted)
+        mailbox = pruning.count_settled_mailbox_rows(connection, body_cutoff)
+    return PruneReport(True, bodies, deleted, mailbox)
 
 
 def prune_by_settings(store: Store, settings: Settings) -> PruneReport:

@@ -132,6 +132,12 @@ def prune_line(report: PruneReport) -> str:
     return (
         f"{verb} the bodies of {report.bodies_pruned} message(s); "
         f"{deleted} {report.messages_deleted} message(s) past the metadata retention"
+        + (
+            f"; {'would delete' if report.dry_run else 'deleted'} {report.mailbox_rows_pruned}"
+            " settled mailbox row(s)"
+            if report.mailbox_rows_pruned
+            else ""
+        )
     )
 
 

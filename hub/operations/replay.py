@@ -176,6 +176,8 @@ def _decide(
         return "skipped", f"being delivered to {dept} now, skipped"
     if leg.state == "waiting":
         return "skipped", f"already waiting in {dept}'s mailbox, skipped"
+    if leg.state == "held":
+        return "skipped", f"held for {dept}'s full mailbox (enters it as it drains), skipped"
     if dept not in departments:
         return "refused", f"department {dept} is no longer configured (disabled); not replayed"
     if leg.pruned:

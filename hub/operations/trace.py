@@ -45,6 +45,11 @@ def _why(leg: LegView) -> str:
         return f"{leg.department} retrying after {leg.attempts} attempt(s) ({leg.last_error})"
     if leg.state == "waiting":
         return f"{leg.department} waiting in its mailbox: not acknowledged yet"
+    if leg.state == "held":
+        return (
+            f"{leg.department} held: its mailbox is at its quota; "
+            "it enters the mailbox as the department acknowledges"
+        )
     return f"{leg.department} {leg.state}"
 
 

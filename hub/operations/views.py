@@ -7,7 +7,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-LEG_STATES = ("queued", "delivering", "retrying", "waiting", "delivered", "failed", "skipped")
+LEG_STATES = (
+    "queued",
+    "delivering",
+    "retrying",
+    "waiting",
+    "held",
+    "delivered",
+    "failed",
+    "skipped",
+)
 # "accepted" matches a message with any leg still pending.
 FILTER_STATES = ("accepted", *LEG_STATES)
 
@@ -131,6 +140,8 @@ class PruneReport:
     dry_run: bool
     bodies_pruned: int
     messages_deleted: int
+    # Mailbox entries acknowledged or failed, and leases settled or run out (hub/mailbox).
+    mailbox_rows_pruned: int = 0
 
 
 def to_jsonable(value: Any) -> Any:

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, delete, func, not_, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
-from hub.store.models import DeliveryRow, MessageRow
+from hub.store.models import DeliveryRow, MailboxEntryRow, MailboxLeaseRow, MessageRow
 
 
 def settled_before(cutoff: datetime) -> ColumnElement[bool]:
@@ -66,6 +66,42 @@ def delete_messages(connection: Connection, cutoff: datetime, limit: int) -> int
         delete(MessageRow).where(MessageRow.id.in_(_oldest(settled_before(cutoff), limit)))
     )
     return int(done.rowcount)
+
+
+def settled_mailbox_entries(cutoff: datetime) -> ColumnElement[bool]:
+    """Mailbox entries done with (acknowledged, or failed by Nack) and parked before
+    ``cutoff``; a failed leg replayed later is parked again with a new entry."""
+    return and_(MailboxEntryRow.state.in_(("acked", "failed")), MailboxEntryRow.parked_at < cutoff)
+
+
+def settled_mailbox_leases(cutoff: datetime) -> ColumnElement[bool]:
+    """Leases given out before ``cutoff`` and settled, or long run out. A late Ack with a
+    pruned token is answered as an unknown one."""
+    return and_(
+        MailboxLeaseRow.leased_at < cutoff,
+        or_(MailboxLeaseRow.settled.is_not(None), MailboxLeaseRow.lease_until < cutoff),
+    )
+
+
+def prune_mailboxes(connection: Connection, cutoff: datetime, limit: int) -> int:
+    """Delete up to ``limit`` settled mailbox entries and as many leases; how many rows."""
+    entries = select(MailboxEntryRow.delivery_id).where(settled_mailbox_entries(cutoff))
+    leases = select(MailboxLeaseRow.token).where(settled_mailbox_leases(cutoff))
+    gone = connection.execute(
+        delete(MailboxEntryRow).where(MailboxEntryRow.delivery_id.in_(entries.limit(limit)))
+    ).rowcount
+    gone += connection.execute(
+        delete(MailboxLeaseRow).where(MailboxLeaseRow.token.in_(leases.limit(limit)))
+    ).rowcount
+    return int(gone)
+
+
+def count_settled_mailbox_rows(connection: Connection, cutoff: datetime) -> int:
+    entries = select(func.count()).select_from(MailboxEntryRow)
+    leases = select(func.count()).select_from(MailboxLeaseRow)
+    return int(connection.scalar(entries.where(settled_mailbox_entries(cutoff))) or 0) + int(
+        connection.scalar(leases.where(settled_mailbox_leases(cutoff))) or 0
+    )
 
 
 def _oldest(condition: ColumnElement[bool], limit: int) -> Any:

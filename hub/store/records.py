@@ -8,13 +8,20 @@ from typing import Literal, NamedTuple
 
 # skipped: never queued, its route condition failed on the record (last_error says why).
 # waiting: in its department's mailbox (hub/mailbox) until the department acknowledges it.
+# held: for a mailbox at its quota; enters the mailbox, in order, as it drains.
 DeliveryState = Literal[
-    "queued", "delivering", "retrying", "waiting", "delivered", "failed", "skipped"
+    "queued", "delivering", "retrying", "waiting", "held", "delivered", "failed", "skipped"
 ]
 MessageState = Literal["accepted", "delivered", "failed"]
 Outcome = Literal["delivered", "duplicate", "retry", "failed"]
 
-PENDING_STATES: tuple[DeliveryState, ...] = ("queued", "delivering", "retrying", "waiting")
+PENDING_STATES: tuple[DeliveryState, ...] = (
+    "queued",
+    "delivering",
+    "retrying",
+    "waiting",
+    "held",
+)
 # The pending states the relay republishes; a waiting leg is fetched, not pushed.
 RELAYED_STATES: tuple[DeliveryState, ...] = ("queued", "delivering", "retrying")
 
