@@ -1,0 +1,178 @@
+"""The registered canonical versions: conversions compiled, examples checked, lifecycle applied.
+
+``ModelVersions`` is built once at start (or by `govhub versions check`); building it is the
+registration: a conversion that does not compile or fails one of its own examples, a gap in
+a chain, or a retired version a department's mapping still reads, refuses it with a
+ConfigurationError naming what is wrong.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+
+from lxml import etree
+from prometheus_client import Counter
+
+from hub.errors import ConfigurationError, RetiredSchemaVersion, UnknownSchemaVersion
+from hub.mapping import Mapping
+from hub.mapping.registry import load_mapping
+from hub.observability.metrics import REGISTRY
+from hub.resources import XSD_ROOT
+from hub.schemas import SchemaRegistry, default_registry
+from hub.versions.catalog import ModelVersion, Step, VersionTable, namespace_of, read_versions
+
+log = logging.getLogger(__name__)
+
+DEPRECATED_ACCEPTED = Counter(
+    "govhub_deprecated_version_accepted",
+    "Records accepted in a deprecated canonical version, by sender, type and version.",
+    ["sender", "type", "version"],
+    registry=REGISTRY,
+)
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """The version a sender's record is in, and the warning its receipt carries (if any)."""
+
+    version: ModelVersion
+    warning: str | None = None
+
+
+class ModelVersions:
+    """Every version of every type with its compiled conversions; safe to share."""
+
+    def __init__(self, table: VersionTable, schemas: SchemaRegistry | None = None) -> None:
+        self.table = table
+        self._schemas = schemas or default_registry()
+        self._conversions: dict[str, Mapping] = {}
+        for message_type in table.types():
+            for version in table.versions_of(message_type):
+                for file in (version.up, version.down):
+                    if file:
+                        self._conversions[file] = self._compile(version, file)
+                self._check_examples(version)
+
+    def accept(self, message_type: str, version: str, sender: str = "") -> Accepted:
+        """A sender's ``schemaVersion``: known and not retired, or refused naming the one to use."""
+        found = self.table.find(message_type, version)
+        newest = self.table.newest_accepted(message_type).version
+        if found is None:
+            known = ", ".join(v.version for v in self.table.versions_of(message_type))
+            raise UnknownSchemaVersion(
+                f"schema version {version} is not supported for {message_type}; "
+                f"this hub speaks {known}"
+            )
+        if found.status == "retired":
+            raise RetiredSchemaVersion(
+                f"{message_type} {version} is retired; send version {newest}"
+            )
+        if found.status == "deprecated":
+            DEPRECATED_ACCEPTED.labels(sender, message_type, version).inc()
+            return Accepted(found, f"{message_type} {version} is deprecated; move to {newest}")
+        return Accepted(found)
+
+    def convert(
+        self, record: etree._Element, message_type: str, source: str, target: str
+    ) -> etree._Element:
+        """The record in ``target``, through every conversion between (each validated)."""
+        for step in self.table.chain(message_type, source, target):
+            converted = self._conversions[step.mapping_file].translate(_without_layout(record))
+            assert isinstance(converted, etree._Element)  # conversions are xml to xml
+            record = converted
+        return record
+
+    def version_of(self, message_type: str, record: etree._Element) -> ModelVersion | None:
+        return self.table.of_record(message_type, record.tag)
+
+    def lossy_steps(self, message_type: str, source: str, target: str) -> list[Step]:
+        return [s for s in self.table.chain(message_type, source, target) if s.lossy]
+
+    def check_declared(self, readers: Iterable[tuple[str, str, str]]) -> None:
+        """``readers``: (department, message type, schema its mapping reads or writes).
+        A retired version still in use refuses the whole set of versions."""
+        for department, message_type, schema in readers:
+            for version in self.table.versions_of(message_type):
+                if version.schema == schema and version.status == "retired":
+                    raise ConfigurationError(
+                        f"{version.label} cannot be retired: {department} still declares it"
+                    )
+
+    def _compile(self, version: ModelVersion, file: str) -> Mapping:
+        try:
+            return load_mapping(XSD_ROOT / file, self._schemas)
+        except ConfigurationError as exc:
+            raise ConfigurationError(f"{version.label}: {exc.message}") from exc
+
+    def _check_examples(self, version: ModelVersion) -> None:
+        if version.follows is None:
+            return
+        for number, pair in enumerate(version.examples, start=1):
+            older, newer = _parsed(pair.older), _parsed(pair.newer)
+            where = f"{version.label} example {number}"
+            for direction, source, expected, file in (
+                ("up", older, newer, version.up),
+                ("down", newer, older, version.down),
+            ):
+                if pair.only not in (None, direction):
+                    continue
+                assert file is not None  # the table checked the chain
+                try:
+                    got = self._conversions[file].translate(source)
+                except Exception as exc:
+                    raise ConfigurationError(f"{where}: {direction} fails: {exc}") from exc
+                if not isinstance(got, etree._Element) or _c14n(got) != _c14n(expected):
+                    raise ConfigurationError(
+                        f"{where}: {direction} gives {_shown(got)}, not the example's "
+                        f"{_shown(expected)}"
+                    )
+        if not version.examples:
+            raise ConfigurationError(f"{version.label} has no examples to check its conversions")
+
+
+@cache
+def default_versions() -> ModelVersions:
+    """The shipped versions file, registered once per process."""
+    return ModelVersions(read_versions())
+
+
+def record_namespace(version: ModelVersion) -> str:
+    return namespace_of(version)
+
+
+def _parsed(text: str) -> etree._Element:
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, remove_blank_text=True)
+    return etree.fromstring(text.encode("utf-8"), parser)
+
+
+def _without_layout(record: etree._Element) -> etree._Element:
+    """A copy without indentation between elements: the string value of an element with
+    children (2.0's name) must be its text alone."""
+    if not any(_is_layout(e.text) and len(e) for e in record.iter()):
+        return record
+    copy = etree.fromstring(etree.tostring(record))
+    for element in copy.iter():
+        if len(element):
+            if _is_layout(element.text):
+                element.text = None
+            for child in element:
+                if _is_layout(child.tail):
+                    child.tail = None
+    return copy
+
+
+def _is_layout(text: str | None) -> bool:
+    return text is not None and not text.strip()
+
+
+def _c14n(element: etree._Element) -> bytes:
+    return etree.tostring(element, method="c14n")
+
+
+def _shown(document: object) -> str:
+    if isinstance(document, etree._Element):
+        return etree.tostring(document, encoding="unicode")[:300]
+    return repr(document)[:300]
