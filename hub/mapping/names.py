@@ -15,10 +15,11 @@ from hub.errors import MappingError
 FULL_NAME = "full-name"
 PARTS = ("family-name", "given-name")
 # The compound surnames of the Hundred Family Surnames still in use.
-_COMPOUND = frozenset(
+_COMPOUND_SURNAMES = (
     "欧阳 司马 上官 诸葛 东方 皇甫 尉迟 公孙 慕容 令狐 司徒 夏侯 轩辕 长孙 宇文 端木 西门 "
-    "南宫 独孤 万俟 闻人 澹台 公冶 宗政 濮阳 太叔 申屠 钟离 呼延 赫连 拓跋 百里 东郭".split()
+    "南宫 独孤 万俟 闻人 澹台 公冶 宗政 濮阳 太叔 申屠 钟离 呼延 赫连 拓跋 百里 东郭"
 )
+_COMPOUND = frozenset(_COMPOUND_SURNAMES.split(" "))
 
 
 def name_part(part: str) -> Callable[[str], str]:

@@ -11,6 +11,7 @@ import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -123,7 +124,7 @@ class VersionTable:
             if BASE_VERSION not in declared:
                 raise ConfigurationError(f"{message_type}: version {BASE_VERSION} is not declared")
             ordered = sorted(declared.values(), key=lambda v: _ordering(v.version))
-            for older, newer in zip(ordered, ordered[1:], strict=False):
+            for older, newer in pairwise(ordered):
                 if newer.follows != older.version:
                     raise ConfigurationError(
                         f"{newer.label} follows {newer.follows or 'nothing'}, but the version "

@@ -85,6 +85,19 @@ class ModelVersions:
             record = converted
         return record
 
+    def for_reader(
+        self, message_type: str, record: etree._Element, wanted_root: str | None
+    ) -> tuple[etree._Element, str | None]:
+        """The record in the version whose root is ``wanted_root`` (what a receiver's mapping
+        reads), and that version; a record or root of no known version is left as it is."""
+        have = self.table.of_record(message_type, record.tag)
+        if have is None or wanted_root is None or wanted_root == record.tag:
+            return record, None if have is None else have.version
+        wanted = self.table.of_record(message_type, wanted_root)
+        if wanted is None:  # the mapping reads something else: its own check says so
+            return record, have.version
+        return self.convert(record, message_type, have.version, wanted.version), wanted.version
+
     def version_of(self, message_type: str, record: etree._Element) -> ModelVersion | None:
         return self.table.of_record(message_type, record.tag)
 
