@@ -104,15 +104,36 @@ class ModelVersions:
     def lossy_steps(self, message_type: str, source: str, target: str) -> list[Step]:
         return [s for s in self.table.chain(message_type, source, target) if s.lossy]
 
-    def check_declared(self, readers: Iterable[tuple[str, str, str]]) -> None:
-        """``readers``: (department, message type, schema its mapping reads or writes).
-        A retired version still in use refuses the whole set of versions."""
-        for department, message_type, schema in readers:
-            for version in self.table.versions_of(message_type):
-                if version.schema == schema and version.status == "retired":
-                    raise ConfigurationError(
-                        f"{version.label} cannot be retired: {department} still declares it"
-                    )
+    def check_declared(self, mappings: Iterable[Mapping]) -> None:
+        """Retiring a version a department's mapping still reads or writes is refused."""
+        problems = self.retired_in_use(mappings)
+        if problems:
+            raise ConfigurationError("; ".join(problems))
+
+    def retired_in_use(self, mappings: Iterable[Mapping]) -> list[str]:
+        """Each mapping that reads or writes a retired version, as a reason naming both."""
+        problems = []
+        for mapping in mappings:
+            for schema in (mapping.source_schema, mapping.target_schema):
+                for version in self.table.versions_of(mapping.message_type):
+                    if version.schema == schema and version.status == "retired":
+                        newest = self.table.newest_accepted(mapping.message_type).version
+                        problems.append(
+                            f"{version.label} is retired but {mapping.department} still "
+                            f"declares it (mapping {mapping.name}); move it to {newest}"
+                        )
+        return problems
+
+    def declared_by(self, mappings: Iterable[Mapping]) -> dict[tuple[str, str], str]:
+        """(department, message type) -> the version its outbound mapping reads."""
+        declared = {}
+        for mapping in mappings:
+            if mapping.direction != "outbound" or mapping.source_root is None:
+                continue
+            version = self.table.of_record(mapping.message_type, mapping.source_root)
+            if version is not None:
+                declared[(mapping.department, mapping.message_type)] = version.version
+        return declared
 
     def _compile(self, version: ModelVersion, file: str) -> Mapping:
         try:
@@ -146,9 +167,22 @@ class ModelVersions:
             raise ConfigurationError(f"{version.label} has no examples to check its conversions")
 
 
-@cache
+_installed: ModelVersions | None = None
+
+
+def install(versions: ModelVersions) -> None:
+    """The versions this process uses from now on (a hub with GOVHUB_MODEL_VERSIONS_FILE)."""
+    global _installed
+    _installed = versions
+
+
 def default_versions() -> ModelVersions:
-    """The shipped versions file, registered once per process."""
+    """The installed versions, else the shipped file's (registered once per process)."""
+    return _installed if _installed is not None else _shipped()
+
+
+@cache
+def _shipped() -> ModelVersions:
     return ModelVersions(read_versions())
 
 
