@@ -139,9 +139,15 @@ def register(stack: HubStack, folder: Path) -> None:
     assert wait_for(lambda: CODE in stack.runtime.departments.codes(), 10)
 
 
-def submit_2_0(stack: HubStack, nationality: str = "CHN") -> str:
+def submit_2_0(stack: HubStack) -> str:
     """The 2.0 department sends a marriage in 2.0 over SOAP (its names split, a nationality)."""
     message_id = str(uuid.uuid4())
+    answer = post_2_0(stack, message_id)
+    assert answer.status_code == 200, answer.text
+    return message_id
+
+
+def post_2_0(stack: HubStack, message_id: str, nationality: str = "CHN") -> requests.Response:
 
     def party(letter: str, number: str, family: str, given: str, sex: str) -> str:
         return (
@@ -163,11 +169,9 @@ def submit_2_0(stack: HubStack, nationality: str = "CHN") -> str:
     {party("B", WIFE_ID, "王", "芳", "2")}
     <c:maritalStatus>20</c:maritalStatus>
   </c:MarriageRegistered></h:message></h:Submit></s:Body></s:Envelope>"""
-    answer = requests.post(
+    return requests.post(
         stack.soap_url, data=body.encode("utf-8"), headers={"Content-Type": "text/xml"}
     )
-    assert answer.status_code == 200, answer.text
-    return message_id
 
 
 def submit_1_0(stack: HubStack) -> str:

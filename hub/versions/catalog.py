@@ -89,9 +89,14 @@ class VersionTable:
         return sorted(self._by_type)
 
     def newest_accepted(self, message_type: str) -> ModelVersion:
-        """The newest version not retired: what a refusal tells a sender to use."""
-        open_ = [v for v in self.versions_of(message_type) if v.status != "retired"]
-        return (open_ or self.versions_of(message_type))[-1]
+        """What a refusal or a warning tells a sender to use: the newest active version, else
+        the newest not retired."""
+        versions = self.versions_of(message_type)
+        for wanted in (("active",), ("active", "deprecated")):
+            chosen = [v for v in versions if v.status in wanted]
+            if chosen:
+                return chosen[-1]
+        return versions[-1]
 
     def of_record(self, message_type: str, root_tag: str) -> ModelVersion | None:
         """The version a record (by its root's Clark name) is in."""

@@ -158,11 +158,10 @@ class ModelVersions:
                     got = self._conversions[file].translate(source)
                 except Exception as exc:
                     raise ConfigurationError(f"{where}: {direction} fails: {exc}") from exc
-                if not isinstance(got, etree._Element) or _c14n(got) != _c14n(expected):
-                    raise ConfigurationError(
-                        f"{where}: {direction} gives {_shown(got)}, not the example's "
-                        f"{_shown(expected)}"
-                    )
+                assert isinstance(got, etree._Element)  # conversions are xml to xml
+                difference = _first_difference(got, expected)
+                if difference is not None:
+                    raise ConfigurationError(f"{where}: {direction} gives {difference}")
         if not version.examples:
             raise ConfigurationError(f"{version.label} has no examples to check its conversions")
 
@@ -170,8 +169,9 @@ class ModelVersions:
 _installed: ModelVersions | None = None
 
 
-def install(versions: ModelVersions) -> None:
-    """The versions this process uses from now on (a hub with GOVHUB_MODEL_VERSIONS_FILE)."""
+def install(versions: ModelVersions | None) -> None:
+    """The versions this process uses from now on (a hub with GOVHUB_MODEL_VERSIONS_FILE);
+    None: the shipped file's again."""
     global _installed
     _installed = versions
 
@@ -215,11 +215,21 @@ def _is_layout(text: str | None) -> bool:
     return text is not None and not text.strip()
 
 
-def _c14n(element: etree._Element) -> bytes:
-    return etree.tostring(element, method="c14n")
-
-
-def _shown(document: object) -> str:
-    if isinstance(document, etree._Element):
-        return etree.tostring(document, encoding="unicode")[:300]
-    return repr(document)[:300]
+def _first_difference(got: etree._Element, expected: etree._Element, path: str = "") -> str | None:
+    """Where a converted record first differs from the example's, said for an admin."""
+    here = f"{path}/{etree.QName(got).localname}"
+    if got.tag != expected.tag:
+        return f"{here}, where the example has {etree.QName(expected).localname}"
+    if len(got) == 0 and len(expected) == 0:
+        if (got.text or "") != (expected.text or ""):
+            return f"{here} = {got.text!r}, the example {expected.text!r}"
+        return None
+    for mine, theirs in zip(got, expected, strict=False):
+        found = _first_difference(mine, theirs, here)
+        if found is not None:
+            return found
+    if len(got) != len(expected):
+        extra = got[len(expected)] if len(got) > len(expected) else expected[len(got)]
+        side = "only it" if len(got) > len(expected) else "only the example"
+        return f"{here}/{etree.QName(extra).localname}, which {side} has"
+    return None
