@@ -4,16 +4,20 @@ deprecated with a warning and a metric, retired with a fault naming the version 
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
+from click.testing import CliRunner
 from hubstack import HubStack, running_hub
 from lxml import etree
 from test_versions_exchange import C2, CODE, SOAP11, package, post_2_0
 
+from hub.cli import main
 from hub.config import Settings
 from hub.configuration.package import read_package
 from hub.errors import (
@@ -162,3 +166,59 @@ def test_a_deprecated_version_is_accepted_with_a_warning_in_the_receipt_and_a_me
 
 def submit_raw_2_0(stack: HubStack) -> requests.Response:
     return post_2_0(stack, str(uuid.uuid4()))
+
+
+def govhub(tmp_path: Path, *args: str) -> Any:
+    result = CliRunner().invoke(main, [*args, "--data-dir", str(tmp_path / "data")])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output) if "--json" in args else result.output
+
+
+def test_admins_see_who_receives_which_version_and_who_gets_the_lossy_form(
+    tmp_path: Path,
+) -> None:
+    folder = package(tmp_path / "pkg", "http://127.0.0.1:9/", speaks="2.0")
+    govhub(tmp_path, "departments", "register", str(folder), "--actor", "admin")
+
+    tax = govhub(tmp_path, "departments", "show", "TAX", "--json")["canonical_versions"]
+    assert tax == [
+        {
+            "message_type": "MarriageRegistered",
+            "version": "1.0",
+            "lossy": [
+                "from 2.0: partyA/nationality and partyB/nationality: 1.0 has no field for "
+                "a nationality"
+            ],
+        }
+    ]
+    mine = govhub(tmp_path, "departments", "show", CODE, "--json")["canonical_versions"]
+    assert mine == [{"message_type": "MarriageRegistered", "version": "2.0", "lossy": None}]
+
+    (service,) = [
+        s
+        for s in govhub(tmp_path, "catalogue", "--json")["services"]
+        if s["message_type"] == "MarriageRegistered"
+    ]
+    assert service["versions"] == ["1.0", "2.0"]
+    receivers = {r["department"]: (r["version"], bool(r["lossy"])) for r in service["receivers"]}
+    assert receivers[CODE] == ("2.0", False)
+    assert receivers["TAX"] == ("1.0", True)
+
+    rows = govhub(tmp_path, "versions", "--json")
+    assert [(r["version"], r["receivers"]) for r in rows] == [
+        ("1.0", ["SOCIAL_SECURITY", "TAX"]),
+        ("2.0", [CODE]),
+    ]
+
+
+def test_versions_check_refuses_a_file_retiring_a_version_still_declared(tmp_path: Path) -> None:
+    retiring = versions_file(tmp_path, with_status("1.0", "retired"))
+    result = CliRunner().invoke(
+        main, ["versions", "--check", str(retiring), "--data-dir", str(tmp_path / "data")]
+    )
+    assert result.exit_code == 1
+    assert "MarriageRegistered 1.0 is retired but SOCIAL_SECURITY still declares it" in (
+        result.output
+    )
+    fine = versions_file(tmp_path, SHIPPED)
+    assert "converts its examples" in govhub(tmp_path, "versions", "--check", str(fine))

@@ -20,6 +20,8 @@ from hub.conditions import Condition
 from hub.configuration.loader import Configuration
 from hub.errors import UnknownSender
 from hub.resources import CANONICAL_NAMESPACE
+from hub.versions import BASE_VERSION, default_versions
+from hub.versions.views import Received, received_versions
 
 HUB_PROVIDER = "GovHub"
 
@@ -28,6 +30,8 @@ HUB_PROVIDER = "GovHub"
 class Receiver:
     department: str
     condition: str = ""  # the content condition it receives under, as written; "": all
+    version: str = BASE_VERSION  # the canonical version it receives (hub/versions)
+    lossy: tuple[str, ...] = ()  # what a record sent in a newer version loses on the way
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,7 @@ class Service:
     senders: tuple[str, ...]
     receivers: tuple[Receiver, ...]
     resource: ResourceMetadata
+    versions: tuple[str, ...] = (BASE_VERSION,)  # every canonical version accepted (not retired)
 
 
 @dataclass(frozen=True)
@@ -79,6 +84,7 @@ def build_catalogue(configuration: Configuration, deployment_file: Path | None) 
     packaged = _package_layers(configuration)
     names = {d.code: d.name for d in configuration.departments}
     routes = configuration.routes
+    received = received_versions(configuration.mappings.all())
     services = []
     for message_type in routes.message_types():
         route = routes.route(message_type)
@@ -92,6 +98,7 @@ def build_catalogue(configuration: Configuration, deployment_file: Path | None) 
             deployment.get(message_type, {}),
         ]
         provider = "、".join(names.get(code, code) for code in route.senders) or HUB_PROVIDER
+        receives = {r.department: r for r in received if r.message_type == message_type}
         services.append(
             Service(
                 message_type,
@@ -99,10 +106,11 @@ def build_catalogue(configuration: Configuration, deployment_file: Path | None) 
                 CANONICAL_NAMESPACE,
                 route.senders,
                 tuple(
-                    Receiver(code, _described(route.conditions.get(code)))
+                    _receiver(code, _described(route.conditions.get(code)), receives.get(code))
                     for code in route.receivers
                 ),
                 resolved(message_type, layers, provider),
+                accepted_versions(message_type),
             )
         )
     return Catalogue(configuration.generation, tuple(services), names)
@@ -116,6 +124,17 @@ def _package_layers(configuration: Configuration) -> dict[str, dict[str, Fields]
         if path.is_file():
             layers[code] = read_layer(path)
     return layers
+
+
+def _receiver(code: str, condition: str, received: Received | None) -> Receiver:
+    if received is None:
+        return Receiver(code, condition)
+    return Receiver(code, condition, received.version, received.lossy)
+
+
+def accepted_versions(message_type: str) -> tuple[str, ...]:
+    versions = default_versions().table.versions_of(message_type)
+    return tuple(v.version for v in versions if v.status != "retired")
 
 
 def _described(condition: Condition | None) -> str:
