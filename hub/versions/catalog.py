@@ -74,13 +74,16 @@ class VersionTable:
         for version in versions:
             self._by_type.setdefault(version.message_type, {})[version.version] = version
         self._check_chains()
+        # Oldest first, worked out once: ingress and delivery ask on every record.
+        self._ordered = {
+            message_type: sorted(declared.values(), key=lambda v: _ordering(v.version))
+            for message_type, declared in self._by_type.items()
+        }
 
     def versions_of(self, message_type: str) -> list[ModelVersion]:
         """Oldest first; a type not declared has 1.0 only."""
-        declared = self._by_type.get(message_type)
-        if not declared:
-            return [base_version(message_type)]
-        return sorted(declared.values(), key=lambda v: _ordering(v.version))
+        ordered = self._ordered.get(message_type)
+        return ordered if ordered is not None else [base_version(message_type)]
 
     def find(self, message_type: str, version: str) -> ModelVersion | None:
         return next((v for v in self.versions_of(message_type) if v.version == version), None)
@@ -139,6 +142,7 @@ class VersionTable:
                 _needed(newer, "down")
 
 
+@cache
 def base_version(message_type: str) -> ModelVersion:
     return ModelVersion(message_type, BASE_VERSION, CANONICAL_SCHEMA)
 

@@ -59,6 +59,8 @@ class ModelVersions:
     def accept(self, message_type: str, version: str, sender: str = "") -> Accepted:
         """A sender's ``schemaVersion``: known and not retired, or refused naming the one to use."""
         found = self.table.find(message_type, version)
+        if found is not None and found.status == "active":
+            return Accepted(found)  # the common case: nothing more to work out
         newest = self.table.newest_accepted(message_type).version
         if found is None:
             known = ", ".join(v.version for v in self.table.versions_of(message_type))
@@ -70,10 +72,8 @@ class ModelVersions:
             raise RetiredSchemaVersion(
                 f"{message_type} {version} is retired; send version {newest}"
             )
-        if found.status == "deprecated":
-            DEPRECATED_ACCEPTED.labels(sender, message_type, version).inc()
-            return Accepted(found, f"{message_type} {version} is deprecated; move to {newest}")
-        return Accepted(found)
+        DEPRECATED_ACCEPTED.labels(sender, message_type, version).inc()  # deprecated
+        return Accepted(found, f"{message_type} {version} is deprecated; move to {newest}")
 
     def convert(
         self, record: etree._Element, message_type: str, source: str, target: str
