@@ -202,6 +202,13 @@ def test_a_department_on_2_0_and_the_mock_departments_on_1_0_exchange_both_ways(
     stack: HubStack, recorder: Recorder, tmp_path: Path
 ) -> None:
     register(stack, package(tmp_path / "pkg", recorder.url, speaks="2.0"))
+    # the catalogue over SOAP: both versions, and who receives which (and the lossy form)
+    services = stack.client().service.ListServices(department=CODE).services
+    (marriage_service,) = [s for s in services if s.messageType == "MarriageRegistered"]
+    assert marriage_service.versions == ["1.0", "2.0"]
+    receivers = {r.department: (r.version, r.lossy) for r in marriage_service.receivers}
+    assert receivers[CODE] == ("2.0", None)
+    assert receivers["TAX"][0] == "1.0" and "nationality" in receivers["TAX"][1]
 
     # 1.0 in (the marriage registry), 2.0 out to the new department: the names split
     sent_1_0 = submit_1_0(stack)
