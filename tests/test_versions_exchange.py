@@ -72,8 +72,9 @@ def recorder() -> Iterator[Recorder]:
 
 
 @pytest.fixture
-def stack(tmp_path: Path) -> Iterator[HubStack]:
-    with running_hub(tmp_path) as running:
+def stack(tmp_path: Path, database_url: str) -> Iterator[HubStack]:
+    """SQLite, and PostgreSQL where it runs (the distributed mark)."""
+    with running_hub(tmp_path, database_url=database_url) as running:
         yield running
 
 
