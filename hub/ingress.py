@@ -323,9 +323,7 @@ def check_submit(
     if version.version == BASE_VERSION:
         canonical, numbers = checked_canonical(rules.schemas, message)
     else:  # stored as received; routing and the identity index read its 1.0 form
-        rules.schemas.validate_xml(message, version.schema)
-        normalise_moments(message)
-        base = versions.convert(message, message_type, version.version, BASE_VERSION)
+        base = versions.base_form(rules.schemas, message)
         _, numbers = checked_canonical(rules.schemas, base)
         routed = rules.routes.route_message(sender, message_type, base)
         canonical = etree.tostring(message, encoding="UTF-8")

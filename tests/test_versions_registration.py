@@ -5,6 +5,7 @@ deprecated with a warning and a metric, retired with a fault naming the version 
 from __future__ import annotations
 
 import json
+import tomllib
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -222,3 +223,18 @@ def test_versions_check_refuses_a_file_retiring_a_version_still_declared(tmp_pat
     )
     fine = versions_file(tmp_path, SHIPPED)
     assert "converts its examples" in govhub(tmp_path, "versions", "--check", str(fine))
+
+
+def test_govhub_validate_checks_a_2_0_record_against_2_0_and_names_its_broken_field(
+    tmp_path: Path,
+) -> None:
+    newer = tomllib.loads(SHIPPED)["MarriageRegistered"]["2.0"]["examples"][1]["newer"].strip()
+    good, bad = tmp_path / "good.xml", tmp_path / "bad.xml"
+    good.write_text(newer, "utf-8")
+    bad.write_text(newer.replace("<c2:familyName>王</c2:familyName>", ""), "utf-8")
+    accepted = CliRunner().invoke(main, ["validate", str(good), "--data-dir", str(tmp_path)])
+    assert accepted.exit_code == 0, accepted.output
+    assert "canonical/2.0/MarriageRegistered.xsd" in accepted.output
+    refused = CliRunner().invoke(main, ["validate", str(bad), "--data-dir", str(tmp_path)])
+    assert refused.exit_code == 1
+    assert "/c2:partyA/c2:name" in refused.output and "familyName" in refused.output

@@ -18,11 +18,19 @@ from prometheus_client import Counter
 
 from hub.errors import ConfigurationError, RetiredSchemaVersion, UnknownSchemaVersion
 from hub.mapping import Mapping
+from hub.mapping.moments import normalise_moments
 from hub.mapping.registry import load_mapping
 from hub.observability.metrics import REGISTRY
 from hub.resources import XSD_ROOT
 from hub.schemas import SchemaRegistry, default_registry
-from hub.versions.catalog import ModelVersion, Step, VersionTable, namespace_of, read_versions
+from hub.versions.catalog import (
+    BASE_VERSION,
+    ModelVersion,
+    Step,
+    VersionTable,
+    namespace_of,
+    read_versions,
+)
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +108,21 @@ class ModelVersions:
 
     def version_of(self, message_type: str, record: etree._Element) -> ModelVersion | None:
         return self.table.of_record(message_type, record.tag)
+
+    def later_version_of(self, record: etree._Element) -> ModelVersion | None:
+        """The version after 1.0 a record is in (by its root), or None."""
+        version = self.table.of_record(etree.QName(record).localname, record.tag)
+        return None if version is None or version.follows is None else version
+
+    def base_form(self, schemas: SchemaRegistry, record: etree._Element) -> etree._Element:
+        """A later version's record checked against its schema and converted to 1.0 (what
+        routing and the identity index read); a 1.0 record as it is."""
+        version = self.later_version_of(record)
+        if version is None:
+            return record
+        schemas.validate_xml(record, version.schema)
+        normalise_moments(record)
+        return self.convert(record, version.message_type, version.version, BASE_VERSION)
 
     def lossy_steps(self, message_type: str, source: str, target: str) -> list[Step]:
         return [s for s in self.table.chain(message_type, source, target) if s.lossy]
