@@ -4,7 +4,6 @@ saves the page (docs/images/console-department-versions.png is the one docs/vers
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,21 +20,14 @@ from hub.runtime import configuration_admin
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubStack]:
-    with console_hub(tmp_path_factory, "versions-console") as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def driver() -> Iterator[Any]:
-    with chromium() as running:
-        yield running
-
-
 def test_an_operator_sees_who_receives_1_0_and_loses_the_nationality(
-    stack: HubStack, driver: Any, tmp_path: Path
+    tmp_path_factory: pytest.TempPathFactory, tmp_path: Path
 ) -> None:
+    with console_hub(tmp_path_factory, "versions-console") as stack, chromium() as driver:
+        look_at_the_department_pages(stack, driver, tmp_path)
+
+
+def look_at_the_department_pages(stack: HubStack, driver: Any, tmp_path: Path) -> None:
     admin = configuration_admin(
         stack.runtime.settings, stack.runtime.config.loader, stack.runtime.config.wake
     )
