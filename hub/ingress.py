@@ -40,7 +40,6 @@ from hub.observability import metrics
 from hub.resources import (
     CANONICAL_NAMESPACE,
     CANONICAL_SCHEMA,
-    CANONICAL_SCHEMA_VERSION,
     HEADER_SCHEMA,
 )
 from hub.routing import Routed, RoutingTable
@@ -155,7 +154,7 @@ class Ingress:
                 idempotency_key=key or hashlib.sha256(body).hexdigest(),
                 purpose=purpose or NATIVE_PURPOSE,
                 sent_at=datetime.now(UTC),
-                schema_version=CANONICAL_SCHEMA_VERSION,
+                schema_version=checked.version.version,
                 original=without_passwords(body),
                 original_content_type=headers.get("Content-Type", "application/octet-stream"),
                 canonical=canonical,
@@ -253,6 +252,7 @@ class CheckedNative:
     routed: Routed
     canonical: bytes
     identity_numbers: tuple[str, ...]
+    version: ModelVersion = field(default_factory=lambda: base_version(""))
 
 
 def check_native(
@@ -265,9 +265,14 @@ def check_native(
     translated = mapping.translate(document)
     if not isinstance(translated, etree._Element):
         raise UnknownMessageType(f"mapping {mapping.name} does not produce canonical XML")
-    canonical, numbers = checked_canonical(rules.schemas, translated)
-    routed = rules.routes.route_message(department, message_type, translated)
-    return CheckedNative(mapping, routed, canonical, numbers)
+    # A mapping may produce a later canonical version: stored so, routed on its 1.0 form.
+    base = default_versions().base_form(rules.schemas, translated)
+    canonical, numbers = checked_canonical(rules.schemas, base)
+    if base is not translated:
+        canonical = etree.tostring(translated, encoding="UTF-8")
+    routed = rules.routes.route_message(department, message_type, base)
+    version = default_versions().version_of(message_type, translated)
+    return CheckedNative(mapping, routed, canonical, numbers, version or base_version(""))
 
 
 @dataclass(frozen=True)

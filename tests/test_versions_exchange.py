@@ -86,20 +86,41 @@ PACKAGE_SCHEMA = {
 }
 
 
+_PARTY = {
+    "type": "object",
+    "properties": {
+        key: {"type": "string"} for key in ("id", "familyName", "givenName", "sex", "nationality")
+    },
+}
+PUSH_SCHEMA = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "type": "object",
+    "required": ["number", "partyA", "partyB"],
+    "properties": {
+        **{key: {"type": "string"} for key in ("number", "date", "office", "status")},
+        "partyA": _PARTY,
+        "partyB": _PARTY,
+    },
+}
+
+
 def package(folder: Path, endpoint: str, speaks: str) -> Path:
     """A department package whose outbound mapping reads MarriageRegistered ``speaks``."""
     shutil.rmtree(folder, ignore_errors=True)
     (folder / "mappings" / "outbound").mkdir(parents=True)
+    (folder / "mappings" / "inbound").mkdir(parents=True)
     (folder / "schemas").mkdir()
     (folder / "department.toml").write_text(
         f'code = "{CODE}"\nname = "Civil registry on the 2.0 model"\nadapter = "rest"\n'
         f'endpoint = "{endpoint}"\ntimeout_seconds = 5\n'
         'operations = { MarriageRegistered = "/marriages" }\n'
+        'inbound = { "/marriages" = "MarriageRegistered" }\n'
         "retry = { max_attempts = 1 }\n"
         '[[routes]]\nsends = "MarriageRegistered"\n[[routes]]\nreceives = "MarriageRegistered"\n',
         "utf-8",
     )
     (folder / "schemas" / "marriage.json").write_text(json.dumps(PACKAGE_SCHEMA), "utf-8")
+    (folder / "schemas" / "push.json").write_text(json.dumps(PUSH_SCHEMA), "utf-8")
     if speaks == "2.0":
         source = (
             'schema = "canonical/2.0/MarriageRegistered.xsd"\nroot = "c:MarriageRegistered"\n'
@@ -129,7 +150,41 @@ def package(folder: Path, endpoint: str, speaks: str) -> Path:
         ),
         "utf-8",
     )
+    (folder / "mappings" / "inbound" / "MarriageRegistered.toml").write_text(
+        INBOUND_2_0.format(code=CODE, c2=C2), "utf-8"
+    )
     return folder
+
+
+# What the department pushes in its own JSON becomes a canonical 2.0 record (it speaks 2.0).
+INBOUND_2_0 = (
+    '[mapping]\ndepartment = "{code}"\ndirection = "inbound"\n'
+    'message_type = "MarriageRegistered"\nversion = 1\n'
+    '[source]\nformat = "json"\nschema = "departments/{code}/push.json"\n'
+    '[target]\nformat = "xml"\nschema = "canonical/2.0/MarriageRegistered.xsd"\n'
+    'root = "c:MarriageRegistered"\nnamespaces = {{ c = "{c2}" }}\n'
+    + "".join(
+        f'[[fields]]\nfrom = "{source}"\nto = "{target}"\n'
+        + ("required = false\n" if "nationality" in source else "")
+        for source, target in [
+            ("number", "c:registrationNumber"),
+            ("date", "c:registeredOn"),
+            ("office", "c:registrationOffice"),
+            *(
+                (f"party{p}.{key}", f"c:party{p}/{path}")
+                for p in "AB"
+                for key, path in [
+                    ("id", "c:identityNumber"),
+                    ("familyName", "c:name/c:familyName"),
+                    ("givenName", "c:name/c:givenName"),
+                    ("sex", "c:sex"),
+                    ("nationality", "c:nationality"),
+                ]
+            ),
+            ("status", "c:maritalStatus"),
+        ]
+    )
+)
 
 
 def register(stack: HubStack, folder: Path) -> None:
@@ -265,3 +320,35 @@ def test_a_message_stored_under_1_0_is_replayed_in_the_version_its_receiver_decl
     assert stack.wait_settled(second).state == "delivered"
     assert versions_delivered(stack, second)[CODE] == "1.0"
     assert recorder.bodies[-1]["partyA"] == {"name": "张伟"}
+
+
+def test_a_department_pushing_its_own_json_as_2_0_reaches_a_1_0_receiver(
+    stack: HubStack, recorder: Recorder, tmp_path: Path
+) -> None:
+    register(stack, package(tmp_path / "pkg", recorder.url, speaks="2.0"))
+    pushed = {
+        "number": "J110105-20260520-0003",
+        "date": "2026-05-20",
+        "office": "110105",
+        "partyA": {"id": HUSBAND_ID, "familyName": "诸葛", "givenName": "亮", "sex": "1"},
+        "partyB": {
+            "id": WIFE_ID,
+            "familyName": "黄",
+            "givenName": "月英",
+            "sex": "2",
+            "nationality": "CHN",
+        },
+        "status": "20",
+    }
+    answer = requests.post(
+        f"{stack.server.url}/native/{CODE}/marriages",
+        data=json.dumps(pushed, ensure_ascii=False).encode("utf-8"),
+        headers={"Content-Type": "application/json", "Idempotency-Key": "push-1"},
+    )
+    assert answer.status_code < 300, answer.text
+    message_id = answer.json()["messageId"]
+    assert stack.wait_settled(message_id).state == "delivered"
+    assert version_received(stack, message_id) == "2.0"
+    assert versions_delivered(stack, message_id)["TAX"] == "1.0"
+    tax_got = stack.mocks.running["TAX"].department.store.received_for(WIFE_ID)[-1].payload
+    assert "诸葛亮" in tax_got and "黄月英" in tax_got
