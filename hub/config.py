@@ -199,6 +199,9 @@ class Settings:
     # (empty: the shipped hub/defaults/queries.toml), the deadline a query waits for its
     # sources when it names none, and the longest one it may name.
     query_routes_file: str = ""
+    # The canonical model's versions and their status (docs/versions.md; empty: the shipped
+    # xsd/canonical/versions.toml). Checked at start: a retired version still declared stops it.
+    model_versions_file: str = ""
     query_deadline_seconds: float = 3.0
     query_max_deadline_seconds: float = 10.0
     supervision_clock_skew_seconds: float = DEFAULT_SUPERVISION_CLOCK_SKEW_SECONDS

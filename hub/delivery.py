@@ -41,6 +41,7 @@ from hub.observability import metrics
 from hub.retry import RetryPolicy
 from hub.store import AttemptRecord, ClaimedDelivery, Store
 from hub.untrusted import shown
+from hub.versions import default_versions
 from hub.xmlparse import parse
 
 log = logging.getLogger(__name__)
@@ -84,6 +85,7 @@ class _Trace:
     started_at: datetime
     started: float
     mapping: str | None = None
+    schema_version: str | None = None  # the canonical version the mapping read (hub/versions)
     payload_sha256: str | None = None
     payload: bytes | None = None
 
@@ -164,6 +166,7 @@ class DeliveryHandler:
             payload_sha256=trace.payload_sha256,
             outbound_mapping=trace.mapping,
             payload=trace.payload,
+            schema_version=trace.schema_version,
         )
 
     def _has_mailbox(self, department: str) -> bool:
@@ -198,7 +201,11 @@ class DeliveryHandler:
         trace.mapping = mapping.name
         if not claimed.canonical:
             raise PermanentDeliveryError("the message's bodies were pruned; nothing to deliver")
-        document = mapping.translate(parse(claimed.canonical))
+        # The receiver's mapping reads the version its package declares: converted to it.
+        record, trace.schema_version = default_versions().for_reader(
+            claimed.message_type, parse(claimed.canonical), getattr(mapping, "source_root", None)
+        )
+        document = mapping.translate(record)
         trace.payload = payload_bytes(document, mapping.target_encoding)
         trace.payload_sha256 = _sha256(trace.payload)
         return mapping, document
@@ -242,6 +249,7 @@ class DeliveryHandler:
             payload_sha256=trace.payload_sha256,
             outbound_mapping=trace.mapping,
             payload=trace.payload,
+            schema_version=trace.schema_version,
         )
 
     def _retry_at(self, claimed: ClaimedDelivery) -> tuple[datetime, str]:

@@ -6,6 +6,8 @@
     │   ├── MalformedJSON          not JSON, not UTF-8, not an object, nested too deep
     │   ├── BodyTooLarge           over the configured size limit
     │   ├── SchemaInvalid          well-formed but violates a schema (path and line kept)
+    │   │   ├── UnknownSchemaVersion a schemaVersion the hub has no schema for (hub/versions)
+    │   │   └── RetiredSchemaVersion a retired canonical version (names the one to use)
     │   ├── InvalidIdentityNumber  GB 11643 check character does not match
     │   ├── UnknownMessageType     no schema / route for this message type
     │   ├── UnknownSender          the sender is not a registered department
@@ -375,3 +377,12 @@ class RetryableDeliveryError(DeliveryError):
 
 class PermanentDeliveryError(DeliveryError):
     code = "Server.Rejected"
+
+
+class UnknownSchemaVersion(SchemaInvalid):
+    """A header's schemaVersion the hub has no schema for, for that message type (the
+    reason names the versions it speaks). A Client.SchemaInvalid, as before versions."""
+
+
+class RetiredSchemaVersion(SchemaInvalid):
+    """A canonical version no longer accepted; the reason names the version to use."""

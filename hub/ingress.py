@@ -18,7 +18,7 @@ import hashlib
 import logging
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 from typing import Protocol
@@ -40,7 +40,6 @@ from hub.observability import metrics
 from hub.resources import (
     CANONICAL_NAMESPACE,
     CANONICAL_SCHEMA,
-    CANONICAL_SCHEMA_VERSION,
     HEADER_SCHEMA,
 )
 from hub.routing import Routed, RoutingTable
@@ -53,6 +52,8 @@ from hub.store import NewMessage, Receipt, Store
 from hub.store.group_commit import GroupCommitter
 from hub.supervision import CASE_EVENT_TYPES, CaseBook
 from hub.untrusted import shown
+from hub.versions import BASE_VERSION, ModelVersion, default_versions
+from hub.versions.catalog import base_version, namespace_of
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,7 @@ class PreparedMessage:
 
     message: NewMessage
     receivers: tuple[str, ...]
+    warning: str | None = None  # for the receipt: a deprecated canonical version (hub/versions)
 
 
 class Ingress:
@@ -119,7 +121,7 @@ class Ingress:
                 idempotency_key=fields["idempotencyKey"],
                 purpose=fields["purpose"],
                 sent_at=checked.sent_at,
-                schema_version=fields["schemaVersion"],
+                schema_version=checked.version.version,
                 original=without_passwords(original, envelope),
                 original_content_type=content_type,
                 canonical=canonical,
@@ -128,6 +130,7 @@ class Ingress:
                 skipped=_logged_skips(routed, message_type),
             ),
             routed.receivers,
+            checked.version_warning,
         )
 
     def prepare_native(
@@ -151,7 +154,7 @@ class Ingress:
                 idempotency_key=key or hashlib.sha256(body).hexdigest(),
                 purpose=purpose or NATIVE_PURPOSE,
                 sent_at=datetime.now(UTC),
-                schema_version=CANONICAL_SCHEMA_VERSION,
+                schema_version=checked.version.version,
                 original=without_passwords(body),
                 original_content_type=headers.get("Content-Type", "application/octet-stream"),
                 canonical=canonical,
@@ -249,6 +252,7 @@ class CheckedNative:
     routed: Routed
     canonical: bytes
     identity_numbers: tuple[str, ...]
+    version: ModelVersion = field(default_factory=lambda: base_version(""))
 
 
 def check_native(
@@ -261,9 +265,14 @@ def check_native(
     translated = mapping.translate(document)
     if not isinstance(translated, etree._Element):
         raise UnknownMessageType(f"mapping {mapping.name} does not produce canonical XML")
-    canonical, numbers = checked_canonical(rules.schemas, translated)
-    routed = rules.routes.route_message(department, message_type, translated)
-    return CheckedNative(mapping, routed, canonical, numbers)
+    # A mapping may produce a later canonical version: stored so, routed on its 1.0 form.
+    base = default_versions().base_form(rules.schemas, translated)
+    canonical, numbers = checked_canonical(rules.schemas, base)
+    if base is not translated:
+        canonical = etree.tostring(translated, encoding="UTF-8")
+    routed = rules.routes.route_message(department, message_type, base)
+    version = default_versions().version_of(message_type, translated)
+    return CheckedNative(mapping, routed, canonical, numbers, version or base_version(""))
 
 
 @dataclass(frozen=True)
@@ -273,6 +282,8 @@ class CheckedSubmit:
     routed: Routed
     canonical: bytes
     identity_numbers: tuple[str, ...]
+    version: ModelVersion = field(default_factory=lambda: base_version(""))
+    version_warning: str | None = None
 
     @property
     def sender(self) -> str:
@@ -294,25 +305,35 @@ def check_submit(
     rules.schemas.validate_xml(header, HEADER_SCHEMA)
     fields = {etree.QName(child).localname: (child.text or "") for child in header}
     sender, message_type = fields["sender"], fields["messageType"]
-    if fields["schemaVersion"] != CANONICAL_SCHEMA_VERSION:
-        raise SchemaInvalid(
-            f"schema version {fields['schemaVersion']} is not supported; "
-            f"this hub speaks {CANONICAL_SCHEMA_VERSION}",
-            path=_child_path(header, "schemaVersion"),
-        )
+    versions = default_versions()
+    try:
+        accepted = versions.accept(message_type, fields["schemaVersion"], sender)
+    except SchemaInvalid as exc:
+        exc.path = _child_path(header, "schemaVersion")
+        raise
+    version = accepted.version
     rules.departments.sender(sender)
     if authenticate is not None:
         authenticate(sender)
-    routed = rules.routes.route_message(sender, message_type, message)
-    if message.tag != f"{{{CANONICAL_NAMESPACE}}}{message_type}":
+    if version.version == BASE_VERSION:
+        routed = rules.routes.route_message(sender, message_type, message)
+    else:
+        rules.routes.receivers_for(sender, message_type)  # may it send this at all?
+    if message.tag != f"{{{namespace_of(version)}}}{message_type}":
         raise SchemaInvalid(
-            f"header says {message_type} but the message is {etree.QName(message).localname}",
+            f"header says {message_type} {version.version} but the message is "
+            f"{etree.QName(message).localname} in {etree.QName(message).namespace}",
             path=xmlparse.named_path(message),
         )
-    canonical, numbers = checked_canonical(rules.schemas, message)
-    return CheckedSubmit(
-        fields, _parse_datetime(fields["sentAt"], header), routed, canonical, numbers
-    )
+    if version.version == BASE_VERSION:
+        canonical, numbers = checked_canonical(rules.schemas, message)
+    else:  # stored as received; routing and the identity index read its 1.0 form
+        base = versions.base_form(rules.schemas, message)
+        _, numbers = checked_canonical(rules.schemas, base)
+        routed = rules.routes.route_message(sender, message_type, base)
+        canonical = etree.tostring(message, encoding="UTF-8")
+    sent_at = _parse_datetime(fields["sentAt"], header)
+    return CheckedSubmit(fields, sent_at, routed, canonical, numbers, version, accepted.warning)
 
 
 def checked_canonical(

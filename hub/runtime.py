@@ -4,7 +4,8 @@ adapters, ingress, the HTTP front and the delivery workers."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from pathlib import Path
 
 from spyne.server.wsgi import WsgiApplication
 
@@ -27,6 +28,7 @@ from hub.console import ConsoleApp
 from hub.errors import ConfigurationError
 from hub.ingress import Ingress
 from hub.mailbox.waiting import WaitSlots
+from hub.mapping import Mapping
 from hub.observability import probe_app
 from hub.query import query_service
 from hub.schemas import SchemaRegistry
@@ -41,6 +43,9 @@ from hub.security.reply_signing import ReplySigner
 from hub.security.wsse import CredentialSource, WsseVerifier
 from hub.store import Store
 from hub.supervision import case_book
+from hub.versions import ModelVersions, read_versions
+from hub.versions.catalog import VERSIONS_FILE
+from hub.versions.model import install
 from hub.workers import WorkerService
 
 
@@ -138,6 +143,7 @@ class HubRuntime:
         self.departments = self.config.departments
         self.routes = self.config.routes
         self.mappings = self.config.mappings
+        self.versions = registered_versions(settings, self.mappings.all())
         self.publisher = Publisher(settings.bus_url, queue_prefix=settings.queue_prefix)
         self.signer = reply_signer(settings)  # a bad key or certificate fails here, at start
         self.adapters = AdapterCache(signer=self.signer)
@@ -262,3 +268,13 @@ class HubRuntime:
         self.adapters.close()
         self.publisher.close()
         self.store.dispose()
+
+
+def registered_versions(settings: Settings, mappings: Iterable[Mapping]) -> ModelVersions:
+    """The canonical versions this hub speaks, installed for ingress and delivery; a version
+    file that retires a version a department still declares stops the hub here."""
+    file = Path(settings.model_versions_file) if settings.model_versions_file else VERSIONS_FILE
+    versions = ModelVersions(read_versions(file))
+    versions.check_declared(mappings)
+    install(versions)
+    return versions

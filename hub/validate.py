@@ -43,6 +43,7 @@ from hub.resources import (
 )
 from hub.routing import RoutingTable
 from hub.schemas import SchemaRegistry
+from hub.versions import default_versions
 
 _ENVELOPES = (
     "http://schemas.xmlsoap.org/soap/envelope/",
@@ -148,7 +149,8 @@ def _validate_xml(name: str, data: bytes, rules: HubRules) -> ValidationReport:
         return ValidationReport(name, None, None, [str(error)])
     if record.tag == _SUBMIT:
         return _submit(name, record, rules)
-    if etree.QName(record).namespace == CANONICAL_NAMESPACE:
+    in_later_version = default_versions().later_version_of(record) is not None
+    if etree.QName(record).namespace == CANONICAL_NAMESPACE or in_later_version:
         return _canonical(name, record, rules)
     envelope = None if record is root else etree.QName(root).namespace
     return _department_document(name, record, record.tag, rules, envelope)
@@ -179,7 +181,7 @@ def _submit(name: str, submit: etree._Element, rules: HubRules) -> ValidationRep
             )
         checked = check_submit(rules, header, records[0])
     except ClientError as error:
-        parts = [(header, HEADER_SCHEMA), *((r, CANONICAL_SCHEMA) for r in records[:1])]
+        parts = [(header, HEADER_SCHEMA), *((r, _record_schema(r)) for r in records[:1])]
         report.errors = _every_error(error, parts)
         return report
     report.accepted_as = f"Submit of {checked.message_type} from {checked.sender}"
@@ -187,13 +189,15 @@ def _submit(name: str, submit: etree._Element, rules: HubRules) -> ValidationRep
 
 
 def _canonical(name: str, record: etree._Element, rules: HubRules) -> ValidationReport:
-    report = ValidationReport(name, CANONICAL_SCHEMA, record.tag)
+    """A canonical record of any version (a later one is checked in its 1.0 form too)."""
+    schema = _record_schema(record)
+    report = ValidationReport(name, schema, record.tag)
     kind = etree.QName(record).localname
     try:
-        checked_canonical(rules.schemas, record)
+        checked_canonical(rules.schemas, default_versions().base_form(rules.schemas, record))
         senders = rules.routes.route(kind).senders
     except ClientError as error:
-        report.errors = _every_error(error, [(record, CANONICAL_SCHEMA)])
+        report.errors = _every_error(error, [(record, schema)])
         return report
     if not senders:  # e.g. SupervisionSignal: the hub's own
         report.errors = [f"no department may send {kind}: the hub itself sends it"]
@@ -256,6 +260,12 @@ def _schema_errors(document: Document, schema: str, rules: HubRules) -> list[str
             for e in validator.iter_errors(document)
         ]
     return _xml_errors(document, schema)
+
+
+def _record_schema(record: etree._Element) -> str:
+    """The schema of the canonical version the record is in (1.0's unless it is a later one)."""
+    version = default_versions().later_version_of(record)
+    return CANONICAL_SCHEMA if version is None else version.schema
 
 
 def _every_error(error: ClientError, parts: list[tuple[etree._Element | None, str]]) -> list[str]:

@@ -187,4 +187,5 @@ def test_every_import_in_the_wsdl_resolves_to_a_schema_placed_before_it(
         for imported in schema.findall(f"{{{XS}}}import"):
             assert imported.get("schemaLocation") or imported.get("namespace") in seen
         seen.add(schema.get("targetNamespace") or "")
-    assert seen == {"urn:govhub:canonical:1", HUB}
+    # canonical 1.0 and 2.0 (hub/versions: every active version), then the API
+    assert seen == {"urn:govhub:canonical:1", "urn:govhub:canonical:2", HUB}

@@ -48,7 +48,10 @@ ResourceModel = _model(
         ("openType", Unicode),
     ],
 )
-ReceiverModel = _model("CatalogueReceiver", [("department", Unicode), ("condition", None)])
+ReceiverModel = _model(
+    "CatalogueReceiver",
+    [("department", Unicode), ("condition", None), ("version", None), ("lossy", None)],
+)
 ServiceModel = _model(
     "CatalogueService",
     [
@@ -58,6 +61,7 @@ ServiceModel = _model(
         ("senders", _MANY),
         ("receivers", ReceiverModel.customize(min_occurs=0, max_occurs="unbounded")),
         ("resource", ResourceModel),
+        ("versions", _MANY),  # every canonical version accepted (hub/versions)
     ],
 )
 AllowedModel = _model(
@@ -145,7 +149,12 @@ def _service_model(service: Service) -> Any:
         namespace=service.namespace,
         senders=list(service.senders),
         receivers=[
-            ReceiverModel(department=r.department, condition=r.condition or None)
+            ReceiverModel(
+                department=r.department,
+                condition=r.condition or None,
+                version=r.version,
+                lossy="; ".join(r.lossy) or None,
+            )
             for r in service.receivers
         ],
         resource=ResourceModel(
@@ -160,6 +169,7 @@ def _service_model(service: Service) -> Any:
             sharingCondition=meta.sharing_condition or None,
             openType=meta.open,
         ),
+        versions=list(service.versions),
     )
 
 

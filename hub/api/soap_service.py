@@ -61,6 +61,7 @@ class ReceiptModel(ComplexModel):  # type: ignore[misc]
         ("state", Unicode),
         ("duplicate", Boolean),
         ("receivers", Unicode.customize(max_occurs="unbounded")),
+        ("warning", Unicode),  # a deprecated canonical version (hub/versions)
     ]
 
 
@@ -135,7 +136,7 @@ def build_soap_application(
                 raise submit_fault(error) from error
             except HubError as error:
                 raise fault_from(error) from error
-            return _receipt_model(receipt)
+            return _receipt_model(receipt, prepared.warning)
 
         @rpc(Unicode(min_occurs=1), _returns=MessageStatusModel)  # type: ignore[untyped-decorator]
         def GetStatus(ctx: Any, messageId: str) -> MessageStatusModel:
@@ -301,15 +302,18 @@ def submit_response(result: ReceiptModel) -> etree._Element:
             etree.SubElement(receipt, f"{{{HEADER_NAMESPACE}}}{name}").text = value
     for receiver in result.receivers or ():
         etree.SubElement(receipt, _RECEIVERS).text = receiver
+    if result.warning is not None:
+        etree.SubElement(receipt, f"{{{HEADER_NAMESPACE}}}warning").text = result.warning
     return response
 
 
-def _receipt_model(receipt: Receipt) -> ReceiptModel:
+def _receipt_model(receipt: Receipt, warning: str | None = None) -> ReceiptModel:
     return ReceiptModel(
         messageId=receipt.message_id,
         state=receipt.state,
         duplicate=receipt.duplicate,
         receivers=list(receipt.receivers),
+        warning=warning,
     )
 
 

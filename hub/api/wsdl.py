@@ -17,6 +17,7 @@ from lxml import etree
 
 from hub.api.soap_faults import OPERATION_FAULTS
 from hub.resources import CANONICAL_NAMESPACE, CANONICAL_SCHEMA, HEADER_NAMESPACE, XSD_ROOT
+from hub.versions import default_versions
 
 API_SCHEMA = "hub/soap-api.xsd"
 XS = "http://www.w3.org/2001/XMLSchema"
@@ -51,6 +52,8 @@ def _template() -> etree._Element:
     )
     types = etree.SubElement(definitions, f"{{{WSDL}}}types")
     types.append(flattened_schema(XSD_ROOT / CANONICAL_SCHEMA))
+    for schema in active_version_schemas():  # canonical 2.0 and on, each its own namespace
+        types.append(flattened_schema(XSD_ROOT / schema))
     types.append(flattened_schema(XSD_ROOT / API_SCHEMA))
     for name, (request, response) in _OPERATIONS.items():
         _message(definitions, f"{name}Request", request)
@@ -72,6 +75,18 @@ def _template() -> etree._Element:
         element = etree.SubElement(service, f"{{{WSDL}}}port", name=port, binding=f"h:{port}")
         etree.SubElement(element, f"{{{soap}}}address", location="")
     return definitions
+
+
+def active_version_schemas() -> list[str]:
+    """The schema of every version beyond 1.0 not retired, once each."""
+    versions = default_versions().table
+    schemas = [
+        version.schema
+        for message_type in versions.types()
+        for version in versions.versions_of(message_type)
+        if version.schema != CANONICAL_SCHEMA and version.status != "retired"
+    ]
+    return list(dict.fromkeys(schemas))
 
 
 def _definitions() -> etree._Element:

@@ -21,6 +21,8 @@ from hub.configuration.loader import Configuration
 from hub.errors import UnknownSender
 from hub.mailbox import MAILBOX_ADAPTER
 from hub.resources import CANONICAL_NAMESPACE
+from hub.versions import BASE_VERSION, default_versions
+from hub.versions.views import Received, received_versions
 
 HUB_PROVIDER = "GovHub"
 
@@ -29,6 +31,8 @@ HUB_PROVIDER = "GovHub"
 class Receiver:
     department: str
     condition: str = ""  # the content condition it receives under, as written; "": all
+    version: str = BASE_VERSION  # the canonical version it receives (hub/versions)
+    lossy: tuple[str, ...] = ()  # what a record sent in a newer version loses on the way
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,7 @@ class Service:
     senders: tuple[str, ...]
     receivers: tuple[Receiver, ...]
     resource: ResourceMetadata
+    versions: tuple[str, ...] = (BASE_VERSION,)  # every canonical version accepted (not retired)
 
 
 @dataclass(frozen=True)
@@ -86,6 +91,7 @@ def build_catalogue(configuration: Configuration, deployment_file: Path | None) 
     packaged = _package_layers(configuration)
     names = {d.code: d.name for d in configuration.departments}
     routes = configuration.routes
+    received = received_versions(configuration.mappings.all())
     services = []
     for message_type in routes.message_types():
         route = routes.route(message_type)
@@ -99,6 +105,7 @@ def build_catalogue(configuration: Configuration, deployment_file: Path | None) 
             deployment.get(message_type, {}),
         ]
         provider = "、".join(names.get(code, code) for code in route.senders) or HUB_PROVIDER
+        receives = {r.department: r for r in received if r.message_type == message_type}
         services.append(
             Service(
                 message_type,
@@ -106,10 +113,11 @@ def build_catalogue(configuration: Configuration, deployment_file: Path | None) 
                 CANONICAL_NAMESPACE,
                 route.senders,
                 tuple(
-                    Receiver(code, _described(route.conditions.get(code)))
+                    _receiver(code, _described(route.conditions.get(code)), receives.get(code))
                     for code in route.receivers
                 ),
                 resolved(message_type, layers, provider),
+                accepted_versions(message_type),
             )
         )
     mailboxes = frozenset(d.code for d in configuration.departments if d.adapter == MAILBOX_ADAPTER)
@@ -124,6 +132,17 @@ def _package_layers(configuration: Configuration) -> dict[str, dict[str, Fields]
         if path.is_file():
             layers[code] = read_layer(path)
     return layers
+
+
+def _receiver(code: str, condition: str, received: Received | None) -> Receiver:
+    if received is None:
+        return Receiver(code, condition)
+    return Receiver(code, condition, received.version, received.lossy)
+
+
+def accepted_versions(message_type: str) -> tuple[str, ...]:
+    versions = default_versions().table.versions_of(message_type)
+    return tuple(v.version for v in versions if v.status != "retired")
 
 
 def _described(condition: Condition | None) -> str:

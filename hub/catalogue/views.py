@@ -24,8 +24,14 @@ def service_view(service: Service) -> dict[str, Any]:
         "schema": service.schema,
         "namespace": service.namespace,
         "senders": list(service.senders),
+        "versions": list(service.versions),
         "receivers": [
-            {"department": r.department, "condition": r.condition or None}
+            {
+                "department": r.department,
+                "condition": r.condition or None,
+                "version": r.version,
+                "lossy": list(r.lossy) or None,
+            }
             for r in service.receivers
         ],
         "resource": asdict(service.resource),
@@ -37,12 +43,15 @@ def catalogue_lines(catalogue: Catalogue, allowed: Allowed | None) -> list[str]:
     for service in catalogue.services:
         meta = service.resource
         receivers = [
-            f"{r.department} (when {r.condition})" if r.condition else r.department
+            (f"{r.department} (when {r.condition})" if r.condition else r.department)
+            + (f" [{r.version}]" if len(service.versions) > 1 else "")
+            + (" LOSSY: " + "; ".join(r.lossy) if r.lossy else "")
             for r in service.receivers
         ]
         lines += [
             f"{service.message_type}  {meta.name}  [{meta.identifier}]",
             f"  schema     {service.schema}",
+            f"  versions   {', '.join(service.versions)}",
             f"  senders    {', '.join(service.senders) or '(the hub itself)'}",
             f"  receivers  {', '.join(receivers) or '(none: the hub keeps it)'}",
             f"  provider   {meta.provider}; {meta.category}; {meta.format}, {meta.update_cycle}",

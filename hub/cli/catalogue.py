@@ -40,11 +40,11 @@ def catalogue_cli(
     """What the hub exchanges: each message type, its schema, who may send it, who receives
     it, and its resource metadata (name, identifier, provider, sharing and open type ...)."""
     with migrated_store(options) as (settings, store):
-        from hub.runtime import configuration_loader
+        from hub.runtime import configuration_loader, registered_versions
 
-        catalogue = build_catalogue(
-            configuration_loader(settings, store).load(), deployment_file(settings)
-        )
+        configuration = configuration_loader(settings, store).load()
+        registered_versions(settings, configuration.mappings.all())  # GOVHUB_MODEL_VERSIONS_FILE
+        catalogue = build_catalogue(configuration, deployment_file(settings))
         _answer(catalogue, as_json, department, export_file, schema_of)
 
 

@@ -35,6 +35,7 @@ from hub.mapping.engine import Mapping as FieldMapping
 from hub.mapping.serialize import canonical_xml
 from hub.query.packaged import package_problems as query_problems
 from hub.resources import XSD_ROOT
+from hub.versions import default_versions
 from hub.xmlparse import parse
 
 EXAMPLES = "examples"
@@ -96,6 +97,7 @@ def check_package(
         _check_field_names(compiled, mapping, report)
     _check_examples(compiled, package, report)
     _check_conditions(compiled, package, report)
+    report.errors += default_versions().retired_in_use(compiled.mappings)
     sends = {r.message_type for r in compiled.description.routes if r.role == "sends"}
     errors, warnings = catalogue_problems(compiled.folder, sends)
     report.errors, report.warnings = report.errors + errors, report.warnings + warnings

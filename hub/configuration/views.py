@@ -6,6 +6,7 @@ from typing import Any
 
 from hub.configuration.loader import Configuration
 from hub.configuration.state import PackageRow
+from hub.versions.views import department_versions
 
 
 def department_rows(configuration: Configuration) -> list[dict[str, Any]]:
@@ -32,6 +33,7 @@ def department_detail(
     view["operations"] = dict(configuration.departments.get(code).operations)
     view["routes"] = [row for row in route_rows(configuration) if row["department"] == code]
     view["mappings"] = [m.name for m in configuration.mappings.all() if m.department == code]
+    view["canonical_versions"] = department_versions(configuration.mappings.all(), code)
     view["versions"] = [
         {
             "version": row.version,

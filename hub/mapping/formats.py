@@ -20,6 +20,7 @@ from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from hub.errors import MappingError
+from hub.mapping.names import FULL_NAME, name_part
 
 DEFAULT_TIMEZONE = "+08:00"
 
@@ -131,6 +132,8 @@ def make_converter(source: str, target: str, zone_name: str = DEFAULT_TIMEZONE) 
     Raises ValueError for an unknown format or zone (a mapping-file error); the returned
     converter raises MappingError for a value that is not in the ``source`` format.
     """
+    if source == FULL_NAME:  # not a moment: a name split into its parts (hub/mapping/names.py)
+        return name_part(target)
     for name in (source, target):
         if name not in FORMATS:
             raise ValueError(f"unknown format {name!r} (known: {', '.join(sorted(FORMATS))})")

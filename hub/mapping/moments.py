@@ -49,8 +49,12 @@ _MAX_DEPTH = 16
 def moment_paths() -> dict[str, tuple[tuple[tuple[str, ...], bool], ...]]:
     """Per canonical record (its root's Clark name): the path (its steps' Clark names) of
     each element the canonical schema types as a date (True) or a dateTime (False)."""
-    schema = xmlschema.XMLSchema10(str(XSD_ROOT / CANONICAL_SCHEMA))
-    return {e.name: tuple(_typed_leaves(e, ())) for e in schema.elements.values()}
+    paths = {}
+    # 1.0 and every later canonical version (xsd/canonical/<version>/, hub/versions)
+    for file in (XSD_ROOT / CANONICAL_SCHEMA, *sorted(XSD_ROOT.glob("canonical/*/*.xsd"))):
+        schema = xmlschema.XMLSchema10(str(file))
+        paths.update({e.name: tuple(_typed_leaves(e, ())) for e in schema.elements.values()})
+    return paths
 
 
 def _typed_leaves(element: Any, path: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...], bool]]:

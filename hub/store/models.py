@@ -93,6 +93,8 @@ class DeliveryRow(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)  # dashboard
     outbound_mapping: Mapped[str | None] = mapped_column(String(200))
+    # The canonical version its mapping read, converted to (hub/versions; 0022_model_versions).
+    schema_version: Mapped[str | None] = mapped_column(String(20))
     idempotency_key: Mapped[str] = mapped_column(String(200))
     # When the current round of attempts began (creation or the last replay): max age counts
     # from here, and attempts_at_replay is where the round's attempt budget starts.

@@ -35,6 +35,7 @@ _STATEMENTS: dict[str, Update] = {
         last_error=None,
         next_attempt_at=None,
         outbound_mapping=bindparam("b_mapping"),
+        schema_version=bindparam("b_version"),
         payload=_PAYLOAD,
     ),
     # The relay republishes once lease_until passes: that is the retry's schedule.
@@ -46,6 +47,7 @@ _STATEMENTS: dict[str, Update] = {
         lease_until=bindparam("b_retry_at"),
         last_error=bindparam("b_error"),
         outbound_mapping=bindparam("b_mapping"),
+        schema_version=bindparam("b_version"),
         payload=_PAYLOAD,
     ),
     "failed": update(DeliveryRow)
@@ -54,6 +56,7 @@ _STATEMENTS: dict[str, Update] = {
         state="failed",
         last_error=bindparam("b_error"),
         outbound_mapping=bindparam("b_mapping"),
+        schema_version=bindparam("b_version"),
         payload=_PAYLOAD,
     ),
 }
@@ -98,5 +101,6 @@ def _params(claimed: ClaimedDelivery, attempt: AttemptRecord, now: datetime) -> 
         "b_retry_at": attempt.retry_at,
         "b_error": error_text(attempt),
         "b_mapping": attempt.outbound_mapping,
+        "b_version": attempt.schema_version,
         "b_payload": attempt.payload,
     }

@@ -129,6 +129,7 @@ class AttemptRecord:
     outbound_mapping: str | None = None
     # The translated document as sent (kept on the delivery until pruned).
     payload: bytes | None = None
+    schema_version: str | None = None  # the canonical version delivered (hub/versions)
 
 
 def message_state(delivery_states: list[str]) -> MessageState:
