@@ -31,7 +31,15 @@ from hub import identity, xmlparse
 from hub.bus import DeliveryTask, Publisher
 from hub.config import Settings
 from hub.departments import DepartmentConfig, DepartmentDirectory
-from hub.errors import HubError, SchemaInvalid, StoreUnavailable, UnknownMessageType
+from hub.errors import (
+    HubError,
+    NotNeighbour,
+    SchemaInvalid,
+    StoreUnavailable,
+    UnknownMessageType,
+)
+from hub.federation import is_remote
+from hub.federation.admission import ForwardAdmission
 from hub.header_fields import limited
 from hub.mapping import Document, MappingRegistry
 from hub.mapping import Mapping as CompiledMapping
@@ -81,6 +89,7 @@ class Ingress:
         adapter_for: Callable[[DepartmentConfig], Adapter],
         verifier: WsseVerifier | None = None,
         case_book: CaseBook | None = None,
+        forwards: ForwardAdmission | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -92,6 +101,8 @@ class Ingress:
         self.adapter_for = adapter_for
         self.verifier = verifier
         self.case_book = case_book
+        # Forwards from neighbour hubs (hub/federation); None: this hub takes none.
+        self.forwards = forwards
         self._audit = AuditLog(store.engine)
         # Concurrent requests share one transaction; each is answered after its commit.
         self._committer = GroupCommitter(store, settings.lease_seconds)
@@ -107,7 +118,8 @@ class Ingress:
         """A department submitted a header and a canonical message (the SOAP API); the
         envelope carries its WS-Security header, checked against its registered credentials."""
         verify = None if self.verifier is None else partial(self.verifier.verify, envelope)
-        checked = check_submit(self, header, message, authenticate=verify)
+        admit = None if self.forwards is None else partial(self.forwards.admit, envelope)
+        checked = check_submit(self, header, message, authenticate=verify, forwarded=admit)
         fields, sender, message_type = checked.fields, checked.sender, checked.message_type
         routed, canonical, numbers = checked.routed, checked.canonical, checked.identity_numbers
         return PreparedMessage(
@@ -183,9 +195,11 @@ class Ingress:
             receipt = self._commit_case_event(self.case_book, prepared)
         else:
             receipt = self._committer.save_accepted(prepared.message, prepared.receivers)
+        message = prepared.message
         if not receipt.duplicate:
-            message = prepared.message
             metrics.MESSAGES_ACCEPTED.labels(message.sender, message.message_type).inc()
+        if self.forwards is not None and not receipt.duplicate and is_remote(message.sender):
+            self.forwards.received(message, receipt)
         if not receipt.duplicate and receipt.deliveries:
             # A failed publish loses nothing: the relay republishes when the lease ends.
             self.publisher.publish_all_quietly(
@@ -288,9 +302,11 @@ def check_submit(
     header: etree._Element,
     message: etree._Element,
     authenticate: Callable[[str], object] | None = None,
+    forwarded: Callable[[Mapping[str, str]], Routed] | None = None,
 ) -> CheckedSubmit:
     """Every check a Submit's header and record pass, in the order the hub makes them;
-    ``authenticate`` (the sender's WS-Security) runs once the sender is known."""
+    ``authenticate`` (the sender's WS-Security) runs once the sender is known. A header
+    with ``forwardedTo`` is a neighbour hub's forward: ``forwarded`` admits and routes it."""
     rules.schemas.validate_xml(header, HEADER_SCHEMA)
     fields = {etree.QName(child).localname: (child.text or "") for child in header}
     sender, message_type = fields["sender"], fields["messageType"]
@@ -300,10 +316,15 @@ def check_submit(
             f"this hub speaks {CANONICAL_SCHEMA_VERSION}",
             path=_child_path(header, "schemaVersion"),
         )
-    rules.departments.sender(sender)
-    if authenticate is not None:
-        authenticate(sender)
-    routed = rules.routes.route_message(sender, message_type, message)
+    if fields.get("forwardedTo"):
+        if forwarded is None:
+            raise NotNeighbour("this hub has no neighbour hubs: it takes no forwards")
+        routed = forwarded(fields)
+    else:
+        rules.departments.sender(sender)
+        if authenticate is not None:
+            authenticate(sender)
+        routed = rules.routes.route_message(sender, message_type, message)
     if message.tag != f"{{{CANONICAL_NAMESPACE}}}{message_type}":
         raise SchemaInvalid(
             f"header says {message_type} but the message is {etree.QName(message).localname}",

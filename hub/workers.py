@@ -17,10 +17,11 @@ import threading
 from collections.abc import Callable
 
 from hub.adapter_cache import AdapterFactory
-from hub.bus import QUEUE_PREFIX, DeliveryTask, Publisher, QueueConsumer
+from hub.bus import FORWARD_QUEUE, QUEUE_PREFIX, DeliveryTask, Publisher, QueueConsumer
 from hub.config import Settings
 from hub.delivery import DeliveryHandler, MappingLookup
 from hub.departments import DepartmentDirectory
+from hub.federation.forwarder import Forwarder
 from hub.mailbox.store import MailboxStore
 from hub.observability.alerting import alerting_from_settings
 from hub.observability.pauses import PauseBoard, RetryPauses
@@ -50,6 +51,7 @@ class WorkerService:
         publisher: Publisher | None = None,
         queue_prefix: str = QUEUE_PREFIX,
         routes: RoutingTable | None = None,
+        forwarder: Forwarder | None = None,
     ) -> None:
         self.settings = settings
         self.routes = routes  # who receives the supervision signals (default: the routes file)
@@ -69,6 +71,7 @@ class WorkerService:
                 store, settings.lease_seconds, max_batch=settings.delivery_batch_size
             ),
             mailboxes=MailboxStore(store, settings.mailbox_lease_seconds),
+            forwarder=forwarder,
         )
         self.pauses = PauseBoard(RetryPauses(store.engine))
         self.relay = Relay(
@@ -100,6 +103,8 @@ class WorkerService:
         self._stop.clear()
         for config in self.departments:
             self._start_consumers(config.code)
+        if self.handler.forwarder is not None:
+            self._start_consumers(FORWARD_QUEUE)
         self._spawn("govhub-relay", self.relay.run)
         if self.settings.prune_interval_seconds > 0:
             self._spawn("govhub-prune", Pruner(self.store, self.settings).run)

@@ -1,0 +1,89 @@
+"""Three hubs as three `govhub serve` processes (province 320000, city 320100, county
+320102), each with its own SQLite database: a marriage entered at the county's registry
+reaches the city's social security office and the province's tax office once each, through
+the hubs, hop by hop, with the city hub SIGKILLed and restarted in the middle."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from federation_hubs import FederatedHub, three_hubs
+from hubstack import HUSBAND_ID, WIFE_ID
+
+from hub.polling import wait_for
+from hub.store import Store
+from mock_departments.people import Person
+
+pytestmark = [pytest.mark.slow]
+
+COUNTY_ROUTES = """
+[MarriageRegistered]
+senders = ["MARRIAGE_REGISTRY"]
+receivers = ["320100/SOCIAL_SECURITY", "320000/TAX"]
+"""
+
+
+@pytest.fixture
+def hubs(tmp_path: Path) -> Iterator[dict[str, FederatedHub]]:
+    with three_hubs(
+        tmp_path,
+        departments={
+            "320000": ["TAX"],
+            "320100": ["SOCIAL_SECURITY"],
+            "320102": ["MARRIAGE_REGISTRY"],
+        },
+        routes={"320102": COUNTY_ROUTES},
+    ) as running:
+        yield running
+
+
+def _leg_states(store: Store, message_id: str) -> dict[str, str]:
+    return {d.department: d.state for d in store.message_status(message_id).deliveries}
+
+
+def test_a_county_marriage_reaches_city_and_province_departments_once_with_a_hub_killed(
+    hubs: dict[str, FederatedHub],
+) -> None:
+    county, city, province = hubs["320102"], hubs["320100"], hubs["320000"]
+    registry = county.mocks.marriage_registry
+    county_store = county.store()
+
+    first = registry.register_marriage(
+        Person("张伟", HUSBAND_ID), Person("王芳", WIFE_ID), day=date(2026, 5, 20), office="320102"
+    )
+    first_id = wait_for(lambda: county_store.find_message_id("MARRIAGE_REGISTRY", first))
+    assert first_id is not None
+    assert wait_for(
+        lambda: (
+            _leg_states(county_store, first_id)
+            == {"320100/SOCIAL_SECURITY": "delivered", "320000/TAX": "delivered"}
+        ),
+        seconds=60,
+    ), _leg_states(county_store, first_id)
+
+    city.kill()  # SIGKILL: the county's next legs find nobody at the city's address
+    second = registry.register_marriage(
+        Person("李强", HUSBAND_ID), Person("赵敏", WIFE_ID), day=date(2026, 6, 1), office="320102"
+    )
+    second_id = wait_for(lambda: county_store.find_message_id("MARRIAGE_REGISTRY", second))
+    assert second_id is not None
+    assert wait_for(
+        lambda: all(d.attempts >= 1 for d in county_store.message_status(second_id).deliveries),
+        seconds=30,
+    ), county_store.message_status(second_id)
+    assert "delivered" not in _leg_states(county_store, second_id).values()  # none got through
+    city.start()
+
+    assert wait_for(
+        lambda: set(_leg_states(county_store, second_id).values()) == {"delivered"}, seconds=60
+    ), county_store.message_status(second_id)
+    tax, social = province.mocks.tax.store, city.mocks.social_security.store
+    assert wait_for(lambda: tax.deliveries().received >= 2 and social.deliveries().received >= 2)
+    for department in (tax, social):
+        counts = department.deliveries()
+        assert counts.applied == 2, counts
+        assert counts.applied_twice == 0, counts
+    county_store.dispose()
