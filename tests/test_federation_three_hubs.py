@@ -5,6 +5,8 @@ the hubs, hop by hop, with the city hub SIGKILLed and restarted in the middle.""
 
 from __future__ import annotations
 
+import json
+from collections import Counter
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -14,6 +16,7 @@ from federation_hubs import FederatedHub, three_hubs
 from hubstack import HUSBAND_ID, WIFE_ID
 
 from hub.polling import wait_for
+from hub.security import audit
 from hub.store import Store
 from mock_departments.people import Person
 
@@ -86,4 +89,32 @@ def test_a_county_marriage_reaches_city_and_province_departments_once_with_a_hub
         counts = department.deliveries()
         assert counts.applied == 2, counts
         assert counts.applied_twice == 0, counts
+    # Each hub's audit log says what it forwarded and what it received, and through whom.
+    assert _audited(county, "forwarded") == {
+        ("320100/SOCIAL_SECURITY", "320100"): 2,
+        ("320000/TAX", "320100"): 2,
+    }
+    assert _audited(city, "forwarded") == {("320000/TAX", "320000"): 2}
+    assert _audited(city, "forward_received") == {("320102/MARRIAGE_REGISTRY", "320102"): 4}
+    assert _audited(province, "forward_received") == {
+        ("320102/MARRIAGE_REGISTRY", "320102 320100"): 2
+    }
     county_store.dispose()
+
+
+def _audited(hub: FederatedHub, action: str) -> dict[tuple[str, str], int]:
+    """(to, via) of each forward, or (sender, path) of each forward received: how often."""
+    store = hub.store()
+    with store.engine.connect() as connection:
+        found = [
+            json.loads(e.details) | {"actor": e.actor}
+            for e in audit.entries(connection)
+            if e.action == action
+        ]
+    store.dispose()
+    keys = [
+        (d["to"], d["via"]) if action == "forwarded" else (d["actor"], " ".join(d["path"]))
+        for d in found
+        if not d.get("duplicate")  # a forward repeated after a crash, answered "had it"
+    ]
+    return dict(Counter(keys))

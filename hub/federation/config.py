@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -141,28 +142,29 @@ def _secret(where: str, reference: Any) -> str:
 
 
 class LiveFederation:
-    """The configuration in force, read again when the file's bytes change."""
+    """The configuration in force: the file and the secrets it points to are read again at
+    most once every ``recheck_seconds`` (an edit or a rotated secret is in force within it)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, recheck_seconds: float = 1.0) -> None:
         self.path = path
+        self._recheck_seconds = recheck_seconds
         self._lock = threading.Lock()
-        self._seen = path.read_bytes() if path.exists() else b""
         self._config = read_federation(path)  # a bad file at start fails the start
+        self._read_at = time.monotonic()
 
     @property
     def current(self) -> FederationConfig:
-        try:
-            data = self.path.read_bytes()
-        except OSError:
-            return self._config
         with self._lock:
-            if data != self._seen:
-                self._seen = data
+            if time.monotonic() - self._read_at >= self._recheck_seconds:
+                self._read_at = time.monotonic()
                 try:
-                    self._config = read_federation(self.path)
-                    log.info("federation configuration reloaded from %s", self.path)
+                    fresh = read_federation(self.path)
                 except ConfigurationError as error:
-                    log.error("federation file not taken, the last one stays: %s", error)
+                    log.error("federation file not taken, the last good one stays: %s", error)
+                else:
+                    if fresh != self._config:
+                        log.info("federation configuration reloaded from %s", self.path)
+                    self._config = fresh
             return self._config
 
 

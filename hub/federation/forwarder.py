@@ -8,6 +8,7 @@ fault (a loop, an unknown division, refused credentials) fails the leg at once."
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import requests
@@ -64,15 +65,19 @@ class Forwarder:
         sender = claimed.sender
         if not is_remote(sender):
             sender = f"{config.division}/{sender}"
-        envelope = _submit_envelope(
-            claimed,
-            sender=sender,
-            origin=origin,
-            path=[*origin.path, config.division],
-        )
-        token = UsernameToken(hub_username(config.division), neighbour.secret, use_digest=True)  # type: ignore[no-untyped-call]
-        envelope, _ = token.apply(envelope, {})  # type: ignore[no-untyped-call]
-        body = etree.tostring(envelope, xml_declaration=True, encoding="UTF-8")
+        fields = {
+            "messageId": claimed.idempotency_key,
+            "sender": sender,
+            "messageType": claimed.message_type,
+            "schemaVersion": CANONICAL_SCHEMA_VERSION,
+            "correlationId": origin.correlation_id,
+            "idempotencyKey": claimed.idempotency_key,
+            "purpose": origin.purpose,
+            "sentAt": origin.sent_at,
+            "forwardedTo": claimed.department,
+            "hubPath": " ".join([*origin.path, config.division]),
+        }
+        body = forward_request(fields, parse(claimed.canonical), config.division, neighbour.secret)
         try:
             response = self._session.post(
                 neighbour.endpoint,
@@ -121,30 +126,22 @@ class Forwarder:
         self._session.close()
 
 
-def _submit_envelope(
-    claimed: ClaimedDelivery, *, sender: str, origin: _Origin, path: list[str]
-) -> etree._Element:
+def forward_request(
+    fields: Mapping[str, str | None], record: etree._Element, division: str, secret: str
+) -> bytes:
+    """A SOAP 1.1 Submit of ``record`` with these header fields (empty ones left out),
+    signed in as ``hub-<division>`` with the link's secret (UsernameToken, PasswordDigest)."""
     envelope = etree.Element(f"{{{SOAP11}}}Envelope", nsmap={"soapenv": SOAP11})
     body = etree.SubElement(envelope, f"{{{SOAP11}}}Body")
     submit = etree.SubElement(body, f"{{{_H}}}Submit", nsmap={"h": _H})
     header = etree.SubElement(submit, f"{{{_H}}}header")
-    fields = {
-        "messageId": claimed.idempotency_key,
-        "sender": sender,
-        "messageType": claimed.message_type,
-        "schemaVersion": CANONICAL_SCHEMA_VERSION,
-        "correlationId": origin.correlation_id,
-        "idempotencyKey": claimed.idempotency_key,
-        "purpose": origin.purpose,
-        "sentAt": origin.sent_at,
-        "forwardedTo": claimed.department,
-        "hubPath": " ".join(path),
-    }
     for name, value in fields.items():
         if value:
             etree.SubElement(header, f"{{{_H}}}{name}").text = value
-    etree.SubElement(submit, f"{{{_H}}}message").append(parse(claimed.canonical))
-    return envelope
+    etree.SubElement(submit, f"{{{_H}}}message").append(record)
+    token = UsernameToken(hub_username(division), secret, use_digest=True)  # type: ignore[no-untyped-call]
+    envelope, _ = token.apply(envelope, {})  # type: ignore[no-untyped-call]
+    return bytes(etree.tostring(envelope, xml_declaration=True, encoding="UTF-8"))
 
 
 def _answer(division: str, response: requests.Response) -> bool:
