@@ -28,6 +28,7 @@ from hub.errors import ConfigurationError
 from hub.federation.admission import ForwardAdmission
 from hub.federation.config import LiveFederation, live_federation
 from hub.federation.forwarder import Forwarder
+from hub.federation.status import ForwardStatusApp
 from hub.ingress import Ingress
 from hub.mailbox.waiting import WaitSlots
 from hub.observability import probe_app
@@ -242,7 +243,14 @@ class HubRuntime:
             admission,
             console,
             probes,
+            federation=self._federation_status(),
         )
+
+    def _federation_status(self) -> ForwardStatusApp | None:
+        forwards = self.ingress.forwards
+        if self.federation is None or forwards is None:
+            return None
+        return ForwardStatusApp(self.federation, forwards, self.store)
 
     def mailbox_slots(self) -> WaitSlots:
         """The Receives waiting for a first message now, of how many may (hub/mailbox)."""

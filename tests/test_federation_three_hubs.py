@@ -6,6 +6,8 @@ the hubs, hop by hop, with the city hub SIGKILLed and restarted in the middle.""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections import Counter
 from collections.abc import Iterator
 from datetime import date
@@ -89,6 +91,17 @@ def test_a_county_marriage_reaches_city_and_province_departments_once_with_a_hub
         counts = department.deliveries()
         assert counts.applied == 2, counts
         assert counts.applied_twice == 0, counts
+    # `govhub trace` on the county asks the city live, and the city asks the province.
+    traced = _trace(county, second_id)
+    assert "320000/TAX:\n    hub 320100 (answered" in traced, traced
+    assert "      320000/TAX: delivered after 1 attempt(s)" in traced, traced
+    assert "        hub 320000 (answered" in traced, traced
+    assert "          TAX: delivered" in traced, traced
+    assert "320100/SOCIAL_SECURITY:\n    hub 320100 (answered" in traced, traced
+    assert "      SOCIAL_SECURITY: delivered" in traced, traced
+    province.kill()
+    assert "        hub 320000: no answer (ConnectionError)" in _trace(county, second_id)
+
     # Each hub's audit log says what it forwarded and what it received, and through whom.
     assert _audited(county, "forwarded") == {
         ("320100/SOCIAL_SECURITY", "320100"): 2,
@@ -103,18 +116,29 @@ def test_a_county_marriage_reaches_city_and_province_departments_once_with_a_hub
 
 
 def _audited(hub: FederatedHub, action: str) -> dict[tuple[str, str], int]:
-    """(to, via) of each forward, or (sender, path) of each forward received: how often."""
+    """(to, via) of each leg forwarded, or (sender, path) of each forward received: how
+    many. A forward repeated after the kill (answered "duplicate") is the same leg."""
     store = hub.store()
     with store.engine.connect() as connection:
         found = [
-            json.loads(e.details) | {"actor": e.actor}
+            json.loads(e.details) | {"actor": e.actor, "subject": e.subject}
             for e in audit.entries(connection)
             if e.action == action
         ]
     store.dispose()
-    keys = [
-        (d["to"], d["via"]) if action == "forwarded" else (d["actor"], " ".join(d["path"]))
-        for d in found
-        if not d.get("duplicate")  # a forward repeated after a crash, answered "had it"
-    ]
-    return dict(Counter(keys))
+    if action == "forwarded":
+        legs = {d["forwardId"]: (d["to"], d["via"]) for d in found}
+        return dict(Counter(legs.values()))
+    return dict(Counter((d["actor"], " ".join(d["path"])) for d in found))
+
+
+def _trace(hub: FederatedHub, message_id: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "hub", "trace", message_id],
+        env=hub.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return done.stdout

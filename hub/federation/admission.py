@@ -71,6 +71,20 @@ class ForwardAdmission:
             authentication="required",
         )
 
+    def authenticate(self, envelope: etree._Element, division: str) -> None:
+        """The request comes from the neighbour hub of ``division``, signed in with the
+        link's secret; NotNeighbour or NotAuthenticated say otherwise."""
+        config = self.federation.current
+        if config.neighbour(division) is None:
+            raise NotNeighbour(
+                f"hub {division} is not a neighbour of hub {config.division}; "
+                "hubs forward only to their parent and children"
+            )
+        try:
+            self._verifier.verify(envelope, hub_username(division))
+        except NotAuthenticated as error:
+            raise NotAuthenticated(f"hub {division}: {error.message}") from error
+
     def admit(self, envelope: etree._Element, fields: Mapping[str, str]) -> Routed:
         """Where a forwarded message goes here; a FederationRefused (or NotAuthenticated,
         NotAuthorized) says why it may not come in."""
@@ -79,15 +93,7 @@ class ForwardAdmission:
         if not path:
             raise SchemaInvalid("a forwarded message must carry its hubPath", path="header/hubPath")
         came_from = path[-1]
-        if config.neighbour(came_from) is None:
-            raise NotNeighbour(
-                f"hub {came_from} is not a neighbour of hub {config.division}; "
-                "hubs forward only to their parent and children"
-            )
-        try:
-            self._verifier.verify(envelope, hub_username(came_from))
-        except NotAuthenticated as error:
-            raise NotAuthenticated(f"hub {came_from}: {error.message}") from error
+        self.authenticate(envelope, came_from)
         if config.division in path:
             raise LoopRefused(
                 f"hub {config.division} has already seen this message (path {' '.join(path)})"

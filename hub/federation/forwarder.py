@@ -20,10 +20,9 @@ from adapters.base import DeliveryResult
 from hub.errors import ClientError, PermanentDeliveryError, RetryableDeliveryError
 from hub.federation.addressing import is_remote, split_address
 from hub.federation.config import LiveFederation, hub_username
-from hub.federation.header import forward_path
+from hub.federation.header import stored_path
 from hub.resources import CANONICAL_SCHEMA_VERSION, HEADER_NAMESPACE
 from hub.security.audit import AuditLog
-from hub.security.payloads import original_context
 from hub.store import ClaimedDelivery, Store
 from hub.store.models import MessageRow
 from hub.xmlparse import parse
@@ -110,17 +109,12 @@ class Forwarder:
     def _origin(self, message_id: str) -> _Origin:
         with self.store.engine.connect() as connection:
             row = connection.execute(
-                select(
-                    MessageRow.purpose,
-                    MessageRow.sent_at,
-                    MessageRow.correlation_id,
-                    MessageRow.original,
-                ).where(MessageRow.id == message_id)
+                select(MessageRow.purpose, MessageRow.sent_at, MessageRow.correlation_id).where(
+                    MessageRow.id == message_id
+                )
             ).one()
-        original = self.store.payloads.open(row.original or b"", original_context(message_id))
-        return _Origin(
-            row.purpose, row.sent_at.isoformat(), row.correlation_id, forward_path(original)
-        )
+        path = stored_path(self.store, message_id)
+        return _Origin(row.purpose, row.sent_at.isoformat(), row.correlation_id, path)
 
     def close(self) -> None:
         self._session.close()
@@ -139,6 +133,11 @@ def forward_request(
         if value:
             etree.SubElement(header, f"{{{_H}}}{name}").text = value
     etree.SubElement(submit, f"{{{_H}}}message").append(record)
+    return signed(envelope, division, secret)
+
+
+def signed(envelope: etree._Element, division: str, secret: str) -> bytes:
+    """The envelope with ``hub-<division>``'s UsernameToken (PasswordDigest), as bytes."""
     token = UsernameToken(hub_username(division), secret, use_digest=True)  # type: ignore[no-untyped-call]
     envelope, _ = token.apply(envelope, {})  # type: ignore[no-untyped-call]
     return bytes(etree.tostring(envelope, xml_declaration=True, encoding="UTF-8"))
