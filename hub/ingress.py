@@ -39,6 +39,7 @@ from hub.errors import (
     UnknownMessageType,
 )
 from hub.federation import is_remote
+from hub.federation.addressing import at_home
 from hub.federation.admission import ForwardAdmission
 from hub.header_fields import limited
 from hub.mapping import Document, MappingRegistry
@@ -139,8 +140,14 @@ class Ingress:
                 identity_numbers=numbers,
                 skipped=_logged_skips(routed, message_type),
             ),
-            routed.receivers,
+            self._addressed(routed.receivers),
         )
+
+    def _addressed(self, receivers: tuple[str, ...]) -> tuple[str, ...]:
+        """A receiver in this hub's own division is its local department."""
+        if self.forwards is None:
+            return receivers
+        return at_home(receivers, self.forwards.federation.current.division)
 
     def prepare_native(
         self, department: str, body: bytes, headers: Mapping[str, str], path: str
@@ -171,7 +178,7 @@ class Ingress:
                 identity_numbers=numbers,
                 skipped=_logged_skips(routed, record.message_type),
             ),
-            routed.receivers,
+            self._addressed(routed.receivers),
         )
 
     def record_refusal(self, sender: str, what: str, error: HubError) -> None:

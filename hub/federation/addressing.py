@@ -5,6 +5,12 @@ from __future__ import annotations
 
 import re
 
+from lxml import etree
+
+from hub.condition_syntax import refusal
+from hub.conditions import Condition
+from hub.errors import ConditionFailed
+
 _DIVISION = re.compile(r"[0-9]{6}")
 SEPARATOR = "/"
 
@@ -35,3 +41,39 @@ def prefix(division: str) -> str:
 def covers(division: str, other: str) -> bool:
     """``other`` is ``division`` or lies under it."""
     return other.startswith(prefix(division))
+
+
+def is_field_address(address: str) -> bool:
+    """``{PATH}/CODE``: the department CODE of the hub responsible for the division the
+    record holds at PATH (e.g. ``{c:registrationOffice}/TAX``)."""
+    return address.startswith("{") and "}/" in address
+
+
+def field_address_problem(address: str) -> str | None:
+    """Why ``{PATH}/CODE`` cannot be used (PATH outside the safe XPath subset), or None."""
+    path, _, code = address[1:].partition("}/")
+    if not path or not code:
+        return "expected {PATH}/CODE"
+    return refusal(path)
+
+
+def resolved_address(address: str, canonical: etree._Element | None) -> str:
+    """``DIVISION/CODE`` for a field address, read from the record; any other address as it
+    is. ConditionFailed when the record holds no division code there (the receiver is
+    skipped for that message, as for a condition)."""
+    if not is_field_address(address):
+        return address
+    path, _, code = address[1:].partition("}/")
+    if canonical is None:
+        raise ConditionFailed(f"{address} needs the record to find its division")
+    division = Condition(path, equals="").value(canonical)
+    if not is_division(division):
+        raise ConditionFailed(f"{address}: the record holds no six-digit division code at {path}")
+    return f"{division}/{code}"
+
+
+def at_home(receivers: tuple[str, ...], division: str) -> tuple[str, ...]:
+    """Receivers with this hub's own division written as its local departments."""
+    home = division + SEPARATOR
+    local = (r[len(home) :] if r.startswith(home) else r for r in receivers)
+    return tuple(dict.fromkeys(local))
