@@ -16,10 +16,12 @@ from pathlib import Path
 import pytest
 import requests
 from backends import EXAMPLES
-from hubstack import HubStack, running_hub
+from hubstack import HubStack, header, marriage, running_hub
 from lxml import etree
 
+from hub.federation import FederationConfig, Neighbour
 from hub.federation.forwarder import forward_request
+from hub.federation.status import ask
 from hub.polling import wait_for
 from hub.resources import HEADER_NAMESPACE
 from hub.security import audit
@@ -147,3 +149,33 @@ def test_an_edited_federation_file_is_in_force_without_a_restart(
     time.sleep(1.5)
     # A broken edit is refused in the log; the last good file stays in force.
     assert forward(city, secret="the link's new secret").status_code == 200
+
+
+def as_hub(division: str, city: HubStack, secret: str) -> FederationConfig:
+    """A neighbour's federation configuration, pointing at the city under test."""
+    link = Neighbour(CITY, city.soap_url, secret)
+    if division == PROVINCE:
+        return FederationConfig(PROVINCE, children=(link,))
+    return FederationConfig(division, parent=link)
+
+
+def test_a_neighbour_learns_how_its_own_forwards_went_and_nothing_else(city: HubStack) -> None:
+    key = str(uuid.uuid4())
+    assert forward(city, key=key).status_code == 200
+    city.wait_settled(key)
+    local = city.client().service.Submit(header=header(), message=marriage()).messageId
+
+    answer = ask(as_hub(COUNTY, city, LINK_SECRET), f"{CITY}/SOCIAL_SECURITY", key)
+    assert answer["hub"] == CITY
+    assert [(leg["department"], leg["state"]) for leg in answer["legs"]] == [
+        ("SOCIAL_SECURITY", "delivered")
+    ]
+    # A message the county did not forward, and the county's forward asked by the province:
+    # the same answer as an id nobody knows.
+    assert ask(as_hub(COUNTY, city, LINK_SECRET), f"{CITY}/TAX", local)["unreachable"] == (
+        "HTTP 404"
+    )
+    province = as_hub(PROVINCE, city, "province-city-link-secret")
+    assert ask(province, f"{CITY}/SOCIAL_SECURITY", key)["unreachable"] == "HTTP 404"
+    stranger = as_hub("330100", city, "a guessed secret")
+    assert ask(stranger, f"{CITY}/SOCIAL_SECURITY", key)["unreachable"] == "HTTP 403"
