@@ -7,7 +7,7 @@ fault (a loop, an unknown division, refused credentials) fails the leg at once."
 
 from __future__ import annotations
 
-import logging
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -26,8 +26,6 @@ from hub.security.audit import AuditLog
 from hub.store import ClaimedDelivery, Store
 from hub.store.models import MessageRow
 from hub.xmlparse import parse
-
-log = logging.getLogger(__name__)
 
 FORWARDED = "forwarded"
 SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -51,7 +49,7 @@ class Forwarder:
         self.federation = federation
         self.store = store
         self._audit = AuditLog(store.engine)
-        self._session = requests.Session()
+        self._sessions = threading.local()  # one connection pool per delivery thread
 
     def forward(self, claimed: ClaimedDelivery) -> DeliveryResult:
         config = self.federation.current
@@ -78,7 +76,7 @@ class Forwarder:
         }
         body = forward_request(fields, parse(claimed.canonical), config.division, neighbour.secret)
         try:
-            response = self._session.post(
+            response = self._session().post(
                 neighbour.endpoint,
                 data=body,
                 headers={"Content-Type": "text/xml; charset=utf-8", "SOAPAction": '"Submit"'},
@@ -116,8 +114,14 @@ class Forwarder:
         path = stored_path(self.store, message_id)
         return _Origin(row.purpose, row.sent_at.isoformat(), row.correlation_id, path)
 
+    def _session(self) -> requests.Session:
+        session: requests.Session | None = getattr(self._sessions, "session", None)
+        if session is None:
+            session = self._sessions.session = requests.Session()
+        return session
+
     def close(self) -> None:
-        self._session.close()
+        """Connections are pooled per thread and closed with their thread."""
 
 
 def forward_request(
@@ -158,4 +162,6 @@ def _answer(division: str, response: requests.Response) -> bool:
         if (code or "").startswith("Client."):
             raise PermanentDeliveryError(text)
         raise RetryableDeliveryError(text)
+    if root.find(f".//{{{_H}}}SubmitResult") is None:
+        raise RetryableDeliveryError(f"hub {division} answered, but not with a Submit receipt")
     return root.findtext(f".//{{{_H}}}duplicate") == "true"

@@ -7,7 +7,6 @@ messages it forwarded itself, and an unknown id and someone else's answer alike 
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -25,8 +24,6 @@ from hub.resources import HEADER_NAMESPACE
 from hub.security.wsse import token_username
 from hub.store import MessageStatus, Store, delivery_key
 from hub.xmlparse import parse
-
-log = logging.getLogger(__name__)
 
 STATUS_PATH = "/federation/status"
 _MESSAGE_ID = f"{{{HEADER_NAMESPACE}}}messageId"
