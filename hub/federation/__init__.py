@@ -7,6 +7,9 @@ forward messages to each other hop by hop.
   admission    a forward arriving from a neighbour: who sent it, loops, where it goes
   forwarder    a leg to ``DIVISION/CODE`` delivered by Submit to the next hop, as a delivery
                like any other (retries, replay, attempts)
+  header       the header's forwardedTo and hubPath, read back from a stored request
+  status       /federation/status: a neighbour asks how its forward went (asked on in turn)
+  trace        `govhub trace` across hubs
 """
 
 from hub.federation.addressing import is_remote, split_address
