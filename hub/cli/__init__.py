@@ -16,6 +16,7 @@ together, so no module imports another's commands (or this package's ``main``):
     batch.py          batch template|check
     rules.py          rules register|set|show|history|diff
     node.py           node run|status (the exchange node)
+    federation.py     federation check
     (mock_departments/cli.py: mock-departments)
 """
 
@@ -27,6 +28,7 @@ from hub.cli import (
     batch,
     catalogue,
     configuration,
+    federation,
     node,
     operations,
     queries,
@@ -67,6 +69,7 @@ for name, command in {
     "batch": batch.batch_cli,
     "rules": rules.rules_cli,
     "node": node.node_cli,
+    "federation": federation.federation_cli,
     "mock-departments": mock_departments_cli,
 }.items():
     main.add_command(command, name=name)
