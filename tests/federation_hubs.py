@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import requests
+from backends import fresh_postgresql_database
 from deployment import free_port
 
 from hub.polling import wait_for
@@ -34,6 +35,7 @@ class FederatedHub:
     data_dir: Path
     logs: Path
     mocks: MockDepartments
+    database_url: str
     process: Process | None = None
 
     @property
@@ -77,7 +79,7 @@ class FederatedHub:
             return False
 
     def store(self) -> Store:
-        return Store(f"sqlite:///{self.data_dir / 'hub.db'}")
+        return Store(self.database_url)
 
 
 def federation_toml(division: str, hubs: Mapping[str, FederatedHub], secrets: Path) -> str:
@@ -101,10 +103,15 @@ def federation_toml(division: str, hubs: Mapping[str, FederatedHub], secrets: Pa
 
 @contextmanager
 def three_hubs(
-    tmp_path: Path, departments: Mapping[str, list[str]], routes: Mapping[str, str]
+    tmp_path: Path,
+    departments: Mapping[str, list[str]],
+    routes: Mapping[str, str],
+    *,
+    postgresql: bool = False,
 ) -> Iterator[dict[str, FederatedHub]]:
     """``departments``: the mock departments each hub serves; ``routes``: a routes file's
-    text for the hubs that need their own."""
+    text for the hubs that need their own; ``postgresql``: each hub on a PostgreSQL database
+    of its own (else SQLite in its data folder)."""
     secrets = tmp_path / "secrets"
     secrets.mkdir()
     for child, parent in PARENTS.items():
@@ -115,6 +122,11 @@ def three_hubs(
         for division in ("320000", "320100", "320102"):
             port = free_port()
             root = tmp_path / division
+            database_url = (
+                stack.enter_context(fresh_postgresql_database())
+                if postgresql
+                else f"sqlite:///{root / 'hub' / 'hub.db'}"
+            )
             mocks = start_mock_departments(
                 data_dir=root / "mocks",
                 codes=departments[division],
@@ -126,6 +138,7 @@ def three_hubs(
             env = {
                 **base_env,
                 "GOVHUB_DATA_DIR": str(root / "hub"),
+                "GOVHUB_DATABASE_URL": database_url,
                 "GOVHUB_DEPARTMENT_ENDPOINTS": ",".join(
                     f"{code}={url}" for code, url in mocks.endpoints().items()
                 ),
@@ -143,7 +156,7 @@ def three_hubs(
                 env["GOVHUB_ROUTES_FILE"] = str(routes_file)
             logs = root / "logs"
             logs.mkdir(parents=True, exist_ok=True)
-            hub = FederatedHub(division, port, env, root / "hub", logs, mocks)
+            hub = FederatedHub(division, port, env, root / "hub", logs, mocks, database_url)
             hubs[division] = hub
             stack.callback(hub.stop)
         for division, hub in hubs.items():

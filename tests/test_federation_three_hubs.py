@@ -1,7 +1,8 @@
 """Three hubs as three `govhub serve` processes (province 320000, city 320100, county
-320102), each with its own SQLite database: a marriage entered at the county's registry
-reaches the city's social security office and the province's tax office once each, through
-the hubs, hop by hop, with the city hub SIGKILLed and restarted in the middle."""
+320102), each with its own database (SQLite; and PostgreSQL): a marriage entered at the
+county's registry reaches the city's social security office and the province's tax office
+once each, through the hubs, hop by hop, with the city hub SIGKILLed and restarted in the
+middle."""
 
 from __future__ import annotations
 
@@ -31,8 +32,8 @@ receivers = ["320100/SOCIAL_SECURITY", "320000/TAX"]
 """
 
 
-@pytest.fixture
-def hubs(tmp_path: Path) -> Iterator[dict[str, FederatedHub]]:
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.distributed)])
+def hubs(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[dict[str, FederatedHub]]:
     with three_hubs(
         tmp_path,
         departments={
@@ -41,6 +42,7 @@ def hubs(tmp_path: Path) -> Iterator[dict[str, FederatedHub]]:
             "320102": ["MARRIAGE_REGISTRY"],
         },
         routes={"320102": COUNTY_ROUTES},
+        postgresql=request.param == "postgresql",
     ) as running:
         yield running
 
