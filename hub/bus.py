@@ -66,8 +66,13 @@ class DeliveryTask:
             raise HubError(f"bus message is not a delivery task: {exc!r}") from exc
 
 
+# Legs to another hub's department (``DIVISION/CODE``, hub/federation) share one queue: the
+# forward's outcome, not the queue, holds a leg for a hub that is down (it retries later).
+FORWARD_QUEUE = "hub-forwards"
+
+
 def delivery_queue(department: str, prefix: str = QUEUE_PREFIX) -> Queue:
-    name = prefix + department
+    name = prefix + (FORWARD_QUEUE if "/" in department else department)
     exchange = _kombu.Exchange(EXCHANGE_NAME, type="direct", durable=True)
     return _kombu.Queue(name, exchange, routing_key=name, durable=True)
 

@@ -212,6 +212,9 @@ class Settings:
     supervision_evaluate_seconds: float = DEFAULT_SUPERVISION_EVALUATE_SECONDS
     # How long a worker instance holds the signal pass once it took it (renewed every pass).
     supervision_lease_seconds: float = DEFAULT_SUPERVISION_LEASE_SECONDS
+    # Federation (docs/federation.md): this hub's division and its neighbour hubs, a TOML file
+    # read again when it changes (empty: a hub alone, no `DIVISION/CODE` addresses).
+    federation_file: str = ""
 
     @property
     def effective_database_url(self) -> str:

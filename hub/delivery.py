@@ -18,6 +18,7 @@ import json
 import logging
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal, Protocol
@@ -33,6 +34,8 @@ from hub.errors import (
     PermanentDeliveryError,
     RetryableDeliveryError,
 )
+from hub.federation import is_remote
+from hub.federation.forwarder import Forwarder
 from hub.identity import mask_in_text
 from hub.mailbox import MAILBOX_ADAPTER
 from hub.mailbox.store import MailboxStore
@@ -107,8 +110,11 @@ class DeliveryHandler:
         lease_seconds: float,
         ledger: AttemptLedger | None = None,
         mailboxes: MailboxStore | None = None,
+        forwarder: Forwarder | None = None,
     ) -> None:
         self.store = store
+        # Legs to ``DIVISION/CODE`` go to the next hop's hub (hub/federation).
+        self.forwarder = forwarder
         # Where deliveries to departments with ``adapter = "mailbox"`` wait (hub/mailbox).
         self.mailboxes = mailboxes
         self.ledger: AttemptLedger = ledger or store
@@ -127,9 +133,11 @@ class DeliveryHandler:
         claimed = self.ledger.claim(delivery_id, self.lease_seconds)
         if claimed is None:
             return None
+        if is_remote(claimed.department):
+            return self._record(claimed, self._attempt(claimed, self._forward))
         if self.mailboxes is not None and self._has_mailbox(claimed.department):
             return self._park(claimed, self.mailboxes)
-        return self._record(claimed, self._attempt(claimed))
+        return self._record(claimed, self._attempt(claimed, self._deliver))
 
     def _record(self, claimed: ClaimedDelivery, attempt: AttemptRecord) -> str:
         delivery_id = claimed.delivery_id
@@ -151,11 +159,17 @@ class DeliveryHandler:
     def close(self) -> None:
         if self._owns_adapters:
             self.adapter_for.close()
+        if self.forwarder is not None:
+            self.forwarder.close()
 
-    def _attempt(self, claimed: ClaimedDelivery) -> AttemptRecord:
+    def _attempt(
+        self,
+        claimed: ClaimedDelivery,
+        deliver: Callable[[ClaimedDelivery, _Trace], DeliveryResult],
+    ) -> AttemptRecord:
         trace = _Trace(self.store.clock(), time.perf_counter())
         try:
-            result = self._deliver(claimed, trace)
+            result = deliver(claimed, trace)
         except Exception as exc:
             return self._failure(claimed, trace, exc)
         return AttemptRecord(
@@ -221,6 +235,19 @@ class DeliveryHandler:
             encoding=mapping.target_encoding,
         )
         return self._adapter(claimed.department).deliver(outbound)
+
+    def _forward(self, claimed: ClaimedDelivery, trace: _Trace) -> DeliveryResult:
+        """The canonical record as it is, to the neighbour hub on the way."""
+        if self.forwarder is None:
+            raise PermanentDeliveryError(
+                f"{claimed.department} is another hub's department, and this hub has no "
+                "federation file (GOVHUB_FEDERATION_FILE)"
+            )
+        if not claimed.canonical:
+            raise PermanentDeliveryError("the message's bodies were pruned; nothing to forward")
+        trace.payload = claimed.canonical
+        trace.payload_sha256 = _sha256(claimed.canonical)
+        return self.forwarder.forward(claimed)
 
     def _failure(self, claimed: ClaimedDelivery, trace: _Trace, exc: Exception) -> AttemptRecord:
         outcome: Literal["retry", "failed"] = "retry"

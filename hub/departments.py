@@ -180,19 +180,25 @@ def outbound_credentials(config: DepartmentConfig) -> OutboundCredentials | None
     reference = config.credentials
     if reference is None:
         return None
-    kind, _, where = reference.partition(":")
-    try:
-        text = os.environ[where] if kind == "env" else Path(where).read_text("utf-8")
-    except (KeyError, OSError) as exc:
-        raise ConfigurationError(
-            f"{config.code}: credentials {reference} cannot be read ({type(exc).__name__})"
-        ) from None
+    text = read_reference(f"{config.code}: credentials", reference)
     username, colon, secret = text.strip().partition(":")
     if not (username and colon and secret):
         raise ConfigurationError(
             f"{config.code}: credentials {reference}: expected username:secret"
         )
     return OutboundCredentials(username, secret)
+
+
+def read_reference(what: str, reference: str) -> str:
+    """The text kept where ``env:NAME`` or ``file:PATH`` points; ConfigurationError names
+    ``what`` and the reference, never the text."""
+    kind, _, where = reference.partition(":")
+    try:
+        return os.environ[where] if kind == "env" else Path(where).read_text("utf-8")
+    except (KeyError, OSError) as exc:
+        raise ConfigurationError(
+            f"{what} {reference} cannot be read ({type(exc).__name__})"
+        ) from None
 
 
 def _credentials_reference(where: str, value: Any) -> str | None:

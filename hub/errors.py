@@ -253,6 +253,25 @@ class BatchInvalid(ClientError):
     code = "Client.BatchInvalid"
 
 
+class FederationRefused(ClientError):
+    """A forward between hubs refused (hub/federation): the message names the hub or the
+    division."""
+
+    code = "Client.FederationRefused"
+
+
+class NotNeighbour(FederationRefused):
+    code = "Client.NotNeighbour"
+
+
+class UnknownDivision(FederationRefused):
+    code = "Client.UnknownDivision"
+
+
+class LoopRefused(FederationRefused):
+    code = "Client.LoopRefused"
+
+
 class ConfigurationError(HubError):
     code = "Server.ConfigurationError"
 

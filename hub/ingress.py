@@ -31,7 +31,16 @@ from hub import identity, xmlparse
 from hub.bus import DeliveryTask, Publisher
 from hub.config import Settings
 from hub.departments import DepartmentConfig, DepartmentDirectory
-from hub.errors import HubError, SchemaInvalid, StoreUnavailable, UnknownMessageType
+from hub.errors import (
+    HubError,
+    NotNeighbour,
+    SchemaInvalid,
+    StoreUnavailable,
+    UnknownMessageType,
+)
+from hub.federation import is_remote
+from hub.federation.addressing import at_home
+from hub.federation.admission import ForwardAdmission
 from hub.header_fields import limited
 from hub.mapping import Document, MappingRegistry
 from hub.mapping import Mapping as CompiledMapping
@@ -83,6 +92,7 @@ class Ingress:
         adapter_for: Callable[[DepartmentConfig], Adapter],
         verifier: WsseVerifier | None = None,
         case_book: CaseBook | None = None,
+        forwards: ForwardAdmission | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -94,6 +104,8 @@ class Ingress:
         self.adapter_for = adapter_for
         self.verifier = verifier
         self.case_book = case_book
+        # Forwards from neighbour hubs (hub/federation); None: this hub takes none.
+        self.forwards = forwards
         self._audit = AuditLog(store.engine)
         # Concurrent requests share one transaction; each is answered after its commit.
         self._committer = GroupCommitter(store, settings.lease_seconds)
@@ -109,7 +121,8 @@ class Ingress:
         """A department submitted a header and a canonical message (the SOAP API); the
         envelope carries its WS-Security header, checked against its registered credentials."""
         verify = None if self.verifier is None else partial(self.verifier.verify, envelope)
-        checked = check_submit(self, header, message, authenticate=verify)
+        admit = None if self.forwards is None else partial(self.forwards.admit, envelope)
+        checked = check_submit(self, header, message, authenticate=verify, forwarded=admit)
         fields, sender, message_type = checked.fields, checked.sender, checked.message_type
         routed, canonical, numbers = checked.routed, checked.canonical, checked.identity_numbers
         return PreparedMessage(
@@ -129,9 +142,15 @@ class Ingress:
                 identity_numbers=numbers,
                 skipped=_logged_skips(routed, message_type),
             ),
-            routed.receivers,
+            self._addressed(routed.receivers),
             checked.version_warning,
         )
+
+    def _addressed(self, receivers: tuple[str, ...]) -> tuple[str, ...]:
+        """A receiver in this hub's own division is its local department."""
+        if self.forwards is None:
+            return receivers
+        return at_home(receivers, self.forwards.federation.current.division)
 
     def prepare_native(
         self, department: str, body: bytes, headers: Mapping[str, str], path: str
@@ -162,7 +181,7 @@ class Ingress:
                 identity_numbers=numbers,
                 skipped=_logged_skips(routed, record.message_type),
             ),
-            routed.receivers,
+            self._addressed(routed.receivers),
         )
 
     def record_refusal(self, sender: str, what: str, error: HubError) -> None:
@@ -186,9 +205,11 @@ class Ingress:
             receipt = self._commit_case_event(self.case_book, prepared)
         else:
             receipt = self._committer.save_accepted(prepared.message, prepared.receivers)
+        message = prepared.message
         if not receipt.duplicate:
-            message = prepared.message
             metrics.MESSAGES_ACCEPTED.labels(message.sender, message.message_type).inc()
+        if self.forwards is not None and not receipt.duplicate and is_remote(message.sender):
+            self.forwards.received(message, receipt)
         if not receipt.duplicate and receipt.deliveries:
             # A failed publish loses nothing: the relay republishes when the lease ends.
             self.publisher.publish_all_quietly(
@@ -299,9 +320,11 @@ def check_submit(
     header: etree._Element,
     message: etree._Element,
     authenticate: Callable[[str], object] | None = None,
+    forwarded: Callable[[Mapping[str, str]], Routed] | None = None,
 ) -> CheckedSubmit:
     """Every check a Submit's header and record pass, in the order the hub makes them;
-    ``authenticate`` (the sender's WS-Security) runs once the sender is known."""
+    ``authenticate`` (the sender's WS-Security) runs once the sender is known. A header
+    with ``forwardedTo`` is a neighbour hub's forward: ``forwarded`` admits and routes it."""
     rules.schemas.validate_xml(header, HEADER_SCHEMA)
     fields = {etree.QName(child).localname: (child.text or "") for child in header}
     sender, message_type = fields["sender"], fields["messageType"]
@@ -312,13 +335,19 @@ def check_submit(
         exc.path = _child_path(header, "schemaVersion")
         raise
     version = accepted.version
-    rules.departments.sender(sender)
-    if authenticate is not None:
-        authenticate(sender)
-    if version.version == BASE_VERSION:
-        routed = rules.routes.route_message(sender, message_type, message)
+    routed: Routed | None = None
+    if fields.get("forwardedTo"):
+        if forwarded is None:
+            raise NotNeighbour("this hub has no neighbour hubs: it takes no forwards")
+        routed = forwarded(fields)
     else:
-        rules.routes.receivers_for(sender, message_type)  # may it send this at all?
+        rules.departments.sender(sender)
+        if authenticate is not None:
+            authenticate(sender)
+        if version.version == BASE_VERSION:
+            routed = rules.routes.route_message(sender, message_type, message)
+        else:
+            rules.routes.receivers_for(sender, message_type)  # may it send this at all?
     if message.tag != f"{{{namespace_of(version)}}}{message_type}":
         raise SchemaInvalid(
             f"header says {message_type} {version.version} but the message is "
@@ -330,8 +359,10 @@ def check_submit(
     else:  # stored as received; routing and the identity index read its 1.0 form
         base = versions.base_form(rules.schemas, message)
         _, numbers = checked_canonical(rules.schemas, base)
-        routed = rules.routes.route_message(sender, message_type, base)
+        if routed is None:
+            routed = rules.routes.route_message(sender, message_type, base)
         canonical = etree.tostring(message, encoding="UTF-8")
+    assert routed is not None  # routed above for 1.0, from its 1.0 form otherwise
     sent_at = _parse_datetime(fields["sentAt"], header)
     return CheckedSubmit(fields, sent_at, routed, canonical, numbers, version, accepted.warning)
 

@@ -17,6 +17,7 @@ from lxml import etree
 
 from hub.conditions import Condition, parse_condition
 from hub.errors import ConditionFailed, ConfigurationError, NotAuthorized, UnknownMessageType
+from hub.federation.addressing import field_address_problem, is_field_address, resolved_address
 
 Role = Literal["sends", "receives"]
 ROLES: tuple[Role, ...] = ("sends", "receives")
@@ -119,7 +120,7 @@ class RoutingTable:
                 continue
             try:
                 if _wanted(route.conditions.get(code), canonical):
-                    receivers.append(code)
+                    receivers.append(resolved_address(code, canonical))
             except ConditionFailed as failed:
                 skipped.append((code, failed.message))
         return Routed(tuple(receivers), tuple(skipped))
@@ -130,7 +131,15 @@ class RoutingTable:
     def check_against(self, department_codes: set[str]) -> None:
         """Every department a route names must exist."""
         for route in self._routes.values():
-            missing = (set(route.senders) | set(route.receivers)) - department_codes
+            named = set(route.senders) | set(route.receivers)
+            # DIVISION/CODE is another hub's department (hub/federation): not known here.
+            missing = {code for code in named if "/" not in code} - department_codes
+            for address in filter(is_field_address, named):
+                problem = field_address_problem(address)
+                if problem:
+                    raise ConfigurationError(
+                        f"route {route.message_type}: receiver {address}: {problem}"
+                    )
             if missing:
                 raise ConfigurationError(
                     f"route {route.message_type} names unknown department(s) "

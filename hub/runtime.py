@@ -26,13 +26,19 @@ from hub.configuration.live import LiveConfiguration
 from hub.configuration.loader import BaseConfiguration, Configuration, ConfigurationLoader
 from hub.console import ConsoleApp
 from hub.errors import ConfigurationError
+from hub.federation.admission import ForwardAdmission
+from hub.federation.config import LiveFederation, live_federation
+from hub.federation.forwarder import Forwarder
+from hub.federation.status import ForwardStatusApp
 from hub.ingress import Ingress
 from hub.mailbox.waiting import WaitSlots
 from hub.mapping import Mapping
 from hub.observability import probe_app
 from hub.query import query_service
+from hub.routing import RoutingTable
 from hub.schemas import SchemaRegistry
 from hub.security.admins import AdminGuard, AdminStore
+from hub.security.audit import AuditLog
 from hub.security.credential_cache import CachedCredentials
 from hub.security.credentials import CredentialStore
 from hub.security.encryption import KeyRing
@@ -112,6 +118,22 @@ def admin_guard(settings: Settings, store: Store) -> AdminGuard:
     return AdminGuard(accounts, verifier)
 
 
+def forward_admission(
+    settings: Settings, store: Store, federation: LiveFederation | None, routes: RoutingTable
+) -> ForwardAdmission | None:
+    """How forwards from neighbour hubs are taken in; None for a hub alone."""
+    if federation is None:
+        return None
+    return ForwardAdmission(
+        federation,
+        routes,
+        DatabaseNonceCache(store.engine),
+        AuditLog(store.engine),
+        max_age_seconds=settings.wsse_max_age_seconds,
+        clock_skew_seconds=settings.wsse_clock_skew_seconds,
+    )
+
+
 def reply_signer(settings: Settings) -> ReplySigner | None:
     """The hub's reply signer, or None when no signing key is configured."""
     key, cert = settings.signing_key_file, settings.signing_cert_file
@@ -147,6 +169,7 @@ class HubRuntime:
         self.publisher = Publisher(settings.bus_url, queue_prefix=settings.queue_prefix)
         self.signer = reply_signer(settings)  # a bad key or certificate fails here, at start
         self.adapters = AdapterCache(signer=self.signer)
+        self.federation = live_federation(settings.federation_file)  # a bad file fails here
         self.ingress = Ingress(
             settings,
             self.store,
@@ -158,6 +181,7 @@ class HubRuntime:
             self.adapters,
             verifier=wsse_verifier(settings, self.store),
             case_book=case_book(settings, self.store.engine),
+            forwards=forward_admission(settings, self.store, self.federation, self.routes),
         )
         self._mailbox = mailbox_api(settings, self.store, self.departments, self.ingress)
         self.batches = BatchIntake(self.ingress, settings.data_dir)
@@ -230,7 +254,14 @@ class HubRuntime:
             admission,
             console,
             probes,
+            federation=self._federation_status(),
         )
+
+    def _federation_status(self) -> ForwardStatusApp | None:
+        forwards = self.ingress.forwards
+        if self.federation is None or forwards is None:
+            return None
+        return ForwardStatusApp(self.federation, forwards, self.store)
 
     def mailbox_slots(self) -> WaitSlots:
         """The Receives waiting for a first message now, of how many may (hub/mailbox)."""
@@ -246,6 +277,7 @@ class HubRuntime:
             publisher=self.publisher,
             queue_prefix=self.settings.queue_prefix,
             routes=self.routes,
+            forwarder=None if self.federation is None else Forwarder(self.federation, self.store),
         )
         self._workers.start()
         self.config.on_change(self._start_new_departments)

@@ -17,10 +17,11 @@ import threading
 from collections.abc import Callable
 
 from hub.adapter_cache import AdapterFactory
-from hub.bus import QUEUE_PREFIX, DeliveryTask, Publisher, QueueConsumer
+from hub.bus import FORWARD_QUEUE, QUEUE_PREFIX, DeliveryTask, Publisher, QueueConsumer
 from hub.config import Settings
 from hub.delivery import DeliveryHandler, MappingLookup
 from hub.departments import DepartmentDirectory
+from hub.federation.forwarder import Forwarder
 from hub.mailbox.quota import quota_of
 from hub.mailbox.store import MailboxStore
 from hub.observability.alerting import alerting_from_settings
@@ -51,6 +52,7 @@ class WorkerService:
         publisher: Publisher | None = None,
         queue_prefix: str = QUEUE_PREFIX,
         routes: RoutingTable | None = None,
+        forwarder: Forwarder | None = None,
     ) -> None:
         self.settings = settings
         self.routes = routes  # who receives the supervision signals (default: the routes file)
@@ -74,6 +76,7 @@ class WorkerService:
                 settings.mailbox_lease_seconds,
                 quota_of(settings.mailbox_quota, departments),
             ),
+            forwarder=forwarder,
         )
         self.pauses = PauseBoard(RetryPauses(store.engine))
         self.relay = Relay(
@@ -105,6 +108,8 @@ class WorkerService:
         self._stop.clear()
         for config in self.departments:
             self._start_consumers(config.code)
+        if self.handler.forwarder is not None:
+            self._start_consumers(FORWARD_QUEUE)
         self._spawn("govhub-relay", self.relay.run)
         if self.settings.prune_interval_seconds > 0:
             self._spawn("govhub-prune", Pruner(self.store, self.settings).run)

@@ -48,6 +48,10 @@ OPERATION_FAULTS: dict[str, tuple[str, ...]] = {
         "Client.NotAuthorized",
         "Client.IdempotencyConflict",
         "Client.MessageIdTaken",
+        # A neighbour hub's forward (docs/federation.md).
+        "Client.NotNeighbour",
+        "Client.UnknownDivision",
+        "Client.LoopRefused",
         "Client.UnknownItem",
         "Client.UnknownCase",
         "Client.StepOutOfOrder",

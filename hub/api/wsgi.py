@@ -35,6 +35,7 @@ from hub.errors import (
     NotAuthenticated,
     NotAuthorized,
 )
+from hub.federation.status import STATUS_PATH as FEDERATION_STATUS_PATH
 from hub.ingress import Ingress
 from hub.observability import PROBE_PATHS, ProbeApp, log_refusal
 from hub.security import client_certificates, transport_security
@@ -59,8 +60,11 @@ class HubWsgiApp:
         admission: ByteBudget | None = None,
         console: Callable[[Environ, StartResponse], Iterable[bytes]] | None = None,
         probes: ProbeApp | None = None,
+        federation: Callable[[Environ, StartResponse], Iterable[bytes]] | None = None,
     ) -> None:
         self.soap = soap
+        # Neighbour hubs asking about their forwards (hub/federation/status.py).
+        self.federation = federation
         self.admin = admin
         self.native_auth = native_auth
         self.ingress = ingress
@@ -88,6 +92,8 @@ class HubWsgiApp:
             return self._soap(environ, start_response)
         if path.rstrip("/") == "/admin" and self.admin is not None:
             return self._soap(environ, start_response, self.admin)
+        if self.federation is not None and path == FEDERATION_STATUS_PATH:
+            return self.federation(environ, start_response)
         if self.console is not None and (path == "/console" or path.startswith("/console/")):
             return self.console(environ, start_response)
         return _json(start_response, "404 Not Found", {"error": "NotFound", "message": path})

@@ -17,6 +17,7 @@ together, so no module imports another's commands (or this package's ``main``):
     rules.py          rules register|set|show|history|diff
     node.py           node run|status (the exchange node)
     versions.py       versions [--check FILE] (canonical model versions)
+    federation.py     federation check
     (mock_departments/cli.py: mock-departments)
 """
 
@@ -28,6 +29,7 @@ from hub.cli import (
     batch,
     catalogue,
     configuration,
+    federation,
     node,
     operations,
     queries,
@@ -70,6 +72,7 @@ for name, command in {
     "rules": rules.rules_cli,
     "node": node.node_cli,
     "versions": versions.versions_cli,
+    "federation": federation.federation_cli,
     "mock-departments": mock_departments_cli,
 }.items():
     main.add_command(command, name=name)

@@ -30,6 +30,7 @@ from hub.cli.options import (
 )
 from hub.config import Settings
 from hub.errors import ClientError, HubError, NotFound
+from hub.federation.trace import federation_lines, federation_trace
 from hub.identity import mask_in_text
 from hub.operations import render
 from hub.operations.prune import prune as run_prune
@@ -219,13 +220,22 @@ def trace(
     """Did every department get it? KEY is a message id, a correlation id or an identity
     number (all of that person's messages)."""
     why = _revealing(reveal, reason)
-    with _session(log_level, options) as (_settings, store):
+    with _session(log_level, options) as (settings, store):
         answers = run_trace(store, key)
         _record_reveal(store, why, actor, [a.message.message_id for a in answers], f"trace {key}")
+        # Legs forwarded to other hubs: what those hubs say now (hub/federation/status.py).
+        hubs = federation_trace(settings, store, [a.message.message_id for a in answers])
         if as_json:
-            _echo_json(answers, reveal)
+            _echo_json(
+                [{**to_jsonable(a), "hubs": hubs.get(a.message.message_id, {})} for a in answers]
+                if hubs
+                else answers,
+                reveal,
+            )
         else:
             click.echo(render.trace_lines(answers, reveal=reveal))
+            for message_id, legs in hubs.items():
+                click.echo(_masked(federation_lines(message_id, legs), reveal))
 
 
 @click.command()
@@ -325,6 +335,10 @@ def _department_codes(settings: Settings, store: Store) -> set[str]:
     from hub.runtime import configuration_loader
 
     return set(configuration_loader(settings, store).load().departments.codes())
+
+
+def _masked(text: str, reveal: bool) -> str:
+    return text if reveal else mask_in_text(text)
 
 
 def _echo_json(value: Any, reveal: bool) -> None:
