@@ -205,6 +205,12 @@ class Settings:
     supervision_evaluate_seconds: float = DEFAULT_SUPERVISION_EVALUATE_SECONDS
     # How long a worker instance holds the signal pass once it took it (renewed every pass).
     supervision_lease_seconds: float = DEFAULT_SUPERVISION_LEASE_SECONDS
+    # One-way transfer bundles (hub/bundle, docs/bundles.md): the name of the network this
+    # hub serves (bundles addressed to another are refused), and a TOML file naming the
+    # networks whose bundles it imports and their hubs' Ed25519 public keys. Bundles are
+    # signed with audit_signing_key_file.
+    bundle_network: str = ""
+    bundle_peers_file: str = ""
 
     @property
     def effective_database_url(self) -> str:

@@ -16,6 +16,7 @@ together, so no module imports another's commands (or this package's ``main``):
     batch.py          batch template|check
     rules.py          rules register|set|show|history|diff
     node.py           node run|status (the exchange node)
+    bundle.py         bundle export|import|receipt (one-way transfer bundles)
     (mock_departments/cli.py: mock-departments)
 """
 
@@ -25,6 +26,7 @@ import click
 
 from hub.cli import (
     batch,
+    bundle,
     catalogue,
     configuration,
     node,
@@ -67,6 +69,7 @@ for name, command in {
     "batch": batch.batch_cli,
     "rules": rules.rules_cli,
     "node": node.node_cli,
+    "bundle": bundle.bundle_cli,
     "mock-departments": mock_departments_cli,
 }.items():
     main.add_command(command, name=name)

@@ -1,0 +1,319 @@
+"""One-way transfer bundles (issue 15): two real hubs, each with its own database and mock
+departments, joined only by files. A marriage entered on the internet-side hub reaches the
+tax bureau on the intranet-side hub through a bundle, and the receipt bundle carried back
+marks the leg delivered; every bad file is refused whole, with nothing imported."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+import pytest
+import requests
+from click.testing import CliRunner, Result
+from hubstack import HubStack, header, marriage, running_hub
+from sqlalchemy import func, select
+
+from hub.bundle.format import read_bundle, write_bundle
+from hub.bundle.import_only import import_only_app
+from hub.bundle.importing import BundleImporter
+from hub.bundle.tables import bundle_imports
+from hub.cli import main
+from hub.config import Settings
+from hub.errors import BundleForAnotherNetwork, BundleRefused, BundleUnknownSigner
+from hub.polling import wait_for
+from hub.resources import DEFAULTS_ROOT
+from hub.security.export import load_signing_key, new_signing_key, public_pem
+from hub.store.models import MessageRow
+from hub.waitress_limits import ServerLimits
+from hub.webserver import BackgroundServer
+
+pytestmark = pytest.mark.slow
+INTERNET, INTRANET = "internet", "intranet"
+
+
+@dataclass
+class Hubs:
+    internet: HubStack  # the marriage registry and social security; tax is behind the gateway
+    intranet: HubStack  # the tax bureau; the others are behind the gateway
+    folder: Path
+
+
+def bundled(text: str, code: str, network: str) -> str:
+    """The departments file ``text`` with ``code`` reached through bundles to ``network``."""
+    start = text.index(f"[{code}]")
+    end = text.find("\n[", start + 1)
+    end = len(text) if end < 0 else end
+    section = re.sub(r"\noptions = \{[^\n]*\}", "", text[start:end])
+    section = re.sub(
+        r'adapter = "\w+"', f'adapter = "bundle"\noptions = {{ network = "{network}" }}', section
+    )
+    return text[:start] + section + text[end:]
+
+
+def hub_folder(root: Path, name: str, behind: dict[str, str], trusts: str, key: Path) -> Path:
+    folder = root / name
+    folder.mkdir()
+    text = (DEFAULTS_ROOT / "departments.toml").read_text(encoding="utf-8")
+    for code, network in behind.items():
+        text = bundled(text, code, network)
+    (folder / "departments.toml").write_text(text, encoding="utf-8")
+    peer_key = root / f"{trusts}.pem"
+    (folder / "peers.toml").write_text(
+        f'[peers.{trusts}]\npublic_key_file = "{peer_key}"\n', encoding="utf-8"
+    )
+    return folder
+
+
+@pytest.fixture(scope="module")
+def hubs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hubs]:
+    root = tmp_path_factory.mktemp("bundles")
+    for network in (INTERNET, INTRANET):  # each hub's key; the other hub holds its public half
+        public = new_signing_key(root / f"{network}.key")
+        (root / f"{network}.pem").write_bytes(public_pem(public))
+    outside = hub_folder(root, INTERNET, {"TAX": INTRANET}, INTRANET, root / "internet.key")
+    inside = hub_folder(
+        root,
+        INTRANET,
+        {"MARRIAGE_REGISTRY": INTERNET, "SOCIAL_SECURITY": INTERNET},
+        INTERNET,
+        root / "intranet.key",
+    )
+    with (
+        running_hub(outside, **_bundle_settings(outside, INTERNET, root)) as internet,
+        running_hub(inside, **_bundle_settings(inside, INTRANET, root)) as intranet,
+    ):
+        yield Hubs(internet, intranet, root)
+
+
+def _bundle_settings(folder: Path, network: str, root: Path) -> dict[str, object]:
+    return {
+        "departments_file": folder / "departments.toml",
+        "bundle_network": network,
+        "bundle_peers_file": str(folder / "peers.toml"),
+        "audit_signing_key_file": str(root / f"{network}.key"),
+    }
+
+
+def govhub(stack: HubStack, *args: str) -> Result:
+    """The command line, on this hub's database, bus queues and settings."""
+    settings = stack.runtime.settings
+    env = {f"GOVHUB_{f.name.upper()}": str(getattr(settings, f.name)) for f in fields(Settings)}
+    return CliRunner().invoke(main, ["bundle", *args], env=env)
+
+
+def legs(stack: HubStack, message_id: str) -> dict[str, str]:
+    status = stack.runtime.store.message_status(message_id)
+    return {d.department: d.state for d in status.deliveries}
+
+
+def submitted_outside(hubs: Hubs) -> tuple[str, str]:
+    """A marriage submitted on the internet-side hub, once its tax leg waits for a bundle."""
+    sent = header()
+    receipt = hubs.internet.client().service.Submit(header=sent, message=marriage())
+    message_id = str(receipt.messageId)
+    assert wait_for(
+        lambda: (
+            legs(hubs.internet, message_id) == {"SOCIAL_SECURITY": "delivered", "TAX": "waiting"}
+        ),
+        20,
+    ), legs(hubs.internet, message_id)
+    return message_id, sent["idempotencyKey"]
+
+
+def imported_count(stack: HubStack) -> tuple[int, int]:
+    """(bundles in the ledger, messages stored)."""
+    with stack.runtime.store.engine.connect() as connection:
+        bundles = connection.execute(select(func.count()).select_from(bundle_imports)).scalar()
+        messages = connection.execute(select(func.count()).select_from(MessageRow)).scalar()
+    return int(bundles or 0), int(messages or 0)
+
+
+def exported(hubs: Hubs, name: str, *extra: str) -> Path:
+    path = hubs.folder / name
+    result = govhub(hubs.internet, "export", "--to", INTRANET, *extra, str(path))
+    assert result.exit_code == 0, result.output
+    return path
+
+
+def importer(stack: HubStack) -> BundleImporter:
+    runtime = stack.runtime
+    return BundleImporter(
+        runtime.settings, runtime.store, runtime.ingress, runtime.departments, runtime.publisher
+    )
+
+
+def test_a_bundle_carries_a_message_across_and_its_receipt_marks_the_leg_delivered(
+    hubs: Hubs,
+) -> None:
+    message_id, key = submitted_outside(hubs)
+    bundle = exported(hubs, "across.bundle")
+
+    taken = govhub(hubs.intranet, "import", str(bundle), "--receipt", str(hubs.folder / "back"))
+    assert taken.exit_code == 0, taken.output
+    assert "1 accepted" in taken.output
+
+    # Routed and delivered inside as if the registry had sent it there: same sender and key.
+    inside = hubs.intranet.wait_settled(message_id)
+    assert {d.department: d.state for d in inside.deliveries} == {
+        "TAX": "delivered",
+        "SOCIAL_SECURITY": "waiting",  # behind the gateway from this side: waits for a bundle
+    }
+    held = hubs.intranet.runtime.store.find_message_id("MARRIAGE_REGISTRY", key)
+    assert held == message_id
+    assert legs(hubs.internet, message_id)["TAX"] == "waiting"  # until the receipt comes back
+
+    back = govhub(hubs.internet, "import", str(hubs.folder / "back"))
+    assert back.exit_code == 0, back.output
+    assert "1 delivered" in back.output
+    assert legs(hubs.internet, message_id) == {"SOCIAL_SECURITY": "delivered", "TAX": "delivered"}
+    status = hubs.internet.runtime.store.message_status(message_id)
+    assert status.state == "delivered"
+
+
+def test_a_bundle_imported_twice_is_refused_as_a_duplicate_and_nothing_changes(hubs: Hubs) -> None:
+    submitted_outside(hubs)
+    bundle = exported(hubs, "twice.bundle")
+    assert govhub(hubs.intranet, "import", str(bundle)).exit_code == 0
+    before = imported_count(hubs.intranet)
+
+    again = govhub(hubs.intranet, "import", str(bundle))
+    assert again.exit_code == 1
+    assert "Client.BundleDuplicate" in again.output and "imported already" in again.output
+    assert imported_count(hubs.intranet) == before
+
+
+def test_a_message_carried_again_is_a_repeat_and_is_acknowledged_again(hubs: Hubs) -> None:
+    message_id, _ = submitted_outside(hubs)
+    first = exported(hubs, "first.bundle")
+    assert govhub(hubs.intranet, "import", str(first)).exit_code == 0  # its receipt is lost
+    _, messages = imported_count(hubs.intranet)
+    number = read_bundle(first, _internet_key(hubs)).manifest.sequence
+
+    again = exported(hubs, "again.bundle", "--since", str(number))
+    result = govhub(
+        hubs.intranet, "import", "--json", str(again), "--receipt", str(hubs.folder / "r2")
+    )
+    assert result.exit_code == 0, result.output
+    counts = json.loads(result.stdout)["counts"]
+    assert counts["repeats"] >= 1 and counts["accepted"] == 0
+    assert imported_count(hubs.intranet)[1] == messages  # nothing stored twice
+    assert govhub(hubs.internet, "import", str(hubs.folder / "r2")).exit_code == 0
+    assert legs(hubs.internet, message_id)["TAX"] == "delivered"
+
+
+def test_every_single_flipped_byte_and_every_cut_is_refused_with_nothing_imported(
+    hubs: Hubs,
+) -> None:
+    submitted_outside(hubs)
+    bundle = exported(hubs, "whole.bundle")
+    data = bundle.read_bytes()
+    before = imported_count(hubs.intranet)
+    damaged = hubs.folder / "damaged.bundle"
+    into = importer(hubs.intranet)
+    for position in range(len(data)):
+        flipped = bytearray(data)
+        flipped[position] ^= 0x01
+        damaged.write_bytes(bytes(flipped))
+        with pytest.raises(BundleRefused):
+            into.import_file(damaged)
+    for length in (0, 10, len(data) // 2, len(data) - 100, len(data) - 1):
+        damaged.write_bytes(data[:length])
+        with pytest.raises(BundleRefused, match=r"truncated|damaged"):
+            into.import_file(damaged)
+    assert imported_count(hubs.intranet) == before
+
+    result = govhub(hubs.intranet, "import", str(damaged))
+    assert result.exit_code == 1 and "Client.BundleInvalid" in result.output
+    assert govhub(hubs.intranet, "import", str(bundle)).exit_code == 0  # the good one still is
+
+
+def test_a_bundle_signed_with_an_unknown_key_is_refused(hubs: Hubs) -> None:
+    submitted_outside(hubs)
+    genuine = read_bundle(exported(hubs, "genuine.bundle"), _internet_key(hubs))
+    stranger = hubs.folder / "stranger.key"
+    new_signing_key(stranger)
+    forged = hubs.folder / "forged.bundle"
+    heading = _heading(genuine.manifest.__dict__)
+    write_bundle(forged, heading, genuine.entries, load_signing_key(stranger))
+    before = imported_count(hubs.intranet)
+
+    result = govhub(hubs.intranet, "import", str(forged))
+    assert result.exit_code == 1
+    assert "Client.BundleUnknownSigner" in result.output and "not with the" in result.output
+    write_bundle(
+        forged, {**heading, "from": "darknet"}, genuine.entries, load_signing_key(stranger)
+    )
+    with pytest.raises(BundleUnknownSigner, match="darknet"):
+        importer(hubs.intranet).import_file(forged)
+    assert imported_count(hubs.intranet) == before
+
+
+def test_a_bundle_for_another_network_is_refused(hubs: Hubs) -> None:
+    submitted_outside(hubs)
+    genuine = read_bundle(exported(hubs, "misrouted.bundle"), _internet_key(hubs))
+    elsewhere = hubs.folder / "elsewhere.bundle"
+    heading = {**_heading(genuine.manifest.__dict__), "to": "dmz"}
+    key = load_signing_key(hubs.folder / "internet.key")
+    write_bundle(elsewhere, heading, genuine.entries, key)
+    before = imported_count(hubs.intranet)
+    with pytest.raises(BundleForAnotherNetwork, match=r"'dmz'.*'intranet'"):
+        importer(hubs.intranet).import_file(elsewhere)
+    result = govhub(hubs.intranet, "import", str(elsewhere))
+    assert result.exit_code == 1 and "Client.BundleForAnotherNetwork" in result.output
+    assert imported_count(hubs.intranet) == before
+
+
+def test_a_gap_in_sequence_numbers_is_imported_with_a_warning_naming_the_missing_one(
+    hubs: Hubs,
+) -> None:
+    submitted_outside(hubs)
+    lost = exported(hubs, "lost.bundle")  # never arrives
+    submitted_outside(hubs)
+    later = exported(hubs, "later.bundle")
+    lost_number = read_bundle(lost, _internet_key(hubs)).manifest.sequence
+
+    result = govhub(hubs.intranet, "import", "--json", str(later))
+    assert result.exit_code == 0, result.output
+    imported = json.loads(result.stdout)
+    assert imported["counts"]["accepted"] == 1
+    # (the module's earlier tests forged or misrouted some numbers: they are missing too)
+    assert lost_number in imported["missing"]
+    warning = f"warning: bundle number {lost_number + 1} from internet: never imported before it:"
+    assert warning in result.stderr
+    assert str(lost_number) in result.stderr.split(warning)[1].splitlines()[0]
+
+
+def test_import_only_serve_answers_probes_and_nothing_writable(hubs: Hubs) -> None:
+    runtime = hubs.intranet.runtime
+    limits = ServerLimits.from_settings(runtime.settings)
+    server = BackgroundServer(import_only_app(runtime), "127.0.0.1", 0, limits=limits)
+    server.start()
+    try:
+        assert requests.get(f"{server.url}/health", timeout=5).status_code == 200
+        assert requests.get(f"{server.url}/ready", timeout=10).status_code in (200, 503)
+        assert requests.get(f"{server.url}/metrics", timeout=5).status_code == 200
+        for path in ("/soap", "/soap?wsdl", "/admin", "/console/", "/native/TAX", "/"):
+            assert requests.get(f"{server.url}{path}", timeout=5).status_code == 404, path
+            assert requests.post(f"{server.url}{path}", data=b"<x/>", timeout=5).status_code == 404
+        assert requests.post(f"{server.url}/health", timeout=5).status_code == 405
+    finally:
+        server.stop()
+
+
+def _internet_key(hubs: Hubs) -> dict[str, object]:
+    return {INTERNET: load_signing_key(hubs.folder / "internet.key").public_key()}
+
+
+def _heading(manifest: dict[str, object]) -> dict[str, object]:
+    return {
+        "bundle_id": manifest["bundle_id"],
+        "kind": manifest["kind"],
+        "from": manifest["sender_network"],
+        "to": manifest["network"],
+        "sequence": manifest["sequence"],
+        "made_at": manifest["made_at"],
+    }
