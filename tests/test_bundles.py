@@ -6,7 +6,10 @@ marks the leg delivered; every bad file is refused whole, with nothing imported.
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -61,6 +64,14 @@ def hub_folder(root: Path, name: str, behind: dict[str, str], trusts: str, key: 
     for code, network in behind.items():
         text = bundled(text, code, network)
     (folder / "departments.toml").write_text(text, encoding="utf-8")
+    routes = (DEFAULTS_ROOT / "routes.toml").read_text(encoding="utf-8")
+    if name == INTERNET:  # here social security may send marriages too; the intranet says no
+        routes = routes.replace(
+            'senders = ["MARRIAGE_REGISTRY"]',
+            'senders = ["MARRIAGE_REGISTRY", "SOCIAL_SECURITY"]',
+            1,
+        )
+    (folder / "routes.toml").write_text(routes, encoding="utf-8")
     peer_key = root / f"{trusts}.pem"
     (folder / "peers.toml").write_text(
         f'[peers.{trusts}]\npublic_key_file = "{peer_key}"\n', encoding="utf-8"
@@ -92,6 +103,7 @@ def hubs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hubs]:
 def _bundle_settings(folder: Path, network: str, root: Path) -> dict[str, object]:
     return {
         "departments_file": folder / "departments.toml",
+        "routes_file": folder / "routes.toml",
         "bundle_network": network,
         "bundle_peers_file": str(folder / "peers.toml"),
         "audit_signing_key_file": str(root / f"{network}.key"),
@@ -172,6 +184,49 @@ def test_a_bundle_carries_a_message_across_and_its_receipt_marks_the_leg_deliver
     assert legs(hubs.internet, message_id) == {"SOCIAL_SECURITY": "delivered", "TAX": "delivered"}
     status = hubs.internet.runtime.store.message_status(message_id)
     assert status.state == "delivered"
+
+
+def test_a_message_the_other_hub_refuses_comes_back_in_the_receipt_as_a_failed_leg(
+    hubs: Hubs,
+) -> None:
+    sent = header(sender="SOCIAL_SECURITY")
+    receipt = hubs.internet.client().service.Submit(header=sent, message=marriage())
+    message_id = str(receipt.messageId)
+    assert wait_for(lambda: legs(hubs.internet, message_id) == {"TAX": "waiting"}, 20)
+    bundle = exported(hubs, "refused.bundle")
+
+    back = hubs.folder / "refused.receipt"
+    taken = govhub(hubs.intranet, "import", "--json", str(bundle), "--receipt", str(back))
+    assert taken.exit_code == 0, taken.output
+    assert json.loads(taken.stdout)["counts"]["refused"] == 1
+    assert (
+        hubs.intranet.runtime.store.find_message_id("SOCIAL_SECURITY", sent["idempotencyKey"])
+        is None
+    )
+
+    assert govhub(hubs.internet, "import", str(back)).exit_code == 0
+    status = hubs.internet.runtime.store.message_status(message_id)
+    (leg,) = status.deliveries
+    assert (leg.department, leg.state) == ("TAX", "failed")
+    assert "may not send MarriageRegistered" in (leg.last_error or "")
+
+
+def test_govhub_serve_import_only_serves_probes_and_nothing_writable(tmp_path: Path) -> None:
+    env = {**os.environ, "GOVHUB_DATA_DIR": str(tmp_path), "PYTHONUNBUFFERED": "1"}
+    command = [sys.executable, "-m", "hub", "serve", "--import-only", "--port", "0"]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        assert "(import-only)" in line, line
+        url = re.search(r"http://[\d.:]+", line)
+        assert url is not None
+        assert requests.get(f"{url[0]}/health", timeout=5).status_code == 200
+        assert requests.post(f"{url[0]}/soap", data=b"<x/>", timeout=5).status_code == 404
+        assert requests.get(f"{url[0]}/console/", timeout=5).status_code == 404
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
 
 
 def test_a_bundle_imported_twice_is_refused_as_a_duplicate_and_nothing_changes(hubs: Hubs) -> None:

@@ -13,9 +13,10 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Connection, and_, exists, func, insert, select
+from sqlalchemy.exc import IntegrityError
 
 from hub.departments import DepartmentDirectory
-from hub.errors import ConfigurationError
+from hub.errors import BundleRefused, ConfigurationError
 from hub.security import audit
 from hub.security.payloads import canonical_context
 from hub.store import Store
@@ -59,6 +60,23 @@ def export_bundle(
             f"no department is reached through network {to!r} "
             '(adapter = "bundle" with options = { network = "' + to + '" })'
         )
+    try:
+        return _export(store, codes, own_network, to, since, path, key)
+    except IntegrityError as exc:  # another export to ``to`` took this number meanwhile
+        raise BundleRefused(
+            f"another export to {to} ran at the same time and took its number; run it again"
+        ) from exc
+
+
+def _export(
+    store: Store,
+    codes: list[str],
+    own_network: str,
+    to: str,
+    since: int | None,
+    path: Path,
+    key: Ed25519PrivateKey,
+) -> ExportResult:
     bundle_id, now = str(uuid.uuid4()), store.clock()
     with store.engine.begin() as connection:
         rows = _waiting(connection, codes, since)
