@@ -111,10 +111,13 @@ def _bundle_settings(folder: Path, network: str, root: Path) -> dict[str, object
 
 
 def govhub(stack: HubStack, *args: str) -> Result:
-    """The command line, on this hub's database, bus queues and settings."""
+    """`govhub bundle …` on this hub's database, bus queues and settings."""
+    return CliRunner().invoke(main, ["bundle", *args], env=_env(stack))
+
+
+def _env(stack: HubStack) -> dict[str, str]:
     settings = stack.runtime.settings
-    env = {f"GOVHUB_{f.name.upper()}": str(getattr(settings, f.name)) for f in fields(Settings)}
-    return CliRunner().invoke(main, ["bundle", *args], env=env)
+    return {f"GOVHUB_{f.name.upper()}": str(getattr(settings, f.name)) for f in fields(Settings)}
 
 
 def legs(stack: HubStack, message_id: str) -> dict[str, str]:
@@ -209,6 +212,55 @@ def test_a_message_the_other_hub_refuses_comes_back_in_the_receipt_as_a_failed_l
     (leg,) = status.deliveries
     assert (leg.department, leg.state) == ("TAX", "failed")
     assert "may not send MarriageRegistered" in (leg.last_error or "")
+
+
+PACKAGE = """code = "PROVINCE_TAX"
+name = "Provincial tax bureau (behind the gateway)"
+adapter = "bundle"
+endpoint = "bundle:intranet"
+{options}
+
+[[routes]]
+receives = "MarriageRegistered"
+when = {{ path = "c:registrationOffice", prefix = "320102" }}
+"""
+
+
+def test_a_department_package_behind_the_gateway_registers_without_mappings_and_its_legs_travel(
+    hubs: Hubs, tmp_path: Path
+) -> None:
+    package = tmp_path / "PROVINCE_TAX"
+    package.mkdir()
+    (package / "department.toml").write_text(PACKAGE.format(options=""), encoding="utf-8")
+    refused = CliRunner().invoke(
+        main, ["departments", "check", str(package)], env=_env(hubs.internet)
+    )
+    assert refused.exit_code != 0
+    assert 'adapter "bundle" needs options = { network = "NAME" }' in refused.output
+
+    options = 'options = { network = "intranet" }'
+    (package / "department.toml").write_text(PACKAGE.format(options=options), encoding="utf-8")
+    registered = CliRunner().invoke(
+        main,
+        ["departments", "register", str(package), "--actor", "admin-li"],
+        env=_env(hubs.internet),
+    )
+    assert registered.exit_code == 0, registered.output
+    assert wait_for(
+        lambda: (
+            "PROVINCE_TAX" in hubs.internet.runtime.routes.route("MarriageRegistered").receivers
+        ),
+        20,
+    )
+
+    sent = hubs.internet.client().service.Submit(
+        header=header(), message=marriage(registrationOffice="320102")
+    )
+    message_id = str(sent.messageId)
+    assert wait_for(lambda: legs(hubs.internet, message_id).get("PROVINCE_TAX") == "waiting", 20)
+    bundle = exported(hubs, "province.bundle")
+    (entry,) = read_bundle(bundle, _internet_key(hubs)).entries.values()
+    assert sorted(json.loads(entry)["legs"].values()) == ["PROVINCE_TAX", "TAX"]
 
 
 def test_govhub_serve_import_only_serves_probes_and_nothing_writable(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from hub.bundle import network_of
 from hub.configuration import state
 from hub.configuration.compile import CompiledPackage, compile_package
 from hub.configuration.package import package_from_zip
@@ -171,6 +172,8 @@ def check_deliverable(configuration: Configuration) -> None:
     routes, departments = configuration.routes, configuration.departments
     for message_type in routes.message_types():
         for receiver in routes.route(message_type).receivers:
+            if network_of(departments.get(receiver)) is not None:
+                continue  # a bundle carries the canonical message: nothing to translate here
             if configuration.mappings.find(receiver, "outbound", message_type) is None:
                 gaps.append(f"no outbound mapping {receiver}/outbound/{message_type}")
             if message_type not in departments.get(receiver).operations:
