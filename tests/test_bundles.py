@@ -27,6 +27,7 @@ from hub.bundle.tables import bundle_imports
 from hub.cli import main
 from hub.config import Settings
 from hub.errors import BundleForAnotherNetwork, BundleRefused, BundleUnknownSigner
+from hub.operations.replay import ReplayRequest, replay
 from hub.polling import wait_for
 from hub.resources import DEFAULTS_ROOT
 from hub.security.export import load_signing_key, new_signing_key, public_pem
@@ -212,6 +213,13 @@ def test_a_message_the_other_hub_refuses_comes_back_in_the_receipt_as_a_failed_l
     (leg,) = status.deliveries
     assert (leg.department, leg.state) == ("TAX", "failed")
     assert "may not send MarriageRegistered" in (leg.last_error or "")
+
+    # Replayed once the other side is fixed, the leg waits again and the next bundle carries it.
+    asked = ReplayRequest(actor="ops-wu", reason="intranet routes fixed", message_ids=(message_id,))
+    replay(hubs.internet.runtime.store, set(hubs.internet.runtime.departments.codes()), asked)
+    assert wait_for(lambda: legs(hubs.internet, message_id) == {"TAX": "waiting"}, 20)
+    carried = read_bundle(exported(hubs, "replayed.bundle"), _internet_key(hubs)).entries.values()
+    assert [json.loads(entry)["header"]["messageId"] for entry in carried] == [message_id]
 
 
 PACKAGE = """code = "PROVINCE_TAX"

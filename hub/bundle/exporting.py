@@ -139,10 +139,15 @@ def bundle_heading(
 
 
 def _waiting(connection: Connection, codes: list[str], since: int | None) -> list[Any]:
+    # Carried since the leg was last queued: a leg failed by a receipt and replayed travels again.
     carried = (
         select(bundle_exported_legs.c.delivery_id)
         .join(bundle_exports, bundle_exports.c.bundle_id == bundle_exported_legs.c.bundle_id)
-        .where(bundle_exported_legs.c.delivery_id == DeliveryRow.id)
+        .where(
+            bundle_exported_legs.c.delivery_id == DeliveryRow.id,
+            bundle_exports.c.made_at
+            >= func.coalesce(DeliveryRow.queued_at, MessageRow.received_at),
+        )
     )
     if since is not None:
         carried = carried.where(bundle_exports.c.sequence < since)
