@@ -11,11 +11,13 @@ import re
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, fields
 from pathlib import Path
 
 import pytest
 import requests
+from backends import fresh_postgresql_database
 from click.testing import CliRunner, Result
 from hubstack import HubStack, header, marriage, running_hub
 from sqlalchemy import func, select
@@ -80,8 +82,13 @@ def hub_folder(root: Path, name: str, behind: dict[str, str], trusts: str, key: 
     return folder
 
 
-@pytest.fixture(scope="module")
-def hubs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hubs]:
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.distributed)]
+)
+def hubs(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Hubs]:
+    """The internet-side hub on SQLite; the intranet-side one on SQLite or PostgreSQL."""
     root = tmp_path_factory.mktemp("bundles")
     for network in (INTERNET, INTRANET):  # each hub's key; the other hub holds its public half
         public = new_signing_key(root / f"{network}.key")
@@ -94,10 +101,16 @@ def hubs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hubs]:
         INTERNET,
         root / "intranet.key",
     )
-    with (
-        running_hub(outside, **_bundle_settings(outside, INTERNET, root)) as internet,
-        running_hub(inside, **_bundle_settings(inside, INTRANET, root)) as intranet,
-    ):
+    with ExitStack() as stack:
+        database = ""
+        if request.param == "postgresql":
+            database = stack.enter_context(fresh_postgresql_database())
+        internet = stack.enter_context(
+            running_hub(outside, **_bundle_settings(outside, INTERNET, root))
+        )
+        intranet = stack.enter_context(
+            running_hub(inside, database_url=database, **_bundle_settings(inside, INTRANET, root))
+        )
         yield Hubs(internet, intranet, root)
 
 
