@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import Connection, and_, exists, func, insert, select
+from sqlalchemy import Connection, and_, exists, func, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 
 from hub.departments import DepartmentDirectory
@@ -20,7 +20,7 @@ from hub.errors import BundleRefused, ConfigurationError
 from hub.security import audit
 from hub.security.payloads import canonical_context
 from hub.store import Store
-from hub.store.models import DeliveryRow, MessageRow
+from hub.store.models import DeliveryRow, MessageRow, UTCDateTime
 
 from . import departments_behind
 from .format import write_bundle
@@ -79,9 +79,14 @@ def _export(
 ) -> ExportResult:
     bundle_id, now = str(uuid.uuid4()), store.clock()
     with store.engine.begin() as connection:
+        sequence = record_export(connection, bundle_id, MESSAGES, to, 0, now)
         rows = _waiting(connection, codes, since)
         entries = _entries(store, rows)
-        sequence = record_export(connection, bundle_id, MESSAGES, to, len(entries), now)
+        connection.execute(
+            update(bundle_exports)
+            .where(bundle_exports.c.bundle_id == bundle_id)
+            .values(entries=len(entries))
+        )
         legs = [row.delivery_id for row in rows]
         if legs:
             connection.execute(
@@ -105,24 +110,32 @@ def _export(
 def record_export(
     connection: Connection, bundle_id: str, kind: str, network: str, entries: int, now: datetime
 ) -> int:
-    """The next sequence number of ``kind`` for ``network``, taken for ``bundle_id``."""
-    last = connection.execute(
-        select(func.max(bundle_exports.c.sequence)).where(
-            bundle_exports.c.network == network, bundle_exports.c.kind == kind
-        )
-    ).scalar()
-    sequence = int(last or 0) + 1
+    """The next sequence number of ``kind`` for ``network``, taken for ``bundle_id``. One
+    INSERT … SELECT, the transaction's first statement: it starts with the write lock (SQLite
+    never upgrades a read lock here)."""
+    last = (
+        select(func.coalesce(func.max(bundle_exports.c.sequence), 0) + 1)
+        .where(bundle_exports.c.network == network, bundle_exports.c.kind == kind)
+        .scalar_subquery()
+    )
     connection.execute(
-        insert(bundle_exports).values(
-            bundle_id=bundle_id,
-            kind=kind,
-            network=network,
-            sequence=sequence,
-            made_at=now,
-            entries=entries,
+        insert(bundle_exports).from_select(
+            ["bundle_id", "kind", "network", "sequence", "made_at", "entries"],
+            select(
+                literal(bundle_id),
+                literal(kind),
+                literal(network),
+                last,
+                literal(now, UTCDateTime()),
+                literal(entries),
+            ),
         )
     )
-    return sequence
+    return int(
+        connection.execute(
+            select(bundle_exports.c.sequence).where(bundle_exports.c.bundle_id == bundle_id)
+        ).scalar_one()
+    )
 
 
 def bundle_heading(
