@@ -202,6 +202,17 @@ def test_a_bundle_carries_a_message_across_and_its_receipt_marks_the_leg_deliver
     status = hubs.internet.runtime.store.message_status(message_id)
     assert status.state == "delivered"
 
+    # The other way: the intranet's social security leg travels out; the internet hub holds
+    # that message already (its own), so it is a repeat there, and no loop; its receipt
+    # settles the leg inside.
+    outward, answer = hubs.folder / "outward.bundle", hubs.folder / "answer.bundle"
+    assert govhub(hubs.intranet, "export", "--to", INTERNET, str(outward)).exit_code == 0
+    taken = govhub(hubs.internet, "import", "--json", str(outward), "--receipt", str(answer))
+    assert taken.exit_code == 0, taken.output
+    assert json.loads(taken.stdout)["counts"] == {"accepted": 0, "repeats": 1, "refused": 0}
+    assert govhub(hubs.intranet, "import", str(answer)).exit_code == 0
+    assert legs(hubs.intranet, message_id) == {"TAX": "delivered", "SOCIAL_SECURITY": "delivered"}
+
 
 def test_a_message_the_other_hub_refuses_comes_back_in_the_receipt_as_a_failed_leg(
     hubs: Hubs,
