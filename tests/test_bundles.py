@@ -425,6 +425,21 @@ def test_a_gap_in_sequence_numbers_is_imported_with_a_warning_naming_the_missing
     assert warning in result.stderr
     assert str(lost_number) in result.stderr.split(warning)[1].splitlines()[0]
 
+    # `govhub bundle list`: the outside wrote the lost one; the inside knows what it missed.
+    written = json.loads(govhub(hubs.internet, "list", "--json").stdout)
+    assert {"direction": "export", "network": INTRANET, "sequence": lost_number}.items() <= next(
+        row for row in written if row["sequence"] == lost_number and row["kind"] == "messages"
+    ).items()
+    (taken,) = [
+        row
+        for row in json.loads(govhub(hubs.intranet, "list", "--json").stdout)
+        if row["bundle_id"] == imported["bundle_id"]
+    ]
+    assert taken["direction"] == "import" and taken["network"] == INTERNET
+    assert lost_number in taken["summary"]["missing"] and taken["summary"]["accepted"] == 1
+    shown = govhub(hubs.intranet, "list").stdout
+    assert f"#{lost_number + 1}" in shown and imported["bundle_id"] in shown
+
 
 def test_import_only_serve_answers_probes_and_nothing_writable(hubs: Hubs) -> None:
     runtime = hubs.intranet.runtime

@@ -28,6 +28,9 @@ Contract:
     parking.py    the delivery workers' side: a bundle leg waits
     exporting.py  what waits for a network -> a bundle
     importing.py  a bundle -> messages in normal delivery, or a receipt -> legs delivered
+    arriving.py   a bundle's messages checked as Submits and stored (repeats, refusals)
+    receipts.py   the receipt bundle: written after an import, settling legs when imported
+    ledger.py     the bundles written and imported, for `govhub bundle list`
     import_only.py  the web front of ``govhub serve --import-only`` (probes, nothing else)
 """
 

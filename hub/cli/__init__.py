@@ -16,7 +16,7 @@ together, so no module imports another's commands (or this package's ``main``):
     batch.py          batch template|check
     rules.py          rules register|set|show|history|diff
     node.py           node run|status (the exchange node)
-    bundle.py         bundle export|import|receipt (one-way transfer bundles)
+    bundle.py         bundle export|import|receipt|list (one-way transfer bundles)
     (mock_departments/cli.py: mock-departments)
 """
 

@@ -1,4 +1,4 @@
-"""`govhub bundle export|import|receipt`: one-way transfer bundles between networks joined by
+"""`govhub bundle export|import|receipt|list`: one-way transfer bundles between networks joined by
 a one-way gateway or removable media (hub/bundle, docs/bundles.md)."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from hub import logs
-from hub.cli.options import build_settings, json_option, settings_options
+from hub.cli.options import build_settings, json_option, migrated_store, settings_options
 
 _FILE = click.Path(path_type=Path, dir_okay=False)
 
@@ -102,6 +102,30 @@ def receipt_command(bundle_id: str, file: Path, **options: Any) -> None:
     with _hub(options) as runtime:
         sequence = _importer(runtime).write_receipt(bundle_id, file)
     click.echo(f"receipt number {sequence} for bundle {bundle_id} -> {file}")
+
+
+@bundle_cli.command("list")
+@settings_options
+@json_option
+@click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True)
+def list_command(limit: int, as_json: bool, **options: Any) -> None:
+    """The bundles this hub wrote and imported, newest first, with numbers and counts."""
+    from hub.bundle.ledger import recent
+
+    with migrated_store(options) as (_, store):
+        rows = recent(store, limit)
+    if as_json:
+        click.echo(json.dumps([row.__dict__ for row in rows], indent=2))
+        return
+    if not rows:
+        click.echo("no bundle written or imported")
+    for row in rows:
+        way = "to  " if row.direction == "export" else "from"
+        counts = " ".join(f"{name}={value}" for name, value in row.summary.items())
+        click.echo(
+            f"{row.at[:19]}  {row.direction:<6} {row.kind:<8} {way} {row.network:<12} "
+            f"#{row.sequence:<5} {row.bundle_id}  {counts}"
+        )
 
 
 def _importer(runtime: Any) -> Any:
