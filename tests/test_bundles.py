@@ -194,6 +194,8 @@ def test_a_bundle_carries_a_message_across_and_its_receipt_marks_the_leg_deliver
     held = hubs.intranet.runtime.store.find_message_id("MARRIAGE_REGISTRY", key)
     assert held == message_id
     assert legs(hubs.internet, message_id)["TAX"] == "waiting"  # until the receipt comes back
+    traced = CliRunner().invoke(main, ["trace", message_id], env=_env(hubs.internet))
+    assert "TAX waiting: not acknowledged yet (mailbox or bundle receipt)" in traced.stdout
 
     back = govhub(hubs.internet, "import", str(hubs.folder / "back"))
     assert back.exit_code == 0, back.output
