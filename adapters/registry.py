@@ -21,6 +21,7 @@ BUILTIN_ADAPTERS: dict[str, str] = {
     "soap": "adapters.soap:SoapAdapter",
     "rest": "adapters.rest:RestAdapter",
     "mailbox": "adapters.mailbox:MailboxAdapter",
+    "bundle": "adapters.bundle:BundleAdapter",
 }
 
 

@@ -28,6 +28,7 @@ BENCHMARKS = (
     "query",
     "batch",
     "federation",
+    "bundle",
 )
 
 

@@ -215,6 +215,12 @@ class Settings:
     # Federation (docs/federation.md): this hub's division and its neighbour hubs, a TOML file
     # read again when it changes (empty: a hub alone, no `DIVISION/CODE` addresses).
     federation_file: str = ""
+    # One-way transfer bundles (hub/bundle, docs/bundles.md): the name of the network this
+    # hub serves (bundles addressed to another are refused), and a TOML file naming the
+    # networks whose bundles it imports and their hubs' Ed25519 public keys. Bundles are
+    # signed with audit_signing_key_file.
+    bundle_network: str = ""
+    bundle_peers_file: str = ""
 
     @property
     def effective_database_url(self) -> str:

@@ -27,6 +27,8 @@ from lxml import etree
 
 from adapters.base import Adapter, DeliveryResult, NativeDocument, OutboundDelivery
 from hub.adapter_cache import AdapterCache, AdapterFactory
+from hub.bundle import parking as bundle_parking
+from hub.bundle.parking import is_bundled
 from hub.departments import DepartmentDirectory
 from hub.errors import (
     ClientError,
@@ -137,6 +139,8 @@ class DeliveryHandler:
             return self._record(claimed, self._attempt(claimed, self._forward))
         if self.mailboxes is not None and self._has_mailbox(claimed.department):
             return self._park(claimed, self.mailboxes)
+        if is_bundled(self.departments, claimed.department):  # waits for a bundle (hub/bundle)
+            return bundle_parking.park(self.store, claimed)
         return self._record(claimed, self._attempt(claimed, self._deliver))
 
     def _record(self, claimed: ClaimedDelivery, attempt: AttemptRecord) -> str:

@@ -272,6 +272,34 @@ class LoopRefused(FederationRefused):
     code = "Client.LoopRefused"
 
 
+class BundleRefused(ClientError):
+    """A transfer bundle (hub/bundle) refused as a whole: nothing of it was imported."""
+
+    code = "Client.BundleRefused"
+
+
+class BundleInvalid(BundleRefused):
+    """Truncated, damaged or altered (one flipped byte is enough), or not a govhub bundle."""
+
+    code = "Client.BundleInvalid"
+
+
+class BundleUnknownSigner(BundleRefused):
+    """Signed by a hub whose public key this hub was not given (or not with that key)."""
+
+    code = "Client.BundleUnknownSigner"
+
+
+class BundleForAnotherNetwork(BundleRefused):
+    code = "Client.BundleForAnotherNetwork"
+
+
+class BundleDuplicate(BundleRefused):
+    """This bundle id is in the ledger of imported bundles already."""
+
+    code = "Client.BundleDuplicate"
+
+
 class ConfigurationError(HubError):
     code = "Server.ConfigurationError"
 

@@ -18,6 +18,7 @@ together, so no module imports another's commands (or this package's ``main``):
     node.py           node run|status (the exchange node)
     versions.py       versions [--check FILE] (canonical model versions)
     federation.py     federation check
+    bundle.py         bundle export|import|receipt|list (one-way transfer bundles)
     (mock_departments/cli.py: mock-departments)
 """
 
@@ -27,6 +28,7 @@ import click
 
 from hub.cli import (
     batch,
+    bundle,
     catalogue,
     configuration,
     federation,
@@ -73,6 +75,7 @@ for name, command in {
     "node": node.node_cli,
     "versions": versions.versions_cli,
     "federation": federation.federation_cli,
+    "bundle": bundle.bundle_cli,
     "mock-departments": mock_departments_cli,
 }.items():
     main.add_command(command, name=name)

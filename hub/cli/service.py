@@ -31,8 +31,14 @@ from hub.errors import HubError
     "--tls-client-ca-file",
     help="Require client certificates issued by these PEM CAs (mutual TLS).",
 )
-def serve(no_workers: bool, log_level: str, **options: Any) -> None:
+@click.option(
+    "--import-only",
+    is_flag=True,
+    help="Serve GET /health, /ready, /metrics only (a hub fed by `govhub bundle import`).",
+)
+def serve(no_workers: bool, import_only: bool, log_level: str, **options: Any) -> None:
     """Serve the SOAP API (and, by default, the delivery workers) in one process."""
+    from hub.bundle.import_only import import_only_app
     from hub.mailbox.waiting import server_threads
     from hub.security.tls import TlsFiles
     from hub.waitress_limits import ServerLimits
@@ -60,10 +66,12 @@ def serve(no_workers: bool, log_level: str, **options: Any) -> None:
         runtime.start_workers()
     limits = ServerLimits.from_settings(settings)
     threads = server_threads(settings.mailbox_wait_slots)  # waiting Receives get their own
-    server = make_server(
-        runtime.wsgi_app(), settings.host, settings.port, tls, threads=threads, limits=limits
-    )
-    click.echo(f"govhub serving on {server.url}/soap (WSDL: {server.url}/soap?wsdl)")
+    app = import_only_app(runtime) if import_only else runtime.wsgi_app()
+    server = make_server(app, settings.host, settings.port, tls, threads=threads, limits=limits)
+    if import_only:
+        click.echo(f"govhub serving {server.url}/health, /ready, /metrics only (import-only)")
+    else:
+        click.echo(f"govhub serving on {server.url}/soap (WSDL: {server.url}/soap?wsdl)")
     _run_until_stopped(server.start().stop, runtime.close)
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from hub.bundle import network_of
 from hub.configuration import state
 from hub.configuration.compile import CompiledPackage, compile_package
 from hub.configuration.package import package_from_zip
@@ -173,6 +174,8 @@ def check_deliverable(configuration: Configuration) -> None:
         for receiver in routes.route(message_type).receivers:
             if "/" in receiver:  # DIVISION/CODE: the canonical record goes to another hub
                 continue
+            if network_of(departments.get(receiver)) is not None:
+                continue  # a bundle carries the canonical message: nothing to translate here
             if configuration.mappings.find(receiver, "outbound", message_type) is None:
                 gaps.append(f"no outbound mapping {receiver}/outbound/{message_type}")
             if message_type not in departments.get(receiver).operations:

@@ -34,6 +34,7 @@ from hub.store.models import (
     MailboxLeaseRow,
     MessageRow,
 )
+from hub.store.moves import to_waiting
 
 MAX_REASON_CHARS = 500
 # In the mailbox (counted against its quota): not yet received, or received and not settled.
@@ -84,26 +85,9 @@ class MailboxStore:
         now = self.store.clock()
         quota = self.quota_of(claimed.department)
         with self.store.engine.begin() as connection:
-            moved = connection.execute(
-                update(DeliveryRow)
-                .where(
-                    DeliveryRow.id == claimed.delivery_id,
-                    DeliveryRow.state == "delivering",
-                    DeliveryRow.attempts == claimed.attempt,
-                )
-                .values(
-                    state="waiting",
-                    payload=sealed,
-                    outbound_mapping=mapping,
-                    last_error=None,
-                    next_attempt_at=None,
-                )
-            ).rowcount
-            if not moved:
-                state = connection.execute(
-                    select(DeliveryRow.state).where(DeliveryRow.id == claimed.delivery_id)
-                ).scalar_one()
-                return str(state)
+            state = to_waiting(connection, claimed, payload=sealed, outbound_mapping=mapping)
+            if state != "waiting":
+                return state
             # A replayed leg comes back: its earlier entry gives way to the new one.
             connection.execute(
                 delete(MailboxEntryRow).where(MailboxEntryRow.delivery_id == claimed.delivery_id)

@@ -44,7 +44,8 @@ def _why(leg: LegView) -> str:
     if leg.state == "retrying":
         return f"{leg.department} retrying after {leg.attempts} attempt(s) ({leg.last_error})"
     if leg.state == "waiting":
-        return f"{leg.department} waiting in its mailbox: not acknowledged yet"
+        # A mailbox's Ack, or a transfer bundle's receipt (hub/bundle), settles it.
+        return f"{leg.department} waiting: not acknowledged yet (mailbox or bundle receipt)"
     if leg.state == "held":
         return (
             f"{leg.department} held: its mailbox is at its quota; "

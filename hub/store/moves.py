@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, LargeBinary, Update, bindparam, func, update
+from sqlalchemy import Connection, LargeBinary, Update, bindparam, func, select, update
 
 from hub.store.models import DeliveryRow
 from hub.store.records import AttemptRecord, ClaimedDelivery
@@ -104,3 +104,23 @@ def _params(claimed: ClaimedDelivery, attempt: AttemptRecord, now: datetime) -> 
         "b_version": attempt.schema_version,
         "b_payload": attempt.payload,
     }
+
+
+def to_waiting(connection: Connection, claimed: ClaimedDelivery, **values: Any) -> str:
+    """Move a claimed leg to ``waiting`` (a mailbox's or a transfer bundle's), with
+    ``values``, if this claim still holds it; the leg's state after."""
+    moved = connection.execute(
+        update(DeliveryRow)
+        .where(
+            DeliveryRow.id == claimed.delivery_id,
+            DeliveryRow.state == "delivering",
+            DeliveryRow.attempts == claimed.attempt,
+        )
+        .values(state="waiting", last_error=None, next_attempt_at=None, **values)
+    ).rowcount
+    if moved:
+        return "waiting"
+    state = connection.execute(
+        select(DeliveryRow.state).where(DeliveryRow.id == claimed.delivery_id)
+    ).scalar_one()
+    return str(state)
