@@ -41,6 +41,8 @@ from hub.security.reply_signing import ReplySigner
 from hub.security.wsse import CredentialSource, WsseVerifier
 from hub.store import Store
 from hub.supervision import case_book
+from hub.tracker.service import build_tracker
+from hub.tracker.soap import TrackerApi
 from hub.workers import WorkerService
 
 
@@ -186,6 +188,7 @@ class HubRuntime:
             catalogue=live_catalogue(self.settings, self.config),
             mailbox=self._mailbox,
             batches=BatchApi(self.batches),
+            tracker=TrackerApi(build_tracker(self.settings, self.store), self.ingress.verifier),
             queries=query_service(self.settings, lambda: self.config.departments, self.store),
         )
         admin = build_admin_application(

@@ -91,6 +91,7 @@ _OPERATIONS = {
     "QueryAsync": ("QueryAsync", "QueryAsyncResponse"),
     "GetQueryResult": ("GetQueryResult", "GetQueryResultResponse"),
     "SubmitBatch": ("SubmitBatch", "SubmitBatchResponse"),
+    "GetDataUsage": ("GetDataUsage", "GetDataUsageResponse"),
 }
 
 

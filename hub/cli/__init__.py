@@ -16,6 +16,7 @@ together, so no module imports another's commands (or this package's ``main``):
     batch.py          batch template|check
     rules.py          rules register|set|show|history|diff
     node.py           node run|status (the exchange node)
+    tracker.py        tracker, exemptions grant (the citizen's data tracker)
     (mock_departments/cli.py: mock-departments)
 """
 
@@ -35,6 +36,7 @@ from hub.cli import (
     security,
     service,
     supervision,
+    tracker,
 )
 from mock_departments.cli import mock_departments_cli
 
@@ -67,6 +69,8 @@ for name, command in {
     "batch": batch.batch_cli,
     "rules": rules.rules_cli,
     "node": node.node_cli,
+    "tracker": tracker.tracker_command,
+    "exemptions": tracker.exemptions_cli,
     "mock-departments": mock_departments_cli,
 }.items():
     main.add_command(command, name=name)

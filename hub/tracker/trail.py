@@ -1,0 +1,279 @@
+"""A person's trail, assembled from what the hub already keeps: messages naming them (through
+the identity index) with their deliveries, queries about them (query_log), operators' reveals
+(the audit chain) and replays (operator_actions). Only metadata is read, so the trail is the
+same after the bodies are pruned. Every identity number in free text is masked but the
+subject's."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Executable, and_, select
+
+from hub.identity import mask_in_text, verify
+from hub.query.tables import query_log
+from hub.security.tables import audit_log
+from hub.store import Store
+from hub.store.models import DeliveryRow, MessageIdentityRow, MessageRow, OperatorActionRow
+from hub.tracker.exemptions import Exemption, Exemptions
+from hub.tracker.fields import fields_of
+
+MESSAGE = "message"
+QUERY = "query"
+REVEAL = "reveal"
+REPLAY = "replay"
+OPERATOR = "operator"  # everything, exempted entries marked with their exemption
+CITIZEN = "citizen"  # exempted departments' accesses withheld
+
+
+@dataclass(frozen=True)
+class Leg:
+    """A department the entry reached: a delivery (state, attempts) or a query's source."""
+
+    department: str
+    state: str
+    at: datetime | None = None
+    attempts: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "department": self.department,
+            "state": self.state,
+            "at": None if self.at is None else self.at.isoformat(),
+            "attempts": self.attempts,
+        }
+
+
+@dataclass(frozen=True)
+class TrailEntry:
+    kind: str  # message | query | reveal | replay
+    at: datetime
+    reference: str  # the message id or the query id
+    actor: str  # the sending or asking department, or the operator
+    what: str  # the message type, or the parts asked for
+    purpose: str  # the purpose or legal basis given, or the operator's reason
+    fields: tuple[str, ...] = ()
+    legs: tuple[Leg, ...] = ()
+    pruned: bool = False
+    confidential: tuple[Exemption, ...] = field(default=())
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "at": self.at.isoformat(),
+            "reference": self.reference,
+            "actor": self.actor,
+            "what": self.what,
+            "purpose": self.purpose,
+            "fields": list(self.fields),
+            "legs": [leg.as_dict() for leg in self.legs],
+            "pruned": self.pruned,
+            "confidential": [exemption.as_dict() for exemption in self.confidential],
+        }
+
+
+@dataclass(frozen=True)
+class TrailPage:
+    subject: str
+    total: int
+    page: int
+    page_size: int
+    entries: tuple[TrailEntry, ...]
+
+
+class Trail:
+    def __init__(self, store: Store, exemptions: Exemptions) -> None:
+        self._store = store
+        self._exemptions = exemptions
+
+    def entries(
+        self, person: str, *, since: datetime | None = None, view: str = OPERATOR
+    ) -> list[TrailEntry]:
+        """Every entry about ``person``, newest first (InvalidIdentityNumber first)."""
+        verify(person, where="identityNumber")
+        digests = self._store.identities.lookup_digests(person)
+        with self._store.engine.connect() as connection:
+            found = [
+                *_messages(connection.execute(_message_query(digests, since)), person),
+                *_queries(connection.execute(_query_query(digests, since)), person),
+                *_reveals(connection.execute(_reveal_query(digests, since)), person),
+                *_replays(connection.execute(_replay_query(digests, since)), person),
+            ]
+        found.sort(key=lambda entry: (entry.at, entry.kind, entry.reference), reverse=True)
+        running = self._exemptions.in_force(digests)
+        return list(_applied(found, running, view))
+
+    def page(
+        self,
+        person: str,
+        *,
+        page: int = 1,
+        page_size: int = 100,
+        since: datetime | None = None,
+        view: str = OPERATOR,
+    ) -> TrailPage:
+        entries = self.entries(person, since=since, view=view)
+        start = (page - 1) * page_size
+        return TrailPage(person, len(entries), page, page_size, tuple(entries[start:][:page_size]))
+
+
+def _identified(digests: Sequence[str], message_id: Any) -> Any:
+    """Rows of a message naming the person (the identity index, under every key)."""
+    return and_(
+        MessageIdentityRow.message_id == message_id,
+        MessageIdentityRow.identity_sha256.in_(digests),
+    )
+
+
+def _message_query(digests: Sequence[str], since: datetime | None) -> Executable:
+    query = (
+        select(
+            MessageRow.id,
+            MessageRow.message_type,
+            MessageRow.sender,
+            MessageRow.purpose,
+            MessageRow.received_at,
+            MessageRow.pruned_at,
+            DeliveryRow.department,
+            DeliveryRow.state,
+            DeliveryRow.delivered_at,
+            DeliveryRow.attempts,
+        )
+        .join(MessageIdentityRow, _identified(digests, MessageRow.id))
+        .outerjoin(DeliveryRow, DeliveryRow.message_id == MessageRow.id)
+    )
+    return query if since is None else query.where(MessageRow.received_at >= since)
+
+
+def _query_query(digests: Sequence[str], since: datetime | None) -> Executable:
+    query = select(query_log).where(query_log.c.subject_hash.in_(digests))
+    return query if since is None else query.where(query_log.c.asked_at >= since)
+
+
+def _reveal_query(digests: Sequence[str], since: datetime | None) -> Executable:
+    query = select(audit_log.c.at, audit_log.c.actor, audit_log.c.subject, audit_log.c.details)
+    query = query.join(MessageIdentityRow, _identified(digests, audit_log.c.subject)).where(
+        audit_log.c.action == REVEAL
+    )
+    return query if since is None else query.where(audit_log.c.at >= since)
+
+
+def _replay_query(digests: Sequence[str], since: datetime | None) -> Executable:
+    query = (
+        select(OperatorActionRow)
+        .join(MessageIdentityRow, _identified(digests, OperatorActionRow.message_id))
+        .where(OperatorActionRow.action == REPLAY, OperatorActionRow.dry_run.is_(False))
+    )
+    return query if since is None else query.where(OperatorActionRow.at >= since)
+
+
+def _messages(rows: Iterable[Any], person: str) -> list[TrailEntry]:
+    by_id: dict[str, TrailEntry] = {}
+    legs: dict[str, list[Leg]] = {}
+    for row in rows:
+        if row.id not in by_id:
+            by_id[row.id] = TrailEntry(
+                MESSAGE,
+                row.received_at,
+                row.id,
+                row.sender,
+                row.message_type,
+                shown_text(row.purpose, person),
+                fields=fields_of(row.message_type),
+                pruned=row.pruned_at is not None,
+            )
+            legs[row.id] = []
+        if row.department is not None:
+            legs[row.id].append(Leg(row.department, row.state, row.delivered_at, row.attempts))
+    return [
+        replace(entry, legs=tuple(sorted(legs[key], key=lambda leg: leg.department)))
+        for key, entry in by_id.items()
+    ]
+
+
+def _queries(rows: Iterable[Any], person: str) -> list[TrailEntry]:
+    return [
+        TrailEntry(
+            QUERY,
+            row.asked_at,
+            row.id,
+            row.requester,
+            row.parts,
+            shown_text(row.purpose, person),
+            legs=tuple(
+                Leg(answer["department"], answer["status"]) for answer in json.loads(row.answered)
+            ),
+        )
+        for row in rows
+    ]
+
+
+def _reveals(rows: Iterable[Any], person: str) -> list[TrailEntry]:
+    entries = []
+    for row in rows:
+        details = json.loads(row.details)
+        entries.append(
+            TrailEntry(
+                REVEAL,
+                row.at,
+                row.subject,
+                row.actor,
+                str(details.get("via", "")),
+                shown_text(str(details.get("reason", "")), person),
+            )
+        )
+    return entries
+
+
+def _replays(rows: Iterable[Any], person: str) -> list[TrailEntry]:
+    entries = []
+    for row in rows:
+        detail = json.loads(row.detail) or {}
+        legs = tuple(
+            Leg(str(leg.get("department", "")), str(leg.get("result", "")), row.at)
+            for leg in detail.get("legs", [])
+        )
+        entries.append(
+            TrailEntry(
+                REPLAY,
+                row.at,
+                row.message_id,
+                row.actor,
+                REPLAY,
+                shown_text(row.reason, person),
+                legs=legs,
+            )
+        )
+    return entries
+
+
+def _applied(
+    entries: Iterable[TrailEntry], running: dict[str, Exemption], view: str
+) -> Iterable[TrailEntry]:
+    """The operator's view marks exempted accesses; the citizen's leaves them out: an entry
+    whose actor is exempted, or the exempted legs of an entry (the entry too if none stay)."""
+    for entry in entries:
+        exempted = [
+            running[name]
+            for name in dict.fromkeys([entry.actor, *(leg.department for leg in entry.legs)])
+            if name in running
+        ]
+        if not exempted:
+            yield entry
+        elif view == OPERATOR:
+            yield replace(entry, confidential=tuple(exempted))
+        elif entry.actor not in running:
+            kept = tuple(leg for leg in entry.legs if leg.department not in running)
+            if kept or entry.kind != REPLAY:
+                yield replace(entry, legs=kept)
+
+
+def shown_text(text: str, person: str) -> str:
+    """Free text with every identity number masked but the subject's own."""
+    if person not in text:
+        return mask_in_text(text)
+    return person.join(mask_in_text(part) for part in text.split(person))
