@@ -222,7 +222,7 @@ def _reveals(rows: Iterable[Any], person: str) -> list[TrailEntry]:
                 row.at,
                 row.subject,
                 row.actor,
-                str(details.get("via", "")),
+                f"identity numbers in clear ({details.get('via', '')})",
                 shown_text(str(details.get("reason", "")), person),
             )
         )
