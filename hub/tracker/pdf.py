@@ -4,6 +4,7 @@ entry. Purposes are often Chinese: the first CJK font found on the machine is em
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -21,6 +22,9 @@ FONT_CANDIDATES = (
     Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),
     Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
 )
+# fontTools says which tables of the font it leaves out of the subset (a bitmap table of the
+# CJK font): nothing an operator can act on.
+logging.getLogger("fontTools.subset").setLevel(logging.ERROR)
 _COLUMNS = ("When (UTC)", "What", "Who", "Reached", "Purpose or reason", "Fields")
 _WIDTHS = (34, 34, 36, 62, 62, 49)
 
