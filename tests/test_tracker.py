@@ -240,6 +240,22 @@ def test_get_data_usage_refuses_another_persons_data_and_an_invalid_number(
     assert asked not in str(refused.value.message)
 
 
+def test_get_data_usage_refuses_a_page_size_over_its_bound(stack: HubStack) -> None:
+    with pytest.raises(Fault) as refused:
+        portal(stack).GetDataUsage(signedInAs=HUSBAND_ID, identityNumber=HUSBAND_ID, pageSize=501)
+
+    assert refused.value.code.endswith("Client.SchemaInvalid")
+    assert "500" in refused.value.message
+
+
+def test_json_and_pdf_together_are_refused(stack: HubStack, tmp_path: Path) -> None:
+    both = govhub(
+        stack, "tracker", HUSBAND_ID, "--actor", "ops-li", "--json", "--pdf", str(tmp_path / "x")
+    )
+
+    assert both.exit_code == 2 and "choose one" in both.output
+
+
 def test_get_data_usage_refuses_a_department_that_is_no_portal(stack: HubStack) -> None:
     credentials = CredentialStore(stack.runtime.store.engine, keys=KeyRing.parse(KEYS))
     issued = credentials.issue("SOCIAL_SECURITY", actor="admin-wang")

@@ -172,27 +172,33 @@ def _replay_query(digests: Sequence[str], since: datetime | None) -> Executable:
 
 
 def _messages(rows: Iterable[Any], person: str) -> list[TrailEntry]:
-    by_id: dict[str, TrailEntry] = {}
+    """One entry per message from its rows (one per leg): each entry is made once."""
+    firsts: dict[str, Any] = {}
     legs: dict[str, list[Leg]] = {}
     for row in rows:
-        if row.id not in by_id:
-            by_id[row.id] = TrailEntry(
-                MESSAGE,
-                row.received_at,
-                row.id,
-                row.sender,
-                row.message_type,
-                shown_text(row.purpose, person),
-                fields=fields_of(row.message_type),
-                pruned=row.pruned_at is not None,
-            )
+        if row.id not in firsts:
+            firsts[row.id] = row
             legs[row.id] = []
         if row.department is not None:
             legs[row.id].append(Leg(row.department, row.state, row.delivered_at, row.attempts))
     return [
-        replace(entry, legs=tuple(sorted(legs[key], key=lambda leg: leg.department)))
-        for key, entry in by_id.items()
+        TrailEntry(
+            MESSAGE,
+            row.received_at,
+            message_id,
+            row.sender,
+            row.message_type,
+            shown_text(row.purpose, person),
+            fields=fields_of(row.message_type),
+            legs=tuple(sorted(legs[message_id], key=_by_department)),
+            pruned=row.pruned_at is not None,
+        )
+        for message_id, row in firsts.items()
     ]
+
+
+def _by_department(leg: Leg) -> str:
+    return leg.department
 
 
 def _queries(rows: Iterable[Any], person: str) -> list[TrailEntry]:
@@ -256,6 +262,9 @@ def _applied(
 ) -> Iterable[TrailEntry]:
     """The operator's view marks exempted accesses; the citizen's leaves them out: an entry
     whose actor is exempted, or the exempted legs of an entry (the entry too if none stay)."""
+    if not running:  # the everyday case: nothing to mark or leave out
+        yield from entries
+        return
     for entry in entries:
         exempted = [
             running[name]
