@@ -6,8 +6,10 @@ subject's."""
 
 from __future__ import annotations
 
+import gc
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -96,16 +98,17 @@ class Trail:
         """Every entry about ``person``, newest first (InvalidIdentityNumber first)."""
         verify(person, where="identityNumber")
         digests = self._store.identities.lookup_digests(person)
-        with self._store.engine.connect() as connection:
-            found = [
-                *_messages(connection.execute(_message_query(digests, since)), person),
-                *_queries(connection.execute(_query_query(digests, since)), person),
-                *_reveals(connection.execute(_reveal_query(digests, since)), person),
-                *_replays(connection.execute(_replay_query(digests, since)), person),
-            ]
-        found.sort(key=lambda entry: (entry.at, entry.kind, entry.reference), reverse=True)
         running = self._exemptions.in_force(digests)
-        return list(_applied(found, running, view))
+        with _no_collections(), self._store.engine.connect() as connection:
+            text = _Shown(person)
+            found = [
+                *_messages(connection.execute(_message_query(digests, since)).all(), text),
+                *_queries(connection.execute(_query_query(digests, since)).all(), text),
+                *_reveals(connection.execute(_reveal_query(digests, since)).all(), text),
+                *_replays(connection.execute(_replay_query(digests, since)).all(), text),
+            ]
+            found.sort(key=_newest_first, reverse=True)
+            return list(_applied(found, running, view))
 
     def page(
         self,
@@ -119,6 +122,38 @@ class Trail:
         entries = self.entries(person, since=since, view=view)
         start = (page - 1) * page_size
         return TrailPage(person, len(entries), page, page_size, tuple(entries[start:][:page_size]))
+
+
+@contextmanager
+def _no_collections() -> Iterator[None]:
+    """A trail of 10,000 entries makes some 100,000 objects, all kept: the cyclic garbage
+    collector's full passes over the whole process while they are made cost more than
+    making them (measured: bench/tracker.py). Nothing made here forms a cycle."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+class _Shown:
+    """shown_text for one subject, each distinct text masked once (purposes repeat)."""
+
+    def __init__(self, person: str) -> None:
+        self._person = person
+        self._done: dict[str, str] = {}
+
+    def __call__(self, text: str) -> str:
+        done = self._done.get(text)
+        if done is None:
+            done = self._done[text] = shown_text(text, self._person)
+        return done
+
+
+def _newest_first(entry: TrailEntry) -> tuple[datetime, str, str]:
+    return (entry.at, entry.kind, entry.reference)
 
 
 def _identified(digests: Sequence[str], message_id: Any) -> Any:
@@ -171,7 +206,7 @@ def _replay_query(digests: Sequence[str], since: datetime | None) -> Executable:
     return query if since is None else query.where(OperatorActionRow.at >= since)
 
 
-def _messages(rows: Iterable[Any], person: str) -> list[TrailEntry]:
+def _messages(rows: Iterable[Any], shown: _Shown) -> list[TrailEntry]:
     """One entry per message from its rows (one per leg): each entry is made once."""
     firsts: dict[str, Any] = {}
     legs: dict[str, list[Leg]] = {}
@@ -188,7 +223,7 @@ def _messages(rows: Iterable[Any], person: str) -> list[TrailEntry]:
             message_id,
             row.sender,
             row.message_type,
-            shown_text(row.purpose, person),
+            shown(row.purpose),
             fields=fields_of(row.message_type),
             legs=tuple(sorted(legs[message_id], key=_by_department)),
             pruned=row.pruned_at is not None,
@@ -201,7 +236,7 @@ def _by_department(leg: Leg) -> str:
     return leg.department
 
 
-def _queries(rows: Iterable[Any], person: str) -> list[TrailEntry]:
+def _queries(rows: Iterable[Any], shown: _Shown) -> list[TrailEntry]:
     return [
         TrailEntry(
             QUERY,
@@ -209,7 +244,7 @@ def _queries(rows: Iterable[Any], person: str) -> list[TrailEntry]:
             row.id,
             row.requester,
             row.parts,
-            shown_text(row.purpose, person),
+            shown(row.purpose),
             legs=tuple(
                 Leg(answer["department"], answer["status"]) for answer in json.loads(row.answered)
             ),
@@ -218,7 +253,7 @@ def _queries(rows: Iterable[Any], person: str) -> list[TrailEntry]:
     ]
 
 
-def _reveals(rows: Iterable[Any], person: str) -> list[TrailEntry]:
+def _reveals(rows: Iterable[Any], shown: _Shown) -> list[TrailEntry]:
     entries = []
     for row in rows:
         details = json.loads(row.details)
@@ -229,13 +264,13 @@ def _reveals(rows: Iterable[Any], person: str) -> list[TrailEntry]:
                 row.subject,
                 row.actor,
                 f"identity numbers in clear ({details.get('via', '')})",
-                shown_text(str(details.get("reason", "")), person),
+                shown(str(details.get("reason", ""))),
             )
         )
     return entries
 
 
-def _replays(rows: Iterable[Any], person: str) -> list[TrailEntry]:
+def _replays(rows: Iterable[Any], shown: _Shown) -> list[TrailEntry]:
     entries = []
     for row in rows:
         detail = json.loads(row.detail) or {}
@@ -250,7 +285,7 @@ def _replays(rows: Iterable[Any], person: str) -> list[TrailEntry]:
                 row.message_id,
                 row.actor,
                 REPLAY,
-                shown_text(row.reason, person),
+                shown(row.reason),
                 legs=legs,
             )
         )
