@@ -95,3 +95,17 @@ def test_an_exemption_runs_until_its_day(store: Store, clock: FakeClock) -> None
     assert citizen.total == 3 and len(citizen.entries) == 2
     assert all({leg.department for leg in e.legs} == {"SOCIAL_SECURITY"} for e in citizen.entries)
     assert all("TAX" in {leg.department for leg in e.legs} for e in later.entries)
+
+
+def test_a_page_is_the_same_slice_of_the_whole_trail(store: Store, clock: FakeClock) -> None:
+    fill(store, 100, clock(), person_messages=10)
+    trail = Trail(store, Exemptions(store, RULES))
+
+    whole = trail.entries(PERSON)
+    pages = [trail.page(PERSON, page=n, page_size=4, view=CITIZEN) for n in (1, 2, 3, 4)]
+
+    assert [p.total for p in pages] == [10] * 4
+    assert [[e.reference for e in p.entries] for p in pages] == [
+        [e.reference for e in whole[start : start + 4]] for start in (0, 4, 8, 12)
+    ]
+    assert pages[0].entries[0].legs == whole[0].legs

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Executable, and_, select
+from sqlalchemy import Connection, and_, func, select
 
 from hub.identity import mask_in_text, verify
 from hub.query.tables import query_log
@@ -100,13 +100,7 @@ class Trail:
         digests = self._store.identities.lookup_digests(person)
         running = self._exemptions.in_force(digests)
         with _no_collections(), self._store.engine.connect() as connection:
-            text = _Shown(person)
-            found = [
-                *_messages(connection.execute(_message_query(digests, since)).all(), text),
-                *_queries(connection.execute(_query_query(digests, since)).all(), text),
-                *_reveals(connection.execute(_reveal_query(digests, since)).all(), text),
-                *_replays(connection.execute(_replay_query(digests, since)).all(), text),
-            ]
+            found = _read(connection, digests, since, _Shown(person))
             found.sort(key=_newest_first, reverse=True)
             return list(_applied(found, running, view))
 
@@ -119,9 +113,62 @@ class Trail:
         since: datetime | None = None,
         view: str = OPERATOR,
     ) -> TrailPage:
-        entries = self.entries(person, since=since, view=view)
+        """One page, newest first. While no exemption runs for the person, only the newest
+        ``page * page_size`` entries of each kind are read and the total is counted in SQL;
+        otherwise (withheld entries change the count) the whole trail is assembled."""
+        verify(person, where="identityNumber")
+        digests = self._store.identities.lookup_digests(person)
         start = (page - 1) * page_size
-        return TrailPage(person, len(entries), page, page_size, tuple(entries[start:][:page_size]))
+        if self._exemptions.in_force(digests):
+            entries = self.entries(person, since=since, view=view)
+            return TrailPage(
+                person, len(entries), page, page_size, tuple(entries[start:][:page_size])
+            )
+        newest = page * page_size
+        with _no_collections(), self._store.engine.connect() as connection:
+            total = sum(connection.execute(count).scalar_one() for count in _counts(digests, since))
+            found = _read(connection, digests, since, _Shown(person), newest)
+        found.sort(key=_newest_first, reverse=True)
+        return TrailPage(person, total, page, page_size, tuple(found[start:newest]))
+
+
+def _read(
+    connection: Connection,
+    digests: Sequence[str],
+    since: datetime | None,
+    shown: _Shown,
+    newest: int | None = None,
+) -> list[TrailEntry]:
+    """Every entry of each kind, or only the ``newest`` of each."""
+    return [
+        *_messages(connection.execute(_message_query(digests, since, newest)).all(), shown),
+        *_queries(
+            _rows(connection, _query_query(digests, since), query_log.c.asked_at, newest), shown
+        ),
+        *_reveals(_rows(connection, _reveal_query(digests, since), audit_log.c.at, newest), shown),
+        *_replays(
+            _rows(connection, _replay_query(digests, since), OperatorActionRow.at, newest), shown
+        ),
+    ]
+
+
+def _counts(digests: Sequence[str], since: datetime | None) -> list[Any]:
+    sources = (
+        _message_ids(digests, since),
+        _query_query(digests, since),
+        _reveal_query(digests, since),
+        _replay_query(digests, since),
+    )
+    return [select(func.count()).select_from(source.subquery()) for source in sources]
+
+
+def _rows(connection: Connection, query: Any, at: Any, newest: int | None) -> Sequence[Any]:
+    return connection.execute(_newest(query, at, newest)).all()
+
+
+def _newest(query: Any, at: Any, newest: int | None) -> Any:
+    """The query's newest ``newest`` rows by ``at`` (None: all of them)."""
+    return query if newest is None else query.order_by(at.desc()).limit(newest)
 
 
 @contextmanager
@@ -164,32 +211,37 @@ def _identified(digests: Sequence[str], message_id: Any) -> Any:
     )
 
 
-def _message_query(digests: Sequence[str], since: datetime | None) -> Executable:
-    query = (
-        select(
-            MessageRow.id,
-            MessageRow.message_type,
-            MessageRow.sender,
-            MessageRow.purpose,
-            MessageRow.received_at,
-            MessageRow.pruned_at,
-            DeliveryRow.department,
-            DeliveryRow.state,
-            DeliveryRow.delivered_at,
-            DeliveryRow.attempts,
-        )
-        .join(MessageIdentityRow, _identified(digests, MessageRow.id))
-        .outerjoin(DeliveryRow, DeliveryRow.message_id == MessageRow.id)
-    )
+def _message_ids(digests: Sequence[str], since: datetime | None) -> Any:
+    query = select(MessageRow.id).join(MessageIdentityRow, _identified(digests, MessageRow.id))
     return query if since is None else query.where(MessageRow.received_at >= since)
 
 
-def _query_query(digests: Sequence[str], since: datetime | None) -> Executable:
+def _message_query(digests: Sequence[str], since: datetime | None, newest: int | None) -> Any:
+    query = select(
+        MessageRow.id,
+        MessageRow.message_type,
+        MessageRow.sender,
+        MessageRow.purpose,
+        MessageRow.received_at,
+        MessageRow.pruned_at,
+        DeliveryRow.department,
+        DeliveryRow.state,
+        DeliveryRow.delivered_at,
+        DeliveryRow.attempts,
+    ).outerjoin(DeliveryRow, DeliveryRow.message_id == MessageRow.id)
+    if newest is not None:  # the newest messages' ids first, then their legs
+        window = _newest(_message_ids(digests, since), MessageRow.received_at, newest).subquery()
+        return query.join(window, window.c.id == MessageRow.id)
+    query = query.join(MessageIdentityRow, _identified(digests, MessageRow.id))
+    return query if since is None else query.where(MessageRow.received_at >= since)
+
+
+def _query_query(digests: Sequence[str], since: datetime | None) -> Any:
     query = select(query_log).where(query_log.c.subject_hash.in_(digests))
     return query if since is None else query.where(query_log.c.asked_at >= since)
 
 
-def _reveal_query(digests: Sequence[str], since: datetime | None) -> Executable:
+def _reveal_query(digests: Sequence[str], since: datetime | None) -> Any:
     query = select(audit_log.c.at, audit_log.c.actor, audit_log.c.subject, audit_log.c.details)
     query = query.join(MessageIdentityRow, _identified(digests, audit_log.c.subject)).where(
         audit_log.c.action == REVEAL
@@ -197,7 +249,7 @@ def _reveal_query(digests: Sequence[str], since: datetime | None) -> Executable:
     return query if since is None else query.where(audit_log.c.at >= since)
 
 
-def _replay_query(digests: Sequence[str], since: datetime | None) -> Executable:
+def _replay_query(digests: Sequence[str], since: datetime | None) -> Any:
     query = (
         select(OperatorActionRow)
         .join(MessageIdentityRow, _identified(digests, OperatorActionRow.message_id))
