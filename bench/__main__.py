@@ -29,6 +29,7 @@ BENCHMARKS = (
     "batch",
     "federation",
     "bundle",
+    "tracker",
 )
 
 

@@ -48,7 +48,7 @@ _AFTER = re.compile(r'name="after" value="([^"]+)"')
 def run(options: Any) -> dict[str, Any]:
     count = options.console_messages or (QUICK_MESSAGES if options.quick else FULL_MESSAGES)
     repeats = 5 if options.quick else 20
-    with _database(options) as (backend, env), Fleet(options.work / "logs" / "console") as fleet:
+    with database(options) as (backend, env), Fleet(options.work / "logs" / "console") as fleet:
         store = Store(env["GOVHUB_DATABASE_URL"])
         store.upgrade()
         started = time.monotonic()
@@ -69,7 +69,7 @@ def run(options: Any) -> dict[str, Any]:
 
 
 @contextmanager
-def _database(options: Any) -> Iterator[tuple[str, dict[str, str]]]:
+def database(options: Any) -> Iterator[tuple[str, dict[str, str]]]:
     env = {"GOVHUB_DATA_DIR": str(options.work / "hub-console"), "GOVHUB_BUS_URL": "memory://"}
     if not options.no_distributed and postgresql_missing() is None:
         with postgresql_database() as url:
@@ -80,11 +80,12 @@ def _database(options: Any) -> Iterator[tuple[str, dict[str, str]]]:
     yield "SQLite", {**env, "GOVHUB_DATABASE_URL": url}
 
 
-def fill(store: Store, count: int, now: datetime) -> str:
-    """``count`` messages with their legs, newest first; the newest message's id."""
+def fill(store: Store, count: int, now: datetime, *, person_messages: int = PERSON_MESSAGES) -> str:
+    """``count`` messages with their legs, newest first, ``person_messages`` of them naming
+    PERSON; the newest message's id."""
     person_hash = store.identities.digest(PERSON)
     key_id = store.identities.key_id
-    every = max(count // PERSON_MESSAGES, 1)
+    every = max(count // person_messages, 1)
     for start in range(0, count, BATCH):
         numbers = range(start, min(start + BATCH, count))
         messages, legs, attempts, identities = [], [], [], []

@@ -204,6 +204,9 @@ class Settings:
     model_versions_file: str = ""
     query_deadline_seconds: float = 3.0
     query_max_deadline_seconds: float = 10.0
+    # The citizen's data tracker (docs/tracker.md): which departments are citizen portals and
+    # who may grant exemptions (empty: the shipped hub/defaults/tracker.toml).
+    tracker_rules_file: str = ""
     supervision_clock_skew_seconds: float = DEFAULT_SUPERVISION_CLOCK_SKEW_SECONDS
     # A case event reported (received) more than this many hours after it happened is a
     # yellow card: data not reported in real time (不实时报送).

@@ -49,6 +49,8 @@ from hub.security.reply_signing import ReplySigner
 from hub.security.wsse import CredentialSource, WsseVerifier
 from hub.store import Store
 from hub.supervision import case_book
+from hub.tracker.service import build_tracker
+from hub.tracker.soap import TrackerApi
 from hub.versions import ModelVersions, read_versions
 from hub.versions.catalog import VERSIONS_FILE
 from hub.versions.model import install
@@ -216,6 +218,7 @@ class HubRuntime:
             catalogue=live_catalogue(self.settings, self.config),
             mailbox=self._mailbox,
             batches=BatchApi(self.batches),
+            tracker=TrackerApi(build_tracker(self.settings, self.store), self.ingress.verifier),
             queries=query_service(
                 self.settings,
                 lambda: self.config.departments,

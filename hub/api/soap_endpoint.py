@@ -21,6 +21,8 @@ from hub.ingress import Ingress
 from hub.query.service import QueryService
 from hub.security.reply_signing import ReplySigner
 from hub.store import Store
+from hub.tracker.soap import WRITERS as TRACKER_WRITERS
+from hub.tracker.soap import TrackerApi, tracker_service
 
 StartResponse = Callable[..., Any]
 Environ = dict[str, Any]
@@ -62,12 +64,14 @@ def soap_endpoint(
     mailbox: MailboxApi | None = None,
     queries: QueryService | None = None,
     batches: BatchApi | None = None,
+    tracker: TrackerApi | None = None,
 ) -> SoapEndpoint:
     """The department-facing API in both SOAP versions (with ``mailbox``: Receive, Ack and
-    Nack too; with ``batches``: SubmitBatch)."""
+    Nack too; with ``batches``: SubmitBatch; with ``tracker``: GetDataUsage)."""
     services = (
         *(() if mailbox is None else (mailbox_service(mailbox),)),
         *(() if batches is None else (batch_service(batches),)),
+        *(() if tracker is None else (tracker_service(tracker),)),
     )
     soap11, soap12 = (
         WsgiApplication(
@@ -80,6 +84,7 @@ def soap_endpoint(
                 catalogue=catalogue,
                 services=services,
                 queries=queries,
+                writers=None if tracker is None else TRACKER_WRITERS,
             ),
             max_content_length=max_body_bytes,
         )

@@ -109,6 +109,14 @@ OPERATION_FAULTS: dict[str, tuple[str, ...]] = {
         "Client.NotFound",
         "Server.Unavailable",
     ),
+    "GetDataUsage": (
+        *_BEFORE_ANY_OPERATION,
+        "Client.SchemaInvalid",
+        "Client.InvalidIdentityNumber",
+        "Client.NotAuthenticated",
+        "Client.NotAuthorized",
+        "Server.ConfigurationError",
+    ),
 }
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 _SOAP12_CLASSES = {"Client": "Sender", "Server": "Receiver"}

@@ -8,7 +8,7 @@ Client.SchemaInvalid, Client.UnknownSender, Client.NotAuthorized, Server.Unavail
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from lxml import etree
@@ -102,12 +102,14 @@ def build_soap_application(
     catalogue: CatalogueSource | None = None,
     services: Sequence[type[Service]] = (),
     queries: QueryService | None = None,
+    writers: Mapping[str, Callable[[Any], etree._Element]] | None = None,
 ) -> Application:
     """``fast_responses``: Submit's answer is written by ``submit_response``, not by spyne's
     generic serializer (False only to compare the two). ``soap12``: speak SOAP 1.2.
     ``catalogue``: what ListServices and GetSchema answer from (hub/catalogue). ``services``:
     more operations on the same address (the mailbox's Receive, Ack, Nack). ``queries``: what
-    answers Query, QueryAsync and GetQueryResult (hub/query)."""
+    answers Query, QueryAsync and GetQueryResult (hub/query). ``writers``: the answer
+    writers of ``services``' operations that write their own XML (GetDataUsage)."""
     protocol = HubSoap12 if soap12 else HubSoap11
     header_model = element_models(HEADER_SCHEMA, HEADER_NAMESPACE)["MessageHeader"]
     messages = element_models(CANONICAL_SCHEMA, CANONICAL_NAMESPACE)
@@ -266,6 +268,7 @@ def build_soap_application(
                 "Query": query_response,
                 "QueryAsync": async_response,
                 "GetQueryResult": result_response,
+                **(writers or {}),
             },
         ),
     )

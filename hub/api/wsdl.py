@@ -106,6 +106,7 @@ _OPERATIONS = {
     "QueryAsync": ("QueryAsync", "QueryAsyncResponse"),
     "GetQueryResult": ("GetQueryResult", "GetQueryResultResponse"),
     "SubmitBatch": ("SubmitBatch", "SubmitBatchResponse"),
+    "GetDataUsage": ("GetDataUsage", "GetDataUsageResponse"),
 }
 
 

@@ -19,6 +19,7 @@ together, so no module imports another's commands (or this package's ``main``):
     versions.py       versions [--check FILE] (canonical model versions)
     federation.py     federation check
     bundle.py         bundle export|import|receipt|list (one-way transfer bundles)
+    tracker.py        tracker, exemptions grant (the citizen's data tracker)
     (mock_departments/cli.py: mock-departments)
 """
 
@@ -40,6 +41,7 @@ from hub.cli import (
     security,
     service,
     supervision,
+    tracker,
     versions,
 )
 from mock_departments.cli import mock_departments_cli
@@ -76,6 +78,8 @@ for name, command in {
     "versions": versions.versions_cli,
     "federation": federation.federation_cli,
     "bundle": bundle.bundle_cli,
+    "tracker": tracker.tracker_command,
+    "exemptions": tracker.exemptions_cli,
     "mock-departments": mock_departments_cli,
 }.items():
     main.add_command(command, name=name)

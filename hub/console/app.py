@@ -32,6 +32,7 @@ from hub.console import (
     queries_page,
     replay_pages,
     supervision_pages,
+    tracker_page,
 )
 from hub.console.health import HealthWatch
 from hub.console.http import (
@@ -52,7 +53,7 @@ from hub.errors import ClientError, FormExpired, HubError, NotAuthorized, NotFou
 from hub.observability.pauses import RetryPauses
 from hub.observability.readiness import Readiness
 from hub.security import audit
-from hub.security.admins import CONFIGURE, OPERATE, READ, REVEAL, AdminStore
+from hub.security.admins import CONFIGURE, OPERATE, READ, REVEAL, TRACKER, AdminStore
 from hub.security.audit import AuditLog
 from hub.store import Store
 from hub.untrusted import shown
@@ -98,6 +99,8 @@ ROUTES: dict[tuple[str, str, str], tuple[str, Handler]] = {
     ("GET", "batches", "report.xlsx"): (READ, batches_page.report_workbook),
     ("POST", "batches", ""): (OPERATE, batches_page.upload),
     ("POST", "batches", "commit"): (OPERATE, batches_page.commit),
+    ("GET", "tracker", ""): (TRACKER, tracker_page.tracker),
+    ("POST", "tracker", ""): (TRACKER, tracker_page.tracker),
 }
 # What a refused page says the permission was needed for, where the permission alone does
 # not say it: (first path part, kind) -> words.
@@ -111,6 +114,7 @@ NEEDED_FOR = {
     ("audit-export", ""): "downloading a signed audit export",
     ("batches", ""): "filing a batch",
     ("batches", "commit"): "committing a batch",
+    ("tracker", ""): "a person's data trail",
 }
 
 

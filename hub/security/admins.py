@@ -6,6 +6,7 @@ same WsseVerifier as the departments') and per-account permissions.
     configure  CheckDepartment, RegisterDepartment, DisableDepartment, EnableDepartment,
                RollbackDepartment, AddRoute, RemoveRoute
     reveal     reveal=true on ListMessages, ShowMessage, Trace (with a reason; audited)
+    tracker    a person's data trail (govhub tracker, the console's tracker page; audited)
 
 ``AdminGuard.check(envelope, operation)`` answers with the acting username or raises
 NotAuthenticated / NotAuthorized. /admin answers no one until ``govhub admins add`` has made
@@ -43,7 +44,8 @@ READ = "read"
 OPERATE = "operate"
 CONFIGURE = "configure"
 REVEAL = "reveal"  # identity numbers in clear: on top of the operation's own permission
-PERMISSIONS = (READ, OPERATE, CONFIGURE, REVEAL)
+TRACKER = "tracker"  # a person's whole trail (hub/tracker): the CLI and the console page
+PERMISSIONS = (READ, OPERATE, CONFIGURE, REVEAL, TRACKER)
 OPERATION_PERMISSIONS = {
     "ListMessages": READ,
     "ShowMessage": READ,
