@@ -21,6 +21,7 @@ from kombu.exceptions import KombuError
 
 from hub.errors import BusUnavailable, HubError
 from hub.identity import mask_in_text
+from hub.observability import outages
 
 log = logging.getLogger(__name__)
 
@@ -266,7 +267,10 @@ class QueueConsumer:
         try:
             self.handler(DeliveryTask.from_body(body))
         except Exception as exc:  # the relay brings it back; never stop the queue for one
-            log.error("handling %s failed: %s", self.queue.name, mask_in_text(repr(exc)))
+            if outages.is_database_outage(exc):
+                outages.DATABASE.failed(exc)
+            else:
+                log.error("handling %s failed: %s", self.queue.name, mask_in_text(repr(exc)))
         finally:
             message.ack()
 

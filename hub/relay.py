@@ -22,6 +22,7 @@ from collections.abc import Iterable
 
 from hub.bus import Publisher
 from hub.identity import mask_in_text
+from hub.observability import outages
 from hub.observability.pauses import PauseBoard
 from hub.store import Store
 from hub.store.records import QueuedDelivery
@@ -67,8 +68,13 @@ class Relay:
             try:
                 full = self.run_once() >= self.batch_size
             except Exception as exc:  # the database is away: try again next tick
-                log.error("relay pass failed: %s", mask_in_text(str(exc)))
+                if outages.is_database_outage(exc):
+                    outages.DATABASE.failed(exc)
+                else:
+                    log.error("relay pass failed: %s", mask_in_text(str(exc)))
                 full = False
+            else:
+                outages.DATABASE.answered()
             if not full:
                 stop.wait(self.interval_seconds)
 
