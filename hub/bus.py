@@ -24,6 +24,7 @@ from hub.identity import mask_in_text
 from hub.observability import outages
 
 log = logging.getLogger(__name__)
+Unpublished = Callable[[Sequence[int]], None]
 
 # kombu ships py.typed but leaves most calls untyped: this module is its one boundary.
 _kombu: Any = kombu
@@ -111,9 +112,21 @@ class Publisher:
     """
 
     def __init__(
-        self, url: str, *, queue_prefix: str = QUEUE_PREFIX, pool_size: int = DEFAULT_POOL_SIZE
+        self,
+        url: str,
+        *,
+        queue_prefix: str = QUEUE_PREFIX,
+        pool_size: int = DEFAULT_POOL_SIZE,
+        on_unpublished: Unpublished | None = None,
     ) -> None:
         self.url = url
+        # Told the delivery ids of tasks known not to have been published (the store makes
+        # them due for the relay at once, so they go as soon as the bus is back).
+        self.on_unpublished = on_unpublished
+        self._outage = outages.Outage(
+            "the bus",
+            "accepted deliveries are handed to the relay, which sends them when it is back",
+        )
         self.queue_prefix = queue_prefix
         self._connection = _connection(url)
         self._connections = self._connection.Pool(limit=pool_size)
@@ -134,12 +147,18 @@ class Publisher:
         """``publish`` for each task in turn, on one producer from the pool (a message's
         deliveries: taking a producer binds it anew, about a third of a publish's cost).
         Raises BusUnavailable at the first that fails; the relay publishes the rest."""
+        sent = 0
         try:
             with self._producers.acquire(block=True) as producer:
                 for task in tasks:
                     self._publish_on(producer, task)
+                    sent += 1
         except self._errors as exc:  # taking the producer connects it
-            raise BusUnavailable(f"cannot publish to the bus: {exc}") from exc
+            raise BusUnavailable(f"cannot publish to the bus: {exc}", tasks[sent:]) from exc
+        except BusUnavailable as error:
+            error.unpublished = tuple(tasks[sent:])
+            raise
+        self._outage.answered()
 
     def _publish_on(self, producer: Any, task: DeliveryTask) -> None:
         queue = self.queue(task.department)
@@ -178,7 +197,7 @@ class Publisher:
                 _, count, _ = queue(channel).queue_declare()
                 return int(count)
         except self._errors as exc:
-            log.warning("cannot count the tasks waiting in %s: %s", queue.name, exc)
+            self._outage.failed(exc)  # one line for the outage, not one per pass
             return None
 
     def publish_quietly(self, department: str, delivery_id: int, idempotency_key: str) -> bool:
@@ -189,8 +208,10 @@ class Publisher:
         """``publish_all``, or log and return False: the relay publishes what is missing."""
         try:
             self.publish_all(tasks)
-        except HubError as exc:
-            log.warning("%s; the relay will publish it later", exc)
+        except BusUnavailable as error:
+            self._outage.failed(error)
+            if self.on_unpublished is not None:
+                self.on_unpublished([task.delivery_id for task in error.unpublished])
             return False
         return True
 

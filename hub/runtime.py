@@ -138,7 +138,11 @@ class HubRuntime:
         self.departments = self.config.departments
         self.routes = self.config.routes
         self.mappings = self.config.mappings
-        self.publisher = Publisher(settings.bus_url, queue_prefix=settings.queue_prefix)
+        self.publisher = Publisher(
+            settings.bus_url,
+            queue_prefix=settings.queue_prefix,
+            on_unpublished=self.store.release_leases,  # the relay sends them when it can
+        )
         self.signer = reply_signer(settings)  # a bad key or certificate fails here, at start
         self.adapters = AdapterCache(signer=self.signer)
         self.ingress = Ingress(

@@ -56,7 +56,9 @@ class WorkerService:
         self.store = store
         self.departments = departments
         self.queue_prefix = queue_prefix
-        self.publisher = publisher or Publisher(settings.bus_url, queue_prefix=queue_prefix)
+        self.publisher = publisher or Publisher(
+            settings.bus_url, queue_prefix=queue_prefix, on_unpublished=store.release_leases
+        )
         self._owns_publisher = publisher is None
         self.handler = DeliveryHandler(
             store,
