@@ -205,6 +205,9 @@ class Settings:
     supervision_evaluate_seconds: float = DEFAULT_SUPERVISION_EVALUATE_SECONDS
     # How long a worker instance holds the signal pass once it took it (renewed every pass).
     supervision_lease_seconds: float = DEFAULT_SUPERVISION_LEASE_SECONDS
+    # How long `govhub worker` and `govhub serve` wait at start for their database, schema and
+    # bus before they give up with exit 1 (0: for as long as it takes; hub/startup/waiting.py).
+    startup_wait_seconds: float = 0.0
 
     @property
     def effective_database_url(self) -> str:

@@ -120,7 +120,9 @@ def reply_signer(settings: Settings) -> ReplySigner | None:
 
 
 class HubRuntime:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, migrate: bool = True) -> None:
+        """``migrate``: bring the schema to the newest first (the embedded hub, tests); a
+        distributed process leaves that to `govhub db upgrade` (hub/startup/waiting.py)."""
         self.settings = settings
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.schemas = SchemaRegistry()
@@ -131,7 +133,8 @@ class HubRuntime:
             self.schemas,
         )
         self.store = Store(settings.effective_database_url, sealer=payload_sealer(settings))
-        self.store.upgrade()  # registered departments and routes live in the database
+        if migrate:  # registered departments and routes live in the database
+            self.store.upgrade()
         self.config = LiveConfiguration(
             configuration_loader(settings, self.store, self.schemas, base)
         )
