@@ -27,6 +27,7 @@ BENCHMARKS = (
     "node",
     "query",
     "batch",
+    "idle",
 )
 
 

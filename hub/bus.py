@@ -21,9 +21,12 @@ from kombu.exceptions import KombuError
 
 from hub.errors import BusUnavailable, HubError
 from hub.identity import mask_in_text
+from hub.inprocess.queues import LocalQueues
 from hub.observability import outages
 
 log = logging.getLogger(__name__)
+# memory://: the process's in-process queues, by queue name (hub/inprocess/queues.py).
+LOCAL_QUEUES: LocalQueues[DeliveryTask] = LocalQueues()
 Unpublished = Callable[[Sequence[int]], None]
 
 # kombu ships py.typed but leaves most calls untyped: this module is its one boundary.
@@ -86,6 +89,17 @@ def _bus_errors(connection: Connection) -> tuple[type[BaseException], ...]:
     return (KombuError, OSError, *connection.connection_errors, *connection.channel_errors)
 
 
+def in_process(url: str) -> bool:
+    return url.startswith("memory://")
+
+
+def _by_department(tasks: Sequence[DeliveryTask]) -> dict[str, list[DeliveryTask]]:
+    grouped: dict[str, list[DeliveryTask]] = {}
+    for task in tasks:
+        grouped.setdefault(task.department, []).append(task)
+    return grouped
+
+
 def _connection(url: str) -> Connection:
     return _kombu.Connection(url, transport_options=dict(_TRANSPORT_OPTIONS))
 
@@ -128,6 +142,7 @@ class Publisher:
             "accepted deliveries are handed to the relay, which sends them when it is back",
         )
         self.queue_prefix = queue_prefix
+        self._local = in_process(url)
         self._connection = _connection(url)
         self._connections = self._connection.Pool(limit=pool_size)
         self._producers = _kombu.pools.ProducerPool(self._connections, limit=pool_size)
@@ -147,6 +162,10 @@ class Publisher:
         """``publish`` for each task in turn, on one producer from the pool (a message's
         deliveries: taking a producer binds it anew, about a third of a publish's cost).
         Raises BusUnavailable at the first that fails; the relay publishes the rest."""
+        if self._local:
+            for department, grouped in _by_department(tasks).items():
+                LOCAL_QUEUES[self.queue_prefix + department].put_all(grouped)
+            return
         sent = 0
         try:
             with self._producers.acquire(block=True) as producer:
@@ -190,6 +209,8 @@ class Publisher:
     def waiting(self, department: str) -> int | None:
         """How many tasks sit in the department's queue (declared if missing), not counting
         those consumers hold unacknowledged; None when the bus cannot say."""
+        if self._local:
+            return len(LOCAL_QUEUES[self.queue_prefix + department])
         queue = self.queue(department)
         try:
             with self._connections.acquire(block=True) as connection:
@@ -250,6 +271,9 @@ class QueueConsumer:
         self.ready = threading.Event()  # set once the queue is declared and consumed
 
     def run(self, stop: threading.Event) -> None:
+        if in_process(self.url):
+            self._take_local(stop)
+            return
         while not stop.is_set():
             connection = _connection(self.url)
             try:
@@ -278,6 +302,20 @@ class QueueConsumer:
                 except TimeoutError:
                     continue
 
+    def interrupt(self) -> None:
+        """Wake the in-process consumer now (it would see ``stop`` at its next wake-up)."""
+        if in_process(self.url):
+            LOCAL_QUEUES[self.queue.name].interrupt()
+
+    def _take_local(self, stop: threading.Event) -> None:
+        """memory://: sleep until a task is put (hub/inprocess/queues.py), no polling."""
+        queue = LOCAL_QUEUES[self.queue.name]
+        self.ready.set()
+        while not stop.is_set():
+            task = queue.take(self.poll_seconds)
+            if task is not None:
+                self._handle(task)
+
     def _on_undecodable(self, message: Any, exc: Exception) -> None:
         """Not a delivery task at all (wrong content type, not JSON): drop it, or it would
         come back forever and block the queue; the database holds the real work."""
@@ -286,18 +324,28 @@ class QueueConsumer:
 
     def _on_message(self, body: Any, message: Any) -> None:
         try:
-            self.handler(DeliveryTask.from_body(body))
+            self._handle(DeliveryTask.from_body(body))
+        except HubError as exc:  # not a delivery task
+            log.error("handling %s failed: %s", self.queue.name, mask_in_text(repr(exc)))
+        finally:
+            message.ack()
+
+    def _handle(self, task: DeliveryTask) -> None:
+        try:
+            self.handler(task)
         except Exception as exc:  # the relay brings it back; never stop the queue for one
             if outages.is_database_outage(exc):
                 outages.DATABASE.failed(exc)
             else:
                 log.error("handling %s failed: %s", self.queue.name, mask_in_text(repr(exc)))
-        finally:
-            message.ack()
 
 
 def delete_queues(url: str, departments: list[str], queue_prefix: str = QUEUE_PREFIX) -> None:
     """Remove the departments' queues (tests and tear-down of a test deployment)."""
+    if in_process(url):
+        for department in departments:
+            LOCAL_QUEUES.clear(queue_prefix + department)
+        return
     with _connection(url) as connection:
         channel = connection.default_channel
         for department in departments:
