@@ -8,6 +8,7 @@ Goal: the embedded hub below 0.5% of a core (0.3 CPU s per minute)."""
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 from bench.processes import Fleet, Process, process_cpu_seconds
@@ -34,6 +35,7 @@ def run(options: Any) -> dict[str, Any]:
         ):
             api, _ = fleet.hub("api", env, "--no-workers")
             worker = fleet.worker("worker", env)
+            _wait_started(fleet.logs / "worker.log", "govhub worker running", worker)
             processes = {"govhub serve --no-workers": api, "govhub worker": worker}
             rows += _measured("distributed", processes, window)
     return {
@@ -43,6 +45,15 @@ def run(options: Any) -> dict[str, Any]:
         "rows": rows,
         "skipped": "; ".join(skipped),
     }
+
+
+def _wait_started(log: Path, line: str, process: Process, seconds: float = 120.0) -> None:
+    """Until the process printed ``line`` (its start-up CPU is not idle CPU)."""
+    deadline = time.monotonic() + seconds
+    while line not in (log.read_text(errors="replace") if log.exists() else ""):
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"{log.stem} did not start; see {log}")
+        time.sleep(0.2)
 
 
 def _measured(setup: str, processes: dict[str, Process], window: float) -> list[dict[str, Any]]:
