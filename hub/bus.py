@@ -4,7 +4,8 @@ A message says which delivery to attempt: {"delivery_id", "department", "idempot
 The database stays the truth, so a lost or repeated bus message costs nothing but time: the
 relay republishes what is not confirmed, and a claim refuses what someone else holds.
 
-URLs: ``memory://`` (embedded, in-process) or ``amqp://user:password@host:5672/vhost``.
+URLs: ``memory://`` (embedded: the in-process queues of hub/inprocess/queues.py, not kombu)
+or ``amqp://user:password@host:5672/vhost``.
 """
 
 from __future__ import annotations
@@ -42,10 +43,10 @@ DEFAULT_POLL_SECONDS = 0.5
 RECONNECT_SECONDS = 1.0
 # Publishing after a commit must not hang the caller for long: the relay covers failures.
 PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0.1, "interval_step": 0.4}
-# memory:// polls its queues; kombu's default (1 s) would add a second per idle wake-up.
 # RabbitMQ confirms each publish: "published" means the broker has it, not that it sat in a
-# socket buffer that a closing connection may throw away.
-_TRANSPORT_OPTIONS = {"polling_interval": 0.01, "confirm_publish": True}
+# socket buffer that a closing connection may throw away. (memory:// does not go through
+# kombu: hub/inprocess/queues.py; kombu's memory transport polled every queue.)
+_TRANSPORT_OPTIONS = {"confirm_publish": True}
 
 
 @dataclass(frozen=True)
