@@ -138,10 +138,7 @@ class Publisher:
         # Told the delivery ids of tasks known not to have been published (the store makes
         # them due for the relay at once, so they go as soon as the bus is back).
         self.on_unpublished = on_unpublished
-        self._outage = outages.Outage(
-            "the bus",
-            "accepted deliveries are handed to the relay, which sends them when it is back",
-        )
+        self._outage = outages.Outage("the bus", "what cannot be published goes to the relay")
         self.queue_prefix = queue_prefix
         self._local = in_process(url)
         self._connection = _connection(url)

@@ -54,7 +54,9 @@ def serve(no_workers: bool, log_level: str, **options: Any) -> None:
         tls = TlsFiles.from_settings(settings)
     except HubError as error:
         raise click.ClickException(str(error)) from error
-    runtime = _runtime(settings, migrates=not no_workers)  # the embedded hub owns its schema
+    # The embedded hub (its workers in the process, or the in-process bus) owns its schema.
+    owns_schema = not no_workers or settings.bus_url.startswith("memory")
+    runtime = _runtime(settings, migrates=owns_schema)
     if not no_workers:
         runtime.start_workers()
     limits = ServerLimits.from_settings(settings)
