@@ -76,6 +76,9 @@ def listen(
 
 def _consume(connection: Any, queue: Any, heard: Callable[[], None], stop: threading.Event) -> None:
     with connection.Consumer(queue, callbacks=[lambda _b, m: _ack(m, heard)]):
+        # Announcements made before this queue existed (while the process started, or the
+        # broker was away) were not heard: look once now.
+        heard()
         while not stop.is_set():
             try:
                 connection.drain_events(timeout=1)
