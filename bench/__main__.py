@@ -30,6 +30,7 @@ BENCHMARKS = (
     "federation",
     "bundle",
     "tracker",
+    "idle",
 )
 
 

@@ -4,7 +4,8 @@ A message says which delivery to attempt: {"delivery_id", "department", "idempot
 The database stays the truth, so a lost or repeated bus message costs nothing but time: the
 relay republishes what is not confirmed, and a claim refuses what someone else holds.
 
-URLs: ``memory://`` (embedded, in-process) or ``amqp://user:password@host:5672/vhost``.
+URLs: ``memory://`` (embedded: the in-process queues of hub/inprocess/queues.py, not kombu)
+or ``amqp://user:password@host:5672/vhost``.
 """
 
 from __future__ import annotations
@@ -21,8 +22,13 @@ from kombu.exceptions import KombuError
 
 from hub.errors import BusUnavailable, HubError
 from hub.identity import mask_in_text
+from hub.inprocess.queues import LocalQueues
+from hub.observability import outages
 
 log = logging.getLogger(__name__)
+# memory://: the process's in-process queues, by queue name (hub/inprocess/queues.py).
+LOCAL_QUEUES: LocalQueues[DeliveryTask] = LocalQueues()
+Unpublished = Callable[[Sequence[int]], None]
 
 # kombu ships py.typed but leaves most calls untyped: this module is its one boundary.
 _kombu: Any = kombu
@@ -37,10 +43,10 @@ DEFAULT_POLL_SECONDS = 0.5
 RECONNECT_SECONDS = 1.0
 # Publishing after a commit must not hang the caller for long: the relay covers failures.
 PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0.1, "interval_step": 0.4}
-# memory:// polls its queues; kombu's default (1 s) would add a second per idle wake-up.
 # RabbitMQ confirms each publish: "published" means the broker has it, not that it sat in a
-# socket buffer that a closing connection may throw away.
-_TRANSPORT_OPTIONS = {"polling_interval": 0.01, "confirm_publish": True}
+# socket buffer that a closing connection may throw away. (memory:// does not go through
+# kombu: hub/inprocess/queues.py; kombu's memory transport polled every queue.)
+_TRANSPORT_OPTIONS = {"confirm_publish": True}
 
 
 @dataclass(frozen=True)
@@ -89,6 +95,17 @@ def _bus_errors(connection: Connection) -> tuple[type[BaseException], ...]:
     return (KombuError, OSError, *connection.connection_errors, *connection.channel_errors)
 
 
+def in_process(url: str) -> bool:
+    return url.startswith("memory://")
+
+
+def _by_department(tasks: Sequence[DeliveryTask]) -> dict[str, list[DeliveryTask]]:
+    grouped: dict[str, list[DeliveryTask]] = {}
+    for task in tasks:
+        grouped.setdefault(task.department, []).append(task)
+    return grouped
+
+
 def _connection(url: str) -> Connection:
     return _kombu.Connection(url, transport_options=dict(_TRANSPORT_OPTIONS))
 
@@ -115,10 +132,20 @@ class Publisher:
     """
 
     def __init__(
-        self, url: str, *, queue_prefix: str = QUEUE_PREFIX, pool_size: int = DEFAULT_POOL_SIZE
+        self,
+        url: str,
+        *,
+        queue_prefix: str = QUEUE_PREFIX,
+        pool_size: int = DEFAULT_POOL_SIZE,
+        on_unpublished: Unpublished | None = None,
     ) -> None:
         self.url = url
+        # Told the delivery ids of tasks known not to have been published (the store makes
+        # them due for the relay at once, so they go as soon as the bus is back).
+        self.on_unpublished = on_unpublished
+        self._outage = outages.Outage("the bus", "what cannot be published goes to the relay")
         self.queue_prefix = queue_prefix
+        self._local = in_process(url)
         self._connection = _connection(url)
         self._connections = self._connection.Pool(limit=pool_size)
         self._producers = _kombu.pools.ProducerPool(self._connections, limit=pool_size)
@@ -138,12 +165,22 @@ class Publisher:
         """``publish`` for each task in turn, on one producer from the pool (a message's
         deliveries: taking a producer binds it anew, about a third of a publish's cost).
         Raises BusUnavailable at the first that fails; the relay publishes the rest."""
+        if self._local:
+            for department, grouped in _by_department(tasks).items():
+                LOCAL_QUEUES[delivery_queue(department, self.queue_prefix).name].put_all(grouped)
+            return
+        sent = 0
         try:
             with self._producers.acquire(block=True) as producer:
                 for task in tasks:
                     self._publish_on(producer, task)
+                    sent += 1
         except self._errors as exc:  # taking the producer connects it
-            raise BusUnavailable(f"cannot publish to the bus: {exc}") from exc
+            raise BusUnavailable(f"cannot publish to the bus: {exc}", tasks[sent:]) from exc
+        except BusUnavailable as error:
+            error.unpublished = tuple(tasks[sent:])
+            raise
+        self._outage.answered()
 
     def _publish_on(self, producer: Any, task: DeliveryTask) -> None:
         queue = self.queue(task.department)
@@ -175,6 +212,8 @@ class Publisher:
     def waiting(self, department: str) -> int | None:
         """How many tasks sit in the department's queue (declared if missing), not counting
         those consumers hold unacknowledged; None when the bus cannot say."""
+        if self._local:
+            return len(LOCAL_QUEUES[self.queue(department).name])
         queue = self.queue(department)
         try:
             with self._connections.acquire(block=True) as connection:
@@ -182,7 +221,7 @@ class Publisher:
                 _, count, _ = queue(channel).queue_declare()
                 return int(count)
         except self._errors as exc:
-            log.warning("cannot count the tasks waiting in %s: %s", queue.name, exc)
+            self._outage.failed(exc)  # one line for the outage, not one per pass
             return None
 
     def publish_quietly(self, department: str, delivery_id: int, idempotency_key: str) -> bool:
@@ -193,8 +232,10 @@ class Publisher:
         """``publish_all``, or log and return False: the relay publishes what is missing."""
         try:
             self.publish_all(tasks)
-        except HubError as exc:
-            log.warning("%s; the relay will publish it later", exc)
+        except BusUnavailable as error:
+            self._outage.failed(error)
+            if self.on_unpublished is not None:
+                self.on_unpublished([task.delivery_id for task in error.unpublished])
             return False
         return True
 
@@ -233,6 +274,9 @@ class QueueConsumer:
         self.ready = threading.Event()  # set once the queue is declared and consumed
 
     def run(self, stop: threading.Event) -> None:
+        if in_process(self.url):
+            self._take_local(stop)
+            return
         while not stop.is_set():
             connection = _connection(self.url)
             try:
@@ -261,6 +305,20 @@ class QueueConsumer:
                 except TimeoutError:
                     continue
 
+    def interrupt(self) -> None:
+        """Wake the in-process consumer now (it would see ``stop`` at its next wake-up)."""
+        if in_process(self.url):
+            LOCAL_QUEUES[self.queue.name].interrupt()
+
+    def _take_local(self, stop: threading.Event) -> None:
+        """memory://: sleep until a task is put (hub/inprocess/queues.py), no polling."""
+        queue = LOCAL_QUEUES[self.queue.name]
+        self.ready.set()
+        while not stop.is_set():
+            task = queue.take(self.poll_seconds)
+            if task is not None:
+                self._handle(task)
+
     def _on_undecodable(self, message: Any, exc: Exception) -> None:
         """Not a delivery task at all (wrong content type, not JSON): drop it, or it would
         come back forever and block the queue; the database holds the real work."""
@@ -269,15 +327,28 @@ class QueueConsumer:
 
     def _on_message(self, body: Any, message: Any) -> None:
         try:
-            self.handler(DeliveryTask.from_body(body))
-        except Exception as exc:  # the relay brings it back; never stop the queue for one
+            self._handle(DeliveryTask.from_body(body))
+        except HubError as exc:  # not a delivery task
             log.error("handling %s failed: %s", self.queue.name, mask_in_text(repr(exc)))
         finally:
             message.ack()
 
+    def _handle(self, task: DeliveryTask) -> None:
+        try:
+            self.handler(task)
+        except Exception as exc:  # the relay brings it back; never stop the queue for one
+            if outages.is_database_outage(exc):
+                outages.DATABASE.failed(exc)
+            else:
+                log.error("handling %s failed: %s", self.queue.name, mask_in_text(repr(exc)))
+
 
 def delete_queues(url: str, departments: list[str], queue_prefix: str = QUEUE_PREFIX) -> None:
     """Remove the departments' queues (tests and tear-down of a test deployment)."""
+    if in_process(url):
+        for department in departments:
+            LOCAL_QUEUES.clear(queue_prefix + department)
+        return
     with _connection(url) as connection:
         channel = connection.default_channel
         for department in departments:

@@ -224,6 +224,9 @@ class Settings:
     # signed with audit_signing_key_file.
     bundle_network: str = ""
     bundle_peers_file: str = ""
+    # How long `govhub worker` and `govhub serve` wait at start for their database, schema and
+    # bus before they give up with exit 1 (0: for as long as it takes; hub/startup/waiting.py).
+    startup_wait_seconds: float = 0.0
 
     @property
     def effective_database_url(self) -> str:

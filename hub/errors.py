@@ -59,6 +59,9 @@ that names the schema path and line, or the reason.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 
 class HubError(Exception):
     """Base of every error govhub raises on purpose."""
@@ -372,6 +375,10 @@ class CalendarYearUnknown(HubError):
 
 class BusUnavailable(HubError):
     code = "Server.BusUnavailable"
+
+    def __init__(self, message: str, unpublished: Sequence[Any] = ()) -> None:
+        super().__init__(message)
+        self.unpublished = tuple(unpublished)  # the tasks a publish did not send
 
 
 class StoreUnavailable(HubError):

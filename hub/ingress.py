@@ -45,7 +45,7 @@ from hub.header_fields import limited
 from hub.mapping import Document, MappingRegistry
 from hub.mapping import Mapping as CompiledMapping
 from hub.mapping.moments import normalise_moments
-from hub.observability import metrics
+from hub.observability import metrics, outages
 from hub.resources import (
     CANONICAL_NAMESPACE,
     CANONICAL_SCHEMA,
@@ -201,10 +201,13 @@ class Ingress:
         """Store in one transaction, then publish each new delivery. Returns the receipt.
         A case event updates its case in that transaction, or is refused with the rule it
         breaks."""
-        if self.case_book is not None and prepared.message.message_type in CASE_EVENT_TYPES:
-            receipt = self._commit_case_event(self.case_book, prepared)
-        else:
-            receipt = self._committer.save_accepted(prepared.message, prepared.receivers)
+        try:
+            receipt = self._store(prepared)
+        except StoreUnavailable as error:
+            if error.__cause__ is not None and outages.is_database_outage(error.__cause__):
+                outages.DATABASE.failed(error.__cause__)  # said once; each caller is answered
+            raise
+        outages.DATABASE.answered()
         message = prepared.message
         if not receipt.duplicate:
             metrics.MESSAGES_ACCEPTED.labels(message.sender, message.message_type).inc()
@@ -227,6 +230,11 @@ class Ingress:
             " (repeat)" if receipt.duplicate else "",
         )
         return receipt
+
+    def _store(self, prepared: PreparedMessage) -> Receipt:
+        if self.case_book is not None and prepared.message.message_type in CASE_EVENT_TYPES:
+            return self._commit_case_event(self.case_book, prepared)
+        return self._committer.save_accepted(prepared.message, prepared.receivers)
 
     def _commit_case_event(self, book: CaseBook, prepared: PreparedMessage) -> Receipt:
         """The case and the message in one transaction: a message not stored (the database

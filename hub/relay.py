@@ -20,11 +20,11 @@ import logging
 import threading
 from collections.abc import Iterable
 
-from hub.bus import Publisher
+from hub.bus import DeliveryTask, Publisher
 from hub.identity import mask_in_text
+from hub.observability import outages
 from hub.observability.pauses import PauseBoard
 from hub.store import Store
-from hub.store.records import QueuedDelivery
 
 log = logging.getLogger(__name__)
 
@@ -54,12 +54,14 @@ class Relay:
         held = self.pauses.refresh() if self.pauses is not None else frozenset()
         due = self.store.due_deliveries(self.batch_size, self.lease_seconds, held)
         backlogged = self._backlogged({d.department for d in due if d.unattempted})
-        published = 0
-        for delivery in due:
-            waits = delivery.unattempted and delivery.department in backlogged
-            if not waits and self._publish(delivery):
-                published += 1
-        return published
+        tasks = [
+            DeliveryTask(d.delivery_id, d.department, d.idempotency_key)
+            for d in due
+            if not (d.unattempted and d.department in backlogged)
+        ]
+        # One producer for the pass; at the first failure the rest are handed back at once
+        # (the publisher's on_unpublished), so the next pass tries again, not the next lease.
+        return len(tasks) if tasks and self.publisher.publish_all_quietly(tasks) else 0
 
     def run(self, stop: threading.Event) -> None:
         """Until ``stop`` is set; a full batch is followed at once by the next one."""
@@ -67,8 +69,13 @@ class Relay:
             try:
                 full = self.run_once() >= self.batch_size
             except Exception as exc:  # the database is away: try again next tick
-                log.error("relay pass failed: %s", mask_in_text(str(exc)))
+                if outages.is_database_outage(exc):
+                    outages.DATABASE.failed(exc)
+                else:
+                    log.error("relay pass failed: %s", mask_in_text(str(exc)))
                 full = False
+            else:
+                outages.DATABASE.answered()
             if not full:
                 stop.wait(self.interval_seconds)
 
@@ -81,7 +88,3 @@ class Relay:
                 log.info("%s has %s tasks waiting; not publishing more yet", department, waiting)
                 backlogged.add(department)
         return backlogged
-
-    def _publish(self, delivery: QueuedDelivery) -> bool:
-        key = delivery.idempotency_key
-        return self.publisher.publish_quietly(delivery.department, delivery.delivery_id, key)

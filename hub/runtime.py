@@ -149,7 +149,9 @@ def reply_signer(settings: Settings) -> ReplySigner | None:
 
 
 class HubRuntime:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, migrate: bool = True) -> None:
+        """``migrate``: bring the schema to the newest first (the embedded hub, tests); a
+        distributed process leaves that to `govhub db upgrade` (hub/startup/waiting.py)."""
         self.settings = settings
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.schemas = SchemaRegistry()
@@ -160,7 +162,8 @@ class HubRuntime:
             self.schemas,
         )
         self.store = Store(settings.effective_database_url, sealer=payload_sealer(settings))
-        self.store.upgrade()  # registered departments and routes live in the database
+        if migrate:  # registered departments and routes live in the database
+            self.store.upgrade()
         self.config = LiveConfiguration(
             configuration_loader(settings, self.store, self.schemas, base)
         )
@@ -168,7 +171,11 @@ class HubRuntime:
         self.routes = self.config.routes
         self.mappings = self.config.mappings
         self.versions = registered_versions(settings, self.mappings.all())
-        self.publisher = Publisher(settings.bus_url, queue_prefix=settings.queue_prefix)
+        self.publisher = Publisher(
+            settings.bus_url,
+            queue_prefix=settings.queue_prefix,
+            on_unpublished=self.store.release_leases,  # the relay sends them when it can
+        )
         self.signer = reply_signer(settings)  # a bad key or certificate fails here, at start
         self.adapters = AdapterCache(signer=self.signer)
         self.federation = live_federation(settings.federation_file)  # a bad file fails here

@@ -17,7 +17,15 @@ import threading
 from collections.abc import Callable
 
 from hub.adapter_cache import AdapterFactory
-from hub.bus import FORWARD_QUEUE, QUEUE_PREFIX, DeliveryTask, Publisher, QueueConsumer
+from hub.bus import (
+    DEFAULT_POLL_SECONDS,
+    FORWARD_QUEUE,
+    QUEUE_PREFIX,
+    DeliveryTask,
+    Publisher,
+    QueueConsumer,
+    in_process,
+)
 from hub.config import Settings
 from hub.delivery import DeliveryHandler, MappingLookup
 from hub.departments import DepartmentDirectory
@@ -38,6 +46,8 @@ from hub.supervision import signal_issuer
 log = logging.getLogger(__name__)
 
 DEFAULT_STOP_SECONDS = 10.0
+# How long an idle memory:// consumer sleeps between looks at ``stop`` (stop also wakes it);
+IN_PROCESS_WAIT_SECONDS = 30.0
 
 
 class WorkerService:
@@ -59,7 +69,9 @@ class WorkerService:
         self.store = store
         self.departments = departments
         self.queue_prefix = queue_prefix
-        self.publisher = publisher or Publisher(settings.bus_url, queue_prefix=queue_prefix)
+        self.publisher = publisher or Publisher(
+            settings.bus_url, queue_prefix=queue_prefix, on_unpublished=store.release_leases
+        )
         self._owns_publisher = publisher is None
         self.handler = DeliveryHandler(
             store,
@@ -132,6 +144,9 @@ class WorkerService:
 
     def _start_consumers(self, code: str) -> None:
         self._consuming.add(code)
+        # memory:// consumers sleep until a task comes or ``stop`` interrupts them.
+        local = in_process(self.settings.bus_url)
+        waits = IN_PROCESS_WAIT_SECONDS if local else DEFAULT_POLL_SECONDS
         for number in range(max(1, self.settings.consumers_per_department)):
             consumer = QueueConsumer(
                 self.settings.bus_url,
@@ -141,6 +156,7 @@ class WorkerService:
                 # One task at a time: a thread stuck in a hung delivery must not hold
                 # prefetched tasks that another thread could deliver meanwhile.
                 prefetch=1,
+                poll_seconds=waits,
             )
             self._consumers.append(consumer)
             self._spawn(f"govhub-deliver-{code}-{number}", consumer.run)
@@ -152,6 +168,8 @@ class WorkerService:
     def stop(self, timeout: float = DEFAULT_STOP_SECONDS) -> None:
         """Finish the attempts in progress, then stop every thread."""
         self._stop.set()
+        for consumer in self._consumers:
+            consumer.interrupt()
         for thread in self._threads:
             thread.join(timeout)
         alive = [thread.name for thread in self._threads if thread.is_alive()]

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import socket
 from datetime import timedelta
 
 from backends import FakeClock, drain, new_message
 from sqlalchemy import text
 
-from hub.bus import Publisher
+from hub.bus import DeliveryTask, Publisher
 from hub.relay import Relay
 from hub.store import AttemptRecord, Store, leases
 
@@ -141,5 +142,55 @@ def test_a_retry_is_published_even_while_its_department_has_a_backlog(
         assert relay(store, publisher).run_once() == 1  # the retry only
         tasks = drain(bus_url, "TAX", queue_prefix, 2)
         assert failed.deliveries[0].delivery_id in [task.delivery_id for task in tasks]
+    finally:
+        publisher.close()
+
+
+def _unreachable_bus(store: Store, queue_prefix: str) -> Publisher:
+    """A publisher whose broker is down (nothing listens on its port), wired as the hub
+    wires it: what it fails to publish goes back to the relay."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return Publisher(
+        f"amqp://guest:guest@127.0.0.1:{port}//",
+        queue_prefix=queue_prefix,
+        on_unpublished=store.release_leases,
+    )
+
+
+def test_a_publish_that_failed_after_commit_goes_at_the_relays_next_pass(
+    store: Store, clock: FakeClock, bus_url: str, queue_prefix: str
+) -> None:
+    receipt = store.save_accepted(new_message(), RECEIVERS, lease_seconds=30)
+    down = _unreachable_bus(store, queue_prefix)
+    tasks = [
+        DeliveryTask(d.delivery_id, d.department, d.idempotency_key) for d in receipt.deliveries
+    ]
+    try:
+        assert down.publish_all_quietly(tasks) is False  # the ingress's publish, bus down
+    finally:
+        down.close()
+    publisher = Publisher(bus_url, queue_prefix=queue_prefix)
+    try:  # the bus is back; the lease (30 s) has not ended
+        assert relay(store, publisher).run_once() == 2
+    finally:
+        publisher.close()
+    tax = receipt.deliveries[1]
+    assert [t.delivery_id for t in drain(bus_url, "TAX", queue_prefix, 1)] == [tax.delivery_id]
+
+
+def test_a_relay_pass_that_could_not_publish_is_tried_again_at_the_next_pass(
+    store: Store, clock: FakeClock, bus_url: str, queue_prefix: str
+) -> None:
+    store.save_accepted(new_message(), RECEIVERS, lease_seconds=0)
+    down = _unreachable_bus(store, queue_prefix)
+    try:
+        assert relay(store, down).run_once() == 0
+    finally:
+        down.close()
+    publisher = Publisher(bus_url, queue_prefix=queue_prefix)
+    try:
+        assert relay(store, publisher).run_once() == 2  # not 30 s later
     finally:
         publisher.close()

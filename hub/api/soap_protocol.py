@@ -28,7 +28,8 @@ from hub.api.soap_faults import (
     soap12_fault,
 )
 from hub.declared_encoding import charset_of
-from hub.errors import HubError
+from hub.errors import HubError, StoreUnavailable
+from hub.observability import outages
 from hub.observability.refusals import log_refusal
 from hub.security.reply_signing import ReplySigner, request_is_signed
 
@@ -42,6 +43,8 @@ log = logging.getLogger(__name__)
 # uploads early (we have none); with the hub's heap that pause took about 13% of ingest time.
 spyne.const.MIN_GC_INTERVAL = float("inf")
 
+# Said to the caller while the database is away: the cause is logged once, not answered.
+DATABASE_AWAY = StoreUnavailable("the hub's database is unavailable now; try again shortly")
 
 T = TypeVar("T")
 
@@ -189,7 +192,11 @@ class _HubSoap:
                 raise fault_from(error) from error
             except Fault:  # the check's own fault, already with its detail
                 raise
-            except Exception as exc:  # a bug must still answer with a fault, not a dropped call
+            except Exception as exc:
+                if outages.is_database_outage(exc):  # one line per outage, not per request
+                    outages.DATABASE.failed(exc)
+                    raise fault_from(DATABASE_AWAY) from exc
+                # A bug must still answer with a fault, not a dropped call.
                 log.exception("request check failed")
                 raise fault_from(HubError("internal error while checking the request")) from exc
         super().deserialize(ctx, message)  # type: ignore[misc]

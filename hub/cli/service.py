@@ -60,8 +60,9 @@ def serve(no_workers: bool, import_only: bool, log_level: str, **options: Any) -
         tls = TlsFiles.from_settings(settings)
     except HubError as error:
         raise click.ClickException(str(error)) from error
-    runtime = _runtime(settings)
-    runtime.store.upgrade()
+    # The embedded hub (its workers in the process, or the in-process bus) owns its schema.
+    owns_schema = not no_workers or settings.bus_url.startswith("memory")
+    runtime = _runtime(settings, migrates=owns_schema)
     if not no_workers:
         runtime.start_workers()
     limits = ServerLimits.from_settings(settings)
@@ -94,7 +95,7 @@ def worker(log_level: str, metrics_port: int | None, **options: Any) -> None:
             "(it still delivers through the relay). Use --bus-url amqp://...",
             err=True,
         )
-    runtime = _runtime(settings)
+    runtime = _runtime(settings, migrates=False)  # `govhub db upgrade` migrates
     runtime.start_workers()
     stops = [runtime.close]
     if metrics_port is not None:
@@ -182,13 +183,23 @@ def demo(once: bool, port: int | None, keep_data: bool, log_level: str, **option
     sys.exit(code)
 
 
-def _runtime(settings: Settings) -> Any:
+def _runtime(settings: Settings, *, migrates: bool) -> Any:
+    """The hub's runtime, once its database (and schema, unless it ``migrates``) and bus
+    answer: a process started before them waits (hub/startup/waiting.py)."""
     from hub.runtime import HubRuntime
+    from hub.startup.waiting import startup_needs, wait_for_needs
+    from hub.store.engine import make_engine
 
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.effective_database_url)
     try:
-        return HubRuntime(settings)
+        needs = startup_needs(settings, engine, migrates=migrates)
+        wait_for_needs(needs, give_up_after=settings.startup_wait_seconds)
+        return HubRuntime(settings, migrate=migrates)
     except HubError as error:
         raise click.ClickException(str(error)) from error
+    finally:
+        engine.dispose()
 
 
 def _run_until_stopped(*cleanups: Callable[[], None]) -> None:

@@ -58,19 +58,32 @@ def listen(
         f"{target.name}.{uuid.uuid4().hex}", target, exclusive=True, auto_delete=True
     )
     while not stop.is_set():
+        connection = _kombu.Connection(bus_url, connect_timeout=2)
+        # A broker's graceful shutdown is amqp's ConnectionForced, neither a KombuError nor
+        # an OSError: the transport's own error classes name every way a connection ends.
+        lost = (KombuError, OSError, *connection.connection_errors, *connection.channel_errors)
         try:
-            with (
-                _kombu.Connection(bus_url, connect_timeout=2) as connection,
-                connection.Consumer(queue, callbacks=[lambda _b, m: _ack(m, heard)]),
-            ):
-                while not stop.is_set():
-                    try:
-                        connection.drain_events(timeout=1)
-                    except TimeoutError:
-                        continue
-        except (KombuError, OSError) as exc:
-            log.debug("configuration announcements unavailable (%s); polling meanwhile", exc)
+            _consume(connection, queue, heard, stop)
+        except lost as exc:
+            log.info("configuration announcements lost (%s); reconnecting, polling meanwhile", exc)
             stop.wait(RECONNECT_SECONDS)
+        except Exception:  # never let a surprise end the listener: it would not come back
+            log.exception("configuration announcement listener failed; starting again")
+            stop.wait(RECONNECT_SECONDS)
+        finally:
+            connection.release()
+
+
+def _consume(connection: Any, queue: Any, heard: Callable[[], None], stop: threading.Event) -> None:
+    with connection.Consumer(queue, callbacks=[lambda _b, m: _ack(m, heard)]):
+        # Announcements made before this queue existed (while the process started, or the
+        # broker was away) were not heard: look once now.
+        heard()
+        while not stop.is_set():
+            try:
+                connection.drain_events(timeout=1)
+            except TimeoutError:
+                continue
 
 
 def _ack(message: Any, heard: Callable[[], None]) -> None:

@@ -214,6 +214,24 @@ def due_for_relay(
     )
 
 
+def release_leases(connection: Connection, delivery_ids: Sequence[int], now: datetime) -> int:
+    """Make deliveries whose bus message is known not to have been sent due for the relay
+    now, instead of when their lease ends. Only those still waiting for a first or next
+    attempt: a delivery a worker holds keeps its lease."""
+    if not delivery_ids:
+        return 0
+    result = connection.execute(
+        update(DeliveryRow)
+        .where(
+            DeliveryRow.id.in_(sorted(set(delivery_ids))),
+            DeliveryRow.state.in_(("queued", "retrying")),
+            DeliveryRow.lease_until > now,
+        )
+        .values(lease_until=now)
+    )
+    return int(result.rowcount or 0)
+
+
 def _attempt_values(claimed: ClaimedDelivery, attempt: AttemptRecord) -> dict[str, Any]:
     return {
         "delivery_id": claimed.delivery_id,

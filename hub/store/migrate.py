@@ -6,11 +6,13 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, inspect, text
 
 from hub.security.encryption import KeyRing
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+_REVISION = "SELECT version_num FROM alembic_version"
 
 
 def alembic_config(database_url: str) -> Config:
@@ -29,3 +31,20 @@ def upgrade(engine: Engine, revision: str = "head", *, key_ring: KeyRing | None 
         config.attributes["connection"] = connection
         config.attributes["key_ring"] = key_ring
         command.upgrade(config, revision)
+
+
+def schema_behind(engine: Engine) -> str | None:
+    """Why the database's schema is not the newest this code knows (None: it is): no hub
+    tables at all, or an older revision."""
+    scripts = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    head = scripts.get_current_head()
+    with engine.connect() as connection:  # read directly: alembic's context logs each time
+        known = inspect(connection).has_table("alembic_version")
+        current = connection.execute(text(_REVISION)).scalar() if known else None
+    if current == head:
+        return None
+    if current is None:
+        return f"the database has no hub tables yet (this hub needs revision {head})"
+    if current not in {script.revision for script in scripts.walk_revisions()}:
+        return f"the database schema is at revision {current}, newer than this hub's {head}"
+    return f"the database schema is at revision {current}, this hub needs {head}"

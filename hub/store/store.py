@@ -170,6 +170,20 @@ class Store:
                 connection, limit, now, now + timedelta(seconds=lease_seconds), held
             )
 
+    def release_leases(self, delivery_ids: Sequence[int]) -> None:
+        """The relay's next pass publishes these (their publish failed): see
+        ``leases.release_leases``. Best effort: if the database is away too, the lease ends
+        as it would have."""
+        try:
+            with self._engine.begin() as connection:
+                leases.release_leases(connection, delivery_ids, self.clock())
+        except Exception as exc:  # the relay still publishes them when their lease ends
+            log.warning(
+                "could not hand %d deliveries back to the relay: %s",
+                len(delivery_ids),
+                type(exc).__name__,
+            )
+
     def find_message_id(self, sender: str, idempotency_key: str) -> str | None:
         """The id of the message a sender sent with this idempotency key, if any."""
         with Session(self._engine) as session:

@@ -1,0 +1,1 @@
+"""The in-process bus of the embedded hub (``memory://``): hub/inprocess/queues.py."""

@@ -1,0 +1,1 @@
+"""Starting a hub process: what it waits for before it serves or works (hub/startup/waiting.py)."""
