@@ -9,6 +9,7 @@ from alembic.config import Config
 from sqlalchemy import Engine
 
 from hub.security.encryption import KeyRing
+from hub.store import statistics
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -29,3 +30,4 @@ def upgrade(engine: Engine, revision: str = "head", *, key_ring: KeyRing | None 
         config.attributes["connection"] = connection
         config.attributes["key_ring"] = key_ring
         command.upgrade(config, revision)
+        statistics.refresh_on(connection)  # the planner's view of the new indexes
