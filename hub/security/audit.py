@@ -227,7 +227,9 @@ def entries(
     query = select(audit_log).where(audit_log.c.seq > after).order_by(audit_log.c.seq)
     if through is not None:
         query = query.where(audit_log.c.seq <= through)
-    result = connection.execution_options(yield_per=batch).execute(query)
+    # On the statement, not the connection: a connection's options stay with it, and every
+    # later statement on it would open a server-side cursor (an INSERT cannot).
+    result = connection.execute(query.execution_options(yield_per=batch))
     for row in result:
         yield AuditEntry(
             row.seq,
