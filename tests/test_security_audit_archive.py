@@ -8,15 +8,18 @@ from __future__ import annotations
 import json
 import zipfile
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from audit_kit import add_entries, data_dir_engine, edit_and_rehash, key_pair_settings, run_cli
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Engine, func, select, update
 
 from hub.security import audit
+from hub.security.archive import archive_segment, verify_everything
 from hub.security.tables import audit_archives, audit_log
+from hub.store import Store
 
 OLD, RECENT = 30, 10
 
@@ -150,3 +153,29 @@ def test_the_archive_record_and_its_segment_are_kept_together(
     manifest = json.loads(zipfile.ZipFile(archived).read("manifest.json"))
     assert (row.first_seq, row.through_seq, row.file_name) == (1, OLD, archived.name)
     assert (row.through_hash, row.jsonl_sha256) == (manifest["last_hash"], manifest["jsonl_sha256"])
+
+
+def test_archiving_on_either_database_keeps_one_chain_across_the_segment_and_the_table(
+    store: Store, tmp_path: Path
+) -> None:
+    """The library calls on SQLite and PostgreSQL (server-side cursors stream the entries
+    there, and the archive record and the deletion follow on the same connection)."""
+    key = Ed25519PrivateKey.generate()
+    add_entries(store.engine, OLD)
+    with store.engine.begin() as connection:
+        audit.append_many(
+            connection,
+            [audit.NewEntry("TAX", audit.ACCEPTED, "m", datetime.now(UTC)) for _ in range(RECENT)],
+        )
+    before = datetime.now(UTC) - timedelta(days=30)
+
+    segment = archive_segment(
+        store.engine, tmp_path / "a", key, before=before, checkpoint_dir=tmp_path / "c"
+    )
+
+    assert segment is not None and (segment.first_seq, segment.through_seq) == (1, OLD)
+    with store.engine.connect() as connection:
+        assert audit.verify(connection).ok
+        full = verify_everything(connection, tmp_path / "a", key.public_key())
+        assert (full.ok, full.entries) == (True, OLD + RECENT)
+    assert live_seqs(store.engine)[0] == OLD + 1
