@@ -6,6 +6,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine
 
 from hub.security.encryption import KeyRing
@@ -29,5 +30,10 @@ def upgrade(engine: Engine, revision: str = "head", *, key_ring: KeyRing | None 
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         config.attributes["key_ring"] = key_ring
+        before = MigrationContext.configure(connection).get_current_heads()
         command.upgrade(config, revision)
-        statistics.refresh_on(connection)  # the planner's view of the new indexes
+        # The planner's view of new indexes, or of a database never analysed; not on every
+        # command's start (each migrates): ANALYZE takes SQLite's write lock.
+        after = MigrationContext.configure(connection).get_current_heads()
+        if before != after or not statistics.analysed(connection):
+            statistics.refresh_on(connection)

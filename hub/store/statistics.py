@@ -19,6 +19,16 @@ def refresh(engine: Engine) -> None:
         refresh_on(connection)
 
 
+def analysed(connection: Connection) -> bool:
+    """Whether SQLite has statistics (other databases: always)."""
+    if connection.dialect.name != "sqlite":
+        return True
+    found = connection.scalar(
+        text("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'")
+    )
+    return bool(found)
+
+
 def refresh_on(connection: Connection) -> None:
     if connection.dialect.name != "sqlite":
         return
