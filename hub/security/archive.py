@@ -3,10 +3,11 @@ leave the table; the live chain keeps its continuity through the archive's recor
 
 ``archive_segment`` exports the entries after the last archive up to the last one older than
 a date into ``audit-<first>-<last>.zip`` (the signed export format of hub/security/export.py),
-checks the segment's chain and its link to the archive before it, writes a signed checkpoint
-of its last entry, records it in ``audit_archives`` (the live chain continues from that
-entry's hash) and deletes the entries, all in one transaction: a failure leaves the table
-as it was (a zip without a record is overwritten by the next run).
+checking the segment's chain and its link to the archive before it as it writes (a read
+snapshot); then, in one short transaction, records it in ``audit_archives`` (the live chain
+continues from that entry's hash) and deletes the entries; then writes a signed checkpoint of
+its last entry. A failure leaves the table as it was (a zip without a record is overwritten
+by the next run).
 
 ``verify_everything`` walks every segment (signature checked with the trusted key) and then
 the live table as one chain from entry 1; ``audit verify --from-checkpoint`` walks only what
@@ -24,7 +25,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from sqlalchemy import Connection, Engine, delete, func, insert, select
 
-from hub.errors import ExportInvalid
+from hub.errors import ClientError, ExportInvalid
 from hub.security import audit
 from hub.security.checkpoints import Checkpoint, write_checkpoint
 from hub.security.export import export_entries, manifest_of, write_archive
@@ -60,7 +61,9 @@ def archive_segment(
 ) -> Segment | None:
     """Archive the live entries written before ``before`` (None: there are none)."""
     directory.mkdir(parents=True, exist_ok=True)
-    with engine.begin() as connection:
+    # Read (a snapshot), then a short write: traffic is never held off while the segment is
+    # written (on SQLite a long write transaction would make Submit time out).
+    with engine.connect() as connection:
         start = audit.archived_through(connection)
         through = _last_before(connection, start, before)
         if through is None:
@@ -70,7 +73,8 @@ def archive_segment(
         live = audit.entries(connection, after=start.seq, through=through)
         stream = audit.walked(live, start, through)
         manifest = write_archive(path, stream, key, through, str(_hash_of(connection, through)))
-        last_hash = str(manifest.last_hash)
+    last_hash = str(manifest.last_hash)
+    with engine.begin() as connection:  # the first statement writes: no SQLite lock upgrade
         connection.execute(
             insert(audit_archives).values(
                 through_seq=through,
@@ -81,10 +85,23 @@ def archive_segment(
                 archived_at=clock(),
             )
         )
+        _still_the_next_segment(connection, start, through)
         connection.execute(delete(audit_log).where(audit_log.c.seq <= through))
     # Outside the database, signed: the live chain's first link is checked against it.
     write_checkpoint(checkpoint_dir, Checkpoint(through, last_hash, clock()), key)
     return Segment(start.seq + 1, through, last_hash, path)
+
+
+def _still_the_next_segment(connection: Connection, start: audit.Start, through: int) -> None:
+    """Another archive run may have recorded a segment meanwhile: then this one is not the
+    next (its rows were deleted, or overlap), and the transaction is rolled back."""
+    others = connection.execute(
+        select(audit_archives.c.through_seq).where(
+            audit_archives.c.through_seq > start.seq, audit_archives.c.through_seq != through
+        )
+    ).first()
+    if others is not None:
+        raise ClientError("another audit archive ran at the same time; run it again")
 
 
 def segments(directory: Path) -> list[Path]:
