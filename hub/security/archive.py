@@ -28,7 +28,7 @@ from sqlalchemy import Connection, Engine, delete, func, insert, select
 from hub.errors import ClientError, ExportInvalid
 from hub.security import audit
 from hub.security.checkpoints import Checkpoint, write_checkpoint
-from hub.security.export import export_entries, manifest_of, write_archive
+from hub.security.export import manifest_of, stream_entries, write_archive
 from hub.security.tables import audit_archives, audit_log
 
 _SEGMENT = re.compile(r"^audit-(\d{12})-(\d{12})\.zip$")
@@ -118,8 +118,7 @@ def verify_everything(
     public_key: Ed25519PublicKey,
     anchors: Mapping[int, audit.Anchor] | None = None,
 ) -> audit.ChainReport:
-    """One walk from entry 1 across every archived segment and then the live table (a segment
-    is read whole, one at a time: archive by the month, not the decade).
+    """One walk from entry 1 across every archived segment (streamed) and then the live table.
 
     A segment whose signature or file hash fails is reported as the break at its first entry;
     a missing segment, or a database record of another end, as the first entry missing."""
@@ -154,7 +153,7 @@ def verify_from_checkpoint(
 
 def _archived_entries(directory: Path, public_key: Ed25519PublicKey) -> Iterator[audit.AuditEntry]:
     for path in segments(directory):
-        yield from export_entries(path, public_key)
+        yield from stream_entries(path, public_key)
 
 
 def _joined(

@@ -16,7 +16,7 @@ import hashlib
 import json
 import os
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -127,9 +127,28 @@ def export_anchors(path: Path, public_key: Ed25519PublicKey) -> dict[int, audit.
     return {entry.seq: audit.Anchor(entry.hash, source) for entry in stream}
 
 
-def export_entries(path: Path, public_key: Ed25519PublicKey) -> list[audit.AuditEntry]:
-    """The entries of an archive signed by ``public_key`` (ExportInvalid if not)."""
-    return _verified(path, public_key)[1]
+def stream_entries(path: Path, public_key: Ed25519PublicKey) -> Iterator[audit.AuditEntry]:
+    """The entries of an archive signed by ``public_key``, one at a time (a segment of a
+    million entries is never held whole): the signature and the file's hash are checked in a
+    first pass, ExportInvalid if either fails; the chain is the caller's to walk."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            manifest_bytes, signature = archive.read("manifest.json"), archive.read("manifest.sig")
+            try:
+                public_key.verify(signature, manifest_bytes)
+            except InvalidSignature as exc:
+                raise ExportInvalid(f"{path}: the manifest's signature does not verify") from exc
+            digest = hashlib.sha256()
+            with archive.open("audit.jsonl") as jsonl:
+                for chunk in iter(lambda: jsonl.read(1 << 20), b""):
+                    digest.update(chunk)
+            if digest.hexdigest() != json.loads(manifest_bytes)["jsonl_sha256"]:
+                raise ExportInvalid(f"{path}: audit.jsonl does not match the signed manifest")
+            with archive.open("audit.jsonl") as jsonl:
+                for line in jsonl:
+                    yield _entry(json.loads(line))
+    except (OSError, KeyError, zipfile.BadZipFile) as exc:
+        raise ExportInvalid(f"{path} is not a govhub audit export: {exc}") from exc
 
 
 def manifest_of(path: Path) -> dict[str, Any]:
