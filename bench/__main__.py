@@ -31,6 +31,7 @@ BENCHMARKS = (
     "bundle",
     "tracker",
     "idle",
+    "storage",
 )
 
 
@@ -55,6 +56,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         type=int,
         metavar="N",
         help="console: messages in the store (default 1,000,000; --quick 20,000)",
+    )
+    parser.add_argument(
+        "--storage-messages",
+        type=int,
+        metavar="N",
+        help="storage: messages in the store (default 200,000; --quick 5,000)",
     )
     options = parser.parse_args(argv)
     options.seconds = options.seconds or (1.0 if options.quick else 8.0)

@@ -80,9 +80,18 @@ def database(options: Any) -> Iterator[tuple[str, dict[str, str]]]:
     yield "SQLite", {**env, "GOVHUB_DATABASE_URL": url}
 
 
-def fill(store: Store, count: int, now: datetime, *, person_messages: int = PERSON_MESSAGES) -> str:
-    """``count`` messages with their legs, newest first, ``person_messages`` of them naming
-    PERSON; the newest message's id."""
+def fill(
+    store: Store,
+    count: int,
+    now: datetime,
+    *,
+    person_messages: int = PERSON_MESSAGES,
+    spacing: timedelta = SPACING,
+    body: Callable[[int], bytes] | None = None,
+) -> str:
+    """``count`` messages with their legs, newest first, ``spacing`` apart, ``person_messages``
+    of them naming PERSON; the newest message's id. ``body``: message n's original and
+    canonical (default: a few bytes), also kept as the payload of its delivered legs."""
     person_hash = store.identities.digest(PERSON)
     key_id = store.identities.key_id
     every = max(count // person_messages, 1)
@@ -91,13 +100,15 @@ def fill(store: Store, count: int, now: datetime, *, person_messages: int = PERS
         messages, legs, attempts, identities = [], [], [], []
         for n in numbers:
             message_id = f"{n:08d}-bench-0000-0000-000000000000"
-            received = now - SPACING * n
-            messages.append(_message(n, message_id, received))
+            received = now - spacing * n
+            document = body(n) if body else None
+            messages.append(_message(n, message_id, received, document))
             for offset, department in enumerate(("SOCIAL_SECURITY", "TAX")):
                 leg_id = 2 * n + offset + 1
                 state = _state(n, department)
                 delivered_at = received + timedelta(seconds=0.5) if state == "delivered" else None
-                legs.append(_leg(leg_id, message_id, department, state, received, delivered_at))
+                leg = _leg(leg_id, message_id, department, state, received, delivered_at)
+                legs.append({**leg, "payload": document if delivered_at else None})
                 if received > now - timedelta(days=1):
                     attempts.append(_attempt(leg_id, received, state))
             hashed = person_hash if n % every == 0 else f"{n:064x}"
@@ -118,7 +129,7 @@ def _state(n: int, department: str) -> str:
     return "delivered"
 
 
-def _message(n: int, message_id: str, received: datetime) -> dict[str, Any]:
+def _message(n: int, message_id: str, received: datetime, document: bytes | None) -> dict[str, Any]:
     return {
         "id": message_id,
         "message_type": TYPES[n % len(TYPES)],
@@ -129,10 +140,10 @@ def _message(n: int, message_id: str, received: datetime) -> dict[str, Any]:
         "sent_at": received,
         "received_at": received,
         "schema_version": "1.0",
-        "original": b"<bench/>",
+        "original": document or b"<bench/>",
         "original_content_type": "application/soap+xml",
         "original_sha256": "0" * 64,
-        "canonical": b"<bench/>",
+        "canonical": document or b"<bench/>",
         "canonical_sha256": "0" * 64,
     }
 

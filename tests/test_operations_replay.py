@@ -17,7 +17,7 @@ from backends import (
     real_mappings,
     tax_marriage_v2,
 )
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from hub.delivery import DeliveryHandler
 from hub.errors import ClientError
@@ -25,6 +25,7 @@ from hub.mapping import MappingRegistry
 from hub.operations.replay import ReplayRequest, replay
 from hub.operations.views import MessageFilter
 from hub.retry import RetryPolicy
+from hub.security.tables import audit_log
 from hub.store import Store
 from hub.store.models import DeliveryRow, OperatorActionRow
 
@@ -130,6 +131,38 @@ def test_a_dry_run_changes_nothing_but_is_kept_in_the_audit_trail(store: Store) 
         message_id,
     )
     assert json.loads(action.detail)["legs"][1]["department"] == "TAX"
+
+
+@responses.activate
+def test_a_bulk_dry_run_records_one_entry_however_many_legs_it_would_replay(
+    store: Store,
+) -> None:
+    failed = [failed_at_tax_delivered_at_social_security(store) for _ in range(12)]
+    before = table_counts(store)
+
+    report = replay(
+        store,
+        CONFIGURED,
+        request(wanted=MessageFilter(state="failed", department="TAX"), dry_run=True, batch_size=5),
+    )
+
+    assert report.replayed == 12
+    assert {delivery_row(store, ids["TAX"]).state for _, ids in failed} == {"failed"}
+    (actions, entries), (actions_before, entries_before) = table_counts(store), before
+    assert (actions - actions_before, entries - entries_before) == (1, 1)
+    with store.engine.connect() as connection:
+        action = connection.execute(select(OperatorActionRow)).all()[-1]
+    assert (action.dry_run, action.message_id) == (True, None)
+    detail = json.loads(action.detail)
+    assert (detail["messages"], detail["legs"], detail["results"]) == (12, 12, {"replayed": 12})
+
+
+def table_counts(store: Store) -> tuple[int, int]:
+    """Rows in operator_actions and in the audit chain."""
+    with store.engine.connect() as connection:
+        actions = connection.scalar(select(func.count()).select_from(OperatorActionRow))
+        entries = connection.scalar(select(func.count()).select_from(audit_log))
+    return int(actions or 0), int(entries or 0)
 
 
 @responses.activate

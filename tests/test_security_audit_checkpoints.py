@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from audit_kit import add_entries, delete_tail, run_cli
+from audit_kit import add_entries, data_dir_engine, delete_tail, key_pair_settings, run_cli
 from hubstack import header, marriage, running_hub
 from sqlalchemy import Engine
 
@@ -26,27 +26,17 @@ from hub.security.checkpoints import (
     read_checkpoint,
     take_checkpoint,
 )
-from hub.security.export import load_public_key, load_signing_key, new_signing_key, public_pem
-from hub.store import Store
+from hub.security.export import load_public_key, load_signing_key, new_signing_key
 
 
 @pytest.fixture
 def engine(tmp_path: Path) -> Iterator[Engine]:
-    """The hub's own SQLite file in the data dir, so the CLI reads the same log."""
-    store = Store(f"sqlite:///{tmp_path / 'hub.db'}")
-    store.upgrade()
-    yield store.engine
-    store.dispose()
+    yield from data_dir_engine(tmp_path)
 
 
 @pytest.fixture
 def keys(tmp_path: Path) -> dict[str, str]:
-    """The settings of a hub with its audit key pair; checkpoints in the default folder."""
-    (tmp_path / "audit.pub").write_bytes(public_pem(new_signing_key(tmp_path / "audit.key")))
-    return {
-        "GOVHUB_AUDIT_SIGNING_KEY_FILE": str(tmp_path / "audit.key"),
-        "GOVHUB_AUDIT_PUBLIC_KEY_FILE": str(tmp_path / "audit.pub"),
-    }
+    return key_pair_settings(tmp_path)
 
 
 def checkpoint_now(tmp_path: Path, keys: dict[str, str]) -> str:

@@ -6,6 +6,7 @@ together, so no module imports another's commands (or this package's ``main``):
 
     options.py        what every command shares: settings options, --json, --actor, the store
     service.py        serve, worker, validate, db upgrade, demo
+    storage.py        db compact
     operations.py     messages list|show, trace, replay, prune
     security.py       audit, credentials, admins, payloads, identities
     configuration.py  departments, routes
@@ -40,6 +41,7 @@ from hub.cli import (
     rules,
     security,
     service,
+    storage,
     supervision,
     tracker,
     versions,
@@ -52,6 +54,8 @@ def main() -> None:
     """govhub: enter a citizen's record once; the hub validates, translates and delivers it
     to every department that needs it."""
 
+
+service.db.add_command(storage.compact_command)
 
 for name, command in {
     "serve": service.serve,

@@ -8,6 +8,7 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,9 @@ from hub.config import Settings
 from hub.errors import ConfigurationError, HubError
 from hub.security import audit
 from hub.security.admins import PERMISSIONS, AdminStore
+from hub.security.archive import archive_segment, verify_everything, verify_from_checkpoint
 from hub.security.checkpoints import (
+    Checkpoint,
     checkpoint_anchors,
     kept_seqs,
     load_checkpoints,
@@ -69,6 +72,14 @@ _public_key_option = click.option(
 )
 
 
+ARCHIVE_DIR = "audit-archive"
+_archives_option = click.option(
+    "--archives",
+    type=click.Path(file_okay=False, path_type=Path),
+    help=f"Where the archived segments are. [default: <data_dir>/{ARCHIVE_DIR}]",
+)
+
+
 @audit_cli.command("verify")
 @settings_options
 @json_option
@@ -78,11 +89,32 @@ _public_key_option = click.option(
     help="A signed export: every entry in it must still be in the log unchanged.",
 )
 @_public_key_option
+@click.option(
+    "--from-checkpoint",
+    "incremental",
+    is_flag=True,
+    help="Only the entries after the newest signed checkpoint (the routine check: seconds "
+    "where the whole log takes minutes).",
+)
+@click.option(
+    "--full",
+    is_flag=True,
+    help="From entry 1: every archived segment (signatures checked) and then the live table.",
+)
+@_archives_option
 def verify_command(
-    as_json: bool, against: Path | None, public_key: Path | None, **options: Any
+    as_json: bool,
+    against: Path | None,
+    public_key: Path | None,
+    incremental: bool,
+    full: bool,
+    archives: Path | None,
+    **options: Any,
 ) -> None:
-    """Check every entry, and that the log reaches every kept checkpoint with its hash; exit 1
-    and name the first edited, inserted or deleted entry."""
+    """Check every live entry (since the last archive), and that the log reaches every kept
+    checkpoint with its hash; exit 1 and name the first edited, inserted or deleted entry."""
+    if incremental and full:
+        raise click.UsageError("--from-checkpoint and --full exclude each other")
     with migrated_store(options) as (settings, store):
         anchors, checked = _checkpoint_anchors(settings, public_key)
         if against is not None:
@@ -90,7 +122,16 @@ def verify_command(
             anchors |= export_anchors(against, key)
             checked.append(f"the signed export {against.name}")
         with store.engine.connect() as connection:
-            report = audit.verify(connection, anchors=anchors)
+            if full:
+                directory = archives or settings.data_dir / ARCHIVE_DIR
+                key = _trusted_key(settings, public_key, "--full", _NOT_THE_ARCHIVES)
+                report = verify_everything(connection, directory, key, anchors)
+                checked.append(f"the archived segments in {directory}")
+            elif incremental:
+                report, since = verify_from_checkpoint(connection, _latest(settings, public_key))
+                checked.append(since)
+            else:
+                report = audit.verify(connection, anchors=anchors)
     result = {**report.__dict__, "ok": report.ok, "checked_against": checked}
     if as_json:
         click.echo(json.dumps(result))
@@ -100,6 +141,14 @@ def verify_command(
     else:
         click.echo(f"audit log BROKEN at entry {report.broken_at}: {report.reason}")
     sys.exit(0 if report.ok else 1)
+
+
+def _latest(settings: Settings, public_key: Path | None) -> Checkpoint | None:
+    directory = settings.effective_audit_checkpoint_dir
+    if not kept_seqs(directory):
+        return None
+    key = _trusted_key(settings, public_key, f"checking the checkpoints in {directory}")
+    return load_checkpoints(directory, key)[-1]
 
 
 def _checkpoint_anchors(
@@ -173,6 +222,49 @@ def checkpoint_command(signing_key: Path | None, **options: Any) -> None:
         path = take_checkpoint(store.engine, directory, key, keep=settings.audit_checkpoint_keep)
     unchanged = f"no new checkpoint: the log is empty or its head is the latest in {directory}"
     click.echo(f"wrote {path}" if path else unchanged)
+
+
+@audit_cli.command("archive")
+@settings_options
+@json_option
+@click.option(
+    "--older-than",
+    "days",
+    type=click.IntRange(min=0),
+    required=True,
+    help="Archive the entries written more than DAYS days ago.",
+)
+@_archives_option
+@_signing_key_option
+def archive_command(
+    days: int, archives: Path | None, signing_key: Path | None, as_json: bool, **options: Any
+) -> None:
+    """Move old entries to a signed segment (zip, the export format) and out of the table; the
+    live chain continues from the segment's last entry, kept signed as a checkpoint."""
+    with migrated_store(options) as (settings, store):
+        key = load_signing_key(_signing_key_path(settings, signing_key))
+        segment = archive_segment(
+            store.engine,
+            archives or settings.data_dir / ARCHIVE_DIR,
+            key,
+            before=store.clock() - timedelta(days=days),
+            checkpoint_dir=settings.effective_audit_checkpoint_dir,
+        )
+    if segment is None:
+        click.echo(json.dumps(None) if as_json else f"nothing older than {days} days to archive")
+        return
+    summary = {
+        "first_seq": segment.first_seq,
+        "through_seq": segment.through_seq,
+        "entries": segment.entries,
+        "path": str(segment.path),
+    }
+    if as_json:
+        click.echo(json.dumps(summary))
+    else:
+        click.echo(
+            f"archived entries {segment.first_seq} to {segment.through_seq} into {segment.path}"
+        )
 
 
 @audit_cli.command("verify-export")

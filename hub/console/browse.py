@@ -7,14 +7,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import and_, or_
 from sqlalchemy.orm import Session
 
 from hub.errors import ClientError
-from hub.operations.queries import check_filter, leg_condition, message_conditions, summaries
+from hub.operations.queries import check_filter, filtered, summaries
 from hub.operations.views import MessageFilter, MessageSummary
 from hub.store import Store
-from hub.store.models import DeliveryRow, MessageRow
+from hub.store.models import MessageRow
 
 PAGE_SIZE = 50
 
@@ -27,10 +27,7 @@ class Page:
 
 def page(store: Store, wanted: MessageFilter, cursor: str | None) -> Page:
     check_filter(wanted)
-    query = select(MessageRow.id).where(*message_conditions(wanted, store.identities))
-    legs = leg_condition(wanted)
-    if legs:
-        query = query.where(exists().where(DeliveryRow.message_id == MessageRow.id, *legs))
+    query = filtered(wanted, store.identities)
     if cursor:
         at, last_id = _parsed(cursor)
         query = query.where(

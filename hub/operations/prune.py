@@ -13,13 +13,13 @@ from hub.config import Settings
 from hub.errors import ClientError
 from hub.identity import mask_in_text
 from hub.operations.views import PruneReport
-from hub.store import Store, pruning
+from hub.store import Store, pruning, statistics
 from hub.store.audit import action_values, record_actions
 
 log = logging.getLogger(__name__)
 
 AUTOMATIC_ACTOR = "govhub-worker"
-Batch = Callable[[Connection], int]
+Batch = Callable[[Connection, list[str]], int]
 
 
 def prune(
@@ -43,11 +43,23 @@ def prune(
     if dry_run:
         report = _count(store, body_cutoff, meta_cutoff)
     else:
-        bodies = _repeat(store, lambda c: pruning.prune_bodies(c, body_cutoff, now, batch_size))
+        bodies = _walk(
+            store,
+            body_cutoff,
+            batch_size,
+            lambda c, ids: pruning.prune_bodies(c, body_cutoff, now, batch_size, ids),
+            unpruned=True,
+        )
         deleted = 0
         if meta_cutoff is not None:
             cutoff = meta_cutoff
-            deleted = _repeat(store, lambda c: pruning.delete_messages(c, cutoff, batch_size))
+            deleted = _walk(
+                store,
+                cutoff,
+                batch_size,
+                lambda c, ids: pruning.delete_messages(c, cutoff, ids),
+                unpruned=False,
+            )
         mailbox = _repeat(store, lambda c: pruning.prune_mailboxes(c, body_cutoff, batch_size))
         report = PruneReport(False, bodies, deleted, mailbox)
     if report.bodies_pruned or report.messages_deleted or report.mailbox_rows_pruned:
@@ -68,8 +80,9 @@ def prune(
     return report
 
 
-def _repeat(store: Store, batch: Batch) -> int:
-    """Run short batches until one comes back empty; each commits on its own."""
+def _repeat(store: Store, batch: Callable[[Connection], int]) -> int:
+    """Run short batches until one comes back empty; each commits on its own (settled
+    mailbox rows: few, and not ordered by a message's arrival)."""
     total = 0
     while True:
         with store.engine.begin() as connection:
@@ -77,6 +90,19 @@ def _repeat(store: Store, batch: Batch) -> int:
         total += done
         if done == 0:
             return total
+
+
+def _walk(store: Store, cutoff: datetime, size: int, batch: Batch, *, unpruned: bool) -> int:
+    """Run ``batch`` on each window of messages before ``cutoff``, oldest first, once; each
+    commits on its own (the window is read apart, so the batch's first statement writes)."""
+    total, after = 0, None
+    while True:
+        with store.engine.connect() as connection:
+            ids, after = pruning.window(connection, cutoff, after, size, unpruned=unpruned)
+        if after is None:
+            return total
+        with store.engine.begin() as connection:
+            total += batch(connection, ids)
 
 
 def _count(store: Store, body_cutoff: datetime, meta_cutoff: datetime | None) -> PruneReport:
@@ -111,6 +137,7 @@ class Pruner:
         while not stop.wait(self.settings.prune_interval_seconds):
             try:
                 report = prune_by_settings(self.store, self.settings)
+                statistics.refresh(self.store.engine)
             except Exception as exc:  # the database is away: try again next time
                 log.error("prune pass failed: %s", mask_in_text(str(exc)))
                 continue

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, exists, select
+from sqlalchemy import CTE, Select, exists, literal_column, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -16,6 +16,9 @@ from hub.store import Store
 from hub.store.identities import IdentityHasher
 from hub.store.models import DeliveryRow, MessageIdentityRow, MessageRow
 from hub.store.records import PENDING_STATES, message_state
+
+# Legs in these states are few (a year of traffic: 3% of them), and indexed apart.
+_RARE_STATES = frozenset(FILTER_STATES) - {"delivered"}
 
 
 def check_filter(wanted: MessageFilter) -> None:
@@ -47,6 +50,18 @@ def message_conditions(
 ) -> list[ColumnElement[bool]]:
     """Conditions on messages for type, sender, correlation id, time and person (found
     under any index key)."""
+    conditions = _own_conditions(wanted)
+    if wanted.person is not None:
+        conditions.append(
+            exists().where(
+                MessageIdentityRow.message_id == MessageRow.id,
+                MessageIdentityRow.identity_sha256.in_(identities.lookup_digests(wanted.person)),
+            )
+        )
+    return conditions
+
+
+def _own_conditions(wanted: MessageFilter) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
     if wanted.message_type is not None:
         conditions.append(MessageRow.message_type == wanted.message_type)
@@ -58,22 +73,47 @@ def message_conditions(
         conditions.append(MessageRow.received_at >= wanted.since)
     if wanted.until is not None:
         conditions.append(MessageRow.received_at < wanted.until)
-    if wanted.person is not None:
-        conditions.append(
-            exists().where(
-                MessageIdentityRow.message_id == MessageRow.id,
-                MessageIdentityRow.identity_sha256.in_(identities.lookup_digests(wanted.person)),
-            )
-        )
     return conditions
+
+
+def filtered(wanted: MessageFilter, identities: IdentityHasher) -> Select[Any]:
+    """The ids of the messages the filter names, unordered, started from its rarest part.
+
+    A person's messages come from the identity index, a state other than delivered from the
+    partial index of the legs not delivered (migration 0023_storage); each is read whole
+    first (a MATERIALIZED CTE, so neither planner walks every message newest first hoping
+    to meet them: 12 s on SQLite, 5.3 s on PostgreSQL when the failures were old).
+    """
+    query = select(MessageRow.id).where(*_own_conditions(wanted))
+    if wanted.person is not None:
+        digests = identities.lookup_digests(wanted.person)
+        person = select(MessageIdentityRow.message_id).where(
+            MessageIdentityRow.identity_sha256.in_(digests)
+        )
+        query = _joined(query, _first(person, "person_messages"))
+    legs = leg_condition(wanted)
+    if wanted.state in _RARE_STATES:
+        # Written as the index's own condition, literally: SQLite uses a partial index only
+        # when the query repeats its WHERE term (a bound parameter would not match).
+        not_delivered = DeliveryRow.state != literal_column("'delivered'")
+        rare = select(DeliveryRow.message_id).where(not_delivered, *legs)
+        query = _joined(query, _first(rare, "rare_legs"))
+    elif legs:
+        query = query.where(exists().where(DeliveryRow.message_id == MessageRow.id, *legs))
+    return query
+
+
+def _first(ids: Select[Any], name: str) -> CTE:
+    return ids.distinct().cte(name).prefix_with("MATERIALIZED")
+
+
+def _joined(query: Select[Any], ids: CTE) -> Select[Any]:
+    return query.join(ids, ids.c.message_id == MessageRow.id)
 
 
 def matching_ids(wanted: MessageFilter, identities: IdentityHasher) -> Select[Any]:
     """Newest first, at most ``limit``."""
-    query = select(MessageRow.id).where(*message_conditions(wanted, identities))
-    legs = leg_condition(wanted)
-    if legs:
-        query = query.where(exists().where(DeliveryRow.message_id == MessageRow.id, *legs))
+    query = filtered(wanted, identities)
     return query.order_by(MessageRow.received_at.desc(), MessageRow.id).limit(wanted.limit)
 
 

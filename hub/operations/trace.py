@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from hub.errors import NotFound
 from hub.identity import is_valid, mask
-from hub.operations.queries import message_conditions, summaries
+from hub.operations.queries import filtered, summaries
 from hub.operations.views import LegView, MessageFilter, MessageSummary, TraceAnswer
 from hub.store import Store
 from hub.store.identities import IdentityHasher
@@ -57,8 +57,8 @@ def _why(leg: LegView) -> str:
 def _find(session: Session, key: str, identities: IdentityHasher) -> list[str]:
     newest = (MessageRow.received_at.desc(), MessageRow.id)
     if is_valid(key.upper()):
-        person = message_conditions(MessageFilter(person=key.upper()), identities)
-        query = select(MessageRow.id).where(*person).order_by(*newest).limit(MAX_TRACED)
+        person = filtered(MessageFilter(person=key.upper()), identities)
+        query = person.order_by(*newest).limit(MAX_TRACED)
         return list(session.scalars(query))
     if session.get(MessageRow, key.lower()) is not None:
         return [key.lower()]

@@ -21,8 +21,9 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 
+from hub.errors import AuditChainBroken
 from hub.identity import mask_in_text
-from hub.security.tables import GENESIS_HASH, audit_head, audit_log
+from hub.security.tables import GENESIS_HASH, audit_archives, audit_head, audit_log
 from hub.untrusted import MAX_UNTRUSTED_CHARS, bounded, cut, shown, too_long
 
 # What happened. Free text is allowed; these are the ones the hub writes.
@@ -209,10 +210,26 @@ class AuditLog:
             )
 
 
-def entries(connection: Connection, *, batch: int = 1000) -> Iterator[AuditEntry]:
-    """Every stored entry in seq order, streamed."""
-    query = select(audit_log).order_by(audit_log.c.seq)
-    result = connection.execution_options(yield_per=batch).execute(query)
+class Start(NamedTuple):
+    """Where a walk begins: the entry before the first one read, and its hash."""
+
+    seq: int
+    hash: str
+
+
+ORIGIN = Start(0, GENESIS_HASH)
+
+
+def entries(
+    connection: Connection, *, batch: int = 1000, after: int = 0, through: int | None = None
+) -> Iterator[AuditEntry]:
+    """Every stored entry in seq order (after seq ``after``, up to ``through``), streamed."""
+    query = select(audit_log).where(audit_log.c.seq > after).order_by(audit_log.c.seq)
+    if through is not None:
+        query = query.where(audit_log.c.seq <= through)
+    # On the statement, not the connection: a connection's options stay with it, and every
+    # later statement on it would open a server-side cursor (an INSERT cannot).
+    result = connection.execute(query.execution_options(yield_per=batch))
     for row in result:
         yield AuditEntry(
             row.seq,
@@ -240,10 +257,29 @@ class Anchor(NamedTuple):
     source: str
 
 
-def verify(connection: Connection, *, anchors: Mapping[int, Anchor] | None = None) -> ChainReport:
-    """Walk the chain; every entry with an anchor (seq -> kept hash) must still have that hash."""
+def archived_through(connection: Connection) -> Start:
+    """Where the live table's chain continues from: the last archived entry (hub/security/
+    archive.py), or the origin when nothing was archived."""
+    row = connection.execute(
+        select(audit_archives.c.through_seq, audit_archives.c.through_hash)
+        .order_by(audit_archives.c.through_seq.desc())
+        .limit(1)
+    ).first()
+    return ORIGIN if row is None else Start(int(row.through_seq), str(row.through_hash))
+
+
+def verify(
+    connection: Connection,
+    *,
+    anchors: Mapping[int, Anchor] | None = None,
+    start: Start | None = None,
+) -> ChainReport:
+    """Walk the live chain from ``start`` (default: where the archive ends); every entry with
+    an anchor (seq -> kept hash) must still have that hash."""
     head_seq, head_hash = head(connection)
-    return check_chain(entries(connection), head_seq, head_hash, anchors)
+    begin = start or archived_through(connection)
+    stream = entries(connection, after=begin.seq)
+    return check_chain(stream, head_seq, head_hash, anchors, start=begin)
 
 
 def check_chain(
@@ -251,9 +287,11 @@ def check_chain(
     head_seq: int,
     head_hash: str,
     anchors: Mapping[int, Anchor] | None = None,
+    *,
+    start: Start = ORIGIN,
 ) -> ChainReport:
-    """The chain rules, on any stream of entries (the database or an export)."""
-    walk = _Walk(head_seq, head_hash, anchors or {})
+    """The chain rules, on any stream of entries (the database, an export, archives)."""
+    walk = _Walk(head_seq, head_hash, anchors or {}, start)
     for entry in stream:
         problem = walk.step(entry)
         if problem is not None:
@@ -261,22 +299,58 @@ def check_chain(
     return walk.end()
 
 
+def walked(stream: Iterable[AuditEntry], start: Start, last_seq: int) -> Iterator[AuditEntry]:
+    """``stream`` as it is read, each entry once the chain rules hold for it (from ``start``,
+    up to ``last_seq``); AuditChainBroken at the first that does not."""
+    walk = _Walk(last_seq, "", {}, start)
+    for entry in stream:
+        problem = walk.step(entry)
+        if problem is not None:
+            raise AuditChainBroken(f"entry {problem[0]}: {problem[1]}", seq=problem[0])
+        yield entry
+    if walk.expected_seq - 1 != last_seq:
+        seq = walk.expected_seq
+        raise AuditChainBroken(_missing_tail(seq, last_seq), seq=seq)
+
+
 class _Walk:
     """One pass over the entries in seq order; ``step`` returns (first bad seq, reason)."""
 
-    def __init__(self, head_seq: int, head_hash: str, anchors: Mapping[int, Anchor]) -> None:
+    def __init__(
+        self, head_seq: int, head_hash: str, anchors: Mapping[int, Anchor], start: Start
+    ) -> None:
         self.head_seq, self.head_hash, self.anchors = head_seq, head_hash, anchors
-        self.expected_seq, self.prev_hash, self.count = 1, GENESIS_HASH, 0
-        self.last_anchored = 0  # the last seq whose kept hash matched
+        self.expected_seq, self.prev_hash, self.count = start.seq + 1, start.hash, 0
+        self.last_anchored = start.seq  # the last seq whose kept hash matched (or the start)
 
     def step(self, entry: AuditEntry) -> tuple[int, str] | None:
         problem = _problem(entry, self.expected_seq, self.prev_hash, self.head_seq)
+        if problem is not None and self._does_not_continue(entry):
+            problem = (
+                entry.seq,
+                (
+                    f"entry {entry.seq} does not continue from entry {entry.seq - 1}, which is "
+                    "known good (an archive's end or a kept hash): its link was replaced"
+                ),
+            )
         if problem is None:
             problem = self._against_anchor(entry)
         if problem is None:
             self.expected_seq, self.prev_hash = entry.seq + 1, entry.hash
             self.count += 1
         return problem
+
+    def _does_not_continue(self, entry: AuditEntry) -> bool:
+        """The entry after one that is known good (a kept hash matched, or where the walk
+        started: an archive's end, a checkpoint) is intact but links elsewhere: it is the
+        forged one, not the entry before."""
+        fields = (entry.seq, entry.at, entry.actor, entry.action, entry.subject, entry.details)
+        return (
+            self.last_anchored > 0
+            and entry.seq == self.last_anchored + 1 == self.expected_seq
+            and entry.prev_hash != self.prev_hash
+            and entry_hash(*fields, entry.prev_hash) == entry.hash
+        )
 
     def end(self) -> ChainReport:
         if self.expected_seq - 1 != self.head_seq:

@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import zipfile
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -74,16 +75,38 @@ def public_pem(key: Ed25519PublicKey) -> bytes:
 
 
 def export(connection: Connection, path: Path, signing_key: Ed25519PrivateKey) -> ExportManifest:
-    """Write every entry and a signed manifest; read in the caller's transaction (a snapshot)."""
+    """Write every live entry and a signed manifest; read in the caller's transaction (a
+    snapshot)."""
     head_seq, head_hash = audit.head(connection)
-    lines = [json.dumps(e.as_json(), ensure_ascii=False) for e in audit.entries(connection)]
-    jsonl = "".join(line + "\n" for line in lines).encode("utf-8")
-    manifest = _manifest(lines, head_seq, head_hash, signing_key.public_key())
-    manifest_bytes = json.dumps(_manifest_json(manifest, jsonl), indent=2).encode("utf-8")
+    after = audit.archived_through(connection).seq
+    return write_archive(
+        path, audit.entries(connection, after=after), signing_key, head_seq, head_hash
+    )
+
+
+def write_archive(
+    path: Path,
+    stream: Iterable[audit.AuditEntry],
+    signing_key: Ed25519PrivateKey,
+    head_seq: int,
+    head_hash: str,
+) -> ExportManifest:
+    """Write ``stream`` into a signed archive at ``path`` as it is read (a segment of millions
+    of entries is never held in memory); ``head_*``: the chain head it was read under."""
+    digest, count = hashlib.sha256(), 0
+    first: audit.AuditEntry | None = None
+    last: audit.AuditEntry | None = None
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("audit.jsonl", jsonl)
-        archive.writestr("manifest.json", manifest_bytes)
-        archive.writestr("manifest.sig", signing_key.sign(manifest_bytes))
+        with archive.open("audit.jsonl", "w", force_zip64=True) as jsonl:
+            for entry in stream:
+                line = (json.dumps(entry.as_json(), ensure_ascii=False) + "\n").encode("utf-8")
+                jsonl.write(line)
+                digest.update(line)
+                first, last, count = first or entry, entry, count + 1
+        manifest = _manifest(count, first, last, head_seq, head_hash, signing_key.public_key())
+        manifest_bytes = json.dumps(_manifest_json(manifest, digest.hexdigest()), indent=2)
+        archive.writestr("manifest.json", manifest_bytes.encode("utf-8"))
+        archive.writestr("manifest.sig", signing_key.sign(manifest_bytes.encode("utf-8")))
     return manifest
 
 
@@ -102,6 +125,35 @@ def export_anchors(path: Path, public_key: Ed25519PublicKey) -> dict[int, audit.
     _, stream = _verified(path, public_key)
     source = f"the signed export {path.name}"
     return {entry.seq: audit.Anchor(entry.hash, source) for entry in stream}
+
+
+def stream_entries(path: Path, public_key: Ed25519PublicKey) -> Iterator[audit.AuditEntry]:
+    """The entries of an archive signed by ``public_key``, one at a time (a segment of a
+    million entries is never held whole): the signature and the file's hash are checked in a
+    first pass, ExportInvalid if either fails; the chain is the caller's to walk."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            manifest_bytes, signature = archive.read("manifest.json"), archive.read("manifest.sig")
+            try:
+                public_key.verify(signature, manifest_bytes)
+            except InvalidSignature as exc:
+                raise ExportInvalid(f"{path}: the manifest's signature does not verify") from exc
+            digest = hashlib.sha256()
+            with archive.open("audit.jsonl") as jsonl:
+                for chunk in iter(lambda: jsonl.read(1 << 20), b""):
+                    digest.update(chunk)
+            if digest.hexdigest() != json.loads(manifest_bytes)["jsonl_sha256"]:
+                raise ExportInvalid(f"{path}: audit.jsonl does not match the signed manifest")
+            with archive.open("audit.jsonl") as jsonl:
+                for line in jsonl:
+                    yield _entry(json.loads(line))
+    except (OSError, KeyError, zipfile.BadZipFile) as exc:
+        raise ExportInvalid(f"{path} is not a govhub audit export: {exc}") from exc
+
+
+def manifest_of(path: Path) -> dict[str, Any]:
+    """The manifest as written (unverified: for what the writer itself just wrote)."""
+    return dict(json.loads(_read_archive(path)[1]))
 
 
 def load_public_key(path: Path) -> Ed25519PublicKey:
@@ -132,27 +184,30 @@ def _verified(
 
 
 def _manifest(
-    lines: list[str], head_seq: int, head_hash: str, public_key: Ed25519PublicKey
+    count: int,
+    first: audit.AuditEntry | None,
+    last: audit.AuditEntry | None,
+    head_seq: int,
+    head_hash: str,
+    public_key: Ed25519PublicKey,
 ) -> ExportManifest:
-    first = json.loads(lines[0]) if lines else None
-    last = json.loads(lines[-1]) if lines else None
     raw_key = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     return ExportManifest(
-        entries=len(lines),
-        first_seq=first["seq"] if first else None,
-        last_seq=last["seq"] if last else None,
-        last_hash=last["hash"] if last else None,
+        entries=count,
+        first_seq=first.seq if first else None,
+        last_seq=last.seq if last else None,
+        last_hash=last.hash if last else None,
         head_seq=head_seq,
         head_hash=head_hash,
         public_key=base64.b64encode(raw_key).decode("ascii"),
     )
 
 
-def _manifest_json(manifest: ExportManifest, jsonl: bytes) -> dict[str, Any]:
+def _manifest_json(manifest: ExportManifest, jsonl_sha256: str) -> dict[str, Any]:
     return {
         "format": FORMAT,
         "exported_at": datetime.now(UTC).isoformat(),
-        "jsonl_sha256": hashlib.sha256(jsonl).hexdigest(),
+        "jsonl_sha256": jsonl_sha256,
         **manifest.__dict__,
     }
 
@@ -173,7 +228,10 @@ def _read_archive(path: Path) -> tuple[bytes, bytes, bytes]:
 
 
 def _check_entries(path: Path, stream: list[audit.AuditEntry], raw: dict[str, Any]) -> None:
-    report = audit.check_chain(stream, raw["head_seq"], raw["head_hash"])
+    """The chain inside holds, from its first entry (an archive or an export made after one
+    starts past entry 1: the link to what came before is checked by a full verify)."""
+    start = audit.Start(stream[0].seq - 1, stream[0].prev_hash) if stream else audit.ORIGIN
+    report = audit.check_chain(stream, raw["head_seq"], raw["head_hash"], start=start)
     if not report.ok:
         raise ExportInvalid(f"{path}: {report.reason}")
 

@@ -80,3 +80,16 @@ local_keys = Table(
     Column("id", String(64), primary_key=True),
     Column("key", LargeBinary, nullable=False),
 )
+
+# One row per audit segment exported and removed (migration 0023_storage,
+# hub/security/archive.py): the live chain continues from ``through_seq``/``through_hash``.
+audit_archives = Table(
+    "audit_archives",
+    metadata,
+    Column("through_seq", Integer, primary_key=True, autoincrement=False),
+    Column("through_hash", String(64), nullable=False),
+    Column("first_seq", Integer, nullable=False),
+    Column("file_name", String(200), nullable=False),
+    Column("jsonl_sha256", String(64), nullable=False),
+    Column("archived_at", UTCDateTime, nullable=False),
+)

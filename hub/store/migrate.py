@@ -6,10 +6,12 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect, text
 
 from hub.security.encryption import KeyRing
+from hub.store import statistics
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 _REVISION = "SELECT version_num FROM alembic_version"
@@ -30,7 +32,13 @@ def upgrade(engine: Engine, revision: str = "head", *, key_ring: KeyRing | None 
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         config.attributes["key_ring"] = key_ring
+        before = MigrationContext.configure(connection).get_current_heads()
         command.upgrade(config, revision)
+        # The planner's view of new indexes, or of a database never analysed; not on every
+        # command's start (each migrates): ANALYZE takes SQLite's write lock.
+        after = MigrationContext.configure(connection).get_current_heads()
+        if before != after or not statistics.analysed(connection):
+            statistics.refresh_on(connection)
 
 
 def schema_behind(engine: Engine) -> str | None:

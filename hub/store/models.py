@@ -19,6 +19,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -43,6 +44,10 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+# The partial index's condition: a query must repeat it word for word for SQLite to use it.
+NOT_DELIVERED = "state <> 'delivered'"
+
+
 class Base(DeclarativeBase):
     pass
 
@@ -52,8 +57,14 @@ class MessageRow(Base):
     __table_args__ = (
         UniqueConstraint("sender", "idempotency_key", name="uq_messages_sender_key"),
         Index("ix_messages_correlation_id", "correlation_id"),
-        # Pruning walks the unpruned messages oldest first.
-        Index("ix_messages_pruned_received", "pruned_at", "received_at"),
+        # Pruning walks the unpruned messages oldest first, from where its last batch stopped.
+        Index(
+            "ix_messages_unpruned",
+            "received_at",
+            "id",
+            postgresql_where=text("pruned_at IS NULL"),
+            sqlite_where=text("pruned_at IS NULL"),
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -81,6 +92,15 @@ class DeliveryRow(Base):
         UniqueConstraint("message_id", "department", name="uq_deliveries_message_department"),
         Index("ix_deliveries_state_lease", "state", "lease_until"),
         Index("ix_deliveries_department_state", "department", "state"),
+        # State filters start from the few legs not delivered (hub/operations/queries.py).
+        Index(
+            "ix_deliveries_not_delivered",
+            "state",
+            "department",
+            "message_id",
+            postgresql_where=text(NOT_DELIVERED),
+            sqlite_where=text(NOT_DELIVERED),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

@@ -4,6 +4,12 @@ A message qualifies only when every leg is delivered (or it has none) and both i
 and its newest delivery are older than the cutoff: nothing pending or failed is touched.
 Each batch is one short transaction whose first statement is a write (no SQLite lock
 upgrade), so traffic waits at most one batch.
+
+A pass walks the messages once, oldest first, in windows of ``limit``: each window is read
+from an index (the unpruned ones: the partial index ``ix_messages_unpruned``) starting after
+the last one, and only its settled messages are written. Nothing is read twice, however many
+old messages stay because a leg of theirs failed (a batch once re-scanned every row before
+it: 1,294 batches took 624 s at 1,000,000 messages).
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, func, not_, or_, select, update
+from sqlalchemy import Connection, and_, delete, func, not_, or_, select, tuple_, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from hub.store.models import DeliveryRow, MailboxEntryRow, MailboxLeaseRow, MessageRow
@@ -42,12 +48,40 @@ def count(connection: Connection, condition: ColumnElement[bool]) -> int:
     return int(connection.scalar(query) or 0)
 
 
-def prune_bodies(connection: Connection, cutoff: datetime, now: datetime, limit: int) -> int:
-    """Empty the bodies of up to ``limit`` messages, oldest first; returns how many."""
+Key = tuple[datetime, str]  # (received_at, id): where a window ends, the next one starts
+
+
+def window(
+    connection: Connection, cutoff: datetime, after: Key | None, limit: int, *, unpruned: bool
+) -> tuple[list[str], Key | None]:
+    """The ids of the next ``limit`` messages received before ``cutoff``, oldest first, after
+    ``after``; and the key to start the next window from (None: nothing left)."""
+    query = select(MessageRow.id, MessageRow.received_at).where(MessageRow.received_at < cutoff)
+    if unpruned:
+        query = query.where(MessageRow.pruned_at.is_(None))
+    if after is not None:
+        query = query.where(tuple_(MessageRow.received_at, MessageRow.id) > tuple_(*after))
+    rows = connection.execute(
+        query.order_by(MessageRow.received_at, MessageRow.id).limit(limit)
+    ).all()
+    if not rows:
+        return [], None
+    return [row.id for row in rows], (rows[-1].received_at, rows[-1].id)
+
+
+def prune_bodies(
+    connection: Connection,
+    cutoff: datetime,
+    now: datetime,
+    limit: int,
+    among: list[str] | None = None,
+) -> int:
+    """Empty the bodies of the settled messages ``among`` these ids (None: the oldest
+    ``limit`` candidates); returns how many."""
+    chosen = _oldest(body_candidates(cutoff), limit) if among is None else among
     pruned = connection.execute(
         update(MessageRow)
-        .where(MessageRow.id.in_(_oldest(body_candidates(cutoff), limit)))
-        .where(MessageRow.pruned_at.is_(None))
+        .where(MessageRow.id.in_(chosen), body_candidates(cutoff))
         .values(original=b"", canonical=b"", pruned_at=now)
         .returning(MessageRow.id)
     ).scalars()
@@ -59,11 +93,11 @@ def prune_bodies(connection: Connection, cutoff: datetime, now: datetime, limit:
     return len(ids)
 
 
-def delete_messages(connection: Connection, cutoff: datetime, limit: int) -> int:
-    """Delete up to ``limit`` settled messages, oldest first; their deliveries, attempts and
-    identity rows go by ON DELETE CASCADE (SQLite: foreign_keys is on, hub/store/engine.py)."""
+def delete_messages(connection: Connection, cutoff: datetime, among: list[str]) -> int:
+    """Delete the settled messages among these ids; their deliveries, attempts and identity
+    rows go by ON DELETE CASCADE (SQLite: foreign_keys is on, hub/store/engine.py)."""
     done = connection.execute(
-        delete(MessageRow).where(MessageRow.id.in_(_oldest(settled_before(cutoff), limit)))
+        delete(MessageRow).where(MessageRow.id.in_(among), settled_before(cutoff))
     )
     return int(done.rowcount)
 
