@@ -83,7 +83,11 @@ def test_a_state_filter_reads_the_legs_not_delivered_through_their_partial_index
     wanted = MessageFilter(state=state, department="TAX", limit=50)
 
     chosen = plan(store, matching_ids(wanted, store.identities))
-    assert "ix_deliveries_not_delivered" in chosen
+    # The legs first, through an index that holds only them or one keyed by department and
+    # state (as cheap for one department: PostgreSQL may take either for the pending states).
+    assert "ix_deliveries_not_delivered" in chosen or (
+        "ix_deliveries_department_state" in chosen and "Seq Scan on deliveries" not in chosen
+    )
     found = [m.message_id for m in list_messages(store, wanted)]
     expected = made["failed"] if state == "failed" else made["retrying"]  # retrying: pending
     assert found == list(reversed(expected))
