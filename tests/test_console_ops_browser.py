@@ -44,13 +44,17 @@ def tax_state(stack: HubStack, message_id: str) -> str:
 def test_an_operator_replays_two_picked_messages_after_a_preview_and_follows_a_replay_back(
     stack: HubStack, driver: Any
 ) -> None:
-    from selenium.webdriver.support.ui import Select
+    from selenium.webdriver.support.expected_conditions import staleness_of
+    from selenium.webdriver.support.ui import Select, WebDriverWait
 
     first, second = failed_at_tax(stack), failed_at_tax(stack)
     driver.delete_all_cookies()  # no session left from the test before
     log_in(driver, stack, add_account(stack, "ops-chen", "read", "operate"))
     Select(by_id(driver, "state")).select_by_value("failed")
-    by_id(driver, "search").click()
+    search = by_id(driver, "search")
+    search.click()
+    # The unfiltered list shows both too: wait for the filtered page before picking from it.
+    WebDriverWait(driver, 10).until(staleness_of(search))
     assert shows(driver, second)
     by_id(driver, f"pick-{first}").click()
     by_id(driver, f"pick-{second}").click()
