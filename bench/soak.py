@@ -69,7 +69,7 @@ def run(options: Any) -> dict[str, Any]:
             maximum = 2 * options.soak_rate if options.soak_rate else _maximum(url, engine, options)
             rate = maximum / 2
             pids = {name: process.pid for name, process in fleet.by_name.items()}
-            result.update(_soak(url, engine, pids, rate, seconds, options))
+            result.update(_soak(url, engine, pids, rate, seconds, options, fleet.logs))
         finally:
             engine.dispose()
     result["maximum_messages_per_second"] = round(maximum, 1)
@@ -94,7 +94,13 @@ def _maximum(url: str, engine: Engine, options: Any) -> float:
 
 
 def _soak(
-    url: str, engine: Engine, pids: dict[str, int], rate: float, seconds: float, options: Any
+    url: str,
+    engine: Engine,
+    pids: dict[str, int],
+    rate: float,
+    seconds: float,
+    options: Any,
+    logs: Path,
 ) -> dict[str, Any]:
     bodies = messages.LazyMix(max(1, int(rate * seconds)), seed=22)
     load: list[LoadResult] = []
@@ -125,6 +131,7 @@ def _soak(
         "largest_tables_mb_before": tables_before,
         "largest_tables_mb_after": soak_samples.largest_tables_mb(engine),
         "growth": _growth(samples),
+        "errors_logged": _errors_logged(logs),
         "samples": [vars(s) for s in samples],
     }
 
@@ -137,6 +144,17 @@ def _growth(samples: list[Sample]) -> dict[str, float]:
     grown = {f"{name}_mb": round(mb - first.rss_mb[name], 1) for name, mb in last.rss_mb.items()}
     grown["database_mb"] = round(last.database_mb - first.database_mb, 1)
     return grown
+
+
+def _errors_logged(logs: Path) -> dict[str, Any]:
+    """Per process, how many ERROR (or worse) lines it logged and the first of them (the logs
+    go with the run's temporary folder; a soak that stayed flat by failing is no soak)."""
+    found: dict[str, Any] = {}
+    for log in sorted(logs.glob("*.log")):
+        lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
+        bad = [line for line in lines if line.split(" ", 3)[2:3] in (["ERROR"], ["CRITICAL"])]
+        found[log.stem] = {"count": len(bad), "first": bad[0][:300] if bad else ""}
+    return found
 
 
 def _settle(engine: Engine, *, must: bool = True) -> int:

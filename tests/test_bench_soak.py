@@ -49,6 +49,7 @@ def test_a_short_soak_writes_its_minute_rows_as_json_and_its_curves_as_a_png(
     assert 0 < row["p50_ms"] <= row["p99_ms"]
     assert row["bodies_pruned"] > 0, "pruning did not run during the soak"
     assert soak["pending_at_end"] == 0
+    assert set(soak["errors_logged"]) == set(PROCESSES)  # each process's log was read
     picture = imread(out.with_suffix(".png"))
     assert picture.shape[0] > 400 and picture.shape[1] > 600
     assert "soak" in done.stdout and "database_mb" in done.stdout  # the table was printed
