@@ -50,6 +50,6 @@ def draw(path: Path, title: str, samples: list[Sample], rows: list[dict[str, Any
 def _label(axes: Any, title: str, unit: str) -> None:
     axes.set_title(title)
     axes.set_ylabel(unit)
-    axes.set_ylim(bottom=0)
+    axes.set_ylim(0, axes.get_ylim()[1] * 1.1)  # room above a flat line
     axes.grid(alpha=0.3)
-    axes.legend(loc="lower right", fontsize="small")
+    axes.legend(loc="best", fontsize="small")
