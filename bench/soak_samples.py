@@ -75,8 +75,10 @@ def per_minute(samples: list[Sample], times: list[Timing], seconds: float) -> li
     the database's size at the minute's end, messages accepted and delivered in it, and the
     accepted→delivered latency of the messages accepted in it."""
     rows = []
-    for index in range(max(1, math.ceil(seconds / MINUTE - 1e-9))):
-        start, end = index * MINUTE, min((index + 1) * MINUTE, seconds)
+    count = max(1, math.ceil((seconds - 1.0) / MINUTE))  # a last second over is not a minute
+    for index in range(count):
+        start = index * MINUTE
+        end = seconds if index == count - 1 else start + MINUTE
         last = _last_before(samples, end)
         accepted = [t for t in times if start <= t.accepted < end]
         waits = [t.delivered - t.accepted for t in accepted if t.delivered is not None]

@@ -85,6 +85,9 @@ def test_rows_are_per_minute_with_the_readings_at_each_minutes_end() -> None:
     }
     assert (second["seconds"], second["api_mb"], second["database_mb"]) == (30.0, 125.0, 30.0)
     assert (second["accepted"], second["delivered"], second["p50_ms"]) == (2, 2, 50.0)
+    # A soak overruns its minutes by a moment: that moment is the last minute's, not a row.
+    (only,) = per_minute(samples, times, 60.3)
+    assert (only["seconds"], only["accepted"]) == (60.3, 2)
 
 
 def test_the_soak_runs_only_when_asked_and_never_in_the_quick_mode() -> None:
