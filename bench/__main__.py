@@ -63,11 +63,30 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         metavar="N",
         help="storage: messages in the store (default 200,000; --quick 5,000)",
     )
+    parser.add_argument(
+        "--soak",
+        type=float,
+        metavar="MINUTES",
+        help="only the soak: the distributed setup at half its maximum rate this long, pruning "
+        "on; memory, database size and latency per minute (JSON default soak.json, a PNG beside)",
+    )
+    parser.add_argument(
+        "--soak-rate",
+        type=float,
+        metavar="N",
+        help="soak: submit N messages/s instead of half the maximum measured first",
+    )
     options = parser.parse_args(argv)
     options.seconds = options.seconds or (1.0 if options.quick else 8.0)
+    if options.soak is not None:
+        if options.soak <= 0 or options.only or options.quick:
+            parser.error("--soak takes a positive number of minutes, and runs alone")
+        options.only = "soak"
+        options.json = options.json or Path("soak.json")
+        options.soak_png = options.json.with_suffix(".png")
     options.only = options.only.split(",") if options.only else list(BENCHMARKS)
     for name in options.only:
-        if name not in BENCHMARKS:
+        if name not in BENCHMARKS and options.soak is None:
             parser.error(f"unknown benchmark {name!r} (known: {', '.join(BENCHMARKS)})")
     return options
 

@@ -13,7 +13,9 @@ import functools
 import os
 import random
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import overload
 
 from hub.identity import make_number
 
@@ -81,6 +83,28 @@ def mixed(count: int, seed: int = 6) -> list[bytes]:
     chooser = random.Random(seed)
     sizes = chooser.choices([s for s, _ in SIZE_MIX], weights=[w for _, w in SIZE_MIX], k=count)
     return [submit(size, n) for n, size in enumerate(sizes)]
+
+
+class LazyMix(Sequence[bytes]):
+    """Like ``mixed``, but each envelope is built when it is asked for: a soak sends tens of
+    thousands (about 25 kB each on average), which would otherwise all sit in the client."""
+
+    def __init__(self, count: int, seed: int = 6) -> None:
+        chooser = random.Random(seed)
+        weights = [w for _, w in SIZE_MIX]
+        self._sizes = chooser.choices([s for s, _ in SIZE_MIX], weights=weights, k=count)
+
+    def __len__(self) -> int:
+        return len(self._sizes)
+
+    @overload
+    def __getitem__(self, index: int) -> bytes: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[bytes]: ...
+    def __getitem__(self, index: int | slice) -> bytes | Sequence[bytes]:
+        if isinstance(index, slice):
+            return [self[n] for n in range(*index.indices(len(self)))]
+        return submit(self._sizes[index], index)
 
 
 def mean_size(bodies: list[bytes]) -> int:

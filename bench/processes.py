@@ -24,10 +24,19 @@ def free_port() -> int:
 
 def peak_rss_mb(process: Process) -> float:
     """The process's peak resident memory so far (VmHWM), in MB."""
+    return _status_mb(process.pid, "VmHWM:")
+
+
+def rss_mb(pid: int) -> float:
+    """The process's resident memory now (VmRSS), in MB (0 if it is gone)."""
+    return _status_mb(pid, "VmRSS:")
+
+
+def _status_mb(pid: int, key: str) -> float:
     try:
-        with open(f"/proc/{process.pid}/status", encoding="ascii") as status:
+        with open(f"/proc/{pid}/status", encoding="ascii") as status:
             for line in status:
-                if line.startswith("VmHWM:"):
+                if line.startswith(key):
                     return int(line.split()[1]) / 1024
     except OSError:
         pass

@@ -13,6 +13,12 @@ def print_result(result: dict[str, Any]) -> None:
         print(f"   goal: {result['goal']}")
     if "geometric_mean_ratio" in result:
         print(f"   geometric mean ratio: {result['geometric_mean_ratio']}")
+    if result.get("growth"):
+        grown = ", ".join(f"{name} {mb:+,.1f}" for name, mb in result["growth"].items())
+        print(f"   grown from the first minute to the end (MB): {grown}")
+    for process, errors in result.get("errors_logged", {}).items():
+        if errors["count"]:
+            print(f"   {process} logged {errors['count']} errors, first: {errors['first']}")
     if result.get("skipped"):
         print(f"   skipped in part: {result['skipped']}")
     rows = result.get("rows", [])
