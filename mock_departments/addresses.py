@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 
@@ -13,7 +14,10 @@ def address_path(data_dir: Path, code: str) -> Path:
 def write_address(data_dir: Path, code: str, url: str) -> Path:
     path = address_path(data_dir, code)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(url + "\n", encoding="utf-8")
+    # Written aside, then renamed: a reader never finds the file there but still empty.
+    aside = path.with_name(f".{path.name}.{os.getpid()}")
+    aside.write_text(url + "\n", encoding="utf-8")
+    os.replace(aside, path)
     return path
 
 
