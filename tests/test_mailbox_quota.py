@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from test_mailboxes import KEYS, fault_code, hub_as, legs, mailbox_departments
 from test_observability_metrics import scrape, value
 from test_security_console_browser import by_id, log_in, shows, snapshot
 
+from hub.mailbox.store import mailbox_counts
 from hub.observability.alert_checks import breaches
 from hub.observability.alert_rules import AlertRule
 from hub.operations.prune import prune
@@ -186,6 +188,31 @@ def test_prune_deletes_settled_mailbox_rows_and_keeps_what_still_waits(stack: Hu
     assert len(social.Receive(maxMessages=10, waitSeconds=0)) == 2  # still there to fetch
     # An Ack with a pruned lease is answered as an unknown one, and changes nothing.
     assert fault_code(tax.Ack, leaseToken=[taken[0].leaseToken]) == "Client.UnknownLease"
+
+
+def test_a_quota_holds_when_many_messages_reach_the_mailbox_at_once(stack: HubStack) -> None:
+    # Sent together, so that the hub's workers park legs of one mailbox at the same moment:
+    # none of them may count room that another is taking.
+    secrets = issued(stack)
+    burst = 8
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        sent = list(
+            pool.map(
+                lambda _: str(
+                    hub_as(stack, secrets["MARRIAGE_REGISTRY"])
+                    .Submit(header=header(), message=marriage())
+                    .messageId
+                ),
+                range(burst),
+            )
+        )
+    for message_id in sent:
+        settled_in_mailboxes(stack, message_id)
+
+    with stack.runtime.store.engine.connect() as connection:
+        counts = mailbox_counts(connection)
+    assert counts["TAX"] == {"ready": TAX_QUOTA, "held": burst - TAX_QUOTA}
+    assert counts["SOCIAL_SECURITY"] == {"ready": QUOTA, "held": burst - QUOTA}
 
 
 def test_operators_see_a_full_mailbox_and_its_held_legs_in_the_console(stack: HubStack) -> None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, and_, delete, func, insert, or_, select, text, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from hub.config import DEFAULT_MAILBOX_QUOTA
@@ -85,6 +85,7 @@ class MailboxStore:
         now = self.store.clock()
         quota = self.quota_of(claimed.department)
         with self.store.engine.begin() as connection:
+            _lock_mailbox(connection, claimed.department)
             state = to_waiting(connection, claimed, payload=sealed, outbound_mapping=mapping)
             if state != "waiting":
                 return state
@@ -197,6 +198,7 @@ class MailboxStore:
         """Deliver each leased message; all or none (the first bad token's fault)."""
         now = self.store.clock()
         with self.store.engine.begin() as connection:
+            _lock_mailbox(connection, department)
             settled = [_settle(connection, department, token, "acked", now) for token in tokens]
             for lease in settled:
                 _move(connection, department, lease, now, outcome="delivered", error=None)
@@ -212,6 +214,7 @@ class MailboxStore:
         error = f"Nack: {mask_in_text(reason)[:MAX_REASON_CHARS]}"
         outcome: Literal["retry", "failed"] = "retry" if retry else "failed"
         with self.store.engine.begin() as connection:
+            _lock_mailbox(connection, department)
             lease = _settle(connection, department, token, "nacked", now, failed=not retry)
             _move(connection, department, lease, now, outcome=outcome, error=error)
             self._release_held(connection, department)
@@ -270,6 +273,21 @@ def mailbox_counts(connection: Connection) -> dict[str, dict[str, int]]:
     for department, state, count in rows:
         counts.setdefault(str(department), {})[str(state)] = int(count)
     return counts
+
+
+# The first key of PostgreSQL's two-key advisory locks that guard a mailbox's occupancy.
+_MAILBOX_LOCK_SPACE = 0x6D62  # "mb"
+
+
+def _lock_mailbox(connection: Connection, department: str) -> None:
+    """Hold the department's mailbox until the transaction ends: two workers parking at
+    once would both count room for one more and pass the quota together. SQLite has one
+    writer, so there the transaction's own write lock is this lock."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(
+            text("SELECT pg_advisory_xact_lock(:space, hashtext(:department))"),
+            {"space": _MAILBOX_LOCK_SPACE, "department": department},
+        )
 
 
 def _occupancy(connection: Connection, department: str) -> tuple[int, int]:
