@@ -24,6 +24,9 @@ from hub.store import Store
 from mock_departments.runner import MockDepartments, start_mock_departments
 
 DEPARTMENTS = ["MARRIAGE_REGISTRY", "SOCIAL_SECURITY", "TAX", "SUPERVISION"]
+# A process's start (imports, waiting for its database and bus) takes a few seconds, and
+# many more on a machine as loaded as a shared CI runner; waits return as soon as it is up.
+PROCESS_START_SECONDS = 90
 Process = subprocess.Popen[bytes]
 
 
@@ -43,12 +46,19 @@ class Deployment:
 
     def start_api(self) -> None:
         self.api = self._spawn("api", "serve", "--no-workers", "--port", str(self.port))
-        assert wait_for(self.healthy, seconds=30), "govhub serve did not come up"
+        assert wait_for(self.healthy, seconds=PROCESS_START_SECONDS), (
+            f"govhub serve did not come up: {self.log_tail('api')}"
+        )
 
     def start_worker(self, *options: str) -> Process:
         worker = self._spawn(f"worker-{len(self.workers)}", "worker", *options)
         self.workers.append(worker)
         return worker
+
+    def log_tail(self, name: str, chars: int = 2000) -> str:
+        """The end of the newest log of the process named ``name`` (api, worker-0, …)."""
+        logs = sorted(self.logs.glob(f"{name}-*.log"), key=lambda path: path.stat().st_mtime)
+        return logs[-1].read_text(errors="replace")[-chars:] if logs else "(no log)"
 
     def kill(self, process: Process) -> None:
         process.send_signal(signal.SIGKILL)

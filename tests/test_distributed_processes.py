@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import zeep
-from deployment import Deployment, deployed
+from deployment import PROCESS_START_SECONDS, Deployment, deployed
 from hubstack import HUSBAND_ID, WIFE_ID, header, marriage
 
 from hub.polling import wait_for
@@ -61,4 +61,4 @@ def test_a_marriage_entered_at_the_registry_reaches_both_departments_through_the
 
     message_id = wait_for(lambda: deployment.store.find_message_id("MARRIAGE_REGISTRY", number))
     assert message_id is not None
-    assert wait_for(lambda: deployment.all_delivered([message_id]), seconds=30)
+    assert wait_for(lambda: deployment.all_delivered([message_id]), seconds=PROCESS_START_SECONDS)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import requests
 import zeep
-from deployment import Deployment, deployed
+from deployment import PROCESS_START_SECONDS, Deployment, deployed
 from hubstack import header, marriage
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -33,7 +33,9 @@ def deployment(tmp_path: Path) -> Iterator[Deployment]:
 def test_api_and_each_worker_expose_their_counts_and_together_they_are_the_hubs(
     deployment: Deployment,
 ) -> None:
-    listed = wait_for(lambda: len(metrics_urls(deployment.logs)) == 2, seconds=30)
+    listed = wait_for(
+        lambda: len(metrics_urls(deployment.logs)) == 2, seconds=PROCESS_START_SECONDS
+    )
     assert listed, "each worker says where its metrics are"
     workers = metrics_urls(deployment.logs)
     client = zeep.Client(f"{deployment.hub_url}/soap?wsdl")
