@@ -1,7 +1,7 @@
 """Admission control by bytes: a process-wide budget of request bytes in flight.
 
-Why: a request's body is copied several times on its way through the hub (the bounded read,
-spyne's joined input, the parsed tree, the bound SQL parameter), so peak memory grows with
+Why: a request's body takes about twice its size while it is worked on (the bounded read and
+the parsed tree; docs/performance.md, "Goal 3: large messages"), so peak memory grows with
 the bytes being worked on at once. Without a bound, 16 connections of 1 MB messages took about
 three times the peak memory of one (docs/performance.md, 4). A request takes its size from the
 budget before its body is read and gives it back when its answer is done; one that does not
