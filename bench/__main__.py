@@ -19,6 +19,7 @@ BENCHMARKS = (
     "ingest",
     "end_to_end",
     "scaling",
+    "large",
     "soap_adapter",
     "supervision",
     "console",

@@ -1,7 +1,7 @@
 """Admission control by bytes: a process-wide budget of request bytes in flight.
 
-Why: a request's body is copied several times on its way through the hub (the bounded read,
-spyne's joined input, the parsed tree, the bound SQL parameter), so peak memory grows with
+Why: a request's body takes about twice its size while it is worked on (the bounded read and
+the parsed tree; docs/performance.md, "Goal 3: large messages"), so peak memory grows with
 the bytes being worked on at once. Without a bound, 16 connections of 1 MB messages took about
 three times the peak memory of one (docs/performance.md, 4). A request takes its size from the
 budget before its body is read and gives it back when its answer is done; one that does not
@@ -26,7 +26,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from hub.config import Settings
 from hub.errors import Busy
@@ -115,9 +115,12 @@ class ReleasingAnswer:
     """A WSGI answer that gives its permit back when closed or exhausted: spyne answers
     lazily, so the request's bytes and trees live until the server closes the iterable."""
 
-    def __init__(self, result: Iterable[bytes], permit: Permit) -> None:
+    def __init__(
+        self, result: Iterable[bytes], permit: Permit, after: Callable[[], None] | None = None
+    ) -> None:
         self._result = result
         self._permit = permit
+        self._after = after
         self._closed = False
 
     def __iter__(self) -> Iterator[bytes]:
@@ -134,13 +137,18 @@ class ReleasingAnswer:
                 close()
         finally:
             self._permit.release()
+            if self._after is not None:
+                self._after()
 
 
-def released_on_close(result: Iterable[bytes], permit: Permit) -> Iterable[bytes]:
-    """``result`` wrapped so that ``permit`` is released once the answer is done."""
-    if permit.size == 0:
+def released_on_close(
+    result: Iterable[bytes], permit: Permit, after: Callable[[], None] | None = None
+) -> Iterable[bytes]:
+    """``result`` wrapped so that ``permit`` is released once the answer is done, and then
+    ``after`` is called."""
+    if permit.size == 0 and after is None:
         return result
-    return ReleasingAnswer(result, permit)
+    return ReleasingAnswer(result, permit, after)
 
 
 def byte_budget(settings: Settings) -> ByteBudget | None:

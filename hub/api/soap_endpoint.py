@@ -87,6 +87,8 @@ def soap_endpoint(
                 writers=None if tracker is None else TRACKER_WRITERS,
             ),
             max_content_length=max_body_bytes,
+            # The whole body in one read: the bytes hub/api/wsgi.py already holds, uncopied.
+            block_length=max_body_bytes + 1,
         )
         for version_12 in (False, True)
     )

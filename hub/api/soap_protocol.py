@@ -5,6 +5,7 @@ All spyne compatibility code lives in hub/api/."""
 from __future__ import annotations
 
 import logging
+import weakref
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
@@ -109,7 +110,8 @@ class _HubSoap:
             ctx.transport.resp_code = HTTP_405
             raise RequestNotAllowed("send a POST request with a Content-Type header")
         raw = b"".join(ctx.in_string)
-        ctx.udc = {"raw": raw, "signed": False}
+        # spyne hands the operation a copy of this context; the first keeps the trees too.
+        ctx.udc = {"raw": raw, "signed": False, "parsed_on": weakref.ref(ctx)}
         declared = charset_of(ctx.transport.get_request_content_type())
         try:
             envelope = xmlparse.parse(raw, max_bytes=self._max_bytes, charset=declared)

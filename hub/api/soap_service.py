@@ -15,6 +15,7 @@ from lxml import etree
 from spyne import AnyXml, Application, Boolean, ComplexModel, DateTime, Integer, Unicode, rpc
 from spyne.service import Service
 
+from hub.api import freed_memory
 from hub.api.catalogue_service import (
     CatalogueModel,
     CatalogueOperations,
@@ -130,6 +131,7 @@ def build_soap_application(
         def Submit(ctx: Any, header: Any, message: Any) -> ReceiptModel:
             # header and message are None: check_submit prepared the request from the XML.
             prepared = ctx.udc["prepared"]
+            _drop_trees(ctx)  # checked and copied out: not held while the body is stored
             try:
                 receipt = ingress.commit(prepared)
             except ClientError as error:  # a key conflict, a taken id: audited, as native
@@ -284,11 +286,32 @@ _LIST_SERVICES_FIELDS = {
 }
 
 
+def _drop_trees(ctx: Any) -> None:
+    """The request's parsed trees (the size of the body again) freed once the checks have
+    taken from them all the operation needs; the bytes stay for a fault's line numbers."""
+    for context in _both_contexts(ctx):
+        context.in_document = context.in_body_doc = context.in_header_doc = None
+    raw = ctx.udc.get("raw") if isinstance(ctx.udc, dict) else None
+    freed_memory.give_back(len(raw or b""))  # before the store's copies are made
+
+
 def _release_request(ctx: Any) -> None:
-    """Drop the request's bytes and trees when spyne is done with it. spyne's context sits in
+    """Drop the request's bytes and trees when spyne is done with it. spyne's contexts sit in
     reference cycles, so without this a large body lives until a full garbage collection."""
-    ctx.udc = None
-    ctx.in_string = ctx.in_document = ctx.in_body_doc = ctx.in_header_doc = None
+    contexts = _both_contexts(ctx)
+    if isinstance(ctx.udc, dict):
+        ctx.udc.clear()  # shared with the context parsed on, which is not closed here
+    for context in contexts:
+        context.udc = None
+        context.in_string = context.in_document = context.in_body_doc = None
+        context.in_header_doc = None
+
+
+def _both_contexts(ctx: Any) -> list[Any]:
+    """``ctx`` and the context spyne parsed the request on, of which ``ctx`` is a copy."""
+    parsed_on = ctx.udc.get("parsed_on") if isinstance(ctx.udc, dict) else None
+    first = None if parsed_on is None else parsed_on()
+    return [ctx] if first is None or first is ctx else [ctx, first]
 
 
 def submit_response(result: ReceiptModel) -> etree._Element:

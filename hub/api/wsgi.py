@@ -19,10 +19,12 @@ import io
 import json
 import logging
 from collections.abc import Callable, Iterable
+from functools import partial
 from typing import Any
 
 from spyne.server.wsgi import WsgiApplication
 
+from hub.api import freed_memory
 from hub.api.admission import ByteBudget, Permit, released_on_close
 from hub.api.soap_endpoint import speaks_soap12
 from hub.api.soap_faults import fault_envelope, fault_from
@@ -131,8 +133,13 @@ class HubWsgiApp:
         except Busy as error:
             return _soap_fault(environ, start_response, error)
         try:
-            environ["wsgi.input"] = io.BytesIO(self._read_body(environ))
-            environ["CONTENT_LENGTH"] = str(environ["wsgi.input"].getbuffer().nbytes)
+            body = self._read_body(environ)
+            # spyne reads it back in one block (soap_endpoint): the same bytes, not a copy
+            # (BytesIO.getbuffer, or spyne's 8 kB pieces joined again, each made one).
+            environ["wsgi.input"] = io.BytesIO(body)
+            size = len(body)
+            environ["CONTENT_LENGTH"] = str(size)
+            del body
             result = (app or self.soap)(environ, start_response)
         except BodyTooLarge as error:
             permit.release()
@@ -140,7 +147,8 @@ class HubWsgiApp:
         except BaseException:
             permit.release()
             raise
-        return released_on_close(result, permit)
+        large = size >= freed_memory.LARGE_BODY_BYTES
+        return released_on_close(result, permit, partial(_let_go, environ, size) if large else None)
 
     def _native(
         self, environ: Environ, start_response: StartResponse, path: str
@@ -154,6 +162,8 @@ class HubWsgiApp:
                 receipt = self._accept_native(environ, department, rest)
             finally:
                 permit.release()
+                declared = environ.get("CONTENT_LENGTH") or ""
+                freed_memory.give_back(int(declared) if declared.isdigit() else 0)
         except ClientError as error:
             log_refusal(path, error.code, department, error.message)
             self.ingress.record_refusal(department, "/" + rest, error)
@@ -205,6 +215,12 @@ class HubWsgiApp:
         if len(body) > self.max_body_bytes:
             raise BodyTooLarge(f"body is over the limit of {self.max_body_bytes} bytes")
         return body
+
+
+def _let_go(environ: Environ, size: int) -> None:
+    """A large request answered: its body dropped, and the memory it took given back."""
+    environ["wsgi.input"] = io.BytesIO()
+    freed_memory.give_back(size)
 
 
 def _drained(result: Iterable[bytes]) -> list[bytes]:

@@ -77,6 +77,7 @@ class MessageRow(Base):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     schema_version: Mapped[str] = mapped_column(String(20))
     inbound_mapping: Mapped[str | None] = mapped_column(String(200))
+    # On SQLite the table's last column (migration 0025): a large body is written in pieces.
     original: Mapped[bytes] = mapped_column(LargeBinary)
     original_content_type: Mapped[str] = mapped_column(String(200))
     original_sha256: Mapped[str] = mapped_column(String(64))

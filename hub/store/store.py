@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from hub.config import DEFAULT_LEASE_SECONDS
 from hub.security import audit
 from hub.security.payloads import PayloadSealer, canonical_context, payload_context
-from hub.store import accepting, leases, migrate
+from hub.store import accepting, large_bodies, leases, migrate
 from hub.store.engine import make_engine, make_relaxed_engine
 from hub.store.identities import IdentityHasher
 from hub.store.models import DeliveryRow, MessageIdentityRow, MessageRow
@@ -218,7 +218,9 @@ class Store:
         identities = [row for m, _ in batch for row in accepting.identity_values(m, hasher)]
         deliveries = [accepting.delivery_values(m, r, now, lease_until) for m, r in batch]
         flat = [row for rows in deliveries for row in rows]
+        streamed = large_bodies.take_large_originals(connection, messages)
         connection.execute(_INSERT_MESSAGES, messages)  # first: the others refer to it
+        large_bodies.write_originals(connection, streamed)
         if identities:
             connection.execute(_INSERT_IDENTITIES, identities)
         ids = iter(connection.scalars(_INSERT_DELIVERIES, flat).all() if flat else [])
