@@ -3,7 +3,6 @@ write access to the database makes (one entry, a rewritten chain, a deleted tail
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -12,28 +11,9 @@ from sqlalchemy import Engine, delete, select, update
 
 from hub.cli import main
 from hub.security import audit
-from hub.security.export import new_signing_key, public_pem
 from hub.security.tables import GENESIS_HASH, audit_head, audit_log
-from hub.store import Store
 
 AT = datetime(2024, 5, 20, 9, 0, tzinfo=UTC)
-
-
-def data_dir_engine(tmp_path: Path) -> Iterator[Engine]:
-    """The hub's own SQLite file in the data dir, so the CLI reads the same log."""
-    store = Store(f"sqlite:///{tmp_path / 'hub.db'}")
-    store.upgrade()
-    yield store.engine
-    store.dispose()
-
-
-def key_pair_settings(tmp_path: Path) -> dict[str, str]:
-    """The settings of a hub with its audit key pair; checkpoints in the default folder."""
-    (tmp_path / "audit.pub").write_bytes(public_pem(new_signing_key(tmp_path / "audit.key")))
-    return {
-        "GOVHUB_AUDIT_SIGNING_KEY_FILE": str(tmp_path / "audit.key"),
-        "GOVHUB_AUDIT_PUBLIC_KEY_FILE": str(tmp_path / "audit.pub"),
-    }
 
 
 def add_entries(engine: Engine, count: int) -> list[audit.AuditEntry]:

@@ -22,6 +22,7 @@ import psycopg
 import pytest
 import requests
 from lxml import etree
+from queue_cleanup import broker_used
 from sqlalchemy.engine import make_url
 
 from adapters.base import Adapter, DeliveryResult, OutboundDelivery
@@ -93,6 +94,7 @@ def amqp_url() -> str:
             connection.ensure_connection(max_retries=1)
     except Exception as exc:
         unavailable("RabbitMQ", exc)
+    broker_used(url)  # the session's queues are swept from it at the end
     return url
 
 

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from backends import DEPARTMENTS, FakeClock, amqp_url, fresh_postgresql_database
+from queue_cleanup import session_queue_prefix
 
 from hub.bus import delete_queues
 from hub.store import Store
 from mock_departments.runner import MockDepartments, start_mock_departments
+
+# The session's RabbitMQ queues and exchanges, swept when it ends (each xdist worker its own).
+pytest_plugins = ["queue_cleanup"]
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.distributed)])
@@ -54,7 +57,7 @@ def bus_url(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def queue_prefix(bus_url: str) -> Iterator[str]:
     """Queue names of this test only; deleted afterwards."""
-    prefix = f"govhub.test.{uuid.uuid4().hex[:10]}."
+    prefix = session_queue_prefix()
     yield prefix
     delete_queues(bus_url, list(DEPARTMENTS), prefix)
 

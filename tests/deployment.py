@@ -17,6 +17,7 @@ from pathlib import Path
 
 import requests
 from backends import amqp_url, fresh_postgresql_database
+from queue_cleanup import session_queue_prefix
 
 from hub.bus import delete_queues
 from hub.polling import wait_for
@@ -95,7 +96,7 @@ def deployed(tmp_path: Path, *, bus: str | None = None, **settings: str) -> Iter
     """Database, bus, mocks and the environment; the test starts the processes it wants.
     ``bus``: another bus URL than the test one (e.g. a virtual host of the test's own)."""
     bus = bus or amqp_url()
-    prefix = f"govhub.test.{uuid.uuid4().hex[:8]}."
+    prefix = session_queue_prefix()
     port = free_port()
     with fresh_postgresql_database() as database_url:
         mocks = start_mock_departments(

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import zeep
+from queue_cleanup import session_queue_prefix
 
 from hub.config import Settings
 from hub.identity import make_number
@@ -75,7 +76,7 @@ def running_hub(
             **{
                 "credentials_cache_seconds": 0.0,
                 "relay_interval_seconds": 0.2,
-                "queue_prefix": f"govhub.test.{uuid.uuid4().hex[:8]}.",
+                "queue_prefix": session_queue_prefix(),
                 **settings,
             },
         )

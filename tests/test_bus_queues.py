@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import threading
-import uuid
 from typing import Any
 
 import kombu
 import pytest
 from backends import drain, wait_for
+from queue_cleanup import session_queue_prefix
 
 from hub.bus import (
     DeliveryTask,
@@ -174,7 +174,7 @@ def test_publishing_to_an_unreachable_broker_raises_a_hub_error() -> None:
 def test_an_in_process_consumer_sleeps_until_a_task_comes_and_wakes_to_stop() -> None:
     """memory:// consumers do not poll: one that would look at ``stop`` only hourly still
     takes a task as it is put, and stops as soon as it is interrupted."""
-    prefix = f"govhub.test.{uuid.uuid4().hex[:10]}."
+    prefix = session_queue_prefix()
     handled: list[int] = []
     consumer = QueueConsumer(
         "memory://",

@@ -160,6 +160,20 @@ def test_schema_prints_an_xsd_that_validates_the_types_record(
     assert schema.validate(etree.parse(str(example))), schema.error_log
 
 
+def test_schema_version_prints_that_versions_xsd_and_refuses_one_the_hub_lacks(
+    tmp_path: Path,
+) -> None:
+    result = govhub(tmp_path, "--schema", "MarriageRegistered", "--schema-version", "2.0")
+    assert result.exit_code == 0, result.output
+    schema = etree.fromstring(result.stdout_bytes)
+    assert schema.get("targetNamespace") == "urn:govhub:canonical:2"
+    etree.XMLSchema(schema)  # alone: 1.0's types it uses are in it
+
+    refused = govhub(tmp_path, "--schema", "MarriageRegistered", "--schema-version", "9.9")
+    assert refused.exit_code == 1
+    assert "has no schema version 9.9; this hub offers 1.0, 2.0" in refused.output
+
+
 def test_schema_of_an_unknown_type_names_the_known_ones(tmp_path: Path) -> None:
     result = govhub(tmp_path, "--schema", "BirthRegistered")
     assert result.exit_code == 1

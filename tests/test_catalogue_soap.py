@@ -26,6 +26,7 @@ from hub.resources import XSD_ROOT
 from hub.security import audit
 from hub.security.credentials import CredentialStore, IssuedSecret
 from hub.security.encryption import KeyRing, new_key_text
+from hub.versions import read_versions
 
 pytestmark = pytest.mark.slow
 
@@ -168,6 +169,38 @@ def test_a_sender_validates_its_record_with_the_schema_getschema_gives(
     broken = etree.fromstring(etree.tostring(record))
     broken.remove(broken[0])  # its first required field gone
     assert not schema.validate(broken)
+
+
+def test_getschema_gives_version_2_0_alone_when_asked_and_1_0_by_default(stack: HubStack) -> None:
+    service = stack.client().service
+    newer = service.GetSchema("MarriageRegistered", schemaVersion="2.0")
+    schema = etree.XMLSchema(etree.fromstring(newer.schema.encode("utf-8")))  # nothing imported
+    example = read_versions().find("MarriageRegistered", "2.0").examples[-1]
+    record = etree.fromstring(example.newer.strip())
+
+    assert (newer.schemaVersion, newer.namespace) == ("2.0", "urn:govhub:canonical:2")
+    assert newer.location == "canonical/2.0/MarriageRegistered.xsd"
+    assert schema.validate(record), schema.error_log
+    wrong = etree.fromstring(etree.tostring(record).replace(b"11010519900307013X", b"1101051990"))
+    assert not schema.validate(wrong)  # 1.0's identity-number type, copied in, still holds
+    older = etree.parse(str(EXAMPLES / "canonical" / "MarriageRegistered.xml")).getroot()
+    assert not schema.validate(older)
+
+    default = service.GetSchema("MarriageRegistered")
+    assert (default.schemaVersion, default.namespace) == ("1.0", "urn:govhub:canonical:1")
+    assert default.schema == service.GetSchema("MarriageRegistered", schemaVersion="1.0").schema
+
+
+def test_getschema_of_an_unknown_version_is_a_fault_naming_the_versions_offered(
+    stack: HubStack,
+) -> None:
+    with pytest.raises(Fault) as refused:
+        stack.client().service.GetSchema("MarriageRegistered", schemaVersion="3.0")
+    assert refused.value.code.endswith("Client.SchemaInvalid")
+    assert detail(refused.value)["path"] == "GetSchema/schemaVersion"
+    assert "MarriageRegistered has no schema version 3.0; this hub offers 1.0, 2.0" in (
+        refused.value.message
+    )
 
 
 def test_getschema_of_an_unknown_type_is_a_fault_naming_the_known_ones(stack: HubStack) -> None:

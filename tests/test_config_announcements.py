@@ -12,11 +12,12 @@ from collections.abc import Iterator
 import pytest
 from backends import amqp_url
 from broker_outage import PrivateVhost, private_vhost, why_no_outage
+from queue_cleanup import session_queue_prefix
 
 from hub.configuration import announce
 from hub.polling import wait_for
 
-PREFIX = "govhub.test.announce."
+PREFIX = session_queue_prefix("announce")
 
 
 @pytest.fixture

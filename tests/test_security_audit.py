@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import threading
 import zipfile
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,9 @@ from hub.security.export import export, load_signing_key, new_signing_key, verif
 from hub.security.tables import audit_log
 from hub.store import Store
 
+# `sqlite_engine`, for the chain rules, which are the same on every database
+pytest_plugins = ["audit_fixtures"]
+
 AT = datetime(2024, 5, 20, 9, 0, tzinfo=UTC)
 
 
@@ -29,15 +31,6 @@ AT = datetime(2024, 5, 20, 9, 0, tzinfo=UTC)
 def engine(store: Store) -> Engine:
     """SQLite and PostgreSQL: for what depends on the database (locking, transactions)."""
     return store.engine
-
-
-@pytest.fixture
-def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
-    """SQLite only: for the chain rules, which are the same on every database."""
-    store = Store(f"sqlite:///{tmp_path / 'audit.db'}")
-    store.upgrade()
-    yield store.engine
-    store.dispose()
 
 
 def add(engine: Engine, count: int) -> list[audit.AuditEntry]:

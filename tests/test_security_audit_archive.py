@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import json
 import zipfile
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from audit_kit import add_entries, data_dir_engine, edit_and_rehash, key_pair_settings, run_cli
+from audit_kit import add_entries, edit_and_rehash, run_cli
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Engine, func, select, update
 
@@ -21,17 +20,9 @@ from hub.security.archive import archive_segment, verify_everything
 from hub.security.tables import audit_archives, audit_log
 from hub.store import Store
 
+pytest_plugins = ["audit_fixtures"]  # the `engine` and `keys` fixtures
+
 OLD, RECENT = 30, 10
-
-
-@pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
-    yield from data_dir_engine(tmp_path)
-
-
-@pytest.fixture
-def keys(tmp_path: Path) -> dict[str, str]:
-    return key_pair_settings(tmp_path)
 
 
 @pytest.fixture

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from audit_kit import add_entries, data_dir_engine, delete_tail, key_pair_settings, run_cli
+from audit_kit import add_entries, delete_tail, run_cli
 from hubstack import header, marriage, running_hub
 from sqlalchemy import Engine
 
@@ -28,15 +27,7 @@ from hub.security.checkpoints import (
 )
 from hub.security.export import load_public_key, load_signing_key, new_signing_key
 
-
-@pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
-    yield from data_dir_engine(tmp_path)
-
-
-@pytest.fixture
-def keys(tmp_path: Path) -> dict[str, str]:
-    return key_pair_settings(tmp_path)
+pytest_plugins = ["audit_fixtures"]  # the `engine` and `keys` fixtures
 
 
 def checkpoint_now(tmp_path: Path, keys: dict[str, str]) -> str:

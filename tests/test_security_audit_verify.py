@@ -4,7 +4,6 @@ key inside the archive."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,16 +12,8 @@ from sqlalchemy import Engine
 
 from hub.security import audit
 from hub.security.export import export, load_signing_key, new_signing_key, public_pem
-from hub.store import Store
 
-
-@pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
-    """The hub's own SQLite file in the data dir, so the CLI reads the same log."""
-    store = Store(f"sqlite:///{tmp_path / 'hub.db'}")
-    store.upgrade()
-    yield store.engine
-    store.dispose()
+pytest_plugins = ["audit_fixtures"]  # the `engine` fixture
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from backends import amqp_url, fresh_postgresql_database
+from queue_cleanup import session_queue_prefix
 from tcp_cut import database_through_cut
 
 from hub.polling import wait_for
@@ -42,7 +43,7 @@ def test_a_process_started_before_its_database_waits_for_it_and_its_schema(
             "GOVHUB_DATA_DIR": str(tmp_path / "hub"),
             "GOVHUB_DATABASE_URL": through_cut,
             "GOVHUB_BUS_URL": amqp_url(),
-            "GOVHUB_QUEUE_PREFIX": f"govhub.test.startup.{role}.",
+            "GOVHUB_QUEUE_PREFIX": session_queue_prefix(f"startup-{role}"),
         }
         with log.open("wb") as out:
             process = subprocess.Popen(

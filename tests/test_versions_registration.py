@@ -17,7 +17,9 @@ from click.testing import CliRunner
 from hubstack import HubStack, running_hub
 from lxml import etree
 from test_versions_exchange import C2, CODE, SOAP11, package, post_2_0
+from zeep.exceptions import Fault
 
+from hub.catalogue.schemas import type_schema
 from hub.cli import main
 from hub.config import Settings
 from hub.configuration.package import read_package
@@ -143,6 +145,19 @@ def test_a_retired_version_is_refused_with_a_fault_naming_the_version_to_use(
         folder = package(tmp_path / "pkg", "http://127.0.0.1:9/", speaks="2.0")
         with pytest.raises(RegistrationRefused, match=f"2.0 is retired but {CODE}"):
             admin.check(read_package(folder))
+        # nor does GetSchema offer its schema
+        with pytest.raises(Fault, match=r"2\.0 is retired; this hub offers 1\.0$"):
+            stack.client().service.GetSchema("MarriageRegistered", schemaVersion="2.0")
+
+
+def test_once_1_0_is_deprecated_getschema_gives_the_version_to_move_to_by_default(
+    tmp_path: Path,
+) -> None:
+    deprecated = versions_file(tmp_path, with_status("1.0", "deprecated"))
+    install(ModelVersions(read_versions(deprecated)))
+    known = ["MarriageRegistered"]
+    assert type_schema("MarriageRegistered", known).version == "2.0"
+    assert type_schema("MarriageRegistered", known, "1.0").version == "1.0"  # still offered
 
 
 def test_a_deprecated_version_is_accepted_with_a_warning_in_the_receipt_and_a_metric(

@@ -84,7 +84,10 @@ CatalogueModel = _model(
 )
 SchemaModel = _model(
     "TypeSchema",
-    [(name, Unicode) for name in ("messageType", "namespace", "location", "schema")],
+    [
+        (name, Unicode)
+        for name in ("messageType", "namespace", "location", "schema", "schemaVersion")
+    ],
 )
 
 
@@ -105,16 +108,18 @@ class CatalogueOperations:
             allowed=allowed,
         )
 
-    def get_schema(self, message_type: str) -> Any:
+    def get_schema(self, message_type: str, version: str | None) -> Any:
+        """``version``: one of the type's canonical versions not retired; None: the default
+        (hub/catalogue/schemas.py, ``offered_version``)."""
         catalogue = self._catalogue()
         wanted = (message_type or "").strip()
-        schema = type_schema(wanted, catalogue.message_types())
-        service = next(s for s in catalogue.services if s.message_type == wanted)
+        schema = type_schema(wanted, catalogue.message_types(), (version or "").strip() or None)
         return SchemaModel(
             messageType=wanted,
-            namespace=service.namespace,
-            location=service.schema,
-            schema=schema.decode("utf-8"),
+            namespace=schema.namespace,
+            location=schema.location,
+            schema=schema.document.decode("utf-8"),
+            schemaVersion=schema.version,
         )
 
     def caller(self, envelope: etree._Element, named: str | None) -> str | None:

@@ -75,6 +75,7 @@ OPERATION_FAULTS: dict[str, tuple[str, ...]] = {
     "GetSchema": (
         *_BEFORE_ANY_OPERATION,
         "Client.UnknownMessageType",
+        "Client.SchemaInvalid",
         "Server.ConfigurationError",
     ),
     "Receive": (

@@ -160,12 +160,12 @@ def build_soap_application(
                     ingress.record_refusal(asker, "ListServices", error)
                 raise fault_from(error, path=_LIST_SERVICES_FIELDS.get(error.code)) from error
 
-        @rpc(Unicode(min_occurs=1), _returns=SchemaModel)  # type: ignore[untyped-decorator]
-        def GetSchema(ctx: Any, messageType: str) -> Any:
+        @rpc(Unicode(min_occurs=1), Unicode(min_occurs=0), _returns=SchemaModel)  # type: ignore[untyped-decorator]
+        def GetSchema(ctx: Any, messageType: str, schemaVersion: str | None) -> Any:
             try:
-                return catalogue_operations.get_schema(messageType)
+                return catalogue_operations.get_schema(messageType, schemaVersion)
             except HubError as error:
-                raise fault_from(error, path="GetSchema/messageType") from error
+                raise fault_from(error, path=_GET_SCHEMA_FIELDS.get(error.code)) from error
 
         @rpc(AnyXml, AnyXml, _returns=AnyXml)  # type: ignore[untyped-decorator]
         def Query(ctx: Any, header: Any, request: Any) -> Any:
@@ -283,6 +283,11 @@ _LIST_SERVICES_FIELDS = {
     "Client.NotAuthenticated": "Header/Security",
     "Client.NotAuthorized": "ListServices/department",
     "Client.UnknownSender": "ListServices/department",
+}
+# The request field a GetSchema refusal is about.
+_GET_SCHEMA_FIELDS = {
+    "Client.UnknownMessageType": "GetSchema/messageType",
+    "Client.SchemaInvalid": "GetSchema/schemaVersion",  # unknown or retired version
 }
 
 

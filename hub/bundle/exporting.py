@@ -41,19 +41,25 @@ class ExportResult:
     path: Path
 
 
+@dataclass(frozen=True)
+class ExportRequest:
+    """One bundle to make: from this hub's network ``own_network`` for network ``to``, into
+    ``path``, sealed with ``key``; ``since``: carry again what bundles numbered ``since`` and
+    later carried (a medium that was lost)."""
+
+    own_network: str
+    to: str
+    since: int | None
+    path: Path
+    key: Ed25519PrivateKey
+
+
 def export_bundle(
-    store: Store,
-    departments: DepartmentDirectory,
-    *,
-    own_network: str,
-    to: str,
-    since: int | None,
-    path: Path,
-    key: Ed25519PrivateKey,
+    store: Store, departments: DepartmentDirectory, request: ExportRequest
 ) -> ExportResult:
-    """Every message with a leg waiting for ``to`` not yet carried by a bundle (``since``:
-    nor by one numbered ``since`` or later, for a medium that was lost), in a new bundle.
-    The file is written before the ledger commits: a failed write records nothing."""
+    """Every message with a leg waiting for ``request.to`` not yet carried by a bundle, in a
+    new bundle. The file is written before the ledger commits: a failed write records nothing."""
+    to = request.to
     codes = departments_behind(departments, to)
     if not codes:
         raise ConfigurationError(
@@ -61,26 +67,18 @@ def export_bundle(
             '(adapter = "bundle" with options = { network = "' + to + '" })'
         )
     try:
-        return _export(store, codes, own_network, to, since, path, key)
+        return _export(store, codes, request)
     except IntegrityError as exc:  # another export to ``to`` took this number meanwhile
         raise BundleRefused(
             f"another export to {to} ran at the same time and took its number; run it again"
         ) from exc
 
 
-def _export(
-    store: Store,
-    codes: list[str],
-    own_network: str,
-    to: str,
-    since: int | None,
-    path: Path,
-    key: Ed25519PrivateKey,
-) -> ExportResult:
-    bundle_id, now = str(uuid.uuid4()), store.clock()
+def _export(store: Store, codes: list[str], request: ExportRequest) -> ExportResult:
+    bundle_id, now, to = str(uuid.uuid4()), store.clock(), request.to
     with store.engine.begin() as connection:
         sequence = record_export(connection, bundle_id, MESSAGES, to, 0, now)
-        rows = _waiting(connection, codes, since)
+        rows = _waiting(connection, codes, request.since)
         entries = _entries(store, rows)
         connection.execute(
             update(bundle_exports)
@@ -102,9 +100,9 @@ def _export(
             at=now,
             details=details,
         )
-        heading = bundle_heading(bundle_id, MESSAGES, own_network, to, sequence, now)
-        write_bundle(path, heading, entries, key)
-    return ExportResult(bundle_id, to, sequence, len(entries), len(legs), path)
+        heading = bundle_heading(bundle_id, MESSAGES, request.own_network, to, sequence, now)
+        write_bundle(request.path, heading, entries, request.key)
+    return ExportResult(bundle_id, to, sequence, len(entries), len(legs), request.path)
 
 
 def record_export(

@@ -15,8 +15,11 @@ Contract:
   共享类型 (with its condition when conditional), open type 开放类型. Layered: the shipped
   defaults (hub/defaults/catalogue.toml), then a package's own catalogue.toml for the types
   its department sends, then the deployment's ``resource_catalogue_file``, field by field.
-- ``type_schema(type)``: the self-contained XSD (includes inlined) a sender validates the
-  type's canonical record with; ``UnknownMessageType`` for a type the catalogue lacks.
+- ``type_schema(type, known, version)``: the self-contained XSD (includes inlined; a later
+  version's borrowed 1.0 types copied in) a sender validates the type's canonical record
+  with, in ``version`` (default 1.0 while active); ``UnknownMessageType`` for a type the
+  catalogue lacks, ``UnknownSchemaVersion``/``RetiredSchemaVersion`` for a version it does
+  not offer.
 - ``export_xml(catalogue)``: the catalogue as XML for a catalogue system to import, valid
   against xsd/catalogue/resource-catalogue.xsd (checked before it is returned).
 

@@ -38,18 +38,17 @@ def export_command(
 ) -> None:
     """Write every message waiting for NETWORK into FILE, signed with the hub's key."""
     from hub.bundle import peers
-    from hub.bundle.exporting import export_bundle
+    from hub.bundle.exporting import ExportRequest, export_bundle
 
     with _hub(options) as runtime:
-        result = export_bundle(
-            runtime.store,
-            runtime.departments,
+        request = ExportRequest(
             own_network=peers.identity(runtime.settings).network,
             to=network,
             since=since,
             path=file,
             key=peers.signing_key(runtime.settings),
         )
+        result = export_bundle(runtime.store, runtime.departments, request)
     summary = {**result.__dict__, "path": str(result.path)}
     if as_json:
         click.echo(json.dumps(summary, indent=2))

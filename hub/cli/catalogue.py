@@ -30,22 +30,30 @@ from hub.errors import HubError
     help="Write the catalogue as XML (xsd/catalogue/resource-catalogue.xsd) to this file.",
 )
 @click.option("--schema", "schema_of", metavar="TYPE", help="Print the XSD of one message type.")
+@click.option(
+    "--schema-version",
+    metavar="VERSION",
+    help="With --schema: that canonical version's XSD. [default: 1.0 while it is active]",
+)
 def catalogue_cli(
     as_json: bool,
     department: str | None,
     export_file: Path | None,
     schema_of: str | None,
+    schema_version: str | None,
     **options: Any,
 ) -> None:
     """What the hub exchanges: each message type, its schema, who may send it, who receives
     it, and its resource metadata (name, identifier, provider, sharing and open type ...)."""
+    if schema_version is not None and schema_of is None:
+        raise click.UsageError("--schema-version goes with --schema TYPE")
     with migrated_store(options) as (settings, store):
         from hub.runtime import configuration_loader, registered_versions
 
         configuration = configuration_loader(settings, store).load()
         registered_versions(settings, configuration.mappings.all())  # GOVHUB_MODEL_VERSIONS_FILE
         catalogue = build_catalogue(configuration, deployment_file(settings))
-        _answer(catalogue, as_json, department, export_file, schema_of)
+        _answer(catalogue, as_json, department, export_file, (schema_of, schema_version))
 
 
 def _answer(
@@ -53,11 +61,13 @@ def _answer(
     as_json: bool,
     department: str | None,
     export_file: Path | None,
-    schema_of: str | None,
+    schema_asked: tuple[str | None, str | None],
 ) -> None:
+    schema_of, schema_version = schema_asked
     try:
         if schema_of is not None:
-            click.echo(type_schema(schema_of, catalogue.message_types()).decode("utf-8"), nl=False)
+            schema = type_schema(schema_of, catalogue.message_types(), schema_version)
+            click.echo(schema.document.decode("utf-8"), nl=False)
             return
         if export_file is not None:
             export_file.write_bytes(export_xml(catalogue))
