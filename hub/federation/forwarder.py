@@ -20,7 +20,7 @@ from adapters.base import DeliveryResult
 from hub.errors import ClientError, PermanentDeliveryError, RetryableDeliveryError
 from hub.federation.addressing import is_remote, split_address
 from hub.federation.config import LiveFederation, hub_username
-from hub.federation.header import stored_path
+from hub.federation.header import sealed_path
 from hub.resources import CANONICAL_SCHEMA_VERSION, HEADER_NAMESPACE
 from hub.security import audit
 from hub.store import ClaimedDelivery, Store
@@ -112,12 +112,15 @@ class Forwarder:
 
     def _origin(self, message_id: str) -> _Origin:
         with self.store.engine.connect() as connection:
-            row = connection.execute(
-                select(MessageRow.purpose, MessageRow.sent_at, MessageRow.correlation_id).where(
-                    MessageRow.id == message_id
-                )
+            row = connection.execute(  # one query: the header's fields and the path so far
+                select(
+                    MessageRow.purpose,
+                    MessageRow.sent_at,
+                    MessageRow.correlation_id,
+                    MessageRow.original,
+                ).where(MessageRow.id == message_id)
             ).one()
-        path = stored_path(self.store, message_id)
+        path = sealed_path(self.store, message_id, row.original)
         return _Origin(row.purpose, row.sent_at.isoformat(), row.correlation_id, path)
 
     def _session(self) -> requests.Session:
