@@ -44,6 +44,7 @@ from hub.mailbox.store import MailboxStore
 from hub.mailbox.waiting import DOORBELL
 from hub.observability import metrics
 from hub.retry import RetryPolicy
+from hub.security import audit
 from hub.store import AttemptRecord, ClaimedDelivery, Store
 from hub.untrusted import shown
 from hub.versions import default_versions
@@ -93,6 +94,7 @@ class _Trace:
     schema_version: str | None = None  # the canonical version the mapping read (hub/versions)
     payload_sha256: str | None = None
     payload: bytes | None = None
+    audited: tuple[audit.NewEntry, ...] = ()  # what the attempt's record chains beside it
 
     def elapsed_ms(self) -> int:
         return int((time.perf_counter() - self.started) * 1000)
@@ -185,6 +187,7 @@ class DeliveryHandler:
             outbound_mapping=trace.mapping,
             payload=trace.payload,
             schema_version=trace.schema_version,
+            audited=trace.audited,
         )
 
     def _has_mailbox(self, department: str) -> bool:
@@ -251,7 +254,9 @@ class DeliveryHandler:
             raise PermanentDeliveryError("the message's bodies were pruned; nothing to forward")
         trace.payload = claimed.canonical
         trace.payload_sha256 = _sha256(claimed.canonical)
-        return self.forwarder.forward(claimed)
+        result, forwarded = self.forwarder.forward(claimed)
+        trace.audited = (forwarded,)  # chained with the attempt: no transaction of its own
+        return result
 
     def _failure(self, claimed: ClaimedDelivery, trace: _Trace, exc: Exception) -> AttemptRecord:
         outcome: Literal["retry", "failed"] = "retry"

@@ -38,7 +38,6 @@ from hub.errors import (
     StoreUnavailable,
     UnknownMessageType,
 )
-from hub.federation import is_remote
 from hub.federation.addressing import at_home
 from hub.federation.admission import ForwardAdmission
 from hub.header_fields import limited
@@ -141,6 +140,7 @@ class Ingress:
                 inbound_mapping=None,
                 identity_numbers=numbers,
                 skipped=_logged_skips(routed, message_type),
+                hub_path=tuple(fields["hubPath"].split()) if fields.get("forwardedTo") else (),
             ),
             self._addressed(routed.receivers),
             checked.version_warning,
@@ -211,8 +211,6 @@ class Ingress:
         message = prepared.message
         if not receipt.duplicate:
             metrics.MESSAGES_ACCEPTED.labels(message.sender, message.message_type).inc()
-        if self.forwards is not None and not receipt.duplicate and is_remote(message.sender):
-            self.forwards.received(message, receipt)
         if not receipt.duplicate and receipt.deliveries:
             # A failed publish loses nothing: the relay republishes when the lease ends.
             self.publisher.publish_all_quietly(

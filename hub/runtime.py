@@ -38,7 +38,6 @@ from hub.query import query_service
 from hub.routing import RoutingTable
 from hub.schemas import SchemaRegistry
 from hub.security.admins import AdminGuard, AdminStore
-from hub.security.audit import AuditLog
 from hub.security.credential_cache import CachedCredentials
 from hub.security.credentials import CredentialStore
 from hub.security.encryption import KeyRing
@@ -130,7 +129,6 @@ def forward_admission(
         federation,
         routes,
         DatabaseNonceCache(store.engine),
-        AuditLog(store.engine),
         max_age_seconds=settings.wsse_max_age_seconds,
         clock_skew_seconds=settings.wsse_clock_skew_seconds,
     )

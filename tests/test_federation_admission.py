@@ -108,9 +108,12 @@ def test_a_forward_from_the_child_hub_reaches_the_city_department_once(city: Hub
     assert [(d.department, d.state) for d in status.deliveries] == [
         ("SOCIAL_SECURITY", "delivered")
     ]
-    [received] = audited(city, "forward_received")
+    [received] = audited(city, "forward_received")  # once: the repeat wrote nothing
     assert received.actor == f"{COUNTY}/MARRIAGE_REGISTRY"
     assert json.loads(received.details)["path"] == [COUNTY]
+    # Chained with the message's acceptance, in the accept's own transaction.
+    [accepted] = [e for e in audited(city, "accepted") if e.subject == received.subject]
+    assert received.seq == accepted.seq + 1
 
 
 @pytest.mark.parametrize(

@@ -12,15 +12,10 @@ from lxml import etree
 from hub.errors import LoopRefused, NotAuthenticated, NotAuthorized, NotNeighbour, SchemaInvalid
 from hub.federation.addressing import split_address
 from hub.federation.config import HUB_USER_PREFIX, LiveFederation, hub_username
-from hub.federation.header import forward_path
 from hub.routing import Routed, RoutingTable
-from hub.security.audit import AuditLog
 from hub.security.credentials import StoredCredential
 from hub.security.nonces import NonceCache
 from hub.security.wsse import WsseVerifier
-from hub.store import NewMessage, Receipt
-
-FORWARD_RECEIVED = "forward_received"
 
 
 class NeighbourCredentials:
@@ -55,14 +50,12 @@ class ForwardAdmission:
         federation: LiveFederation,
         routes: RoutingTable,
         nonces: NonceCache,
-        audit: AuditLog,
         *,
         max_age_seconds: float,
         clock_skew_seconds: float,
     ) -> None:
         self.federation = federation
         self.routes = routes
-        self._audit = audit
         self._verifier = WsseVerifier(
             NeighbourCredentials(federation),
             nonces,
@@ -112,16 +105,3 @@ class ForwardAdmission:
         if code not in self.routes.route(message_type).receivers:
             raise NotAuthorized(f"department {code} does not receive {message_type} here")
         return Routed((code,))
-
-    def received(self, message: NewMessage, receipt: Receipt) -> None:
-        """The audit entry of a forward taken in: from whom, through which hubs, for whom."""
-        self._audit.append(
-            actor=message.sender,
-            action=FORWARD_RECEIVED,
-            subject=message.message_id,
-            details={
-                "messageType": message.message_type,
-                "receivers": list(receipt.receivers),
-                "path": forward_path(message.original),
-            },
-        )

@@ -20,15 +20,14 @@ from adapters.base import DeliveryResult
 from hub.errors import ClientError, PermanentDeliveryError, RetryableDeliveryError
 from hub.federation.addressing import is_remote, split_address
 from hub.federation.config import LiveFederation, hub_username
-from hub.federation.header import stored_path
+from hub.federation.header import sealed_path
 from hub.resources import CANONICAL_SCHEMA_VERSION, HEADER_NAMESPACE
-from hub.security.audit import AuditLog
+from hub.security import audit
 from hub.store import ClaimedDelivery, Store
 from hub.store.models import MessageRow
 from hub.versions import default_versions
 from hub.xmlparse import parse
 
-FORWARDED = "forwarded"
 SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
 _H = HEADER_NAMESPACE
 _FAULT_CODE = f".//{{{_H}}}HubFault/{{{_H}}}code"
@@ -49,10 +48,11 @@ class Forwarder:
     def __init__(self, federation: LiveFederation, store: Store) -> None:
         self.federation = federation
         self.store = store
-        self._audit = AuditLog(store.engine)
         self._sessions = threading.local()  # one connection pool per delivery thread
 
-    def forward(self, claimed: ClaimedDelivery) -> DeliveryResult:
+    def forward(self, claimed: ClaimedDelivery) -> tuple[DeliveryResult, audit.NewEntry]:
+        """The neighbour's answer, and the ``forwarded`` audit entry the attempt's record
+        chains in its own transaction (a forward costs no transaction of its own)."""
         config = self.federation.current
         division, _ = split_address(claimed.department)
         try:
@@ -91,10 +91,11 @@ class Forwarder:
                 f"hub {neighbour.division} cannot be reached: {type(error).__name__}"
             ) from error
         duplicate = _answer(neighbour.division, response)
-        self._audit.append(
+        forwarded = audit.NewEntry(
             actor=hub_username(config.division),
-            action=FORWARDED,
+            action=audit.FORWARDED,
             subject=claimed.message_id,
+            at=self.store.clock(),
             details={
                 "to": claimed.department,
                 "via": neighbour.division,
@@ -102,20 +103,24 @@ class Forwarder:
                 "duplicate": duplicate,
             },
         )
-        return DeliveryResult(
+        result = DeliveryResult(
             "duplicate" if duplicate else "accepted",
             reference=claimed.idempotency_key,
             response_excerpt=f"hub {neighbour.division} took it",
         )
+        return result, forwarded
 
     def _origin(self, message_id: str) -> _Origin:
         with self.store.engine.connect() as connection:
-            row = connection.execute(
-                select(MessageRow.purpose, MessageRow.sent_at, MessageRow.correlation_id).where(
-                    MessageRow.id == message_id
-                )
+            row = connection.execute(  # one query: the header's fields and the path so far
+                select(
+                    MessageRow.purpose,
+                    MessageRow.sent_at,
+                    MessageRow.correlation_id,
+                    MessageRow.original,
+                ).where(MessageRow.id == message_id)
             ).one()
-        path = stored_path(self.store, message_id)
+        path = sealed_path(self.store, message_id, row.original)
         return _Origin(row.purpose, row.sent_at.isoformat(), row.correlation_id, path)
 
     def _session(self) -> requests.Session:

@@ -31,6 +31,11 @@ def stored_path(store: Store, message_id: str) -> list[str]:
     """The hubs a stored message came through (its original request, opened if sealed)."""
     with store.engine.connect() as connection:
         original = connection.scalar(select(MessageRow.original).where(MessageRow.id == message_id))
+    return sealed_path(store, message_id, original)
+
+
+def sealed_path(store: Store, message_id: str, original: bytes | None) -> list[str]:
+    """``forward_path`` of a stored original as read from its row (sealed or not)."""
     if not original:
         return []
     return forward_path(store.payloads.open(original, original_context(message_id)))

@@ -34,6 +34,9 @@ REPLAYED = "replayed"
 REFUSED = "refused"
 ADMIN_CHANGE = "admin_change"
 REVEALED = "reveal"  # identity numbers shown in clear: who, which message, why
+# Federation (hub/federation): a leg handed to the next hub, and a forward taken in from one.
+FORWARDED = "forwarded"
+FORWARD_RECEIVED = "forward_received"
 
 HEAD_ID = 1
 _DIGEST = re.compile(r"[0-9a-f]{64}")

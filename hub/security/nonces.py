@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from sqlalchemy import Engine, delete, insert
 from sqlalchemy.exc import IntegrityError
 
 from hub.security.tables import wsse_nonces
+from hub.store.batching import Batcher
 
 PURGE_EVERY = 500  # additions between purges of expired nonces
 
@@ -44,18 +46,43 @@ class MemoryNonceCache:
             return True
 
 
+class _Nonce(NamedTuple):
+    key: str
+    expires_at: datetime
+    now: datetime
+
+
 class DatabaseNonceCache:
-    """Shared by every API process on the same database: the primary key refuses a repeat."""
+    """Shared by every API process on the same database: the primary key refuses a repeat.
+
+    Requests checked at the same moment share one transaction (a writer thread, as for
+    accepts: hub/store/batching.py): on SQLite each transaction waits for the one write lock,
+    and a forward from a neighbour hub paid for its nonce's. A batch that collides (a repeat,
+    even within the batch) is written again nonce by nonce: the same answers as alone.
+    """
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._added = 0
         self._lock = threading.Lock()
+        self._writer: Batcher[_Nonce, bool] = Batcher(
+            self._remember_many, self._remember_one, name="nonce-commit"
+        )
 
     def remember(self, username: str, nonce: bytes, expires_at: datetime, now: datetime) -> bool:
-        key = nonce_key(username, nonce)
         if self._purge_due():
             self.purge(now)
+        return self._writer.submit(_Nonce(nonce_key(username, nonce), expires_at, now))
+
+    def _remember_many(self, batch: Sequence[_Nonce]) -> list[bool]:
+        with self._engine.begin() as connection:
+            connection.execute(
+                insert(wsse_nonces), [{"key": n.key, "expires_at": n.expires_at} for n in batch]
+            )
+        return [True] * len(batch)
+
+    def _remember_one(self, nonce: _Nonce) -> bool:
+        key, expires_at, now = nonce
         try:
             with self._engine.begin() as connection:
                 connection.execute(insert(wsse_nonces).values(key=key, expires_at=expires_at))

@@ -60,6 +60,34 @@ def accepted_entry(
     )
 
 
+def forward_received_entry(
+    message: NewMessage, receivers: Sequence[str], now: datetime
+) -> audit.NewEntry:
+    """A forward taken in from a neighbour hub: from whom, through which hubs, for whom."""
+    return audit.NewEntry(
+        actor=message.sender,
+        action=audit.FORWARD_RECEIVED,
+        subject=message.message_id,
+        at=now,
+        details={
+            "messageType": message.message_type,
+            "receivers": list(receivers),
+            "path": list(message.hub_path),
+        },
+    )
+
+
+def audit_entries(
+    values: Mapping[str, Any], message: NewMessage, receivers: Sequence[str], now: datetime
+) -> list[audit.NewEntry]:
+    """What the accept's transaction chains for one message: its acceptance and, for a
+    forward, its arrival from the neighbour hub (one lock of the chain's head, not two)."""
+    accepted = accepted_entry(values, receivers, now, message.skipped)
+    if not message.hub_path:
+        return [accepted]
+    return [accepted, forward_received_entry(message, receivers, now)]
+
+
 def identity_values(message: NewMessage, hasher: IdentityHasher) -> list[dict[str, Any]]:
     """The identity-lookup rows of a message (for any code that inserts messages)."""
     numbers = message.identity_numbers

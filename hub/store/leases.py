@@ -130,7 +130,8 @@ def record_many(
     connection.execute(_INSERT_ATTEMPTS, [_attempt_values(c, a) for c, a in recorded])
     moves.move(connection, recorded, now)
     states = _states_after(connection, recorded)
-    audit.append_many(connection, [_audit_entry(c, a, now) for c, a in recorded])
+    entries = [e for c, a in recorded for e in (_audit_entry(c, a, now), *a.audited)]
+    audit.append_many(connection, entries)
     return [states[claimed.delivery_id] for claimed, _ in recorded]
 
 

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, NamedTuple
 
+from hub.security.audit import NewEntry
+
 # skipped: never queued, its route condition failed on the record (last_error says why).
 # waiting: in its department's mailbox (hub/mailbox) until the department acknowledges it.
 # held: for a mailbox at its quota; enters the mailbox, in order, as it drains.
@@ -47,6 +49,9 @@ class NewMessage:
     # Receivers whose route condition failed on the record: (department, why). Each gets a
     # leg in state "skipped" so operators see it; none is queued.
     skipped: tuple[tuple[str, str], ...] = ()
+    # A forward from a neighbour hub: the hubs it came through (hub/federation), audited as
+    # ``forward_received`` in the accept's own transaction. Empty for a department's message.
+    hub_path: tuple[str, ...] = ()
 
 
 class QueuedDelivery(NamedTuple):
@@ -130,6 +135,8 @@ class AttemptRecord:
     # The translated document as sent (kept on the delivery until pruned).
     payload: bytes | None = None
     schema_version: str | None = None  # the canonical version delivered (hub/versions)
+    # Chained after the attempt's own entry, in its transaction (a forward's ``forwarded``).
+    audited: tuple[NewEntry, ...] = ()
 
 
 def message_state(delivery_states: list[str]) -> MessageState:

@@ -226,7 +226,7 @@ class Store:
         ids = iter(connection.scalars(_INSERT_DELIVERIES, flat).all() if flat else [])
         # Last: the audit head's lock is held only for the chain and the commit.
         pairs = zip(messages, batch, strict=True)
-        entries = [accepting.accepted_entry(row, r, now, m.skipped) for row, (m, r) in pairs]
+        entries = [e for row, (m, r) in pairs for e in accepting.audit_entries(row, m, r, now)]
         audit.append_many(connection, entries)
         return [
             Receipt(
