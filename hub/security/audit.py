@@ -19,11 +19,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Engine, bindparam, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, insert, select, text, update
 
 from hub.errors import AuditChainBroken
 from hub.identity import mask_in_text
 from hub.security.tables import GENESIS_HASH, audit_archives, audit_head, audit_log
+from hub.store.arrays import ArrayInsert
 from hub.untrusted import MAX_UNTRUSTED_CHARS, bounded, cut, shown, too_long
 
 # What happened. Free text is allowed; these are the ones the hub writes.
@@ -159,7 +160,13 @@ def append_many(connection: Connection, new: Sequence[NewEntry]) -> list[AuditEn
         return []
     last, prev_hash = connection.execute(_TAKE_HEAD, {"a_count": len(new)}).one()
     added = list(_chained(new, int(last) - len(new) + 1, str(prev_hash)))
-    connection.execute(_INSERT_ENTRIES, [_row(entry, entry.hash) for entry in added])
+    rows = [_row(entry, entry.hash) for entry in added]
+    if connection.dialect.name == "postgresql":  # one round trip, one text for any count
+        connection.execute(
+            _INSERT_AND_SET_HEAD, {**_ENTRY_ARRAYS.parameters(rows), "a_hash": added[-1].hash}
+        )
+        return added
+    connection.execute(_INSERT_ENTRIES, rows)
     connection.execute(_SET_HEAD_HASH, {"a_hash": added[-1].hash})
     return added
 
@@ -174,6 +181,11 @@ _TAKE_HEAD = (
 _INSERT_ENTRIES = insert(audit_log)
 _SET_HEAD_HASH = (
     update(audit_head).where(audit_head.c.id == HEAD_ID).values(hash=bindparam("a_hash"))
+)
+# PostgreSQL: the entries from arrays (hub/store/arrays.py) and the head's hash, one statement.
+_ENTRY_ARRAYS = ArrayInsert(audit_log, [column.name for column in audit_log.columns])
+_INSERT_AND_SET_HEAD = text(
+    f"WITH added AS ({_ENTRY_ARRAYS.sql}) UPDATE audit_head SET hash = :a_hash WHERE id = {HEAD_ID}"
 )
 
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from hub.config import DEFAULT_LEASE_SECONDS
 from hub.security import audit
 from hub.security.payloads import PayloadSealer, canonical_context, payload_context
-from hub.store import accepting, leases, migrate
+from hub.store import accepted_rows, accepting, leases, migrate
 from hub.store.engine import make_engine, make_relaxed_engine
 from hub.store.identities import IdentityHasher
 from hub.store.models import DeliveryRow, MessageIdentityRow, MessageRow
@@ -218,10 +218,13 @@ class Store:
         identities = [row for m, _ in batch for row in accepting.identity_values(m, hasher)]
         deliveries = [accepting.delivery_values(m, r, now, lease_until) for m, r in batch]
         flat = [row for rows in deliveries for row in rows]
-        connection.execute(_INSERT_MESSAGES, messages)  # first: the others refer to it
-        if identities:
-            connection.execute(_INSERT_IDENTITIES, identities)
-        ids = iter(connection.scalars(_INSERT_DELIVERIES, flat).all() if flat else [])
+        if connection.dialect.name == "postgresql":
+            ids = iter(accepted_rows.insert(connection, messages, identities, flat))
+        else:
+            connection.execute(_INSERT_MESSAGES, messages)  # first: the others refer to it
+            if identities:
+                connection.execute(_INSERT_IDENTITIES, identities)
+            ids = iter(connection.scalars(_INSERT_DELIVERIES, flat).all() if flat else [])
         # Last: the audit head's lock is held only for the chain and the commit.
         pairs = zip(messages, batch, strict=True)
         entries = [accepting.accepted_entry(row, r, now, m.skipped) for row, (m, r) in pairs]
