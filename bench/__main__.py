@@ -32,6 +32,7 @@ BENCHMARKS = (
     "tracker",
     "idle",
     "storage",
+    "accept_writes",
 )
 
 
