@@ -3,9 +3,10 @@
 A hub process starts with some 200,000-270,000 objects (modules, compiled schemas, mappings,
 spyne's models) that live as long as it does. Python's cyclic collector walks every one of
 them at each full (generation 2) collection, holding the GIL: under the ingest benchmark a
-full pass came every half second or so and took 55 ms to 2 s on the shared cores, during which
-no request moved; that was the ingest tail (p99). ``gc.freeze`` moves them to a permanent
-generation the collector does not visit: full passes then walk only what the traffic made.
+few full passes came in each run of seconds and took 124-307 ms of CPU (175 ms to 2 s of wall
+time on the shared cores), during which no request moved; that was the ingest tail (p99).
+``gc.freeze`` moves them to a permanent generation the collector does not visit: full passes
+then walk only what the traffic made (docs/performance.md, "Goal 2: distributed ingest").
 
 The cost: a cycle among the frozen objects that becomes garbage later (a configuration
 replaced by a reload) is not collected; reference counting still frees everything else.
