@@ -218,10 +218,10 @@ class Store:
         identities = [row for m, _ in batch for row in accepting.identity_values(m, hasher)]
         deliveries = [accepting.delivery_values(m, r, now, lease_until) for m, r in batch]
         flat = [row for rows in deliveries for row in rows]
+        connection.execute(_INSERT_MESSAGES, messages)  # first: the others refer to it
         if connection.dialect.name == "postgresql":
-            ids = iter(accepted_rows.insert(connection, messages, identities, flat))
+            ids = iter(accepted_rows.insert(connection, identities, flat))
         else:
-            connection.execute(_INSERT_MESSAGES, messages)  # first: the others refer to it
             if identities:
                 connection.execute(_INSERT_IDENTITIES, identities)
             ids = iter(connection.scalars(_INSERT_DELIVERIES, flat).all() if flat else [])
