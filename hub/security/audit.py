@@ -159,7 +159,22 @@ def append_many(connection: Connection, new: Sequence[NewEntry]) -> list[AuditEn
     if not new:
         return []
     last, prev_hash = connection.execute(_TAKE_HEAD, {"a_count": len(new)}).one()
-    added = list(_chained(new, int(last) - len(new) + 1, str(prev_hash)))
+    return append_to_taken_head(connection, new, TakenHead(int(last), str(prev_hash)))
+
+
+class TakenHead(NamedTuple):
+    """The head as a statement that moved it on left it: the new last seq, the hash before."""
+
+    seq: int
+    hash: str
+
+
+def append_to_taken_head(
+    connection: Connection, new: Sequence[NewEntry], head: TakenHead
+) -> list[AuditEntry]:
+    """``append_many`` after the caller's own statement moved the head on by ``len(new)``
+    (``TAKE_HEAD_SQL``, with ``a_count``), which took its lock."""
+    added = list(_chained(new, head.seq - len(new) + 1, head.hash))
     rows = [_row(entry, entry.hash) for entry in added]
     if connection.dialect.name == "postgresql":  # one round trip, one text for any count
         connection.execute(
@@ -177,6 +192,11 @@ _TAKE_HEAD = (
     .where(audit_head.c.id == HEAD_ID)
     .values(seq=audit_head.c.seq + bindparam("a_count"))
     .returning(audit_head.c.seq, audit_head.c.hash)
+)
+# For a caller's larger statement (a CTE): the same, as SQL text.
+TAKE_HEAD_SQL = (
+    f"UPDATE audit_head SET seq = audit_head.seq + :a_count WHERE audit_head.id = {HEAD_ID} "
+    "RETURNING audit_head.seq, audit_head.hash"
 )
 _INSERT_ENTRIES = insert(audit_log)
 _SET_HEAD_HASH = (

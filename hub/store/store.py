@@ -218,17 +218,19 @@ class Store:
         identities = [row for m, _ in batch for row in accepting.identity_values(m, hasher)]
         deliveries = [accepting.delivery_values(m, r, now, lease_until) for m, r in batch]
         flat = [row for rows in deliveries for row in rows]
+        pairs = zip(messages, batch, strict=True)
+        entries = [accepting.accepted_entry(row, r, now, m.skipped) for row, (m, r) in pairs]
         connection.execute(_INSERT_MESSAGES, messages)  # first: the others refer to it
         if connection.dialect.name == "postgresql":
-            ids = iter(accepted_rows.insert(connection, identities, flat))
+            delivery_ids, head = accepted_rows.insert(connection, identities, flat, len(entries))
+            audit.append_to_taken_head(connection, entries, head)
+            ids = iter(delivery_ids)
         else:
             if identities:
                 connection.execute(_INSERT_IDENTITIES, identities)
             ids = iter(connection.scalars(_INSERT_DELIVERIES, flat).all() if flat else [])
-        # Last: the audit head's lock is held only for the chain and the commit.
-        pairs = zip(messages, batch, strict=True)
-        entries = [accepting.accepted_entry(row, r, now, m.skipped) for row, (m, r) in pairs]
-        audit.append_many(connection, entries)
+            # Last: the audit head's lock is held only for the chain and the commit.
+            audit.append_many(connection, entries)
         return [
             Receipt(
                 m.message_id,
