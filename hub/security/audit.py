@@ -153,8 +153,8 @@ def append_many(connection: Connection, new: Sequence[NewEntry]) -> list[AuditEn
 
     One statement moves the head on by ``len(new)``, takes the lock (the write lock on SQLite,
     the row lock on PostgreSQL) and reads the head: no two writers see the same head, and the
-    lock is held for three round trips (this, the insert, the head's hash) plus the commit,
-    however many entries there are.
+    lock is held for three round trips (this, the insert, the head's hash; two on PostgreSQL,
+    where the insert sets the head's hash) plus the commit, however many entries there are.
     """
     if not new:
         return []
