@@ -33,6 +33,7 @@ BENCHMARKS = (
     "tracker",
     "idle",
     "storage",
+    "accept_writes",
 )
 
 

@@ -15,9 +15,10 @@ import random
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import overload
+from typing import Any, overload
 
 from hub.identity import make_number
+from hub.store import NewMessage
 
 # The issue's realistic mix: 2 kB 30%, 10 kB 60%, 100 kB 9%, 1 MB 1%.
 SIZE_MIX = ((2_000, 0.30), (10_000, 0.60), (100_000, 0.09), (1_000_000, 0.01))
@@ -115,3 +116,30 @@ def message_id(body: bytes) -> str:
     """The message id inside a Submit envelope built here."""
     start = body.index(b"<h:messageId>") + len(b"<h:messageId>")
     return body[start : start + 36].decode()
+
+
+def stored_message(canonical: bytes, numbers: tuple[str, ...] | None = None) -> NewMessage:
+    """A checked message as ingress hands it to the store (``numbers``: its identity
+    numbers, as ingress found them; None: the store reads them from the record)."""
+    message_id = str(uuid.uuid4())
+    return NewMessage(
+        message_id=message_id,
+        idempotency_key=message_id,
+        sent_at=datetime.now(UTC),
+        original=canonical,
+        canonical=canonical,
+        identity_numbers=numbers,
+        **_STORED_FIELDS,
+    )
+
+
+# What every benchmark message has in common (a marriage from the registry, as 1.0).
+_STORED_FIELDS: dict[str, Any] = {
+    "message_type": "MarriageRegistered",
+    "sender": "MARRIAGE_REGISTRY",
+    "correlation_id": None,
+    "purpose": "benchmark",
+    "schema_version": "1.0",
+    "original_content_type": "text/xml",
+    "inbound_mapping": None,
+}

@@ -18,8 +18,6 @@ from __future__ import annotations
 import os
 import threading
 import time
-import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 from bench import messages
@@ -31,7 +29,6 @@ from bench.validate_map import EXAMPLES
 from hub.config import Settings
 from hub.ingress import PreparedMessage
 from hub.runtime import HubRuntime
-from hub.store import NewMessage
 
 SIZES = (2_000, 10_000, 100_000, 1_000_000, 10_000_000)
 QUICK_SIZES = (2_000, 1_000_000, 10_000_000)
@@ -117,7 +114,7 @@ def _commit_rate(
 
     def commit(slot: int) -> None:
         while time.perf_counter() < deadline:
-            runtime.ingress.commit(PreparedMessage(_message(canonical), receivers))
+            runtime.ingress.commit(PreparedMessage(messages.stored_message(canonical), receivers))
             done[slot] += 1
 
     started = time.perf_counter()
@@ -127,21 +124,3 @@ def _commit_rate(
     for thread in threads:
         thread.join()
     return sum(done) / (time.perf_counter() - started)
-
-
-def _message(canonical: bytes) -> NewMessage:
-    message_id = str(uuid.uuid4())
-    return NewMessage(
-        message_id=message_id,
-        message_type="MarriageRegistered",
-        sender="MARRIAGE_REGISTRY",
-        correlation_id=None,
-        idempotency_key=message_id,
-        purpose="benchmark",
-        sent_at=datetime.now(UTC),
-        schema_version="1.0",
-        original=canonical,
-        original_content_type="text/xml",
-        canonical=canonical,
-        inbound_mapping=None,
-    )

@@ -12,6 +12,8 @@ from backends import new_message
 from sqlalchemy import select
 
 from hub.errors import ClientError, StoreUnavailable
+from hub.security import audit
+from hub.security.tables import audit_log
 from hub.store import Receipt, Store, delivery_key
 from hub.store.group_commit import GroupCommitter, _Pending
 from hub.store.models import DeliveryRow, MessageIdentityRow, MessageRow
@@ -83,6 +85,25 @@ def test_many_concurrent_callers_each_get_their_own_receipt_and_everything_is_st
         assert not receipt.duplicate and len(receipt.deliveries) == 2
         status = live_store.message_status(message.message_id)
         assert [d.department for d in status.deliveries] == list(RECEIVERS)
+        assert {(d.delivery_id, d.department) for d in receipt.deliveries} == stored_legs(
+            live_store, message.message_id
+        )
+    with live_store.engine.connect() as connection:  # batches of every size chained in a line
+        assert audit.verify(connection).ok
+        accepted = connection.scalars(
+            select(audit_log.c.subject).where(audit_log.c.action == audit.ACCEPTED)
+        ).all()
+    assert sorted(accepted) == sorted(m.message_id for m in messages)
+
+
+def stored_legs(store: Store, message_id: str) -> set[tuple[int, str]]:
+    with store.engine.connect() as connection:
+        found = connection.execute(
+            select(DeliveryRow.id, DeliveryRow.department).where(
+                DeliveryRow.message_id == message_id
+            )
+        ).all()
+    return {(delivery_id, department) for delivery_id, department in found}
 
 
 def test_repeats_within_a_batch_and_of_stored_messages_are_answered_as_duplicates(

@@ -41,6 +41,7 @@ def serve(no_workers: bool, import_only: bool, log_level: str, **options: Any) -
     from hub.bundle.import_only import import_only_app
     from hub.mailbox.waiting import server_threads
     from hub.security.tls import TlsFiles
+    from hub.startup.heap import freeze_startup_heap
     from hub.waitress_limits import ServerLimits
     from hub.webserver import check_can_listen, make_server
 
@@ -69,6 +70,7 @@ def serve(no_workers: bool, import_only: bool, log_level: str, **options: Any) -
     threads = server_threads(settings.mailbox_wait_slots)  # waiting Receives get their own
     app = import_only_app(runtime) if import_only else runtime.wsgi_app()
     server = make_server(app, settings.host, settings.port, tls, threads=threads, limits=limits)
+    freeze_startup_heap()  # the ingest tail: full collections walked the start-up objects
     if import_only:
         click.echo(f"govhub serving {server.url}/health, /ready, /metrics only (import-only)")
     else:

@@ -19,11 +19,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Engine, bindparam, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, insert, select, text, update
 
 from hub.errors import AuditChainBroken
 from hub.identity import mask_in_text
 from hub.security.tables import GENESIS_HASH, audit_archives, audit_head, audit_log
+from hub.store.arrays import ArrayInsert
 from hub.untrusted import MAX_UNTRUSTED_CHARS, bounded, cut, shown, too_long
 
 # What happened. Free text is allowed; these are the ones the hub writes.
@@ -155,14 +156,35 @@ def append_many(connection: Connection, new: Sequence[NewEntry]) -> list[AuditEn
 
     One statement moves the head on by ``len(new)``, takes the lock (the write lock on SQLite,
     the row lock on PostgreSQL) and reads the head: no two writers see the same head, and the
-    lock is held for three round trips (this, the insert, the head's hash) plus the commit,
-    however many entries there are.
+    lock is held for three round trips (this, the insert, the head's hash; two on PostgreSQL,
+    where the insert sets the head's hash) plus the commit, however many entries there are.
     """
     if not new:
         return []
     last, prev_hash = connection.execute(_TAKE_HEAD, {"a_count": len(new)}).one()
-    added = list(_chained(new, int(last) - len(new) + 1, str(prev_hash)))
-    connection.execute(_INSERT_ENTRIES, [_row(entry, entry.hash) for entry in added])
+    return append_to_taken_head(connection, new, TakenHead(int(last), str(prev_hash)))
+
+
+class TakenHead(NamedTuple):
+    """The head as a statement that moved it on left it: the new last seq, the hash before."""
+
+    seq: int
+    hash: str
+
+
+def append_to_taken_head(
+    connection: Connection, new: Sequence[NewEntry], head: TakenHead
+) -> list[AuditEntry]:
+    """``append_many`` after the caller's own statement moved the head on by ``len(new)``
+    (``TAKE_HEAD_SQL``, with ``a_count``), which took its lock."""
+    added = list(_chained(new, head.seq - len(new) + 1, head.hash))
+    rows = [_row(entry, entry.hash) for entry in added]
+    if connection.dialect.name == "postgresql":  # one round trip, one text for any count
+        connection.execute(
+            _INSERT_AND_SET_HEAD, {**_ENTRY_ARRAYS.parameters(rows), "a_hash": added[-1].hash}
+        )
+        return added
+    connection.execute(_INSERT_ENTRIES, rows)
     connection.execute(_SET_HEAD_HASH, {"a_hash": added[-1].hash})
     return added
 
@@ -174,9 +196,19 @@ _TAKE_HEAD = (
     .values(seq=audit_head.c.seq + bindparam("a_count"))
     .returning(audit_head.c.seq, audit_head.c.hash)
 )
+# For a caller's larger statement (a CTE): the same, as SQL text.
+TAKE_HEAD_SQL = (
+    f"UPDATE audit_head SET seq = audit_head.seq + :a_count WHERE audit_head.id = {HEAD_ID} "
+    "RETURNING audit_head.seq, audit_head.hash"
+)
 _INSERT_ENTRIES = insert(audit_log)
 _SET_HEAD_HASH = (
     update(audit_head).where(audit_head.c.id == HEAD_ID).values(hash=bindparam("a_hash"))
+)
+# PostgreSQL: the entries from arrays (hub/store/arrays.py) and the head's hash, one statement.
+_ENTRY_ARRAYS = ArrayInsert(audit_log, [column.name for column in audit_log.columns])
+_INSERT_AND_SET_HEAD = text(
+    f"WITH added AS ({_ENTRY_ARRAYS.sql}) UPDATE audit_head SET hash = :a_hash WHERE id = {HEAD_ID}"
 )
 
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from hub.config import DEFAULT_LEASE_SECONDS
 from hub.security import audit
 from hub.security.payloads import PayloadSealer, canonical_context, payload_context
-from hub.store import accepting, large_bodies, leases, migrate
+from hub.store import accepted_rows, accepting, large_bodies, leases, migrate
 from hub.store.engine import make_engine, make_relaxed_engine
 from hub.store.identities import IdentityHasher
 from hub.store.models import DeliveryRow, MessageIdentityRow, MessageRow
@@ -218,16 +218,21 @@ class Store:
         identities = [row for m, _ in batch for row in accepting.identity_values(m, hasher)]
         deliveries = [accepting.delivery_values(m, r, now, lease_until) for m, r in batch]
         flat = [row for rows in deliveries for row in rows]
+        pairs = zip(messages, batch, strict=True)
+        entries = [e for row, (m, r) in pairs for e in accepting.audit_entries(row, m, r, now)]
         streamed = large_bodies.take_large_originals(connection, messages)
         connection.execute(_INSERT_MESSAGES, messages)  # first: the others refer to it
         large_bodies.write_originals(connection, streamed)
-        if identities:
-            connection.execute(_INSERT_IDENTITIES, identities)
-        ids = iter(connection.scalars(_INSERT_DELIVERIES, flat).all() if flat else [])
-        # Last: the audit head's lock is held only for the chain and the commit.
-        pairs = zip(messages, batch, strict=True)
-        entries = [e for row, (m, r) in pairs for e in accepting.audit_entries(row, m, r, now)]
-        audit.append_many(connection, entries)
+        if connection.dialect.name == "postgresql":
+            delivery_ids, head = accepted_rows.insert(connection, identities, flat, len(entries))
+            audit.append_to_taken_head(connection, entries, head)
+            ids = iter(delivery_ids)
+        else:
+            if identities:
+                connection.execute(_INSERT_IDENTITIES, identities)
+            ids = iter(connection.scalars(_INSERT_DELIVERIES, flat).all() if flat else [])
+            # Last: the audit head's lock is held only for the chain and the commit.
+            audit.append_many(connection, entries)
         return [
             Receipt(
                 m.message_id,

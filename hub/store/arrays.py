@@ -1,0 +1,65 @@
+"""PostgreSQL: many rows inserted by one statement whose text never changes (``unnest``).
+
+An ``INSERT … VALUES (…), (…), …`` of a batch has a different text for every batch size:
+psycopg converts such a query again at every execution (its cache keeps short texts only;
+that was a sixth of the API process's time under load) and PostgreSQL plans it again. Here
+each column travels as one array parameter, so the text is the same whatever the number of
+rows: converted once, prepared once by the server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Column, Connection, Table, TextClause, TypeDecorator, text
+from sqlalchemy.dialects import postgresql
+
+_DIALECT = postgresql.dialect()  # type: ignore[no-untyped-call]
+
+
+class ArrayInsert:
+    """``INSERT INTO table (columns) SELECT * FROM unnest(:column::type[], …)``, built once.
+
+    ``returning`` names columns the statement returns (one row per inserted row); ``prefix``
+    goes before each parameter's name (several inserts in one statement: CTEs)."""
+
+    def __init__(
+        self,
+        table: Table,
+        columns: Sequence[str],
+        *,
+        returning: Sequence[str] = (),
+        prefix: str = "",
+    ) -> None:
+        self.table = table
+        self.prefix = prefix
+        self.columns = tuple(table.c[name] for name in columns)
+        self.sql = self._sql(returning)  # for a caller's larger statement (a CTE)
+        self.statement: TextClause = text(self.sql)
+
+    def _sql(self, returning: Sequence[str]) -> str:
+        names = ", ".join(column.name for column in self.columns)
+        arrays = ", ".join(
+            f"CAST(:{self.prefix}{column.name} AS {column.type.compile(dialect=_DIALECT)}[])"
+            for column in self.columns
+        )
+        sql = f"INSERT INTO {self.table.name} ({names}) SELECT * FROM unnest({arrays})"
+        if returning:
+            sql += " RETURNING " + ", ".join(returning)
+        return sql
+
+    def parameters(self, rows: Sequence[Mapping[str, Any]]) -> dict[str, list[Any]]:
+        """One list per column, in row order; each value as its column type binds it."""
+        return {self.prefix + column.name: _bound(column, rows) for column in self.columns}
+
+    def execute(self, connection: Connection, rows: Sequence[Mapping[str, Any]]) -> Any:
+        return connection.execute(self.statement, self.parameters(rows))
+
+
+def _bound(column: Column[Any], rows: Sequence[Mapping[str, Any]]) -> list[Any]:
+    values = [row.get(column.name) for row in rows]
+    kind = column.type
+    if isinstance(kind, TypeDecorator):  # e.g. UTCDateTime refuses naive datetimes
+        return [kind.process_bind_param(value, _DIALECT) for value in values]
+    return values
