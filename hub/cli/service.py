@@ -16,6 +16,7 @@ from hub import logs
 from hub.cli.options import build_settings, settings_options
 from hub.config import Settings
 from hub.errors import HubError
+from hub.startup import heap
 
 
 @click.command()
@@ -96,6 +97,7 @@ def worker(log_level: str, metrics_port: int | None, **options: Any) -> None:
             err=True,
         )
     runtime = _runtime(settings, migrates=False)  # `govhub db upgrade` migrates
+    heap.settle()
     runtime.start_workers()
     stops = [runtime.close]
     if metrics_port is not None:
