@@ -16,6 +16,7 @@ the last. ``python -m bench.bare_pipeline SPEC.json`` is one of its processes.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import threading
 import time
@@ -31,7 +32,6 @@ import requests
 from sqlalchemy.engine import make_url
 
 from bench.processes import Fleet, process_cpu_seconds
-from bench.setups import DEPARTMENTS
 from hub.config import Settings
 
 _kombu: Any = kombu
@@ -69,7 +69,7 @@ def bare_baseline(
     """Drain ``messages`` MarriageRegistered (two legs each) through the bare pipeline, in as
     many processes as the hub has workers; its CPU per confirmed delivery (``cpu_ms_bare``)
     from the first confirmation to the last, as the hub's is measured."""
-    settings = Settings()
+    settings = Settings.from_env({**os.environ, **env})  # the workers' layout and group size
     database = make_url(env["GOVHUB_DATABASE_URL"]).set(drivername="postgresql")
     spec = Spec(
         amqp_url=env["GOVHUB_BUS_URL"],
@@ -180,7 +180,7 @@ def fill(database_url: str, amqp_url: str, queue_prefix: str, messages: int) -> 
 def delete(amqp_url: str, queue_prefix: str) -> None:
     with _kombu.Connection(amqp_url) as connection:
         channel = connection.default_channel
-        for code in DEPARTMENTS:
+        for code in ROUTED:
             _queue(queue_prefix, code)(channel).delete()
 
 
