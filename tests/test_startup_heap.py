@@ -1,28 +1,29 @@
-"""A process's start-up heap is set aside from the garbage collector (hub/startup/heap.py);
-what it makes afterwards is still collected, so a long-running worker does not grow."""
+"""The start-up objects of a serving process are left out of the collector's full passes."""
 
 from __future__ import annotations
 
 import gc
-import weakref
+from collections.abc import Iterator
 
-from hub.startup import heap
+import pytest
 
-
-class _Node:
-    partner: _Node | None = None
+from hub.startup.heap import freeze_startup_heap
 
 
-def test_objects_made_after_settling_are_still_collected() -> None:
+@pytest.fixture
+def frozen() -> Iterator[None]:
     try:
-        heap.settle()
-        assert gc.get_freeze_count() > 0  # start-up's objects are no longer walked
-
-        later = _Node()
-        later.partner = later  # a cycle: only the collector can free it
-        gone = weakref.ref(later)
-        del later
-        gc.collect()
-        assert gone() is None
+        freeze_startup_heap()
+        yield
     finally:
-        gc.unfreeze()
+        gc.unfreeze()  # the test process goes on collecting as before
+
+
+def test_what_exists_at_start_is_frozen_and_a_full_pass_walks_only_what_came_after(
+    frozen: None,
+) -> None:
+    assert gc.get_freeze_count() > 10_000  # this process's modules, pytest's, the hub's
+    assert len(gc.get_objects(generation=2)) < gc.get_freeze_count() / 10
+    made_after = [[n] for n in range(1_000)]
+    gc.collect()
+    assert any(item is made_after[0] for item in gc.get_objects(generation=2))
