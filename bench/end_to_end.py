@@ -24,12 +24,14 @@ from typing import Any
 from sqlalchemy import bindparam, create_engine, text
 
 from bench import messages
+from bench.bare_pipeline import bare_baseline
 from bench.load import closed_loop, paced
 from bench.processes import Fleet, machine_busy_seconds, pids_named, process_cpu_seconds
 from bench.setups import distributed, embedded
 from bench.stats import latency_ms
 
 SETTLE_SECONDS = 300.0
+WORKERS = 2
 DELIVERED = text("SELECT count(*) FROM deliveries WHERE state = 'delivered'")
 PENDING = text("SELECT count(*) FROM deliveries WHERE state NOT IN ('delivered', 'failed')")
 SPAN = text(
@@ -89,7 +91,7 @@ def _drain_backlog(name: str, options: Any) -> dict[str, Any]:
         count = int(options.seconds * (150 if options.quick else 600))
         bodies = [messages.submit(2_000, n) for n in range(count)]
         failed = closed_loop(url, bodies, concurrency=options.concurrency, seconds=3600).failed
-        workers = [fleet.worker(f"worker-{n}", env) for n in range(2)]
+        workers = [fleet.worker(f"worker-{n}", env) for n in range(WORKERS)]
         engine = create_engine(env["GOVHUB_DATABASE_URL"])
         try:
             start = _cpu_snapshot(engine, fleet, workers, wait_for_first=True)
@@ -97,16 +99,32 @@ def _drain_backlog(name: str, options: Any) -> dict[str, Any]:
             end = _cpu_snapshot(engine, fleet, workers)
             with engine.connect() as connection:
                 delivered, first, last = connection.execute(DELIVERED_SPAN).one()
+            for worker in workers:  # the bare pipeline has the cores the workers had
+                worker.terminate()
+                worker.wait(timeout=15)
+            bare = bare_baseline(fleet, work, env, engine, count, WORKERS)
         finally:
             engine.dispose()
     span = _seconds(last) - _seconds(first) if delivered else 0.0
+    hub = _cpu_per_delivery(start, end)
     return {
         "setup": name,
         "deliveries_per_second": round(delivered / span, 1) if span > 0 else 0.0,
         "messages": count,
         "failed_submits": failed,
-        **_cpu_per_delivery(start, end),
+        **hub,
+        **bare,
+        **_against_bare(hub, bare),
     }
+
+
+def _against_bare(hub: dict[str, float], bare: dict[str, float]) -> dict[str, float]:
+    """The hub's CPU per delivery (workers with their relay, and the API's share) and its
+    ratio to the bare pipeline's (goal: <= 1.0 ms and <= 1.5)."""
+    if "cpu_ms_workers" not in hub or not bare.get("cpu_ms_bare"):
+        return {}
+    own = round(hub["cpu_ms_workers"] + hub["cpu_ms_api"], 2)
+    return {"cpu_ms_hub": own, "hub_over_bare": round(own / bare["cpu_ms_bare"], 2)}
 
 
 def _departments(fleet: Fleet, work: Path, options: Any) -> dict[str, str]:
@@ -133,6 +151,7 @@ def _cpu_snapshot(
         "delivered": float(delivered),
         "machine": machine_busy_seconds(),
         "workers": sum(process_cpu_seconds(w.pid) for w in workers),
+        "api": process_cpu_seconds(fleet.by_name["api"].pid),
         # Only mock departments started here count; ones on another host use none of ours.
         "mocks": process_cpu_seconds(fleet.by_name["mocks"].pid)
         if "mocks" in fleet.by_name
@@ -148,7 +167,7 @@ def _cpu_per_delivery(start: dict[str, float], end: dict[str, float]) -> dict[st
     count = end["delivered"] - start["delivered"]
     if count <= 0:
         return {}
-    parts = ("machine", "workers", "mocks", "postgres", "rabbitmq")
+    parts = ("machine", "workers", "api", "mocks", "postgres", "rabbitmq")
     return {f"cpu_ms_{part}": round((end[part] - start[part]) * 1000 / count, 2) for part in parts}
 
 

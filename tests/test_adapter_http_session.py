@@ -79,3 +79,15 @@ def test_a_redirect_is_not_followed() -> None:
 
     assert answer.status_code == 307
     assert len(responses.calls) == 1
+
+
+@responses.activate
+def test_a_response_hook_on_the_session_still_runs() -> None:
+    responses.post(ENDPOINT, body="ok")
+    session = new_session(ENDPOINT)
+    seen: list[int] = []
+    session.hooks["response"].append(lambda response, **_: seen.append(response.status_code))
+
+    Poster(session).post(ENDPOINT, b"record", {}, timeout=5)
+
+    assert seen == [200]
