@@ -18,7 +18,6 @@ from collections.abc import Callable
 
 from hub.adapter_cache import AdapterFactory
 from hub.bus import (
-    DEFAULT_POLL_SECONDS,
     FORWARD_QUEUE,
     QUEUE_PREFIX,
     DeliveryTask,
@@ -48,6 +47,9 @@ log = logging.getLogger(__name__)
 DEFAULT_STOP_SECONDS = 10.0
 # How long an idle memory:// consumer sleeps between looks at ``stop`` (stop also wakes it);
 IN_PROCESS_WAIT_SECONDS = 30.0
+# An idle consumer's wait on the broker: long, since ``stop`` interrupts it (a wake-up every
+# 0.5 s per consumer was a third of an idle worker's CPU).
+BROKER_WAIT_SECONDS = 30.0
 
 
 class WorkerService:
@@ -146,7 +148,7 @@ class WorkerService:
         self._consuming.add(code)
         # memory:// consumers sleep until a task comes or ``stop`` interrupts them.
         local = in_process(self.settings.bus_url)
-        waits = IN_PROCESS_WAIT_SECONDS if local else DEFAULT_POLL_SECONDS
+        waits = IN_PROCESS_WAIT_SECONDS if local else BROKER_WAIT_SECONDS
         for number in range(max(1, self.settings.consumers_per_department)):
             consumer = QueueConsumer(
                 self.settings.bus_url,
