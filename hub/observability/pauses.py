@@ -21,6 +21,7 @@ from sqlalchemy import Connection, Engine, delete, insert, select, update
 from hub.errors import NotFound, ReasonRequired
 from hub.observability.pause_table import retry_pauses
 from hub.security import audit
+from hub.store.due import DELIVERIES_DUE
 from hub.store.models import DeliveryRow
 from hub.untrusted import shown
 
@@ -73,6 +74,7 @@ class RetryPauses:
                 raise NotFound(f"deliveries to {department} are not paused")
             _release_held(connection, department, now)
             _audited(connection, now, actor, "resume retries", department, None)
+        DELIVERIES_DUE.ring()  # the held legs are due now: a resting relay looks at once
         return Pause(*lifted)
 
     def all_pauses(self) -> list[Pause]:
