@@ -93,7 +93,7 @@ class WorkerService:
             ),
             forwarder=forwarder,
         )
-        self.pauses = PauseBoard(RetryPauses(store.engine))
+        self.pauses = PauseBoard(RetryPauses(store.engine), 2 * settings.relay_interval_seconds)
         self.relay = Relay(
             store,
             self.publisher,
