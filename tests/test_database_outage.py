@@ -14,9 +14,10 @@ from typing import Any
 import pytest
 import zeep
 from backends import fresh_postgresql_database
-from console_kit import logged_in
+from console_kit import chromium, logged_in
 from hubstack import HubStack, header, marriage, running_hub
 from tcp_cut import TcpCut, database_through_cut
+from test_security_console_browser import snapshot
 from zeep.wsse.username import UsernameToken
 
 from hub.observability.outages import is_database_outage
@@ -25,7 +26,8 @@ from hub.security.encryption import KeyRing, new_key_text
 from hub.store.engine import CONNECT_TIMEOUT_SECONDS, make_engine
 
 pytestmark = pytest.mark.slow
-KEYS = new_key_text("k1")  # an operator's secret can be read back: WS-Security digests work
+# An operator's secret can be read back: WS-Security digests work.
+KEYS = new_key_text("k1")
 
 
 @pytest.fixture
@@ -147,3 +149,28 @@ def test_a_database_that_accepts_but_never_answers_is_an_outage_within_the_conne
         silent.close()
         engine.dispose()
     assert len(errors) == 1 and is_database_outage(errors[0]), errors
+
+
+def test_a_console_page_in_the_browser_says_the_database_is_away_and_comes_back(
+    cut_stack: tuple[HubStack, TcpCut],
+) -> None:
+    stack, cut = cut_stack
+    accounts = AdminStore(stack.runtime.store.engine, keys=KeyRing.parse(KEYS))
+    session, _ = logged_in(stack, accounts.add("ops-wu", ["read"], actor="root"))
+    with chromium() as driver:
+        driver.get(f"{stack.server.url}/console/login")
+        for kept in session.cookies:  # the operator's session, signed in as a person would
+            driver.add_cookie({"name": kept.name, "value": kept.value, "path": "/console"})
+        cut.cut()
+        try:
+            driver.get(f"{stack.server.url}/console/messages")
+            away = driver.find_element("tag name", "body").text
+            snapshot(driver, "database-away")
+        finally:
+            cut.mend()
+        driver.get(f"{stack.server.url}/console/messages")
+        back = driver.find_element("tag name", "body").text
+    assert "503 Service Unavailable" in away
+    assert "database is unavailable now" in away
+    assert "Traceback" not in away
+    assert "database is unavailable" not in back
