@@ -8,10 +8,12 @@ import socket
 import threading
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 import zeep
 from backends import fresh_postgresql_database
 from console_kit import chromium, logged_in
@@ -20,10 +22,12 @@ from tcp_cut import TcpCut, database_through_cut
 from test_security_console_browser import snapshot
 from zeep.wsse.username import UsernameToken
 
+from hub.identity import make_number
 from hub.observability.outages import is_database_outage
 from hub.security.admins import AdminStore
 from hub.security.encryption import KeyRing, new_key_text
 from hub.store.engine import CONNECT_TIMEOUT_SECONDS, make_engine
+from mock_departments.people import Person
 
 pytestmark = pytest.mark.slow
 # An operator's secret can be read back: WS-Security digests work.
@@ -174,3 +178,32 @@ def test_a_console_page_in_the_browser_says_the_database_is_away_and_comes_back(
     assert "database is unavailable now" in away
     assert "Traceback" not in away
     assert "database is unavailable" not in back
+
+
+def test_a_native_push_is_answered_503_with_retry_after_while_the_database_is_away(
+    cut_stack: tuple[HubStack, TcpCut],
+) -> None:
+    stack, cut = cut_stack
+    zhang = Person("Zhang San", make_number("11010519900307", "123"))
+
+    def push(day: int) -> requests.Response:
+        key = stack.mocks.tax.record_address_change(
+            zhang, region_code="110105", line="朝阳路1号", effective=date(2024, 5, day)
+        )
+        return requests.post(
+            f"{stack.server.url}/native/TAX/api/v1/address-changes",
+            data=stack.mocks.tax.store.outbox_entry(key).body,
+            headers={"Content-Type": "application/json; charset=utf-8"},
+            timeout=30,
+        )
+
+    assert push(1).status_code == 202
+    cut.cut()
+    try:
+        away = push(2)
+    finally:
+        cut.mend()
+    assert push(3).status_code == 202
+    assert away.status_code == 503
+    assert away.headers.get("Retry-After", "").isdigit()
+    assert away.json()["error"] == "Server.Unavailable"
