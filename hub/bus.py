@@ -10,7 +10,9 @@ or ``amqp://user:password@host:5672/vhost``.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import socket
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -272,16 +274,24 @@ class QueueConsumer:
         self.prefetch = prefetch
         self.poll_seconds = poll_seconds
         self.ready = threading.Event()  # set once the queue is declared and consumed
+        # An idle consumer waits long on the broker's socket; ``interrupt`` ends that wait by
+        # shutting the socket down, but never under a task being handled (it finishes, acked).
+        self._connection: Connection | None = None
+        self._handling = False
+        self._interrupted = False
+        self._turn = threading.Lock()
 
     def run(self, stop: threading.Event) -> None:
         if in_process(self.url):
             self._take_local(stop)
             return
         while not stop.is_set():
-            connection = _connection(self.url)
+            connection = self._connection = _connection(self.url)
             try:
                 self._consume(connection, stop)
             except _bus_errors(connection) as exc:
+                if stop.is_set():  # our own interrupt ended the wait
+                    return
                 log.warning("bus lost for %s (%s); reconnecting", self.queue.name, exc)
                 stop.wait(RECONNECT_SECONDS)
             except Exception:  # never let one surprise end this department's consumer
@@ -306,9 +316,16 @@ class QueueConsumer:
                     continue
 
     def interrupt(self) -> None:
-        """Wake the in-process consumer now (it would see ``stop`` at its next wake-up)."""
+        """Wake the consumer now (it would see ``stop`` at its next wake-up): the in-process
+        queue's condition, or the broker connection's socket when no task is being handled
+        (one being handled finishes and is acked; the loop then sees ``stop``)."""
         if in_process(self.url):
             LOCAL_QUEUES[self.queue.name].interrupt()
+            return
+        with self._turn:
+            self._interrupted = True
+            if not self._handling:
+                _shut_down(self._connection)
 
     def _take_local(self, stop: threading.Event) -> None:
         """memory://: sleep until a task is put (hub/inprocess/queues.py), no polling."""
@@ -326,12 +343,18 @@ class QueueConsumer:
         message.ack()
 
     def _on_message(self, body: Any, message: Any) -> None:
+        with self._turn:
+            if self._interrupted:  # stopping: left unacked, the broker gives it to another
+                return
+            self._handling = True
         try:
             self._handle(DeliveryTask.from_body(body))
         except HubError as exc:  # not a delivery task
             log.error("handling %s failed: %s", self.queue.name, mask_in_text(repr(exc)))
         finally:
             message.ack()
+            with self._turn:
+                self._handling = False
 
     def _handle(self, task: DeliveryTask) -> None:
         try:
@@ -341,6 +364,17 @@ class QueueConsumer:
                 outages.DATABASE.failed(exc)
             else:
                 log.error("handling %s failed: %s", self.queue.name, mask_in_text(repr(exc)))
+
+
+def _shut_down(connection: Connection | None) -> None:
+    """End a blocking read on ``connection`` from another thread: shutting the socket down
+    (not closing it) makes the reader's recv return at once; the reader then closes it."""
+    if connection is None or not connection.connected:  # .connection would connect it
+        return
+    sock = getattr(getattr(connection.connection, "transport", None), "sock", None)
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
 
 
 def delete_queues(url: str, departments: list[str], queue_prefix: str = QUEUE_PREFIX) -> None:

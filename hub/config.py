@@ -34,6 +34,7 @@ DEFAULT_MAILBOX_WAIT_SLOTS = 200
 # (kept, in order, until it drains: hub/mailbox/quota.py).
 DEFAULT_MAILBOX_QUOTA = 10_000
 DEFAULT_RELAY_INTERVAL_SECONDS = 1.0
+DEFAULT_RELAY_REST_SECONDS = 10.0
 DEFAULT_MAX_ATTEMPTS = 40  # with 1 s doubling to 300 s: 1.3 to 2.6 hours of trying
 DEFAULT_RETRY_BASE_SECONDS = 1.0
 DEFAULT_RETRY_MAX_SECONDS = 300.0
@@ -86,6 +87,7 @@ DEFAULT_SUPERVISION_EVALUATE_SECONDS = 60.0
 DEFAULT_SUPERVISION_LEASE_SECONDS = 300.0
 
 DEFAULT_CONFIG_POLL_SECONDS = 2.0
+DEFAULT_CONFIG_POLL_ANNOUNCED_SECONDS = 30.0
 # The web console (hub/console/): a login lasts this long; this many failed logins in a row
 # for one account, or from one address (an office behind one NAT: more), lock logins there
 # for the lockout time.
@@ -120,6 +122,9 @@ class Settings:
     mailbox_wait_slots: int = DEFAULT_MAILBOX_WAIT_SLOTS
     mailbox_quota: int = DEFAULT_MAILBOX_QUOTA
     relay_interval_seconds: float = DEFAULT_RELAY_INTERVAL_SECONDS
+    # With nothing due, the relay rests until the first lease ends, at most this long
+    # (hub/relay.py); work it knows of wakes it sooner.
+    relay_rest_seconds: float = DEFAULT_RELAY_REST_SECONDS
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
     retry_base_seconds: float = DEFAULT_RETRY_BASE_SECONDS
     retry_max_seconds: float = DEFAULT_RETRY_MAX_SECONDS
@@ -177,6 +182,8 @@ class Settings:
     # How often each process checks the database for a configuration change (registered
     # departments, routes); a change announced on an amqp:// bus is picked up at once.
     config_poll_seconds: float = DEFAULT_CONFIG_POLL_SECONDS
+    # The poll while announcements are heard (a lost one costs at most this long).
+    config_poll_announced_seconds: float = DEFAULT_CONFIG_POLL_ANNOUNCED_SECONDS
     # Department credentials are remembered this long per process (0: read on every request);
     # a change made anywhere takes effect everywhere within it.
     credentials_cache_seconds: float = DEFAULT_CREDENTIALS_CACHE_SECONDS

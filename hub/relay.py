@@ -12,12 +12,19 @@ regardless, so a department that is always busy never starves them. Nothing is l
 waiting: the store already moved those leases on, so a later pass publishes whatever is
 still pending. Each pass first reads which departments are paused (hub/observability/pauses.py)
 and publishes none of their legs.
+
+With nothing due, the relay rests until the first lease ends (a retry's time, a dead
+worker's lease), at most ``rest_seconds``, never less than ``interval_seconds``; a commit in
+this process that makes legs due sooner rings hub/store/due.py's doorbell and ends the rest.
+So an idle worker looks a few times a minute, not every second, and nothing waits longer
+than before for a leg this process knows about.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Iterable
 
 from hub.bus import DeliveryTask, Publisher
@@ -25,6 +32,7 @@ from hub.identity import mask_in_text
 from hub.observability import outages
 from hub.observability.pauses import PauseBoard
 from hub.store import Store
+from hub.store.due import DELIVERIES_DUE
 
 log = logging.getLogger(__name__)
 
@@ -41,16 +49,22 @@ class Relay:
         lease_seconds: float,
         batch_size: int = DEFAULT_BATCH_SIZE,
         pauses: PauseBoard | None = None,
+        rest_seconds: float | None = None,
     ) -> None:
         self.store = store
         self.publisher = publisher
         self.interval_seconds = interval_seconds
+        self.rest_seconds = max(interval_seconds, rest_seconds or interval_seconds)
         self.lease_seconds = lease_seconds
         self.batch_size = batch_size
         self.pauses = pauses
 
     def run_once(self) -> int:
         """Publish one batch of due deliveries; returns how many were published."""
+        return self._pass()[0]
+
+    def _pass(self) -> tuple[int, float]:
+        """Publish one batch; (how many were published, how long the relay may rest)."""
         held = self.pauses.refresh() if self.pauses is not None else frozenset()
         due = self.store.due_deliveries(self.batch_size, self.lease_seconds, held)
         backlogged = self._backlogged({d.department for d in due if d.unattempted})
@@ -61,23 +75,40 @@ class Relay:
         ]
         # One producer for the pass; at the first failure the rest are handed back at once
         # (the publisher's on_unpublished), so the next pass tries again, not the next lease.
-        return len(tasks) if tasks and self.publisher.publish_all_quietly(tasks) else 0
+        published = len(tasks) if tasks and self.publisher.publish_all_quietly(tasks) else 0
+        if due or self.rest_seconds <= self.interval_seconds:
+            return published, self.interval_seconds
+        return published, self._until_next_lease_end(held)
+
+    def _until_next_lease_end(self, held: frozenset[str]) -> float:
+        end = self.store.next_lease_end(held)
+        if end is None:
+            return self.rest_seconds
+        seconds = (end - self.store.clock()).total_seconds()
+        return min(self.rest_seconds, max(self.interval_seconds, seconds))
 
     def run(self, stop: threading.Event) -> None:
-        """Until ``stop`` is set; a full batch is followed at once by the next one."""
+        """Until ``stop`` is set (ring hub/store/due.py's doorbell after setting it); a full
+        batch is followed at once by the next one."""
         while not stop.is_set():
+            heard = DELIVERIES_DUE.rings  # a ring from now on ends the rest below
+            started = time.monotonic()
             try:
-                full = self.run_once() >= self.batch_size
+                published, rest = self._pass()
             except Exception as exc:  # the database is away: try again next tick
                 if outages.is_database_outage(exc):
                     outages.DATABASE.failed(exc)
                 else:
                     log.error("relay pass failed: %s", mask_in_text(str(exc)))
-                full = False
+                published, rest = 0, self.interval_seconds
             else:
                 outages.DATABASE.answered()
-            if not full:
-                stop.wait(self.interval_seconds)
+            if published >= self.batch_size:
+                continue
+            if rest > self.interval_seconds:
+                DELIVERIES_DUE.wait(heard, rest)
+            # Rung or not, passes stay at least the interval apart (as before resting).
+            stop.wait(max(0.0, self.interval_seconds - (time.monotonic() - started)))
 
     def _backlogged(self, departments: Iterable[str]) -> set[str]:
         """Departments whose queue still holds tasks (an unknown count publishes anyway)."""

@@ -196,7 +196,11 @@ class HubRuntime:
         self._stop_watching = threading.Event()
         self._watcher = threading.Thread(
             target=self.config.watch,
-            args=(self._stop_watching, settings.config_poll_seconds),
+            args=(
+                self._stop_watching,
+                settings.config_poll_seconds,
+                settings.config_poll_announced_seconds,
+            ),
             name="govhub-config",
             daemon=True,
         )
@@ -209,6 +213,7 @@ class HubRuntime:
                     settings.queue_prefix,
                     self.config.wake,
                     self._stop_watching,
+                    self.config.announcements,
                 ),
                 name="govhub-config-announcements",
                 daemon=True,
@@ -287,8 +292,12 @@ class HubRuntime:
             routes=self.routes,
             forwarder=None if self.federation is None else Forwarder(self.federation, self.store),
         )
-        self._workers.start()
+        # Listening before starting: a department registered while the workers start (the
+        # announcement listener's first look runs meanwhile) is either in what start() reads
+        # or started by the listener after it, never in neither (its queue unconsumed until
+        # the next change: seen as a flaky tests/test_onboarding_distributed.py).
         self.config.on_change(self._start_new_departments)
+        self._workers.start()
         return self._workers
 
     @property

@@ -18,7 +18,6 @@ from collections.abc import Callable
 
 from hub.adapter_cache import AdapterFactory
 from hub.bus import (
-    DEFAULT_POLL_SECONDS,
     FORWARD_QUEUE,
     QUEUE_PREFIX,
     DeliveryTask,
@@ -41,6 +40,7 @@ from hub.routing import RoutingTable
 from hub.security.checkpointer import Checkpointer
 from hub.store import Store
 from hub.store.attempt_commit import AttemptCommitter
+from hub.store.due import DELIVERIES_DUE
 from hub.supervision import signal_issuer
 
 log = logging.getLogger(__name__)
@@ -48,6 +48,9 @@ log = logging.getLogger(__name__)
 DEFAULT_STOP_SECONDS = 10.0
 # How long an idle memory:// consumer sleeps between looks at ``stop`` (stop also wakes it);
 IN_PROCESS_WAIT_SECONDS = 30.0
+# An idle consumer's wait on the broker: long, since ``stop`` interrupts it (a wake-up every
+# 0.5 s per consumer was a third of an idle worker's CPU).
+BROKER_WAIT_SECONDS = 30.0
 
 
 class WorkerService:
@@ -90,19 +93,21 @@ class WorkerService:
             ),
             forwarder=forwarder,
         )
-        self.pauses = PauseBoard(RetryPauses(store.engine))
+        self.pauses = PauseBoard(RetryPauses(store.engine), 2 * settings.relay_interval_seconds)
         self.relay = Relay(
             store,
             self.publisher,
             interval_seconds=settings.relay_interval_seconds,
             lease_seconds=settings.lease_seconds,
             pauses=self.pauses,
+            rest_seconds=settings.relay_rest_seconds,
         )
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._consumers: list[QueueConsumer] = []
         self._consuming: set[str] = set()
         self._starting = threading.Lock()
+        self._started = False  # start_new_departments waits for start() to have read them
 
     def start(self) -> None:
         if self._threads:
@@ -118,8 +123,10 @@ class WorkerService:
             routes=self.routes,
         )
         self._stop.clear()
-        for config in self.departments:
-            self._start_consumers(config.code)
+        with self._starting:  # a reload meanwhile starts what this did not see, after it
+            for code in self.departments.codes():
+                self._start_consumers(code)
+            self._started = True
         if self.handler.forwarder is not None:
             self._start_consumers(FORWARD_QUEUE)
         self._spawn("govhub-relay", self.relay.run)
@@ -138,7 +145,7 @@ class WorkerService:
         """Consume the queues of departments registered since the start (a reload)."""
         with self._starting:
             for code in self.departments.codes():
-                if code not in self._consuming and self._threads:
+                if code not in self._consuming and self._started:
                     self._start_consumers(code)
                     log.info("workers started for %s", code)
 
@@ -146,7 +153,7 @@ class WorkerService:
         self._consuming.add(code)
         # memory:// consumers sleep until a task comes or ``stop`` interrupts them.
         local = in_process(self.settings.bus_url)
-        waits = IN_PROCESS_WAIT_SECONDS if local else DEFAULT_POLL_SECONDS
+        waits = IN_PROCESS_WAIT_SECONDS if local else BROKER_WAIT_SECONDS
         for number in range(max(1, self.settings.consumers_per_department)):
             consumer = QueueConsumer(
                 self.settings.bus_url,
@@ -168,6 +175,7 @@ class WorkerService:
     def stop(self, timeout: float = DEFAULT_STOP_SECONDS) -> None:
         """Finish the attempts in progress, then stop every thread."""
         self._stop.set()
+        DELIVERIES_DUE.ring()  # a resting relay sees ``stop`` now
         for consumer in self._consumers:
             consumer.interrupt()
         for thread in self._threads:
@@ -176,6 +184,7 @@ class WorkerService:
         if alive:
             log.warning("threads still running after %s s: %s", timeout, ", ".join(alive))
         self._threads, self._consumers, self._consuming = [], [], set()
+        self._started = False
         self.handler.close()
         if self._owns_publisher:
             self.publisher.close()
@@ -184,7 +193,12 @@ class WorkerService:
         if self.pauses.holds(task.department):  # the leg waits; the relay sends it on resume
             log.info("delivery %s to %s held: paused", task.delivery_id, task.department)
             return
-        self.handler.handle(task.delivery_id)
+        try:
+            self.handler.handle(task.delivery_id)
+        finally:
+            # A retry it scheduled is due before a resting relay would look: wake it (a
+            # busy relay is not resting; its passes stay the interval apart).
+            DELIVERIES_DUE.ring()
 
     def _spawn(self, name: str, target: Callable[[threading.Event], None]) -> None:
         thread = threading.Thread(target=target, args=(self._stop,), name=name, daemon=True)

@@ -60,6 +60,10 @@ class TcpCut:
                 continue
             server.settimeout(None)
             with self._lock:
+                if not self._up.is_set():  # cut while connecting: cut() did not see these
+                    _close(client)
+                    _close(server)
+                    continue
                 self._open += [client, server]
             for source, sink in ((client, server), (server, client)):
                 threading.Thread(target=_pump, args=(source, sink), daemon=True).start()

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from typing import Any
 
 import kombu
 import pytest
 from backends import drain, wait_for
-from queue_cleanup import session_queue_prefix
 
 from hub.bus import (
     DeliveryTask,
@@ -171,13 +171,16 @@ def test_publishing_to_an_unreachable_broker_raises_a_hub_error() -> None:
     assert publisher.publish_quietly("TAX", 5, "k") is False
 
 
-def test_an_in_process_consumer_sleeps_until_a_task_comes_and_wakes_to_stop() -> None:
-    """memory:// consumers do not poll: one that would look at ``stop`` only hourly still
-    takes a task as it is put, and stops as soon as it is interrupted."""
-    prefix = session_queue_prefix()
+def test_a_consumer_sleeps_until_a_task_comes_and_wakes_to_stop(
+    bus_url: str, queue_prefix: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Consumers do not poll: one that would look at ``stop`` only hourly still takes a task
+    as it is put, and stops as soon as it is interrupted (on RabbitMQ its wait on the socket
+    is ended), quietly."""
+    prefix = queue_prefix
     handled: list[int] = []
     consumer = QueueConsumer(
-        "memory://",
+        bus_url,
         "TAX",
         lambda t: handled.append(t.delivery_id),
         queue_prefix=prefix,
@@ -186,7 +189,7 @@ def test_an_in_process_consumer_sleeps_until_a_task_comes_and_wakes_to_stop() ->
     stop = threading.Event()
     thread = threading.Thread(target=consumer.run, args=(stop,), daemon=True)
     thread.start()
-    publisher = Publisher("memory://", queue_prefix=prefix)
+    publisher = Publisher(bus_url, queue_prefix=prefix)
     try:
         assert consumer.ready.wait(5)
         publisher.publish("TAX", 7, "k")
@@ -198,3 +201,4 @@ def test_an_in_process_consumer_sleeps_until_a_task_comes_and_wakes_to_stop() ->
         thread.join(10)
         publisher.close()
     assert not thread.is_alive()
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text

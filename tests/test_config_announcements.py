@@ -36,8 +36,11 @@ def test_the_listener_reconnects_after_the_broker_closed_its_connection(
 ) -> None:
     heard = threading.Event()
     stop = threading.Event()
+    connected: list[bool] = []  # what the configuration's poll pace follows
     listener = threading.Thread(
-        target=announce.listen, args=(vhost.url, PREFIX, heard.set, stop), daemon=True
+        target=announce.listen,
+        args=(vhost.url, PREFIX, heard.set, stop, connected.append),
+        daemon=True,
     )
     listener.start()
     try:
@@ -52,6 +55,8 @@ def test_the_listener_reconnects_after_the_broker_closed_its_connection(
         heard.clear()
         assert wait_for(lambda: _announced(vhost, heard), seconds=10)  # and it listens
         assert listener.is_alive()
+        # Heard, lost (the poll speeds up meanwhile), heard again (the poll rests).
+        assert connected[0] is True and connected[-1] is True and False in connected
     finally:
         stop.set()
         listener.join(10)

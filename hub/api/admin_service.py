@@ -20,11 +20,11 @@ from datetime import timedelta
 from typing import Any
 
 from lxml import etree
-from spyne import Application, Boolean, ComplexModel, DateTime, Float, Integer, Unicode, rpc
+from spyne import Boolean, ComplexModel, DateTime, Float, Integer, Unicode, rpc
 from spyne.service import Service
 
 from hub.api.config_service import configuration_service
-from hub.api.soap_protocol import HubSoap11, fault_from, or_fault, unbounded
+from hub.api.soap_protocol import HubApplication, HubSoap11, fault_from, or_fault, unbounded
 from hub.config import Settings
 from hub.configuration.admin import ConfigurationAdmin
 from hub.errors import ClientError
@@ -179,7 +179,7 @@ def build_admin_application(
     signer: ReplySigner | None = None,
     guard: AdminGuard | None = None,
     configuration: ConfigurationAdmin | None = None,
-) -> Application:
+) -> HubApplication:
     class AdminService(Service):  # type: ignore[misc]
         @rpc(ListFilter, Boolean, Unicode, _returns=unbounded(Message))  # type: ignore[untyped-decorator]
         def ListMessages(
@@ -315,7 +315,7 @@ def build_admin_application(
     services: list[Any] = [AdminService]
     if configuration is not None:
         services.append(configuration_service(configuration, _actor))
-    return Application(
+    return HubApplication(
         services,
         tns=ADMIN_NAMESPACE,
         name="GovHubAdmin",

@@ -26,6 +26,9 @@ _BEFORE_ANY_OPERATION = (
     "Client.BodyTooLarge",
     VERSION_MISMATCH,
     "Server.Busy",
+    # Any operation whose checks or work read the database, while it is away
+    # (hub/api/soap_protocol.py HubApplication).
+    "Server.Unavailable",
 )
 # Ack and Nack (hub/mailbox) refuse alike.
 _SETTLING_A_LEASE = (
@@ -35,7 +38,6 @@ _SETTLING_A_LEASE = (
     "Client.UnknownLease",
     "Client.LeaseExpired",
     "Client.AlreadyAcknowledged",
-    "Server.Unavailable",
 )
 OPERATION_FAULTS: dict[str, tuple[str, ...]] = {
     "Submit": (
@@ -57,13 +59,11 @@ OPERATION_FAULTS: dict[str, tuple[str, ...]] = {
         "Client.StepOutOfOrder",
         "Client.EventInFuture",
         "Client.ReasonMissing",
-        "Server.Unavailable",
     ),
     "GetStatus": (
         *_BEFORE_ANY_OPERATION,
         "Client.NotAuthenticated",
         "Client.NotFound",
-        "Server.Unavailable",
     ),
     "ListServices": (
         *_BEFORE_ANY_OPERATION,
@@ -83,7 +83,6 @@ OPERATION_FAULTS: dict[str, tuple[str, ...]] = {
         "Client.SchemaInvalid",
         "Client.NotAuthenticated",
         "Client.NoMailbox",
-        "Server.Unavailable",
     ),
     "Ack": _SETTLING_A_LEASE,
     "Nack": _SETTLING_A_LEASE,
@@ -108,7 +107,6 @@ OPERATION_FAULTS: dict[str, tuple[str, ...]] = {
         "Client.NotAuthenticated",
         "Client.NotAuthorized",
         "Client.NotFound",
-        "Server.Unavailable",
     ),
     "GetDataUsage": (
         *_BEFORE_ANY_OPERATION,

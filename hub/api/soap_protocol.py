@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 import spyne.const
 from lxml import etree
-from spyne import Fault
+from spyne import Application, Fault
 from spyne.const.http import HTTP_400, HTTP_405, HTTP_500
 from spyne.error import RequestNotAllowed
 from spyne.protocol.soap import Soap11, Soap12
@@ -195,8 +195,7 @@ class _HubSoap:
             except Fault:  # the check's own fault, already with its detail
                 raise
             except Exception as exc:
-                if outages.is_database_outage(exc):  # one line per outage, not per request
-                    outages.DATABASE.failed(exc)
+                if outages.database_away(exc):  # one line per outage, not per request
                     raise fault_from(DATABASE_AWAY) from exc
                 # A bug must still answer with a fault, not a dropped call.
                 log.exception("request check failed")
@@ -212,6 +211,21 @@ def spans_lines(raw: bytes) -> bool:
     return b"\n" in document
 
 
+class HubApplication(Application):  # type: ignore[misc]
+    """spyne's Application whose every operation answers Server.Unavailable while the
+    database is away, however the operation reached it (a HubError raised from the driver's
+    error included): without this, spyne answers a bare ``Server`` fault and logs a traceback
+    per request. The operations themselves need not know."""
+
+    def call_wrapper(self, ctx: Any) -> Any:
+        try:
+            return super().call_wrapper(ctx)
+        except Exception as exc:
+            if outages.database_away(exc):
+                raise fault_from(DATABASE_AWAY) from exc
+            raise
+
+
 class HubSoap11(_HubSoap, Soap11):  # type: ignore[misc]
     """SOAP 1.1: text/xml, faults with faultcode soap:Client.* / soap:Server.*."""
 
@@ -220,4 +234,4 @@ class HubSoap12(_HubSoap, Soap12):  # type: ignore[misc]
     """SOAP 1.2: application/soap+xml, faults with Code Sender/Receiver and a Subcode."""
 
 
-__all__ = ["HubSoap11", "HubSoap12", "fault_from", "or_fault", "unbounded"]
+__all__ = ["HubApplication", "HubSoap11", "HubSoap12", "fault_from", "or_fault", "unbounded"]

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from lxml import etree
-from spyne import AnyXml, Application, Boolean, ComplexModel, DateTime, Integer, Unicode, rpc
+from spyne import AnyXml, Boolean, ComplexModel, DateTime, Integer, Unicode, rpc
 from spyne.service import Service
 
 from hub.api import freed_memory
@@ -23,7 +23,7 @@ from hub.api.catalogue_service import (
     SchemaModel,
 )
 from hub.api.soap_faults import fault_from, submit_fault
-from hub.api.soap_protocol import HubSoap11, HubSoap12
+from hub.api.soap_protocol import HubApplication, HubSoap11, HubSoap12
 from hub.api.spyne_models import element_models
 from hub.errors import (
     ClientError,
@@ -104,7 +104,7 @@ def build_soap_application(
     services: Sequence[type[Service]] = (),
     queries: QueryService | None = None,
     writers: Mapping[str, Callable[[Any], etree._Element]] | None = None,
-) -> Application:
+) -> HubApplication:
     """``fast_responses``: Submit's answer is written by ``submit_response``, not by spyne's
     generic serializer (False only to compare the two). ``soap12``: speak SOAP 1.2.
     ``catalogue``: what ListServices and GetSchema answer from (hub/catalogue). ``services``:
@@ -257,7 +257,7 @@ def build_soap_application(
             raise
         return True
 
-    application = Application(
+    application = HubApplication(
         [HubService, *services],
         tns=HEADER_NAMESPACE,
         name="GovHubSoap12" if soap12 else "GovHub",  # one spyne registry entry each

@@ -28,6 +28,7 @@ from hub.api import freed_memory
 from hub.api.admission import ByteBudget, Permit, released_on_close
 from hub.api.soap_endpoint import speaks_soap12
 from hub.api.soap_faults import fault_envelope, fault_from
+from hub.api.soap_protocol import DATABASE_AWAY
 from hub.errors import (
     BodyTooLarge,
     Busy,
@@ -36,16 +37,18 @@ from hub.errors import (
     IdempotencyConflict,
     NotAuthenticated,
     NotAuthorized,
+    StoreUnavailable,
 )
 from hub.federation.status import STATUS_PATH as FEDERATION_STATUS_PATH
 from hub.ingress import Ingress
-from hub.observability import PROBE_PATHS, ProbeApp, log_refusal
+from hub.observability import PROBE_PATHS, ProbeApp, log_refusal, outages
 from hub.security import client_certificates, transport_security
 from hub.security.native_auth import SCHEME, NativeAuthenticator, NativeRequest
 from hub.store import Receipt
 from hub.untrusted import shown
 
 log = logging.getLogger(__name__)
+_RETRY_AFTER = [("Retry-After", str(outages.RETRY_AFTER_SECONDS))]
 
 StartResponse = Callable[..., Any]
 Environ = dict[str, Any]
@@ -95,7 +98,7 @@ class HubWsgiApp:
         if path.rstrip("/") == "/admin" and self.admin is not None:
             return self._soap(environ, start_response, self.admin)
         if self.federation is not None and path == FEDERATION_STATUS_PATH:
-            return self.federation(environ, start_response)
+            return _answered_while_database_away(self.federation, environ, start_response)
         if self.console is not None and (path == "/console" or path.startswith("/console/")):
             return self.console(environ, start_response)
         return _json(start_response, "404 Not Found", {"error": "NotFound", "message": path})
@@ -170,8 +173,12 @@ class HubWsgiApp:
             return _refusal(start_response, error)
         except HubError as error:
             log_refusal(path, error.code, department, error.message)
-            return _json(start_response, "503 Service Unavailable", _error_body(error))
-        except Exception:  # a bug: still a structured answer, and the caller may retry
+            later = _RETRY_AFTER if isinstance(error, StoreUnavailable) else []
+            return _json(start_response, "503 Service Unavailable", _error_body(error), later)
+        except Exception as error:
+            if outages.database_away(error):
+                return _database_away(start_response)
+            # A bug: still a structured answer, and the caller may retry.
             log.exception("native push from %s failed unexpectedly", department)
             unexpected = HubError("the hub could not take the record now; try again")
             return _json(start_response, "503 Service Unavailable", _error_body(unexpected))
@@ -221,6 +228,23 @@ def _let_go(environ: Environ, size: int) -> None:
     """A large request answered: its body dropped, and the memory it took given back."""
     environ["wsgi.input"] = io.BytesIO()
     freed_memory.give_back(size)
+def _answered_while_database_away(
+    app: Callable[[Environ, StartResponse], Iterable[bytes]],
+    environ: Environ,
+    start_response: StartResponse,
+) -> Iterable[bytes]:
+    """``app``'s answer, or 503 with Retry-After if the database went away under it."""
+    try:
+        return app(environ, start_response)
+    except Exception as error:
+        if outages.database_away(error):
+            return _database_away(start_response)
+        raise
+
+
+def _database_away(start_response: StartResponse) -> list[bytes]:
+    body = _error_body(DATABASE_AWAY)
+    return _json(start_response, "503 Service Unavailable", body, _RETRY_AFTER)
 
 
 def _drained(result: Iterable[bytes]) -> list[bytes]:

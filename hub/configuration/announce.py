@@ -50,9 +50,14 @@ def announce(bus_url: str, queue_prefix: str, generation: int) -> None:
 
 
 def listen(
-    bus_url: str, queue_prefix: str, heard: Callable[[], None], stop: threading.Event
+    bus_url: str,
+    queue_prefix: str,
+    heard: Callable[[], None],
+    stop: threading.Event,
+    connected: Callable[[bool], None] = lambda _: None,
 ) -> None:
-    """Thread body: call ``heard`` on every announcement until ``stop`` is set."""
+    """Thread body: call ``heard`` on every announcement until ``stop`` is set; ``connected``
+    is told when announcements are heard (True) and when they are lost (False)."""
     target = exchange(queue_prefix)
     queue = _kombu.Queue(
         f"{target.name}.{uuid.uuid4().hex}", target, exclusive=True, auto_delete=True
@@ -63,7 +68,7 @@ def listen(
         # an OSError: the transport's own error classes name every way a connection ends.
         lost = (KombuError, OSError, *connection.connection_errors, *connection.channel_errors)
         try:
-            _consume(connection, queue, heard, stop)
+            _consume(connection, queue, heard, stop, connected)
         except lost as exc:
             log.info("configuration announcements lost (%s); reconnecting, polling meanwhile", exc)
             stop.wait(RECONNECT_SECONDS)
@@ -71,11 +76,19 @@ def listen(
             log.exception("configuration announcement listener failed; starting again")
             stop.wait(RECONNECT_SECONDS)
         finally:
+            connected(False)
             connection.release()
 
 
-def _consume(connection: Any, queue: Any, heard: Callable[[], None], stop: threading.Event) -> None:
+def _consume(
+    connection: Any,
+    queue: Any,
+    heard: Callable[[], None],
+    stop: threading.Event,
+    connected: Callable[[bool], None],
+) -> None:
     with connection.Consumer(queue, callbacks=[lambda _b, m: _ack(m, heard)]):
+        connected(True)
         # Announcements made before this queue existed (while the process started, or the
         # broker was away) were not heard: look once now.
         heard()

@@ -34,6 +34,7 @@ class LiveConfiguration:
         self._listeners: list[Listener] = []
         self._lock = threading.Lock()
         self._wake = threading.Event()
+        self._announced = False  # announcements are heard: the poll is only a safety net
         self._failed_generation: int | None = None
         self._failure: str | None = None
 
@@ -67,10 +68,23 @@ class LiveConfiguration:
             listener(self.current)
         return True
 
-    def watch(self, stop: threading.Event, poll_seconds: float = DEFAULT_POLL_SECONDS) -> None:
+    def announcements(self, heard: bool) -> None:
+        """Whether changes are announced to this process now (hub/configuration/announce.py):
+        while they are, ``watch`` polls at its slower ``announced_poll_seconds``."""
+        self._announced = heard
+        if not heard:
+            self._wake.set()  # look now, and poll at the faster pace from here on
+
+    def watch(
+        self,
+        stop: threading.Event,
+        poll_seconds: float = DEFAULT_POLL_SECONDS,
+        announced_poll_seconds: float | None = None,
+    ) -> None:
         """Thread body: reload whenever the generation moves, until ``stop`` is set."""
         while not stop.is_set():
-            self._wake.wait(poll_seconds)
+            rest = announced_poll_seconds if self._announced else None
+            self._wake.wait(max(poll_seconds, rest or 0.0))
             self._wake.clear()
             if stop.is_set():
                 return

@@ -50,6 +50,7 @@ from hub.console.login import authenticate
 from hub.console.render import render
 from hub.console.sessions import ConsoleSession, SessionStore
 from hub.errors import ClientError, FormExpired, HubError, NotAuthorized, NotFound
+from hub.observability import outages
 from hub.observability.pauses import RetryPauses
 from hub.observability.readiness import Readiness
 from hub.security import audit
@@ -184,11 +185,14 @@ class ConsoleApp:
             return _problem("413 Content Too Large", shown(error.message))
         try:
             return self._route(request)
-        except OperationalError as error:
-            # The driver's words only: the statement's parameters stay out of the log.
-            log.error("the console could not reach the database: %s", shown(str(error.orig)))
-            return _problem("503 Service Unavailable", "The database is not reachable now.")
-        except Exception:  # a bug: a page that says so, never a traceback
+        except Exception as error:
+            if outages.database_away(error):  # said once per outage (hub/observability)
+                return _database_away()
+            if isinstance(error, OperationalError):
+                # The driver's words only: the statement's parameters stay out of the log.
+                log.error("the console could not reach the database: %s", shown(str(error.orig)))
+                return _problem("503 Service Unavailable", "The database is not reachable now.")
+            # A bug: a page that says so, never a traceback.
             log.exception("a console page failed")
             return _problem("500 Internal Server Error", "The console failed; see the log.")
 
@@ -215,6 +219,8 @@ class ConsoleApp:
         except ClientError as error:
             return _problem("400 Bad Request", shown(error.message), context)
         except HubError as error:
+            if outages.database_away(error):
+                raise  # answered as every page is while the database is away
             log.warning("console page failed: %s", shown(str(error)))
             return _problem("503 Service Unavailable", shown(error.message), context)
 
@@ -308,6 +314,15 @@ def _what(permission: str, page: str, kind: str) -> str:
 def _problem(status: str, message: str, context: pages.Context | None = None) -> Answer:
     body = render("problem.html", status=status, message=message, **pages.chrome(context))
     return Answer(status, body)
+
+
+def _database_away() -> Answer:
+    answer = _problem(
+        "503 Service Unavailable",
+        "The hub's database is unavailable now; this page will answer again when it is back.",
+    )
+    answer.headers.append(("Retry-After", str(outages.RETRY_AFTER_SECONDS)))
+    return answer
 
 
 def _static(name: str, content_type: str) -> Answer:

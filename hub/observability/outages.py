@@ -88,5 +88,22 @@ def is_database_outage(error: BaseException) -> bool:
     return False
 
 
+def database_away(error: BaseException) -> bool:
+    """Whether ``error``, or an error it was raised from, says the database cannot be reached;
+    if so the outage is noted (its one line). Every front (SOAP, console, native HTTP) asks
+    this where it answers, so an operation need not know the database can go away."""
+    seen: set[int] = set()
+    cause: BaseException | None = error
+    while cause is not None and id(cause) not in seen:
+        if is_database_outage(cause):
+            DATABASE.failed(cause)
+            return True
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return False
+
+
+# What a caller is told to wait before asking again (HTTP Retry-After) while the database is away.
+RETRY_AFTER_SECONDS = 5
 # One per process: every API thread reports the same database.
 DATABASE = Outage("the database", "requests that need it answer Server.Unavailable")

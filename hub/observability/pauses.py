@@ -12,6 +12,7 @@ database again). Pausing and resuming are audited with who and why.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,6 +22,7 @@ from sqlalchemy import Connection, Engine, delete, insert, select, update
 from hub.errors import NotFound, ReasonRequired
 from hub.observability.pause_table import retry_pauses
 from hub.security import audit
+from hub.store.due import DELIVERIES_DUE
 from hub.store.models import DeliveryRow
 from hub.untrusted import shown
 
@@ -73,6 +75,7 @@ class RetryPauses:
                 raise NotFound(f"deliveries to {department} are not paused")
             _release_held(connection, department, now)
             _audited(connection, now, actor, "resume retries", department, None)
+        DELIVERIES_DUE.ring()  # the held legs are due now: a resting relay looks at once
         return Pause(*lifted)
 
     def all_pauses(self) -> list[Pause]:
@@ -89,21 +92,27 @@ class PauseBoard:
     """A process's view of the pauses: read once a poll (by the relay), asked per task
     without touching the database."""
 
-    def __init__(self, pauses: RetryPauses) -> None:
+    def __init__(self, pauses: RetryPauses, max_age_seconds: float = float("inf")) -> None:
         self.pauses = pauses
+        # A view older than this (the relay rested) is read again before a task is judged.
+        self.max_age_seconds = max_age_seconds
         self._paused: frozenset[str] = frozenset()
+        self._read_at = -float("inf")
         self._lock = threading.Lock()
 
     def refresh(self) -> frozenset[str]:
         paused = self.pauses.paused()
         with self._lock:
-            self._paused = paused
+            self._paused, self._read_at = paused, time.monotonic()
         return paused
 
     def holds(self, department: str) -> bool:
         """True while ``department`` is paused. A pause seen at the last poll is checked
         again in the database, so a task that arrives just after a resume is not held
-        until its lease ends (the check costs a query only while a pause is on)."""
+        until its lease ends (the check costs a query only while a pause is on, or after
+        the relay rested: a pause made meanwhile in another process holds all the same)."""
+        if time.monotonic() - self._read_at > self.max_age_seconds:
+            self.refresh()
         if department not in self._paused:
             return False
         return department in self.refresh()

@@ -26,6 +26,7 @@ from hub.operations.queries import check_filter, leg_condition, message_conditio
 from hub.operations.views import LegOutcome, LegResult, MessageFilter, ReplayReport
 from hub.store import Store
 from hub.store.audit import action_values, record_actions
+from hub.store.due import DELIVERIES_DUE
 from hub.store.models import AttemptRow, DeliveryRow, MessageRow
 
 # skipped: its route condition failed; an operator may still decide it goes there.
@@ -213,6 +214,8 @@ def _apply(
             )
         if not request.dry_run:  # a dry run changes nothing: one entry for all, at the end
             record_actions(connection, _audit_rows(outcomes, request, store.clock()))
+    if not request.dry_run:
+        DELIVERIES_DUE.ring()  # a resting relay looks at once
     return outcomes
 
 

@@ -5,9 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
+
+from hub.observability import outages
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# How long a new PostgreSQL connection may take before the request behind it is told the
+# database is unavailable (docs/operations.md).
+CONNECT_TIMEOUT_SECONDS = 5
 # Errors quote a statement's parameters: message bodies, identity numbers. Never show them.
 HIDE_PARAMETERS = True
 
@@ -16,12 +21,15 @@ def make_engine(database_url: str) -> Engine:
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         return _sqlite_engine(database_url)
-    return create_engine(
-        database_url,
-        pool_pre_ping=True,
-        pool_size=10,
-        max_overflow=10,
-        hide_parameters=HIDE_PARAMETERS,
+    return _noting_recovery(
+        create_engine(
+            database_url,
+            pool_pre_ping=True,
+            pool_size=10,
+            max_overflow=10,
+            hide_parameters=HIDE_PARAMETERS,
+            connect_args=_connect_timeout(url),
+        )
     )
 
 
@@ -35,15 +43,34 @@ def make_relaxed_engine(database_url: str, durable: Engine) -> Engine:
     connection that went stale fails its batch, whose items are then written alone on fresh
     connections (hub/store/batching.py). SQLite keeps its one durable engine.
     """
-    if make_url(database_url).get_backend_name() != "postgresql":
+    url = make_url(database_url)
+    if url.get_backend_name() != "postgresql":
         return durable
-    return create_engine(
-        database_url,
-        pool_size=4,
-        max_overflow=4,
-        hide_parameters=HIDE_PARAMETERS,
-        connect_args={"options": "-c synchronous_commit=off"},
+    return _noting_recovery(
+        create_engine(
+            database_url,
+            pool_size=4,
+            max_overflow=4,
+            hide_parameters=HIDE_PARAMETERS,
+            connect_args={"options": "-c synchronous_commit=off", **_connect_timeout(url)},
+        )
     )
+
+
+def _connect_timeout(url: URL) -> dict[str, Any]:
+    """libpq's ``connect_timeout`` unless the URL sets it (``?connect_timeout=N``): without
+    one, a connection to a server that went silent waits for the kernel's TCP timeout
+    (minutes), and so does every request behind it."""
+    if url.get_backend_name() != "postgresql" or "connect_timeout" in url.query:
+        return {}
+    return {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
+
+
+def _noting_recovery(engine: Engine) -> Engine:
+    """A new connection made is the database answering again: the outage's closing line is
+    said by whichever thread reconnects first, whatever it was doing."""
+    event.listen(engine, "connect", lambda _connection, _record: outages.DATABASE.answered())
+    return engine
 
 
 def _sqlite_engine(database_url: str) -> Engine:

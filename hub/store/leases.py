@@ -165,6 +165,18 @@ def _audit_entry(claimed: ClaimedDelivery, attempt: AttemptRecord, now: datetime
     )
 
 
+def next_lease_end(connection: Connection, held: frozenset[str] = frozenset()) -> datetime | None:
+    """The earliest lease end among the legs the relay publishes (ix_deliveries_state_lease:
+    one index probe per state)."""
+    pending: ColumnElement[bool] = DeliveryRow.state.in_(RELAYED_STATES)
+    if held:
+        pending = and_(pending, DeliveryRow.department.not_in(sorted(held)))
+    end: datetime | None = connection.execute(
+        select(func.min(DeliveryRow.lease_until)).where(pending)
+    ).scalar()
+    return end
+
+
 def due_for_relay(
     connection: Connection,
     limit: int,

@@ -17,6 +17,7 @@ from hub.config import DEFAULT_LEASE_SECONDS
 from hub.security import audit
 from hub.security.payloads import PayloadSealer, canonical_context, payload_context
 from hub.store import accepted_rows, accepting, large_bodies, leases, migrate
+from hub.store.due import DELIVERIES_DUE
 from hub.store.engine import make_engine, make_relaxed_engine
 from hub.store.identities import IdentityHasher
 from hub.store.models import DeliveryRow, MessageIdentityRow, MessageRow
@@ -170,6 +171,12 @@ class Store:
                 connection, limit, now, now + timedelta(seconds=lease_seconds), held
             )
 
+    def next_lease_end(self, held: frozenset[str] = frozenset()) -> datetime | None:
+        """When the first lease of a leg the relay publishes ends (None: no such leg): a
+        relay with nothing due may rest until then."""
+        with self._engine.connect() as connection:
+            return leases.next_lease_end(connection, held)
+
     def release_leases(self, delivery_ids: Sequence[int]) -> None:
         """The relay's next pass publishes these (their publish failed): see
         ``leases.release_leases``. Best effort: if the database is away too, the lease ends
@@ -177,6 +184,7 @@ class Store:
         try:
             with self._engine.begin() as connection:
                 leases.release_leases(connection, delivery_ids, self.clock())
+            DELIVERIES_DUE.ring()
         except Exception as exc:  # the relay still publishes them when their lease ends
             log.warning(
                 "could not hand %d deliveries back to the relay: %s",
