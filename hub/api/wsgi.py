@@ -228,6 +228,8 @@ def _let_go(environ: Environ, size: int) -> None:
     """A large request answered: its body dropped, and the memory it took given back."""
     environ["wsgi.input"] = io.BytesIO()
     freed_memory.give_back(size)
+
+
 def _answered_while_database_away(
     app: Callable[[Environ, StartResponse], Iterable[bytes]],
     environ: Environ,
