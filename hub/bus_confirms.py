@@ -26,6 +26,9 @@ from hub.errors import BusUnavailable
 # A channel's publishes so far, since it entered confirm mode (forgotten with the channel).
 _published: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
 _CONFIRMS = [spec.Basic.Ack, spec.Basic.Nack]
+# A confirm that never comes must not hold a request thread for ever: the wait then fails
+# like a lost connection, and the relay publishes what was not confirmed.
+CONFIRM_TIMEOUT_SECONDS = 10.0
 
 
 @dataclass(eq=False)
@@ -53,9 +56,9 @@ class Outgoing:
 def publish_confirmed(channel: Any, outgoing: Sequence[Outgoing]) -> None:
     """Publish every message not yet confirmed, then wait until the broker confirmed each
     (``confirmed`` set as its ack arrives, so a retry after a lost connection sends only the
-    rest). Raises BusUnavailable when the broker refuses one (a nack); a lost connection
-    raises the transport's error."""
-    waiting = _publish(channel, [item for item in outgoing if not item.confirmed])
+    rest). Raises BusUnavailable when the broker refuses one (a nack); a lost connection, or
+    no confirm within CONFIRM_TIMEOUT_SECONDS, raises the transport's error."""
+    waiting: dict[int, Outgoing] = {}
     nacked: list[Outgoing] = []
 
     def on_ack(tag: int, multiple: bool) -> None:
@@ -65,11 +68,14 @@ def publish_confirmed(channel: Any, outgoing: Sequence[Outgoing]) -> None:
     def on_nack(tag: int, multiple: bool) -> None:
         nacked.extend(_settled(waiting, tag, multiple))
 
+    # Listening before the first send: py-amqp's basic_publish reads frames already waiting
+    # (a blocked connection's notice), and with them the acks of this batch's first messages.
     channel.events["basic_ack"].add(on_ack)
     channel.events["basic_nack"].add(on_nack)
     try:
+        _publish(channel, [item for item in outgoing if not item.confirmed], waiting)
         while waiting and not nacked:
-            channel.wait(_CONFIRMS)
+            channel.wait(_CONFIRMS, timeout=CONFIRM_TIMEOUT_SECONDS)
     finally:
         channel.events["basic_ack"].discard(on_ack)
         channel.events["basic_nack"].discard(on_nack)
@@ -77,19 +83,18 @@ def publish_confirmed(channel: Any, outgoing: Sequence[Outgoing]) -> None:
         raise BusUnavailable(f"the broker refused {len(nacked)} published message(s)")
 
 
-def _publish(channel: Any, outgoing: list[Outgoing]) -> dict[int, Outgoing]:
-    """Sends each message without waiting; returns them by the number the broker gives."""
+def _publish(channel: Any, outgoing: list[Outgoing], waiting: dict[int, Outgoing]) -> None:
+    """Sends each message without waiting, into ``waiting`` by the number the broker gives
+    it (before it is sent: its ack may be read while the next one is sent)."""
     if not channel._confirm_selected:  # a new channel, or one opened again: count anew
         channel.confirm_select()
         channel._confirm_selected = True
         _published[channel] = 0
     first = _published[channel] + 1
-    waiting: dict[int, Outgoing] = {}
     for tag, item in enumerate(outgoing, start=first):
         _published[channel] = tag  # counted before sending: a send that fails may have gone
         waiting[tag] = item
         channel._basic_publish(item.message, exchange=item.exchange, routing_key=item.routing_key)
-    return waiting
 
 
 def _settled(waiting: dict[int, Outgoing], tag: int, multiple: bool) -> list[Outgoing]:
