@@ -22,6 +22,7 @@ import kombu
 import kombu.pools
 from kombu.exceptions import KombuError
 
+from hub.bus_confirms import Outgoing, publish_confirmed
 from hub.errors import BusUnavailable, HubError
 from hub.identity import mask_in_text
 from hub.inprocess.queues import LocalQueues
@@ -85,16 +86,23 @@ def delivery_queue(department: str, prefix: str = QUEUE_PREFIX) -> Queue:
     return _kombu.Queue(name, exchange, routing_key=name, durable=True)
 
 
-def _undeclared(producer: Any, queue: Queue) -> list[Queue]:
-    """``[queue]`` unless the producer's connection has declared it already: kombu's own
-    check (``maybe_declare``) first copies and binds the queue and its exchange, each time."""
-    if hash(queue) in producer.connection.declared_entities:
-        return []
-    return [queue]
+def _declared(producer: Any, queue: Queue) -> bool:
+    """Whether the producer's connection has declared the queue already: kombu's own check
+    (``maybe_declare``) first copies and binds the queue and its exchange, each time."""
+    return hash(queue) in producer.connection.declared_entities
 
 
 def _bus_errors(connection: Connection) -> tuple[type[BaseException], ...]:
     return (KombuError, OSError, *connection.connection_errors, *connection.channel_errors)
+
+
+def _unconfirmed(
+    exc: BaseException, tasks: Sequence[DeliveryTask], outgoing: Sequence[Outgoing]
+) -> BusUnavailable:
+    """The failure, naming the tasks the broker did not confirm (the relay sends those)."""
+    unconfirmed = [task for task, item in zip(tasks, outgoing, strict=True) if not item.confirmed]
+    ids = ", ".join(str(task.delivery_id) for task in unconfirmed)
+    return BusUnavailable(f"cannot publish delivery {ids} to the bus: {exc}", unconfirmed)
 
 
 def in_process(url: str) -> bool:
@@ -164,43 +172,37 @@ class Publisher:
         self.publish_all([DeliveryTask(delivery_id, department, idempotency_key)])
 
     def publish_all(self, tasks: Sequence[DeliveryTask]) -> None:
-        """``publish`` for each task in turn, on one producer from the pool (a message's
-        deliveries: taking a producer binds it anew, about a third of a publish's cost).
-        Raises BusUnavailable at the first that fails; the relay publishes the rest."""
+        """``publish`` for every task, on one producer from the pool (taking a producer binds
+        it anew, about a third of a publish's cost), with ONE wait for the broker's confirms
+        (hub/bus_confirms.py). Raises BusUnavailable naming the tasks not confirmed; the
+        relay publishes those."""
         if self._local:
             for department, grouped in _by_department(tasks).items():
                 LOCAL_QUEUES[delivery_queue(department, self.queue_prefix).name].put_all(grouped)
             return
-        sent = 0
+        outgoing = [self._outgoing(task) for task in tasks]
         try:
             with self._producers.acquire(block=True) as producer:
-                for task in tasks:
-                    self._publish_on(producer, task)
-                    sent += 1
+                queues = {self.queue(department) for department in _by_department(tasks)}
+                send = self._send_on
+                if self._retry:  # a lost connection: connect again, send what is unconfirmed
+                    send = producer.connection.ensure(producer, send, **PUBLISH_RETRY_POLICY)
+                send(producer, queues, outgoing)
         except self._errors as exc:  # taking the producer connects it
-            raise BusUnavailable(f"cannot publish to the bus: {exc}", tasks[sent:]) from exc
-        except BusUnavailable as error:
-            error.unpublished = tuple(tasks[sent:])
-            raise
+            raise _unconfirmed(exc, tasks, outgoing) from exc
+        except BusUnavailable as exc:  # the broker refused one
+            raise _unconfirmed(exc, tasks, outgoing) from exc
         self._outage.answered()
 
-    def _publish_on(self, producer: Any, task: DeliveryTask) -> None:
+    def _outgoing(self, task: DeliveryTask) -> Outgoing:
         queue = self.queue(task.department)
-        try:
-            producer.publish(
-                task.to_body(),
-                exchange=queue.exchange,
-                routing_key=queue.routing_key,
-                declare=_undeclared(producer, queue),
-                serializer="json",
-                delivery_mode=2,  # persistent: survives a RabbitMQ restart
-                retry=self._retry,
-                retry_policy=PUBLISH_RETRY_POLICY,
-            )
-        except self._errors as exc:
-            raise BusUnavailable(
-                f"cannot publish delivery {task.delivery_id} to {queue.name}: {exc}"
-            ) from exc
+        return Outgoing.persistent_json(task.to_body(), queue.exchange.name, queue.routing_key)
+
+    def _send_on(self, producer: Any, queues: set[Queue], outgoing: Sequence[Outgoing]) -> None:
+        for queue in queues:
+            if not _declared(producer, queue):
+                producer.maybe_declare(queue)
+        publish_confirmed(producer.channel, outgoing)
 
     def queue(self, department: str) -> Queue:
         """The department's queue, unbound, built once (a race builds an equal one)."""

@@ -101,6 +101,21 @@ def test_publishing_from_many_threads_delivers_every_message(
     assert sorted(t.delivery_id for t in got) == list(range(60))
 
 
+def test_many_deliveries_published_in_one_call_are_all_confirmed_and_delivered(
+    bus_url: str, queue_prefix: str
+) -> None:
+    # The broker's acks for the first come back while the last are still being sent.
+    publisher = Publisher(bus_url, queue_prefix=queue_prefix, pool_size=1)
+    tasks = [DeliveryTask(n, "TAX" if n % 2 else "SOCIAL_SECURITY", f"k{n}") for n in range(300)]
+    assert publisher.publish_all_quietly(tasks[:150])
+    assert publisher.publish_all_quietly(tasks[150:])  # the same channel, counting on
+    publisher.close()
+    got = drain(bus_url, "TAX", queue_prefix, 150) + drain(
+        bus_url, "SOCIAL_SECURITY", queue_prefix, 150
+    )
+    assert sorted(t.delivery_id for t in got) == list(range(300))
+
+
 def test_a_handler_that_raises_does_not_stop_the_queue(bus_url: str, queue_prefix: str) -> None:
     handled: list[int] = []
 

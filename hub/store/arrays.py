@@ -5,6 +5,9 @@ psycopg converts such a query again at every execution (its cache keeps short te
 that was a sixth of the API process's time under load) and PostgreSQL plans it again. Here
 each column travels as one array parameter, so the text is the same whatever the number of
 rows: converted once, prepared once by the server.
+
+The arrays go in psycopg's binary form: its text form escapes every string of an array by a
+regular expression in Python, which was the largest share of the accept writer's own CPU.
 """
 
 from __future__ import annotations
@@ -12,10 +15,21 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import psycopg
+from psycopg.types.array import ListBinaryDumper
 from sqlalchemy import Column, Connection, Table, TextClause, TypeDecorator, text
 from sqlalchemy.dialects import postgresql
 
 _DIALECT = postgresql.dialect()  # type: ignore[no-untyped-call]
+
+
+class BinaryArray(list[Any]):
+    """A column's values, which psycopg sends as a binary array (registered below for this
+    type alone: other lists keep psycopg's defaults). The statement's CAST turns the element
+    type psycopg chose (text, int2…) into the column's."""
+
+
+psycopg.adapters.register_dumper(BinaryArray, ListBinaryDumper)
 
 
 class ArrayInsert:
@@ -49,7 +63,7 @@ class ArrayInsert:
             sql += " RETURNING " + ", ".join(returning)
         return sql
 
-    def parameters(self, rows: Sequence[Mapping[str, Any]]) -> dict[str, list[Any]]:
+    def parameters(self, rows: Sequence[Mapping[str, Any]]) -> dict[str, BinaryArray]:
         """One list per column, in row order; each value as its column type binds it."""
         return {self.prefix + column.name: _bound(column, rows) for column in self.columns}
 
@@ -57,9 +71,9 @@ class ArrayInsert:
         return connection.execute(self.statement, self.parameters(rows))
 
 
-def _bound(column: Column[Any], rows: Sequence[Mapping[str, Any]]) -> list[Any]:
+def _bound(column: Column[Any], rows: Sequence[Mapping[str, Any]]) -> BinaryArray:
     values = [row.get(column.name) for row in rows]
     kind = column.type
     if isinstance(kind, TypeDecorator):  # e.g. UTCDateTime refuses naive datetimes
-        return [kind.process_bind_param(value, _DIALECT) for value in values]
-    return values
+        return BinaryArray(kind.process_bind_param(value, _DIALECT) for value in values)
+    return BinaryArray(values)
