@@ -36,7 +36,7 @@ from hub.mapping import Mapping, MappingRegistry, load_mapping
 from hub.resources import MAPPINGS_ROOT
 from hub.store import NewMessage
 
-kombu_any: Any = kombu  # mostly untyped, see hub/bus.py
+kombu_any: Any = kombu  # mostly untyped, see hub/bus/__init__.py
 DEFAULT_DATABASE_URL = "postgresql+psycopg://govhub:govhub@127.0.0.1:5432/govhub_test"
 DEFAULT_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672//"
 CANONICAL_NS = "urn:govhub:canonical:1"

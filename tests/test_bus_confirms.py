@@ -1,4 +1,4 @@
-"""Publisher confirms for a batch (hub/bus_confirms.py) against a channel whose broker acks
+"""Publisher confirms for a batch (hub/bus/confirms.py) against a channel whose broker acks
 while the next message is still being sent: py-amqp's ``basic_publish`` reads the frames
 already waiting (it advertises ``connection.blocked``), so an ack can be read before the
 wait. Against RabbitMQ that happens only under load; here it happens every time."""
@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from hub.bus_confirms import Outgoing, publish_confirmed
+from hub.bus.confirms import Outgoing, publish_confirmed
 from hub.errors import BusUnavailable
 
 

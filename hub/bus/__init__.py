@@ -22,7 +22,7 @@ import kombu
 import kombu.pools
 from kombu.exceptions import KombuError
 
-from hub.bus_confirms import Outgoing, publish_confirmed
+from hub.bus.confirms import Outgoing, publish_confirmed
 from hub.errors import BusUnavailable, HubError
 from hub.identity import mask_in_text
 from hub.inprocess.queues import LocalQueues
@@ -174,7 +174,7 @@ class Publisher:
     def publish_all(self, tasks: Sequence[DeliveryTask]) -> None:
         """``publish`` for every task, on one producer from the pool (taking a producer binds
         it anew, about a third of a publish's cost), with ONE wait for the broker's confirms
-        (hub/bus_confirms.py). Raises BusUnavailable naming the tasks not confirmed; the
+        (hub/bus/confirms.py). Raises BusUnavailable naming the tasks not confirmed; the
         relay publishes those."""
         if self._local:
             for department, grouped in _by_department(tasks).items():
