@@ -7,8 +7,11 @@ import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from backends import FakeClock, new_message
+import pytest
+from backends import FakeClock, fresh_postgresql_database, new_message
 from sqlalchemy import func, select, text
+from sqlalchemy.exc import OperationalError
+from tcp_cut import database_through_cut
 
 from hub.polling import wait_for
 from hub.security import audit
@@ -200,3 +203,28 @@ def test_only_claims_and_records_commit_without_waiting_for_the_disk(
                 assert connection.scalar(text("SHOW synchronous_commit")) == expected
     finally:
         relaxed.dispose()
+
+
+@pytest.mark.distributed
+def test_a_writers_kept_connection_cut_by_an_outage_fails_one_claim_then_connects_afresh() -> None:
+    with (
+        fresh_postgresql_database() as database_url,
+        database_through_cut(database_url) as (through_cut, cut),
+    ):
+        store = Store(through_cut)
+        store.upgrade()
+        try:
+            first, second = delivery_ids(store, 1)
+            held = store.held_connection()
+            assert store.claim_sealed([first], 30, via=held)[0] is not None  # kept after
+            cut.cut()
+            cut.mend()
+            with pytest.raises(OperationalError):  # the kept connection died in the cut
+                store.claim_sealed([second], 30, via=held)
+            taken = store.claim_sealed([second], 30, via=held)[0]  # a new connection
+            assert taken is not None and taken.attempt == 1  # the failed claim left no trace
+            attempt = AttemptRecord("delivered", store.clock(), 1)
+            assert store.record_attempts([(taken, attempt)], via=held) == ["delivered"]
+            held.release()
+        finally:
+            store.dispose()

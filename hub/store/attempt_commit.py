@@ -27,11 +27,22 @@ class AttemptCommitter:
     ) -> None:
         self.store = store
         self.lease_seconds = lease_seconds
+        # Each writer keeps its connection while it has work (hub/store/held_connection.py).
+        self._claiming = store.held_connection()
+        self._recording = store.held_connection()
         self._claims: Batcher[int, ClaimedDelivery | None] = Batcher(
-            self._claim_many, self._claim_one, name="claim-commit", max_batch=max_batch
+            self._claim_many,
+            self._claim_one,
+            name="claim-commit",
+            max_batch=max_batch,
+            resting=self._claiming.release,
         )
         self._records: Batcher[Recorded, str] = Batcher(
-            store.record_attempts, self._record_one, name="attempt-commit", max_batch=max_batch
+            self._record_many,
+            self._record_one,
+            name="attempt-commit",
+            max_batch=max_batch,
+            resting=self._recording.release,
         )
 
     def claim(self, delivery_id: int, lease_seconds: float) -> ClaimedDelivery | None:
@@ -43,10 +54,13 @@ class AttemptCommitter:
         return self._records.submit((claimed, attempt))
 
     def _claim_many(self, delivery_ids: Sequence[int]) -> list[ClaimedDelivery | None]:
-        return self.store.claim_sealed(delivery_ids, self.lease_seconds)
+        return self.store.claim_sealed(delivery_ids, self.lease_seconds, via=self._claiming)
 
     def _claim_one(self, delivery_id: int) -> ClaimedDelivery | None:
-        return self.store.claim_sealed([delivery_id], self.lease_seconds)[0]
+        return self._claim_many([delivery_id])[0]
+
+    def _record_many(self, recorded: Sequence[Recorded]) -> list[str]:
+        return self.store.record_attempts(recorded, via=self._recording)
 
     def _record_one(self, recorded: Recorded) -> str:
-        return self.store.record_attempt(*recorded)
+        return self._record_many([recorded])[0]

@@ -4,7 +4,7 @@ answer; the writer takes everything waiting and handles it with one call (one tr
 Nothing waits to fill a batch: a lone item goes at once, batches form only while the writer
 is busy. If a batch of several fails, each item is tried alone, so one bad item (or a
 deadlock between two processes' batches) fails only its own caller. The writer thread stops
-after ``IDLE_SECONDS`` without work and starts again on demand.
+after ``IDLE_SECONDS`` without work (running ``resting``) and starts again on demand.
 """
 
 from __future__ import annotations
@@ -40,9 +40,11 @@ class Batcher(Generic[Item, Answer]):
         *,
         name: str,
         max_batch: int = DEFAULT_MAX_BATCH,
+        resting: Callable[[], None] = lambda: None,
     ) -> None:
         self._many = many
         self._one = one
+        self._resting = resting  # run by the writer as it stops: let go of a connection
         self._name = name
         self.max_batch = max(1, max_batch)
         self._queue: queue.SimpleQueue[_Waiting[Item, Answer]] = queue.SimpleQueue()
@@ -80,7 +82,10 @@ class Batcher(Generic[Item, Answer]):
         except queue.Empty:
             with self._lock:  # a caller puts before it checks the writer: none is stranded
                 if self._queue.empty():
-                    self._writer = None
+                    try:  # under the lock: the next writer starts after this one let go
+                        self._resting()
+                    finally:
+                        self._writer = None
                     return None
             batch = []
         while len(batch) < self.max_batch:

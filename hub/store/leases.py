@@ -14,7 +14,10 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
+    Integer,
+    Update,
     and_,
+    any_,
     bindparam,
     case,
     func,
@@ -24,10 +27,12 @@ from sqlalchemy import (
     type_coerce,
     update,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
 from hub.security import audit
 from hub.store import moves
+from hub.store.arrays import ArrayInsert
 from hub.store.models import AttemptRow, DeliveryRow, MessageRow, UTCDateTime
 from hub.store.records import RELAYED_STATES, AttemptRecord, ClaimedDelivery, QueuedDelivery
 
@@ -44,8 +49,11 @@ def claimable(now: ColumnElement[datetime]) -> ColumnElement[bool]:
 
 
 # Built once: composing a statement per call was a fifth of a claim's CPU.
-_IDS: BindParameter[list[int]] = bindparam("c_ids", expanding=True)
 _NOW = bindparam("c_now", type_=UTCDateTime())
+# The ids as one array on PostgreSQL (``= ANY``): one statement text for any number of ids,
+# so psycopg and the server prepare it; an expanding IN list (SQLite) is a new text per count.
+_ID_ARRAY = bindparam("c_ids", type_=postgresql.ARRAY(Integer))
+_ID_LIST: BindParameter[list[int]] = bindparam("c_ids", expanding=True)
 _CLAIMED_COLUMNS = (
     DeliveryRow.id,
     DeliveryRow.message_id,
@@ -61,26 +69,41 @@ _CLAIMED_COLUMNS = (
     DeliveryRow.attempts_at_replay,
     DeliveryRow.pinned_mapping,
 )
-_TAKE = (
-    update(DeliveryRow)
-    .where(DeliveryRow.id.in_(_IDS), claimable(_NOW))
-    .values(
-        state="delivering",
-        attempts=DeliveryRow.attempts + 1,
-        lease_until=bindparam("c_lease", type_=UTCDateTime()),
-        next_attempt_at=None,
+
+
+def _take(ids: ColumnElement[bool]) -> Update:
+    return (
+        update(DeliveryRow)
+        .where(ids, claimable(_NOW))
+        .values(
+            state="delivering",
+            attempts=DeliveryRow.attempts + 1,
+            lease_until=bindparam("c_lease", type_=UTCDateTime()),
+            next_attempt_at=None,
+        )
     )
-)
+
+
 # PostgreSQL takes and reads in one statement (UPDATE … FROM messages … RETURNING); SQLite
 # may not return columns of the FROM table, so it takes, then reads.
-_TAKE_AND_READ = _TAKE.where(DeliveryRow.message_id == MessageRow.id).returning(*_CLAIMED_COLUMNS)
-_TAKE_IDS = _TAKE.returning(DeliveryRow.id)
+_TAKE_AND_READ = (
+    _take(DeliveryRow.id == any_(_ID_ARRAY))
+    .where(DeliveryRow.message_id == MessageRow.id)
+    .returning(*_CLAIMED_COLUMNS)
+)
+_TAKE_IDS = _take(DeliveryRow.id.in_(_ID_LIST)).returning(DeliveryRow.id)
 _INSERT_ATTEMPTS = insert(AttemptRow)
-_READ_STATES = select(DeliveryRow.id, DeliveryRow.state).where(DeliveryRow.id.in_(_IDS))
+_ATTEMPT_ARRAYS = ArrayInsert(  # PostgreSQL: the batch's attempts in one statement
+    AttemptRow.__table__,  # type: ignore[arg-type]
+    [column.name for column in AttemptRow.__table__.columns if column.name != "id"],
+)
+_READ_STATES = select(DeliveryRow.id, DeliveryRow.state)
+_READ_STATES_ARRAY = _READ_STATES.where(DeliveryRow.id == any_(_ID_ARRAY))  # PostgreSQL
+_READ_STATES_LIST = _READ_STATES.where(DeliveryRow.id.in_(_ID_LIST))
 _READ = (
     select(*_CLAIMED_COLUMNS)
     .join(MessageRow, MessageRow.id == DeliveryRow.message_id)
-    .where(DeliveryRow.id.in_(_IDS))
+    .where(DeliveryRow.id.in_(_ID_LIST))
 )
 
 
@@ -127,7 +150,11 @@ def record_many(
     head last and once for all of them (``audit.append_many``), so the head's lock is held
     for a batch as long as for one.
     """
-    connection.execute(_INSERT_ATTEMPTS, [_attempt_values(c, a) for c, a in recorded])
+    attempts = [_attempt_values(c, a) for c, a in recorded]
+    if connection.dialect.name == "postgresql":
+        _ATTEMPT_ARRAYS.execute(connection, attempts)
+    else:
+        connection.execute(_INSERT_ATTEMPTS, attempts)
     moves.move(connection, recorded, now)
     states = _states_after(connection, recorded)
     entries = [e for c, a in recorded for e in (_audit_entry(c, a, now), *a.audited)]
@@ -143,7 +170,9 @@ def _states_after(
     states = {claimed.delivery_id: "delivered" for claimed, _ in recorded}
     unsure = [c.delivery_id for c, a in recorded if moves.target_state(a) != "delivered"]
     if unsure:
-        rows = connection.execute(_READ_STATES, {"c_ids": unsure})
+        postgres = connection.dialect.name == "postgresql"
+        read = _READ_STATES_ARRAY if postgres else _READ_STATES_LIST
+        rows = connection.execute(read, {"c_ids": unsure})
         states.update({row.id: str(row.state) for row in rows})
     return states
 

@@ -19,6 +19,7 @@ from hub.security.payloads import PayloadSealer, canonical_context, payload_cont
 from hub.store import accepted_rows, accepting, large_bodies, leases, migrate
 from hub.store.due import DELIVERIES_DUE
 from hub.store.engine import make_engine, make_relaxed_engine
+from hub.store.held_connection import HeldConnection, Transactions
 from hub.store.identities import IdentityHasher
 from hub.store.models import DeliveryRow, MessageIdentityRow, MessageRow
 from hub.store.records import (
@@ -56,6 +57,10 @@ class Store:
         self._engine = make_engine(database_url)
         # Claims and attempt records: redone if lost, so they need not wait for the disk.
         self._relaxed = make_relaxed_engine(database_url, self._engine)
+
+    def held_connection(self) -> HeldConnection:
+        """A connection for one writer thread of claims and attempt records to keep."""
+        return HeldConnection(self._relaxed)
 
     @property
     def engine(self) -> Engine:
@@ -113,12 +118,17 @@ class Store:
         return self.open_claimed(self.claim_sealed([delivery_id], lease_seconds)[0])
 
     def claim_sealed(
-        self, delivery_ids: Sequence[int], lease_seconds: float
+        self,
+        delivery_ids: Sequence[int],
+        lease_seconds: float,
+        *,
+        via: Transactions | None = None,
     ) -> list[ClaimedDelivery | None]:
         """``claim`` for several deliveries in ONE transaction, answers in the same order,
-        with the canonical bodies as stored: each caller opens its own (``open_claimed``)."""
+        with the canonical bodies as stored: each caller opens its own (``open_claimed``).
+        ``via``: a writer's own connection (``held_connection``) instead of the pool's."""
         now = self.clock()
-        with self._relaxed.begin() as connection:
+        with (via or self._relaxed).begin() as connection:
             return leases.claim_many(
                 connection, delivery_ids, now, now + timedelta(seconds=lease_seconds)
             )
@@ -137,12 +147,15 @@ class Store:
         return self.record_attempts([(claimed, attempt)])[0]
 
     def record_attempts(
-        self, recorded: Sequence[tuple[ClaimedDelivery, AttemptRecord]]
+        self,
+        recorded: Sequence[tuple[ClaimedDelivery, AttemptRecord]],
+        *,
+        via: Transactions | None = None,
     ) -> list[str]:
         """``record_attempt`` for several attempts in ONE transaction, all or nothing;
-        each delivery's state afterwards, in the same order."""
+        each delivery's state afterwards, in the same order. ``via`` as for ``claim_sealed``."""
         sealed = [(claimed, self._sealed(claimed, attempt)) for claimed, attempt in recorded]
-        with self._relaxed.begin() as connection:
+        with (via or self._relaxed).begin() as connection:
             return leases.record_many(connection, sealed, self.clock())
 
     def _sealed(self, claimed: ClaimedDelivery, attempt: AttemptRecord) -> AttemptRecord:
