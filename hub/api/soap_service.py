@@ -22,6 +22,7 @@ from hub.api.catalogue_service import (
     CatalogueSource,
     SchemaModel,
 )
+from hub.api.reply_template import xml_text
 from hub.api.soap_faults import fault_from, submit_fault
 from hub.api.soap_protocol import HubApplication, HubSoap11, HubSoap12
 from hub.api.spyne_models import element_models
@@ -51,7 +52,6 @@ _SENDER = f"{{{HEADER_NAMESPACE}}}sender"
 _MESSAGE_TYPE = f"{{{HEADER_NAMESPACE}}}messageType"
 _SUBMIT_RESPONSE = f"{{{HEADER_NAMESPACE}}}SubmitResponse"
 _SUBMIT_RESULT = f"{{{HEADER_NAMESPACE}}}SubmitResult"
-_RECEIVERS = f"{{{HEADER_NAMESPACE}}}receivers"
 
 
 class ReceiptModel(ComplexModel):  # type: ignore[misc]
@@ -265,6 +265,7 @@ def build_soap_application(
         out_protocol=protocol(
             max_bytes=max_body_bytes,
             signer=signer,
+            replies={"Submit": submit_reply} if fast_responses else {},
             writers={
                 **({"Submit": submit_response} if fast_responses else {}),
                 "Query": query_response,
@@ -320,22 +321,36 @@ def _both_contexts(ctx: Any) -> list[Any]:
 
 
 def submit_response(result: ReceiptModel) -> etree._Element:
-    """SubmitResponse as spyne writes it (tests/test_soap_submit_response.py compares them);
-    None values are left out, as spyne does."""
+    """SubmitResponse as spyne writes it (tests/test_soap_submit_response.py compares them),
+    for a reply to be signed."""
     response = etree.Element(_SUBMIT_RESPONSE)
     receipt = etree.SubElement(response, _SUBMIT_RESULT)
-    for name, value in (
+    for name, value in _receipt_fields(result):
+        etree.SubElement(receipt, f"{{{HEADER_NAMESPACE}}}{name}").text = value
+    return response
+
+
+def submit_reply(result: ReceiptModel, tns: str) -> str:
+    """``submit_response`` as XML text, ``tns`` the prefix of the hub's namespace: the
+    reply to an unsigned Submit, written without a tree (hub/api/reply_template.py)."""
+    fields = "".join(
+        f"<{tns}:{name}>{xml_text(value)}</{tns}:{name}>" for name, value in _receipt_fields(result)
+    )
+    result_element = f"<{tns}:SubmitResult>{fields}</{tns}:SubmitResult>"
+    return f"<{tns}:SubmitResponse>{result_element}</{tns}:SubmitResponse>"
+
+
+def _receipt_fields(result: ReceiptModel) -> list[tuple[str, str]]:
+    """The receipt's elements in the schema's order; None values are left out, as spyne does."""
+    duplicate = None if result.duplicate is None else str(result.duplicate).lower()
+    fields = [
         ("messageId", result.messageId),
         ("state", result.state),
-        ("duplicate", None if result.duplicate is None else str(result.duplicate).lower()),
-    ):
-        if value is not None:
-            etree.SubElement(receipt, f"{{{HEADER_NAMESPACE}}}{name}").text = value
-    for receiver in result.receivers or ():
-        etree.SubElement(receipt, _RECEIVERS).text = receiver
-    if result.warning is not None:
-        etree.SubElement(receipt, f"{{{HEADER_NAMESPACE}}}warning").text = result.warning
-    return response
+        ("duplicate", duplicate),
+        *(("receivers", receiver) for receiver in result.receivers or ()),
+        ("warning", result.warning),
+    ]
+    return [(name, value) for name, value in fields if value is not None]
 
 
 def _receipt_model(receipt: Receipt, warning: str | None = None) -> ReceiptModel:
