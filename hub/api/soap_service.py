@@ -23,16 +23,16 @@ from hub.api.catalogue_service import (
     SchemaModel,
 )
 from hub.api.reply_template import xml_text
-from hub.api.soap_faults import fault_from, submit_fault
+from hub.api.soap_faults import fault_from
 from hub.api.soap_protocol import HubApplication, HubSoap11, HubSoap12
 from hub.api.spyne_models import element_models
+from hub.api.submit_steps import SubmitSteps
 from hub.errors import (
     ClientError,
     ConfigurationError,
     HubError,
     NotAuthenticated,
     NotFound,
-    SchemaInvalid,
 )
 from hub.ingress import Ingress
 from hub.query.service import QueryService
@@ -45,11 +45,6 @@ from hub.store import MessageStatus, Receipt, Store
 
 log = logging.getLogger(__name__)
 
-_SUBMIT = f"{{{HEADER_NAMESPACE}}}Submit"
-_HEADER = f"{{{HEADER_NAMESPACE}}}header"
-_MESSAGE = f"{{{HEADER_NAMESPACE}}}message"
-_SENDER = f"{{{HEADER_NAMESPACE}}}sender"
-_MESSAGE_TYPE = f"{{{HEADER_NAMESPACE}}}messageType"
 _SUBMIT_RESPONSE = f"{{{HEADER_NAMESPACE}}}SubmitResponse"
 _SUBMIT_RESULT = f"{{{HEADER_NAMESPACE}}}SubmitResult"
 
@@ -132,15 +127,7 @@ def build_soap_application(
             # header and message are None: check_submit prepared the request from the XML.
             prepared = ctx.udc["prepared"]
             _drop_trees(ctx)  # checked and copied out: not held while the body is stored
-            try:
-                receipt = ingress.commit(prepared)
-            except ClientError as error:  # a key conflict, a taken id: audited, as native
-                message = prepared.message
-                ingress.record_refusal(message.sender, message.message_type, error)
-                raise submit_fault(error) from error
-            except HubError as error:
-                raise fault_from(error) from error
-            return _receipt_model(receipt, prepared.warning)
+            return _receipt_model(submit_steps.commit(prepared), prepared.warning)
 
         @rpc(Unicode(min_occurs=1), _returns=MessageStatusModel)  # type: ignore[untyped-decorator]
         def GetStatus(ctx: Any, messageId: str) -> MessageStatusModel:
@@ -225,37 +212,14 @@ def build_soap_application(
                 ingress.record_refusal(asker, f"GetStatus:{message_id}", error.__cause__)
             raise
 
+    submit_steps = SubmitSteps(ingress)
+
     def check_submit(ctx: Any) -> bool:
         """Run every ingress check on the lxml elements; True: Submit needs nothing else."""
-        try:
-            return prepare_submit(ctx)
-        except HubError as error:
-            raise submit_fault(error) from error
-
-    def prepare_submit(ctx: Any) -> bool:
-        body = ctx.in_body_doc
-        if body is None or body.tag != _SUBMIT:
-            return False
-        header, wrapper = body.find(_HEADER), body.find(_MESSAGE)
-        if header is None or wrapper is None:
-            raise SchemaInvalid("Submit needs a header and a message")
-        children = [child for child in wrapper if isinstance(child.tag, str)]
-        if len(children) != 1:
-            raise SchemaInvalid(
-                f"message must hold exactly one canonical record, not {len(children)}"
-            )
-        ctx.udc["sender"] = header.findtext(_SENDER)  # for the log line of a refusal
         content_type = ctx.transport.get_request_content_type() or "text/xml"
-        try:
-            ctx.udc["prepared"] = ingress.prepare_canonical(
-                ctx.in_document, header, children[0], ctx.udc["raw"], content_type
-            )
-        except ClientError as error:
-            ingress.record_refusal(
-                header.findtext(_SENDER) or "", header.findtext(_MESSAGE_TYPE) or "", error
-            )
-            raise
-        return True
+        return submit_steps.check(
+            ctx.in_document, ctx.in_body_doc, ctx.udc["raw"], content_type, ctx.udc
+        )
 
     application = HubApplication(
         [HubService, *services],
