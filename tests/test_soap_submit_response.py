@@ -1,12 +1,15 @@
-"""Submit's answer is written directly (hub/api/soap_service.py: submit_response), not by
-spyne's generic serializer: the bytes a department's client reads must not change."""
+"""A plain Submit is answered without spyne (hub/api/submit_fast_path.py), its reply written
+directly (hub/api/soap_service.py: submit_reply), not by spyne's generic serializer: the bytes
+a department's client reads must not change, nor the faults spyne answers for it."""
 
 from __future__ import annotations
 
 import io
+import json
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 from lxml import etree
@@ -20,8 +23,11 @@ from hub.api.soap_service import (
     submit_reply,
     submit_response,
 )
+from hub.api.submit_fast_path import HubWsgiApplication
 from hub.config import Settings
 from hub.runtime import HubRuntime
+from hub.security import audit
+from hub.store import Store
 
 RECORD = (
     Path(__file__).resolve().parent.parent / "examples" / "canonical" / "MarriageRegistered.xml"
@@ -49,33 +55,40 @@ def submit_body(message_type: str = "MarriageRegistered", soap_env: str = SOAP11
     ).encode()
 
 
+class Hub(NamedTuple):
+    app: WsgiApplication
+    store: Store
+
+
 @pytest.fixture(params=[False, True], ids=["soap11", "soap12"])
-def hubs(
-    tmp_path: Path, request: pytest.FixtureRequest
-) -> Iterator[tuple[WsgiApplication, WsgiApplication]]:
-    """Two hubs with databases of their own: one answers Submit directly, one via spyne;
-    both in SOAP 1.1, then both in 1.2."""
+def hubs(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[tuple[Hub, Hub]]:
+    """Two hubs with databases of their own: one answers Submit itself, one via spyne; both
+    in SOAP 1.1, then both in 1.2."""
     runtimes = [HubRuntime(Settings(data_dir=tmp_path / name)) for name in ("fast", "spyne")]
     try:
-        yield tuple(
-            WsgiApplication(
-                build_soap_application(
-                    runtime.ingress,
-                    runtime.store,
-                    runtime.settings.max_body_bytes,
-                    fast_responses=fast,
-                    soap12=request.param,
-                )
+        fast, generic = (
+            Hub(
+                HubWsgiApplication(
+                    build_soap_application(
+                        runtime.ingress,
+                        runtime.store,
+                        runtime.settings.max_body_bytes,
+                        fast_responses=fast,
+                        soap12=request.param,
+                    )
+                ),
+                runtime.store,
             )
             for runtime, fast in zip(runtimes, (True, False), strict=True)
         )
+        yield fast, generic
     finally:
         for runtime in runtimes:
             runtime.close()
 
 
-def _submit(app: WsgiApplication, body: bytes) -> tuple[str, list[tuple[str, str]], bytes]:
-    soap12 = isinstance(app.app.in_protocol, HubSoap12)
+def _submit(hub: Hub, body: bytes) -> tuple[str, list[tuple[str, str]], bytes]:
+    soap12 = isinstance(hub.app.app.in_protocol, HubSoap12)
     if soap12:
         body = body.replace(SOAP11.encode(), SOAP12.encode(), 1)
     environ = {
@@ -90,12 +103,12 @@ def _submit(app: WsgiApplication, body: bytes) -> tuple[str, list[tuple[str, str
         "QUERY_STRING": "",
     }
     started: list[tuple[str, list[tuple[str, str]]]] = []
-    answer = b"".join(app(environ, lambda status, headers: started.append((status, headers))))
+    answer = b"".join(hub.app(environ, lambda status, headers: started.append((status, headers))))
     return started[0][0], started[0][1], answer
 
 
 def test_an_accepted_submit_is_answered_byte_for_byte_as_spyne_answers_it(
-    hubs: tuple[WsgiApplication, WsgiApplication],
+    hubs: tuple[Hub, Hub],
 ) -> None:
     fast, generic = hubs
     body = submit_body()
@@ -108,7 +121,7 @@ def test_an_accepted_submit_is_answered_byte_for_byte_as_spyne_answers_it(
 
 
 def test_a_repeated_submit_is_answered_byte_for_byte_as_spyne_answers_it(
-    hubs: tuple[WsgiApplication, WsgiApplication],
+    hubs: tuple[Hub, Hub],
 ) -> None:
     fast, generic = hubs
     body = submit_body()
@@ -121,7 +134,7 @@ def test_a_repeated_submit_is_answered_byte_for_byte_as_spyne_answers_it(
 
 
 def test_a_refused_submit_is_still_a_fault_written_by_spyne(
-    hubs: tuple[WsgiApplication, WsgiApplication],
+    hubs: tuple[Hub, Hub],
 ) -> None:
     fast, generic = hubs
     body = submit_body(message_type="MarriageUnknown")
@@ -130,6 +143,29 @@ def test_a_refused_submit_is_still_a_fault_written_by_spyne(
 
     assert direct == by_spyne
     assert direct[0][:3] in ("400", "500") and b"Fault>" in direct[2]
+    assert _refusals(fast) == _refusals(generic) == ["Client.UnknownMessageType"]
+
+
+def test_a_submit_refused_at_its_commit_is_answered_and_audited_as_spyne_does_it(
+    hubs: tuple[Hub, Hub],
+) -> None:
+    fast, generic = hubs
+    first = submit_body()
+    _submit(fast, first), _submit(generic, first)
+    # The same idempotency key with another record: refused when it is stored.
+    other = first.replace(b"J110105", b"J110106", 1)
+
+    direct, by_spyne = _submit(fast, other), _submit(generic, other)
+
+    assert direct == by_spyne
+    assert b"Client.IdempotencyConflict" in direct[2]
+    assert _refusals(fast) == _refusals(generic) == ["Client.IdempotencyConflict"]
+
+
+def _refusals(hub: Hub) -> list[str]:
+    with hub.store.engine.connect() as connection:
+        entries = [e for e in audit.entries(connection) if e.action == audit.REFUSED]
+    return [json.loads(e.details)["code"] for e in entries]
 
 
 @pytest.mark.parametrize("soap_env", [SOAP11, SOAP12])

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import weakref
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import spyne.const
 from lxml import etree
@@ -34,6 +34,9 @@ from hub.errors import HubError, StoreUnavailable
 from hub.observability import outages
 from hub.observability.refusals import log_refusal
 from hub.security.reply_signing import ReplySigner, request_is_signed
+
+if TYPE_CHECKING:
+    from hub.api.submit_steps import SubmitSteps
 
 # Returns True when it prepared all the operation needs: spyne's objects are then not built.
 RequestCheck = Callable[[Any], bool]
@@ -105,7 +108,7 @@ class _HubSoap:
         **kwargs: Any,
     ) -> None:
         super().__init__(validator=None, **kwargs)  # type: ignore[call-arg]
-        self._max_bytes = max_bytes
+        self.max_bytes = max_bytes
         self._check = check
         self._signer = signer
         self._writers = dict(writers or {})
@@ -125,7 +128,7 @@ class _HubSoap:
         ctx.udc = {"raw": raw, "signed": False, "parsed_on": weakref.ref(ctx)}
         declared = charset_of(ctx.transport.get_request_content_type())
         try:
-            envelope = xmlparse.parse(raw, max_bytes=self._max_bytes, charset=declared)
+            envelope = xmlparse.parse(raw, max_bytes=self.max_bytes, charset=declared)
         except HubError as error:
             raise fault_from(error) from error
         self._check_version(envelope)
@@ -171,7 +174,7 @@ class _HubSoap:
             _log_fault(ctx)
         signed = self._signer is not None and isinstance(ctx.udc, dict) and ctx.udc.get("signed")
         reply = None if signed else self._writer_for(ctx, message, self._replies)
-        envelope = None if reply is None else self._reply_envelope()
+        envelope = None if reply is None else self.answer_envelope()
         if reply is not None and envelope is not None:
             self._write_reply(ctx, reply, envelope)
             return
@@ -190,7 +193,7 @@ class _HubSoap:
             return None
         return writers.get(ctx.descriptor.name) if ctx.descriptor else None
 
-    def _reply_envelope(self) -> ReplyEnvelope | None:
+    def answer_envelope(self) -> ReplyEnvelope | None:
         """Made at the first answer (the application's namespace map is complete by then);
         None where the bytes would not be spyne's (pretty-printed answers)."""
         if not self._envelope_made and not self.pretty_print:
@@ -260,6 +263,9 @@ class HubApplication(Application):  # type: ignore[misc]
     database is away, however the operation reached it (a HubError raised from the driver's
     error included): without this, spyne answers a bare ``Server`` fault and logs a traceback
     per request. The operations themselves need not know."""
+
+    # Set by hub/api/soap_service.py: Submit's steps, for the fast path.
+    submit_steps: SubmitSteps | None = None
 
     def call_wrapper(self, ctx: Any) -> Any:
         try:

@@ -26,7 +26,7 @@ from hub.api.reply_template import xml_text
 from hub.api.soap_faults import fault_from
 from hub.api.soap_protocol import HubApplication, HubSoap11, HubSoap12
 from hub.api.spyne_models import element_models
-from hub.api.submit_steps import SubmitSteps
+from hub.api.submit_steps import SubmitSteps, replay_of
 from hub.errors import (
     ClientError,
     ConfigurationError,
@@ -125,9 +125,11 @@ def build_soap_application(
         @rpc(header_model, message_model, _returns=ReceiptModel)  # type: ignore[untyped-decorator]
         def Submit(ctx: Any, header: Any, message: Any) -> ReceiptModel:
             # header and message are None: check_submit prepared the request from the XML.
-            prepared = ctx.udc["prepared"]
+            prepared, replay = ctx.udc["prepared"], ctx.udc.get("replay")
+            if replay is not None:  # the fast path's commit failed: its error answered here
+                replay.commit_again()
             _drop_trees(ctx)  # checked and copied out: not held while the body is stored
-            return _receipt_model(submit_steps.commit(prepared), prepared.warning)
+            return receipt_model(submit_steps.commit(prepared), prepared.warning)
 
         @rpc(Unicode(min_occurs=1), _returns=MessageStatusModel)  # type: ignore[untyped-decorator]
         def GetStatus(ctx: Any, messageId: str) -> MessageStatusModel:
@@ -182,6 +184,9 @@ def build_soap_application(
             raise fault_from(error) from error
 
     def check_request(ctx: Any) -> bool:
+        replay = replay_of(getattr(ctx.transport, "req_env", None) or {})
+        if replay is not None:  # a Submit the fast path met a refusal or failure in
+            return replay.check_again(ctx.udc)
         if check_submit(ctx):
             return True
         if query_operations is None:
@@ -239,6 +244,8 @@ def build_soap_application(
             },
         ),
     )
+    # Submit's steps, for the fast path (hub/api/submit_fast_path.py) to answer a plain one.
+    application.submit_steps = submit_steps if fast_responses else None
     application.event_manager.add_listener("method_context_closed", _release_request)
     return application
 
@@ -317,7 +324,7 @@ def _receipt_fields(result: ReceiptModel) -> list[tuple[str, str]]:
     return [(name, value) for name, value in fields if value is not None]
 
 
-def _receipt_model(receipt: Receipt, warning: str | None = None) -> ReceiptModel:
+def receipt_model(receipt: Receipt, warning: str | None = None) -> ReceiptModel:
     return ReceiptModel(
         messageId=receipt.message_id,
         state=receipt.state,

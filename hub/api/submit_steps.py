@@ -5,10 +5,14 @@ or the fast path that answers a plain Submit without spyne (hub/api/submit_fast_
            is audited, then raised as the SOAP fault with the hub's code
   commit   the checked message stored and published (hub/ingress.py); a key conflict or a taken
            id is audited, as for a native push
+When the fast path meets a refusal or a failure, spyne answers it: the request goes through
+spyne carrying a ``Replay``, and the error is raised again at the step that raised it, so the
+fault is written, logged and audited as it always was, once.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from lxml import etree
@@ -24,6 +28,8 @@ _HEADER = f"{{{HEADER_NAMESPACE}}}header"
 _MESSAGE = f"{{{HEADER_NAMESPACE}}}message"
 _SENDER = f"{{{HEADER_NAMESPACE}}}sender"
 _MESSAGE_TYPE = f"{{{HEADER_NAMESPACE}}}messageType"
+# Where a Replay rides in the WSGI environ, from the fast path to spyne's operation.
+REPLAY_KEY = "govhub.submit_replay"
 
 
 class SubmitSteps:
@@ -87,4 +93,30 @@ class SubmitSteps:
             raise fault_from(error) from error
 
 
-__all__ = ["SUBMIT", "SubmitSteps"]
+@dataclass(frozen=True)
+class Replay:
+    """A step's error met by the fast path; ``prepared``: the check passed, the commit failed."""
+
+    error: Exception
+    sender: str | None
+    prepared: PreparedMessage | None = None
+
+    def check_again(self, udc: dict[str, Any]) -> bool:
+        """The check as spyne runs it: the same refusal, or the message it had prepared (the
+        operation then raises the commit's error: ``commit_again``)."""
+        udc["sender"] = self.sender
+        if self.prepared is None:
+            raise self.error
+        udc["prepared"], udc["replay"] = self.prepared, self
+        return True
+
+    def commit_again(self) -> Receipt:
+        raise self.error
+
+
+def replay_of(environ: dict[str, Any]) -> Replay | None:
+    replay = environ.get(REPLAY_KEY)
+    return replay if isinstance(replay, Replay) else None
+
+
+__all__ = ["REPLAY_KEY", "SUBMIT", "Replay", "SubmitSteps", "replay_of"]
