@@ -62,7 +62,8 @@ class HubWsgiApplication(WsgiApplication):  # type: ignore[misc]
         except Exception as error:
             return self._replayed(environ, start_response, Replay(error, udc.get("sender")))
         prepared, sender = udc["prepared"], udc.get("sender")
-        del envelope, submit, udc  # checked and copied out: not held while the body is stored
+        # Checked and copied out: the trees not held while the body is stored.
+        del request, envelope, submit, udc
         freed_memory.give_back(len(raw))
         try:
             receipt = steps.commit(prepared)
