@@ -16,6 +16,7 @@ from hub.api.catalogue_service import CatalogueSource
 from hub.api.mailbox_service import MailboxApi, mailbox_service
 from hub.api.soap_faults import SOAP12_CONTENT_TYPE
 from hub.api.soap_service import build_soap_application
+from hub.api.submit_fast_path import HubWsgiApplication
 from hub.api.wsdl import wsdl_document
 from hub.ingress import Ingress
 from hub.query.service import QueryService
@@ -74,7 +75,7 @@ def soap_endpoint(
         *(() if tracker is None else (tracker_service(tracker),)),
     )
     soap11, soap12 = (
-        WsgiApplication(
+        HubWsgiApplication(
             build_soap_application(
                 ingress,
                 store,

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import weakref
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import spyne.const
 from lxml import etree
@@ -18,6 +18,7 @@ from spyne.protocol.soap import Soap11, Soap12
 from spyne.server.http import HttpTransportContext
 
 from hub import xmlparse
+from hub.api.reply_template import ReplyEnvelope, reply_envelope
 from hub.api.soap_faults import (
     SOAP11_ENV,
     SOAP12_ENV,
@@ -34,10 +35,16 @@ from hub.observability import outages
 from hub.observability.refusals import log_refusal
 from hub.security.reply_signing import ReplySigner, request_is_signed
 
+if TYPE_CHECKING:
+    from hub.api.submit_steps import SubmitSteps
+
 # Returns True when it prepared all the operation needs: spyne's objects are then not built.
 RequestCheck = Callable[[Any], bool]
 # An operation's result as the element spyne would write into the Body, built directly.
 ResponseWriter = Callable[[Any], etree._Element]
+# The same as XML text, given the prefix the envelope declares for the hub's namespace:
+# for an answer that is not signed, written into the envelope's bytes (hub/api/reply_template).
+ReplyWriter = Callable[[Any, str], str]
 log = logging.getLogger(__name__)
 
 # spyne runs a full gc.collect() after a request at most once a second, to close its file
@@ -86,6 +93,9 @@ class _HubSoap:
     app: Any
     event_manager: Any
     cleanup_namespaces: bool
+    encoding: str
+    pretty_print: bool
+    xml_declaration: bool
 
     def __init__(
         self,
@@ -94,13 +104,17 @@ class _HubSoap:
         check: RequestCheck | None = None,
         signer: ReplySigner | None = None,
         writers: Mapping[str, ResponseWriter] | None = None,
+        replies: Mapping[str, ReplyWriter] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(validator=None, **kwargs)  # type: ignore[call-arg]
-        self._max_bytes = max_bytes
+        self.max_bytes = max_bytes
         self._check = check
         self._signer = signer
         self._writers = dict(writers or {})
+        self._replies = dict(replies or {})
+        self._envelope: ReplyEnvelope | None = None
+        self._envelope_made = False
 
     def create_in_document(self, ctx: Any, charset: str | None = None) -> None:
         if isinstance(ctx.transport, HttpTransportContext) and (
@@ -114,7 +128,7 @@ class _HubSoap:
         ctx.udc = {"raw": raw, "signed": False, "parsed_on": weakref.ref(ctx)}
         declared = charset_of(ctx.transport.get_request_content_type())
         try:
-            envelope = xmlparse.parse(raw, max_bytes=self._max_bytes, charset=declared)
+            envelope = xmlparse.parse(raw, max_bytes=self.max_bytes, charset=declared)
         except HubError as error:
             raise fault_from(error) from error
         self._check_version(envelope)
@@ -158,19 +172,52 @@ class _HubSoap:
     def serialize(self, ctx: Any, message: Any) -> None:
         if ctx.out_error is not None:
             _log_fault(ctx)
-        writer = self._writer_for(ctx, message)
+        signed = self._signer is not None and isinstance(ctx.udc, dict) and ctx.udc.get("signed")
+        reply = None if signed else self._writer_for(ctx, message, self._replies)
+        envelope = None if reply is None else self.answer_envelope()
+        if reply is not None and envelope is not None:
+            self._write_reply(ctx, reply, envelope)
+            return
+        writer = self._writer_for(ctx, message, self._writers)
         if writer is None:
             super().serialize(ctx, message)  # type: ignore[misc]
         else:
             self._write_response(ctx, writer)
-        if self._signer is not None and isinstance(ctx.udc, dict) and ctx.udc.get("signed"):
+        if signed:
+            assert self._signer is not None
             self._signer.sign(ctx.out_document)
 
-    def _writer_for(self, ctx: Any, message: Any) -> ResponseWriter | None:
+    def _writer_for(self, ctx: Any, message: Any, writers: Mapping[str, T]) -> T | None:
         """The operation's own writer, for a plain answer (no fault, no SOAP header)."""
         if message is not self.RESPONSE or ctx.out_error is not None or ctx.out_header:
             return None
-        return self._writers.get(ctx.descriptor.name) if ctx.descriptor else None
+        return writers.get(ctx.descriptor.name) if ctx.descriptor else None
+
+    def answer_envelope(self) -> ReplyEnvelope | None:
+        """Made at the first answer (the application's namespace map is complete by then);
+        None where the bytes would not be spyne's (pretty-printed answers)."""
+        if not self._envelope_made and not self.pretty_print:
+            nsmap = self.app.interface.nsmap
+            self._envelope_made = True
+            self._envelope = reply_envelope(
+                self.ns_soap_env,
+                nsmap,
+                self.app.interface.get_tns(),
+                self.encoding,
+                self.xml_declaration,
+            )
+        return self._envelope
+
+    def _write_reply(self, ctx: Any, reply: ReplyWriter, envelope: ReplyEnvelope) -> None:
+        """The answer's bytes, with no tree: ``create_out_string`` then leaves them as they are."""
+        self.event_manager.fire_event("before_serialize", ctx)
+        ctx.out_string = [envelope.around(reply(ctx.out_object[0], envelope.prefix))]
+        self.event_manager.fire_event("after_serialize", ctx)
+
+    def create_out_string(self, ctx: Any, charset: str | None = None) -> None:
+        if ctx.out_document is None and ctx.out_string is not None:
+            return  # written by _write_reply
+        super().create_out_string(ctx, charset)  # type: ignore[misc]
 
     def _write_response(self, ctx: Any, writer: ResponseWriter) -> None:
         """What Soap11.serialize makes of a plain answer, with the Body's content built by
@@ -216,6 +263,9 @@ class HubApplication(Application):  # type: ignore[misc]
     database is away, however the operation reached it (a HubError raised from the driver's
     error included): without this, spyne answers a bare ``Server`` fault and logs a traceback
     per request. The operations themselves need not know."""
+
+    # Set by hub/api/soap_service.py: Submit's steps, for the fast path.
+    submit_steps: SubmitSteps | None = None
 
     def call_wrapper(self, ctx: Any) -> Any:
         try:

@@ -22,16 +22,17 @@ from hub.api.catalogue_service import (
     CatalogueSource,
     SchemaModel,
 )
-from hub.api.soap_faults import fault_from, submit_fault
+from hub.api.reply_template import xml_text
+from hub.api.soap_faults import fault_from
 from hub.api.soap_protocol import HubApplication, HubSoap11, HubSoap12
 from hub.api.spyne_models import element_models
+from hub.api.submit_steps import SubmitSteps, replay_of
 from hub.errors import (
     ClientError,
     ConfigurationError,
     HubError,
     NotAuthenticated,
     NotFound,
-    SchemaInvalid,
 )
 from hub.ingress import Ingress
 from hub.query.service import QueryService
@@ -44,14 +45,8 @@ from hub.store import MessageStatus, Receipt, Store
 
 log = logging.getLogger(__name__)
 
-_SUBMIT = f"{{{HEADER_NAMESPACE}}}Submit"
-_HEADER = f"{{{HEADER_NAMESPACE}}}header"
-_MESSAGE = f"{{{HEADER_NAMESPACE}}}message"
-_SENDER = f"{{{HEADER_NAMESPACE}}}sender"
-_MESSAGE_TYPE = f"{{{HEADER_NAMESPACE}}}messageType"
 _SUBMIT_RESPONSE = f"{{{HEADER_NAMESPACE}}}SubmitResponse"
 _SUBMIT_RESULT = f"{{{HEADER_NAMESPACE}}}SubmitResult"
-_RECEIVERS = f"{{{HEADER_NAMESPACE}}}receivers"
 
 
 class ReceiptModel(ComplexModel):  # type: ignore[misc]
@@ -130,17 +125,11 @@ def build_soap_application(
         @rpc(header_model, message_model, _returns=ReceiptModel)  # type: ignore[untyped-decorator]
         def Submit(ctx: Any, header: Any, message: Any) -> ReceiptModel:
             # header and message are None: check_submit prepared the request from the XML.
-            prepared = ctx.udc["prepared"]
+            prepared, replay = ctx.udc["prepared"], ctx.udc.get("replay")
+            if replay is not None:  # the fast path's commit failed: its error answered here
+                replay.commit_again()
             _drop_trees(ctx)  # checked and copied out: not held while the body is stored
-            try:
-                receipt = ingress.commit(prepared)
-            except ClientError as error:  # a key conflict, a taken id: audited, as native
-                message = prepared.message
-                ingress.record_refusal(message.sender, message.message_type, error)
-                raise submit_fault(error) from error
-            except HubError as error:
-                raise fault_from(error) from error
-            return _receipt_model(receipt, prepared.warning)
+            return receipt_model(submit_steps.commit(prepared), prepared.warning)
 
         @rpc(Unicode(min_occurs=1), _returns=MessageStatusModel)  # type: ignore[untyped-decorator]
         def GetStatus(ctx: Any, messageId: str) -> MessageStatusModel:
@@ -195,6 +184,9 @@ def build_soap_application(
             raise fault_from(error) from error
 
     def check_request(ctx: Any) -> bool:
+        replay = replay_of(getattr(ctx.transport, "req_env", None) or {})
+        if replay is not None:  # a Submit the fast path met a refusal or failure in
+            return replay.check_again(ctx.udc)
         if check_submit(ctx):
             return True
         if query_operations is None:
@@ -225,37 +217,14 @@ def build_soap_application(
                 ingress.record_refusal(asker, f"GetStatus:{message_id}", error.__cause__)
             raise
 
+    submit_steps = SubmitSteps(ingress)
+
     def check_submit(ctx: Any) -> bool:
         """Run every ingress check on the lxml elements; True: Submit needs nothing else."""
-        try:
-            return prepare_submit(ctx)
-        except HubError as error:
-            raise submit_fault(error) from error
-
-    def prepare_submit(ctx: Any) -> bool:
-        body = ctx.in_body_doc
-        if body is None or body.tag != _SUBMIT:
-            return False
-        header, wrapper = body.find(_HEADER), body.find(_MESSAGE)
-        if header is None or wrapper is None:
-            raise SchemaInvalid("Submit needs a header and a message")
-        children = [child for child in wrapper if isinstance(child.tag, str)]
-        if len(children) != 1:
-            raise SchemaInvalid(
-                f"message must hold exactly one canonical record, not {len(children)}"
-            )
-        ctx.udc["sender"] = header.findtext(_SENDER)  # for the log line of a refusal
         content_type = ctx.transport.get_request_content_type() or "text/xml"
-        try:
-            ctx.udc["prepared"] = ingress.prepare_canonical(
-                ctx.in_document, header, children[0], ctx.udc["raw"], content_type
-            )
-        except ClientError as error:
-            ingress.record_refusal(
-                header.findtext(_SENDER) or "", header.findtext(_MESSAGE_TYPE) or "", error
-            )
-            raise
-        return True
+        return submit_steps.check(
+            ctx.in_document, ctx.in_body_doc, ctx.udc["raw"], content_type, ctx.udc
+        )
 
     application = HubApplication(
         [HubService, *services],
@@ -265,6 +234,7 @@ def build_soap_application(
         out_protocol=protocol(
             max_bytes=max_body_bytes,
             signer=signer,
+            replies={"Submit": submit_reply} if fast_responses else {},
             writers={
                 **({"Submit": submit_response} if fast_responses else {}),
                 "Query": query_response,
@@ -274,6 +244,8 @@ def build_soap_application(
             },
         ),
     )
+    # Submit's steps, for the fast path (hub/api/submit_fast_path.py) to answer a plain one.
+    application.submit_steps = submit_steps if fast_responses else None
     application.event_manager.add_listener("method_context_closed", _release_request)
     return application
 
@@ -320,25 +292,39 @@ def _both_contexts(ctx: Any) -> list[Any]:
 
 
 def submit_response(result: ReceiptModel) -> etree._Element:
-    """SubmitResponse as spyne writes it (tests/test_soap_submit_response.py compares them);
-    None values are left out, as spyne does."""
+    """SubmitResponse as spyne writes it (tests/test_soap_submit_response.py compares them),
+    for a reply to be signed."""
     response = etree.Element(_SUBMIT_RESPONSE)
     receipt = etree.SubElement(response, _SUBMIT_RESULT)
-    for name, value in (
-        ("messageId", result.messageId),
-        ("state", result.state),
-        ("duplicate", None if result.duplicate is None else str(result.duplicate).lower()),
-    ):
-        if value is not None:
-            etree.SubElement(receipt, f"{{{HEADER_NAMESPACE}}}{name}").text = value
-    for receiver in result.receivers or ():
-        etree.SubElement(receipt, _RECEIVERS).text = receiver
-    if result.warning is not None:
-        etree.SubElement(receipt, f"{{{HEADER_NAMESPACE}}}warning").text = result.warning
+    for name, value in _receipt_fields(result):
+        etree.SubElement(receipt, f"{{{HEADER_NAMESPACE}}}{name}").text = value
     return response
 
 
-def _receipt_model(receipt: Receipt, warning: str | None = None) -> ReceiptModel:
+def submit_reply(result: ReceiptModel, tns: str) -> str:
+    """``submit_response`` as XML text, ``tns`` the prefix of the hub's namespace: the
+    reply to an unsigned Submit, written without a tree (hub/api/reply_template.py)."""
+    fields = "".join(
+        f"<{tns}:{name}>{xml_text(value)}</{tns}:{name}>" for name, value in _receipt_fields(result)
+    )
+    result_element = f"<{tns}:SubmitResult>{fields}</{tns}:SubmitResult>"
+    return f"<{tns}:SubmitResponse>{result_element}</{tns}:SubmitResponse>"
+
+
+def _receipt_fields(result: ReceiptModel) -> list[tuple[str, str]]:
+    """The receipt's elements in the schema's order; None values are left out, as spyne does."""
+    duplicate = None if result.duplicate is None else str(result.duplicate).lower()
+    fields = [
+        ("messageId", result.messageId),
+        ("state", result.state),
+        ("duplicate", duplicate),
+        *(("receivers", receiver) for receiver in result.receivers or ()),
+        ("warning", result.warning),
+    ]
+    return [(name, value) for name, value in fields if value is not None]
+
+
+def receipt_model(receipt: Receipt, warning: str | None = None) -> ReceiptModel:
     return ReceiptModel(
         messageId=receipt.message_id,
         state=receipt.state,
