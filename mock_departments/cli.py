@@ -5,6 +5,7 @@ only here (GOVHUB_DATA_DIR, GOVHUB_HUB_URL)."""
 from __future__ import annotations
 
 import json
+import signal
 import threading
 from dataclasses import asdict
 from pathlib import Path
@@ -174,10 +175,13 @@ def _run(
 
 
 def _wait_for_interrupt() -> None:
-    try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        click.echo("stopping")
+    """Until Ctrl-C or SIGTERM. Handlers, not KeyboardInterrupt: a process a shell starts in
+    the background begins with SIGINT ignored, and then Python raises nothing on Ctrl-C."""
+    stopped = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stopped.set())
+    stopped.wait()
+    click.echo("stopping")
 
 
 @mock_departments_cli.command("show")
