@@ -188,11 +188,16 @@ INBOUND_2_0 = (
 
 
 def register(stack: HubStack, folder: Path) -> None:
-    admin = configuration_admin(
-        stack.runtime.settings, stack.runtime.config.loader, stack.runtime.config.wake
-    )
+    """Registers the package and waits until the hub runs on it (on a second registration
+    the department is known already: its code alone does not say the new package is live)."""
+    live = stack.runtime.config
+    before = live.current.generation
+    admin = configuration_admin(stack.runtime.settings, live.loader, live.wake)
     admin.register(read_package(folder), "admin")
-    assert wait_for(lambda: CODE in stack.runtime.departments.codes(), 10)
+    assert wait_for(
+        lambda: live.current.generation != before and CODE in stack.runtime.departments.codes(),
+        10,
+    )
 
 
 def submit_2_0(stack: HubStack) -> str:
