@@ -5,8 +5,6 @@ only here (GOVHUB_DATA_DIR, GOVHUB_HUB_URL)."""
 from __future__ import annotations
 
 import json
-import signal
-import threading
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -17,6 +15,7 @@ import requests
 from hub.config import DEFAULT_DATA_DIR
 from hub.errors import HubError
 from hub.identity import mask_in_text
+from hub.startup.stop_signal import wait_for_stop_signal
 from mock_departments.addresses import address_path, read_address
 from mock_departments.pusher import DEFAULT_HUB_URL, PushCredentials, load_credentials
 from mock_departments.runner import (
@@ -175,12 +174,7 @@ def _run(
 
 
 def _wait_for_interrupt() -> None:
-    """Until Ctrl-C or SIGTERM. Handlers, not KeyboardInterrupt: a process a shell starts in
-    the background begins with SIGINT ignored, and then Python raises nothing on Ctrl-C."""
-    stopped = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stopped.set())
-    stopped.wait()
+    wait_for_stop_signal()
     click.echo("stopping")
 
 

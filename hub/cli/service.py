@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import signal
 import sys
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,6 +14,7 @@ from hub import logs
 from hub.cli.options import build_settings, settings_options
 from hub.config import Settings
 from hub.errors import HubError
+from hub.startup.stop_signal import wait_for_stop_signal
 
 
 @click.command()
@@ -207,9 +206,6 @@ def _runtime(settings: Settings, *, migrates: bool) -> Any:
 
 
 def _run_until_stopped(*cleanups: Callable[[], None]) -> None:
-    stop = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
-    stop.wait()
+    wait_for_stop_signal()
     for cleanup in cleanups:
         cleanup()
