@@ -8,6 +8,7 @@ first, the audit chain's head last, so a replay and a late attempt cannot deadlo
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -21,13 +22,12 @@ from sqlalchemy import (
     bindparam,
     case,
     func,
-    insert,
     or_,
     select,
     type_coerce,
     update,
 )
-from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
 from hub.security import audit
@@ -36,7 +36,10 @@ from hub.store.arrays import ArrayInsert
 from hub.store.models import AttemptRow, DeliveryRow, MessageRow, UTCDateTime
 from hub.store.records import RELAYED_STATES, AttemptRecord, ClaimedDelivery, QueuedDelivery
 
+log = logging.getLogger(__name__)
+
 MAX_EXCERPT_CHARS = 500
+Recorded = tuple[ClaimedDelivery, AttemptRecord]
 
 
 def claimable(now: ColumnElement[datetime]) -> ColumnElement[bool]:
@@ -92,10 +95,20 @@ _TAKE_AND_READ = (
     .returning(*_CLAIMED_COLUMNS)
 )
 _TAKE_IDS = _take(DeliveryRow.id.in_(_ID_LIST)).returning(DeliveryRow.id)
-_INSERT_ATTEMPTS = insert(AttemptRow)
+# An attempt is known by its delivery and the claim's attempt number: a record already
+# stored (its batch committed, the answer was lost, the batch is retried item by item) inserts
+# nothing, and only the inserted keys come back.
+_ATTEMPT_KEY = ("delivery_id", "attempt")
+_INSERT_ATTEMPTS = (
+    sqlite.insert(AttemptRow)
+    .on_conflict_do_nothing(index_elements=_ATTEMPT_KEY)
+    .returning(AttemptRow.delivery_id, AttemptRow.attempt)
+)
 _ATTEMPT_ARRAYS = ArrayInsert(  # PostgreSQL: the batch's attempts in one statement
     AttemptRow.__table__,  # type: ignore[arg-type]
     [column.name for column in AttemptRow.__table__.columns if column.name != "id"],
+    returning=_ATTEMPT_KEY,
+    skip_conflicts_on=_ATTEMPT_KEY,
 )
 _READ_STATES = select(DeliveryRow.id, DeliveryRow.state)
 _READ_STATES_ARRAY = _READ_STATES.where(DeliveryRow.id == any_(_ID_ARRAY))  # PostgreSQL
@@ -139,36 +152,55 @@ def _claimed(row: Any, lease_until: datetime) -> ClaimedDelivery:
     )
 
 
-def record_many(
-    connection: Connection,
-    recorded: Sequence[tuple[ClaimedDelivery, AttemptRecord]],
-    now: datetime,
-) -> list[str]:
+def record_many(connection: Connection, recorded: Sequence[Recorded], now: datetime) -> list[str]:
     """Store several attempts and move their deliveries on; each delivery's state after.
 
     Delivery rows are locked in id order (per kind of outcome, ``moves.move``), the audit
     head last and once for all of them (``audit.append_many``), so the head's lock is held
-    for a batch as long as for one.
+    for a batch as long as for one. A record whose attempt is stored already writes nothing
+    again (no move, no audit entry) and answers its delivery's state as it is.
     """
-    attempts = [_attempt_values(c, a) for c, a in recorded]
-    if connection.dialect.name == "postgresql":
-        _ATTEMPT_ARRAYS.execute(connection, attempts)
-    else:
-        connection.execute(_INSERT_ATTEMPTS, attempts)
-    moves.move(connection, recorded, now)
-    states = _states_after(connection, recorded)
-    entries = [e for c, a in recorded for e in (_audit_entry(c, a, now), *a.audited)]
+    fresh = _insert_attempts(connection, recorded)
+    moves.move(connection, fresh, now)
+    states = _states_after(connection, recorded, fresh)
+    entries = [e for c, a in fresh for e in (_audit_entry(c, a, now), *a.audited)]
     audit.append_many(connection, entries)
     return [states[claimed.delivery_id] for claimed, _ in recorded]
 
 
+def _insert_attempts(connection: Connection, recorded: Sequence[Recorded]) -> list[Recorded]:
+    """Insert the attempts not stored yet (one statement); the records whose row went in."""
+    attempts = [_attempt_values(c, a) for c, a in recorded]
+    if connection.dialect.name == "postgresql":
+        rows = _ATTEMPT_ARRAYS.execute(connection, attempts)
+    else:
+        rows = connection.execute(_INSERT_ATTEMPTS, attempts)
+    inserted = {(row.delivery_id, row.attempt) for row in rows}
+    fresh = []
+    for claimed, attempt in recorded:
+        key = (claimed.delivery_id, claimed.attempt)
+        if key in inserted:
+            inserted.discard(key)  # the same record twice in one batch counts once
+            fresh.append((claimed, attempt))
+        else:
+            log.info(
+                "attempt %s of delivery %s is stored already (a commit whose answer was "
+                "lost): not written again",
+                claimed.attempt,
+                claimed.delivery_id,
+            )
+    return fresh
+
+
 def _states_after(
-    connection: Connection, recorded: Sequence[tuple[ClaimedDelivery, AttemptRecord]]
+    connection: Connection, recorded: Sequence[Recorded], fresh: Sequence[Recorded]
 ) -> dict[int, str]:
     """Each delivery's state after its move. A delivered attempt leaves its delivery
-    delivered whatever its guard found; only the other moves can have been refused."""
-    states = {claimed.delivery_id: "delivered" for claimed, _ in recorded}
-    unsure = [c.delivery_id for c, a in recorded if moves.target_state(a) != "delivered"]
+    delivered whatever its guard found; the other moves can have been refused, and a record
+    stored already moved nothing now: their states are read."""
+    delivered = {c.delivery_id for c, a in fresh if moves.target_state(a) == "delivered"}
+    states = dict.fromkeys(delivered, "delivered")
+    unsure = [c.delivery_id for c, _ in recorded if c.delivery_id not in delivered]
     if unsure:
         postgres = connection.dialect.name == "postgresql"
         read = _READ_STATES_ARRAY if postgres else _READ_STATES_LIST
@@ -277,6 +309,7 @@ def release_leases(connection: Connection, delivery_ids: Sequence[int], now: dat
 def _attempt_values(claimed: ClaimedDelivery, attempt: AttemptRecord) -> dict[str, Any]:
     return {
         "delivery_id": claimed.delivery_id,
+        "attempt": claimed.attempt,
         "started_at": attempt.started_at,
         "duration_ms": attempt.duration_ms,
         "outcome": attempt.outcome,
