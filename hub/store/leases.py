@@ -11,12 +11,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
     Connection,
     Integer,
+    Select,
+    String,
     Update,
+    all_,
     and_,
     any_,
     bindparam,
@@ -226,15 +230,67 @@ def _audit_entry(claimed: ClaimedDelivery, attempt: AttemptRecord, now: datetime
     )
 
 
+# The relay's statements, one text each whatever the number of held departments or of ids
+# (arrays on PostgreSQL, as for claims); built once per database kind and held or not.
+_HELD_ARRAY = bindparam("r_held", type_=postgresql.ARRAY(String))
+_HELD_LIST: BindParameter[list[str]] = bindparam("r_held", expanding=True)
+_RELAY_LEASE = bindparam("r_lease", type_=UTCDateTime())
+_RELAY_LIMIT = bindparam("r_limit", type_=Integer())
+
+
+@cache
+def _relayed(postgres: bool, holding: bool) -> ColumnElement[bool]:
+    """Legs the relay publishes, but those of the held (paused) departments."""
+    relayed = DeliveryRow.state.in_(RELAYED_STATES)
+    if not holding:
+        return relayed
+    if postgres:
+        return and_(relayed, DeliveryRow.department != all_(_HELD_ARRAY))
+    return and_(relayed, DeliveryRow.department.not_in(_HELD_LIST))
+
+
+@cache
+def _next_lease_end_query(postgres: bool, holding: bool) -> Select[datetime]:
+    return select(func.min(DeliveryRow.lease_until)).where(_relayed(postgres, holding))
+
+
+@cache
+def _due_update(postgres: bool, holding: bool) -> Update:
+    pending = and_(_relayed(postgres, holding), DeliveryRow.lease_until <= _NOW)
+    # A materialized CTE runs once: PostgreSQL may re-run a plain IN subquery and so
+    # exceed the LIMIT.
+    due = (
+        select(DeliveryRow.id)
+        .where(pending)
+        .order_by(DeliveryRow.lease_until)
+        .limit(_RELAY_LIMIT)
+        .with_for_update(skip_locked=True)  # PostgreSQL; SQLite has one writer anyway
+        .cte("due")
+        .prefix_with("MATERIALIZED", dialect="postgresql")
+    )
+    return (
+        update(DeliveryRow)
+        .where(DeliveryRow.id.in_(select(due.c.id)), pending)
+        .values(
+            lease_until=_RELAY_LEASE,
+            # A worker that died mid-delivery left it "delivering": make it claimable again.
+            state=case((DeliveryRow.state == "delivering", "queued"), else_=DeliveryRow.state),
+        )
+        .returning(
+            DeliveryRow.id,
+            DeliveryRow.department,
+            DeliveryRow.idempotency_key,
+            DeliveryRow.attempts,
+            DeliveryRow.attempts_at_replay,
+        )
+    )
+
+
 def next_lease_end(connection: Connection, held: frozenset[str] = frozenset()) -> datetime | None:
     """The earliest lease end among the legs the relay publishes (ix_deliveries_state_lease:
     one index probe per state)."""
-    pending: ColumnElement[bool] = DeliveryRow.state.in_(RELAYED_STATES)
-    if held:
-        pending = and_(pending, DeliveryRow.department.not_in(sorted(held)))
-    end: datetime | None = connection.execute(
-        select(func.min(DeliveryRow.lease_until)).where(pending)
-    ).scalar()
+    query = _next_lease_end_query(connection.dialect.name == "postgresql", bool(held))
+    end: datetime | None = connection.execute(query, {"r_held": sorted(held)}).scalar()
     return end
 
 
@@ -247,36 +303,9 @@ def due_for_relay(
 ) -> list[QueuedDelivery]:
     """Pending deliveries whose lease passed; their lease moves on so others skip them.
     Those of the ``held`` departments (paused) are left as they are."""
-    pending = and_(DeliveryRow.state.in_(RELAYED_STATES), DeliveryRow.lease_until <= now)
-    if held:
-        pending = and_(pending, DeliveryRow.department.not_in(sorted(held)))
-    # A materialized CTE runs once: PostgreSQL may re-run a plain IN subquery and so
-    # exceed the LIMIT.
-    due = (
-        select(DeliveryRow.id)
-        .where(pending)
-        .order_by(DeliveryRow.lease_until)
-        .limit(limit)
-        .with_for_update(skip_locked=True)  # PostgreSQL; SQLite has one writer anyway
-        .cte("due")
-        .prefix_with("MATERIALIZED", dialect="postgresql")
-    )
-    rows = connection.execute(
-        update(DeliveryRow)
-        .where(DeliveryRow.id.in_(select(due.c.id)), pending)
-        .values(
-            lease_until=lease_until,
-            # A worker that died mid-delivery left it "delivering": make it claimable again.
-            state=case((DeliveryRow.state == "delivering", "queued"), else_=DeliveryRow.state),
-        )
-        .returning(
-            DeliveryRow.id,
-            DeliveryRow.department,
-            DeliveryRow.idempotency_key,
-            DeliveryRow.attempts,
-            DeliveryRow.attempts_at_replay,
-        )
-    ).all()
+    statement = _due_update(connection.dialect.name == "postgresql", bool(held))
+    params = {"c_now": now, "r_lease": lease_until, "r_limit": limit, "r_held": sorted(held)}
+    rows = connection.execute(statement, params).all()
     return sorted(
         QueuedDelivery(
             row.id,
@@ -294,16 +323,21 @@ def release_leases(connection: Connection, delivery_ids: Sequence[int], now: dat
     attempt: a delivery a worker holds keeps its lease."""
     if not delivery_ids:
         return 0
-    result = connection.execute(
-        update(DeliveryRow)
-        .where(
-            DeliveryRow.id.in_(sorted(set(delivery_ids))),
-            DeliveryRow.state.in_(("queued", "retrying")),
-            DeliveryRow.lease_until > now,
-        )
-        .values(lease_until=now)
-    )
+    release = _RELEASE_ARRAY if connection.dialect.name == "postgresql" else _RELEASE_LIST
+    result = connection.execute(release, {"c_ids": sorted(set(delivery_ids)), "c_now": now})
     return int(result.rowcount or 0)
+
+
+def _release(ids: ColumnElement[bool]) -> Update:
+    return (
+        update(DeliveryRow)
+        .where(ids, DeliveryRow.state.in_(("queued", "retrying")), DeliveryRow.lease_until > _NOW)
+        .values(lease_until=_NOW)
+    )
+
+
+_RELEASE_ARRAY = _release(DeliveryRow.id == any_(_ID_ARRAY))  # PostgreSQL
+_RELEASE_LIST = _release(DeliveryRow.id.in_(_ID_LIST))
 
 
 def _attempt_values(claimed: ClaimedDelivery, attempt: AttemptRecord) -> dict[str, Any]:
