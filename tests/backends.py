@@ -10,7 +10,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -34,7 +34,7 @@ from hub.errors import ConfigurationError, PermanentDeliveryError, RetryableDeli
 from hub.identity import make_number
 from hub.mapping import Mapping, MappingRegistry, load_mapping
 from hub.resources import MAPPINGS_ROOT
-from hub.store import NewMessage
+from hub.store import NewMessage, Store
 
 kombu_any: Any = kombu  # mostly untyped, see hub/bus/__init__.py
 DEFAULT_DATABASE_URL = "postgresql+psycopg://govhub:govhub@127.0.0.1:5432/govhub_test"
@@ -152,6 +152,17 @@ def new_message(key: str | None = None, *, message_id: str | None = None) -> New
         canonical=canonical_xml(),
         inbound_mapping="MARRIAGE_REGISTRY/inbound/MarriageRegistered@1",
     )
+
+
+def accepted_delivery_ids(
+    store: Store, messages: int = 1, receivers: Sequence[str] = DEPARTMENTS
+) -> list[int]:
+    """The delivery ids of ``messages`` new messages stored for ``receivers``, in order."""
+    ids = []
+    for _ in range(messages):
+        receipt = store.save_accepted(new_message(), receivers, lease_seconds=30)
+        ids += [d.delivery_id for d in receipt.deliveries]
+    return ids
 
 
 # --- the real mapping engine, with a second version to tell versions apart ----------------

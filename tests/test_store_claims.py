@@ -5,21 +5,13 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 
-from backends import FakeClock, new_message
+from backends import FakeClock, accepted_delivery_ids, new_message
 from sqlalchemy import select
 
 from hub.store import AttemptRecord, ClaimedDelivery, Store
 from hub.store.models import AttemptRow
 
 RECEIVERS = ("SOCIAL_SECURITY", "TAX")
-
-
-def accepted_delivery_ids(store: Store, messages: int = 1) -> list[int]:
-    ids = []
-    for _ in range(messages):
-        receipt = store.save_accepted(new_message(), RECEIVERS, lease_seconds=30)
-        ids += [d.delivery_id for d in receipt.deliveries]
-    return ids
 
 
 def retry_at(store: Store, seconds: float) -> AttemptRecord:

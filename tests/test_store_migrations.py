@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from backends import FakeClock, new_message
+from sqlalchemy import insert, inspect, select
 
-from hub.store import Store
-from hub.store.models import Base
+from hub.store import AttemptRecord, Store, migrate
+from hub.store.models import AttemptRow, Base
 
 
 def test_upgrade_creates_the_tables_and_can_run_again(store: Store) -> None:
@@ -34,3 +35,29 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys_and_durable_commits(tmp_path:
     finally:
         store.dispose()
     assert pragmas == ["wal", 1, 2]  # synchronous=FULL: a receipt's commit survives power loss
+
+
+def test_attempts_stored_before_they_were_numbered_stay_and_later_ones_are_numbered(
+    database_url: str, clock: FakeClock
+) -> None:
+    store = Store(database_url, clock=clock)
+    try:
+        migrate.upgrade(store.engine, "0025_large_bodies")
+        receipt = store.save_accepted(new_message(), ("TAX",), lease_seconds=30)
+        delivery_id = receipt.deliveries[0].delivery_id
+        with store.engine.begin() as connection:  # two attempts as the hub before 0026 wrote them
+            for _ in range(2):
+                connection.execute(
+                    insert(AttemptRow).values(
+                        delivery_id=delivery_id, started_at=clock(), duration_ms=1, outcome="retry"
+                    )
+                )
+        store.upgrade()
+        claimed = store.claim(delivery_id, lease_seconds=30)
+        assert claimed is not None
+        assert store.record_attempt(claimed, AttemptRecord("delivered", clock(), 1)) == "delivered"
+        with store.engine.connect() as connection:
+            numbers = connection.scalars(select(AttemptRow.attempt).order_by(AttemptRow.id)).all()
+    finally:
+        store.dispose()
+    assert numbers == [None, None, 1]

@@ -36,7 +36,9 @@ class ArrayInsert:
     """``INSERT INTO table (columns) SELECT * FROM unnest(:column::type[], …)``, built once.
 
     ``returning`` names columns the statement returns (one row per inserted row); ``prefix``
-    goes before each parameter's name (several inserts in one statement: CTEs)."""
+    goes before each parameter's name (several inserts in one statement: CTEs);
+    ``skip_conflicts_on`` names a unique index's columns: a row that would repeat a stored
+    key is left out (``ON CONFLICT … DO NOTHING``) and not returned."""
 
     def __init__(
         self,
@@ -45,20 +47,23 @@ class ArrayInsert:
         *,
         returning: Sequence[str] = (),
         prefix: str = "",
+        skip_conflicts_on: Sequence[str] = (),
     ) -> None:
         self.table = table
         self.prefix = prefix
         self.columns = tuple(table.c[name] for name in columns)
-        self.sql = self._sql(returning)  # for a caller's larger statement (a CTE)
+        self.sql = self._sql(returning, skip_conflicts_on)  # for a caller's larger statement
         self.statement: TextClause = text(self.sql)
 
-    def _sql(self, returning: Sequence[str]) -> str:
+    def _sql(self, returning: Sequence[str], skip_conflicts_on: Sequence[str]) -> str:
         names = ", ".join(column.name for column in self.columns)
         arrays = ", ".join(
             f"CAST(:{self.prefix}{column.name} AS {column.type.compile(dialect=_DIALECT)}[])"
             for column in self.columns
         )
         sql = f"INSERT INTO {self.table.name} ({names}) SELECT * FROM unnest({arrays})"
+        if skip_conflicts_on:
+            sql += f" ON CONFLICT ({', '.join(skip_conflicts_on)}) DO NOTHING"
         if returning:
             sql += " RETURNING " + ", ".join(returning)
         return sql

@@ -6,6 +6,11 @@ record per transaction let a process record only about one delivery per lock hol
 the head is locked once per batch (``audit.append_many``), and a claim or record costs its
 share of one commit. Fencing is unchanged: each record keeps its own guard
 (``leases.record_many``), so a stale worker's record in a batch still cannot overwrite.
+
+A batch that fails is written again item by item (hub/store/batching.py), also when its
+COMMIT took effect and only the answer was lost: a record then finds its attempt stored (by
+delivery and claimed attempt number) and writes nothing twice; a claim finds its delivery
+held by the lost claim and answers None (the relay sends it again when that lease ends).
 """
 
 from __future__ import annotations

@@ -8,26 +8,30 @@ first, the audit chain's head last, so a replay and a late attempt cannot deadlo
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
     Connection,
     Integer,
+    Select,
+    String,
     Update,
+    all_,
     and_,
     any_,
     bindparam,
     case,
     func,
-    insert,
     or_,
     select,
     type_coerce,
     update,
 )
-from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
 from hub.security import audit
@@ -36,7 +40,10 @@ from hub.store.arrays import ArrayInsert
 from hub.store.models import AttemptRow, DeliveryRow, MessageRow, UTCDateTime
 from hub.store.records import RELAYED_STATES, AttemptRecord, ClaimedDelivery, QueuedDelivery
 
+log = logging.getLogger(__name__)
+
 MAX_EXCERPT_CHARS = 500
+Recorded = tuple[ClaimedDelivery, AttemptRecord]
 
 
 def claimable(now: ColumnElement[datetime]) -> ColumnElement[bool]:
@@ -92,10 +99,20 @@ _TAKE_AND_READ = (
     .returning(*_CLAIMED_COLUMNS)
 )
 _TAKE_IDS = _take(DeliveryRow.id.in_(_ID_LIST)).returning(DeliveryRow.id)
-_INSERT_ATTEMPTS = insert(AttemptRow)
+# An attempt is known by its delivery and the claim's attempt number: a record already
+# stored (its batch committed, the answer was lost, the batch is retried item by item) inserts
+# nothing, and only the inserted keys come back.
+_ATTEMPT_KEY = ("delivery_id", "attempt")
+_INSERT_ATTEMPTS = (
+    sqlite.insert(AttemptRow)
+    .on_conflict_do_nothing(index_elements=_ATTEMPT_KEY)
+    .returning(AttemptRow.delivery_id, AttemptRow.attempt)
+)
 _ATTEMPT_ARRAYS = ArrayInsert(  # PostgreSQL: the batch's attempts in one statement
     AttemptRow.__table__,  # type: ignore[arg-type]
     [column.name for column in AttemptRow.__table__.columns if column.name != "id"],
+    returning=_ATTEMPT_KEY,
+    skip_conflicts_on=_ATTEMPT_KEY,
 )
 _READ_STATES = select(DeliveryRow.id, DeliveryRow.state)
 _READ_STATES_ARRAY = _READ_STATES.where(DeliveryRow.id == any_(_ID_ARRAY))  # PostgreSQL
@@ -139,36 +156,55 @@ def _claimed(row: Any, lease_until: datetime) -> ClaimedDelivery:
     )
 
 
-def record_many(
-    connection: Connection,
-    recorded: Sequence[tuple[ClaimedDelivery, AttemptRecord]],
-    now: datetime,
-) -> list[str]:
+def record_many(connection: Connection, recorded: Sequence[Recorded], now: datetime) -> list[str]:
     """Store several attempts and move their deliveries on; each delivery's state after.
 
     Delivery rows are locked in id order (per kind of outcome, ``moves.move``), the audit
     head last and once for all of them (``audit.append_many``), so the head's lock is held
-    for a batch as long as for one.
+    for a batch as long as for one. A record whose attempt is stored already writes nothing
+    again (no move, no audit entry) and answers its delivery's state as it is.
     """
-    attempts = [_attempt_values(c, a) for c, a in recorded]
-    if connection.dialect.name == "postgresql":
-        _ATTEMPT_ARRAYS.execute(connection, attempts)
-    else:
-        connection.execute(_INSERT_ATTEMPTS, attempts)
-    moves.move(connection, recorded, now)
-    states = _states_after(connection, recorded)
-    entries = [e for c, a in recorded for e in (_audit_entry(c, a, now), *a.audited)]
+    fresh = _insert_attempts(connection, recorded)
+    moves.move(connection, fresh, now)
+    states = _states_after(connection, recorded, fresh)
+    entries = [e for c, a in fresh for e in (_audit_entry(c, a, now), *a.audited)]
     audit.append_many(connection, entries)
     return [states[claimed.delivery_id] for claimed, _ in recorded]
 
 
+def _insert_attempts(connection: Connection, recorded: Sequence[Recorded]) -> list[Recorded]:
+    """Insert the attempts not stored yet (one statement); the records whose row went in."""
+    attempts = [_attempt_values(c, a) for c, a in recorded]
+    if connection.dialect.name == "postgresql":
+        rows = _ATTEMPT_ARRAYS.execute(connection, attempts)
+    else:
+        rows = connection.execute(_INSERT_ATTEMPTS, attempts)
+    inserted = {(row.delivery_id, row.attempt) for row in rows}
+    fresh = []
+    for claimed, attempt in recorded:
+        key = (claimed.delivery_id, claimed.attempt)
+        if key in inserted:
+            inserted.discard(key)  # the same record twice in one batch counts once
+            fresh.append((claimed, attempt))
+        else:
+            log.info(
+                "attempt %s of delivery %s is stored already (a commit whose answer was "
+                "lost): not written again",
+                claimed.attempt,
+                claimed.delivery_id,
+            )
+    return fresh
+
+
 def _states_after(
-    connection: Connection, recorded: Sequence[tuple[ClaimedDelivery, AttemptRecord]]
+    connection: Connection, recorded: Sequence[Recorded], fresh: Sequence[Recorded]
 ) -> dict[int, str]:
     """Each delivery's state after its move. A delivered attempt leaves its delivery
-    delivered whatever its guard found; only the other moves can have been refused."""
-    states = {claimed.delivery_id: "delivered" for claimed, _ in recorded}
-    unsure = [c.delivery_id for c, a in recorded if moves.target_state(a) != "delivered"]
+    delivered whatever its guard found; the other moves can have been refused, and a record
+    stored already moved nothing now: their states are read."""
+    delivered = {c.delivery_id for c, a in fresh if moves.target_state(a) == "delivered"}
+    states = dict.fromkeys(delivered, "delivered")
+    unsure = [c.delivery_id for c, _ in recorded if c.delivery_id not in delivered]
     if unsure:
         postgres = connection.dialect.name == "postgresql"
         read = _READ_STATES_ARRAY if postgres else _READ_STATES_LIST
@@ -194,15 +230,67 @@ def _audit_entry(claimed: ClaimedDelivery, attempt: AttemptRecord, now: datetime
     )
 
 
+# The relay's statements, one text each whatever the number of held departments or of ids
+# (arrays on PostgreSQL, as for claims); built once per database kind and held or not.
+_HELD_ARRAY = bindparam("r_held", type_=postgresql.ARRAY(String))
+_HELD_LIST: BindParameter[list[str]] = bindparam("r_held", expanding=True)
+_RELAY_LEASE = bindparam("r_lease", type_=UTCDateTime())
+_RELAY_LIMIT = bindparam("r_limit", type_=Integer())
+
+
+@cache
+def _relayed(postgres: bool, holding: bool) -> ColumnElement[bool]:
+    """Legs the relay publishes, but those of the held (paused) departments."""
+    relayed = DeliveryRow.state.in_(RELAYED_STATES)
+    if not holding:
+        return relayed
+    if postgres:
+        return and_(relayed, DeliveryRow.department != all_(_HELD_ARRAY))
+    return and_(relayed, DeliveryRow.department.not_in(_HELD_LIST))
+
+
+@cache
+def _next_lease_end_query(postgres: bool, holding: bool) -> Select[datetime]:
+    return select(func.min(DeliveryRow.lease_until)).where(_relayed(postgres, holding))
+
+
+@cache
+def _due_update(postgres: bool, holding: bool) -> Update:
+    pending = and_(_relayed(postgres, holding), DeliveryRow.lease_until <= _NOW)
+    # A materialized CTE runs once: PostgreSQL may re-run a plain IN subquery and so
+    # exceed the LIMIT.
+    due = (
+        select(DeliveryRow.id)
+        .where(pending)
+        .order_by(DeliveryRow.lease_until)
+        .limit(_RELAY_LIMIT)
+        .with_for_update(skip_locked=True)  # PostgreSQL; SQLite has one writer anyway
+        .cte("due")
+        .prefix_with("MATERIALIZED", dialect="postgresql")
+    )
+    return (
+        update(DeliveryRow)
+        .where(DeliveryRow.id.in_(select(due.c.id)), pending)
+        .values(
+            lease_until=_RELAY_LEASE,
+            # A worker that died mid-delivery left it "delivering": make it claimable again.
+            state=case((DeliveryRow.state == "delivering", "queued"), else_=DeliveryRow.state),
+        )
+        .returning(
+            DeliveryRow.id,
+            DeliveryRow.department,
+            DeliveryRow.idempotency_key,
+            DeliveryRow.attempts,
+            DeliveryRow.attempts_at_replay,
+        )
+    )
+
+
 def next_lease_end(connection: Connection, held: frozenset[str] = frozenset()) -> datetime | None:
     """The earliest lease end among the legs the relay publishes (ix_deliveries_state_lease:
     one index probe per state)."""
-    pending: ColumnElement[bool] = DeliveryRow.state.in_(RELAYED_STATES)
-    if held:
-        pending = and_(pending, DeliveryRow.department.not_in(sorted(held)))
-    end: datetime | None = connection.execute(
-        select(func.min(DeliveryRow.lease_until)).where(pending)
-    ).scalar()
+    query = _next_lease_end_query(connection.dialect.name == "postgresql", bool(held))
+    end: datetime | None = connection.execute(query, {"r_held": sorted(held)}).scalar()
     return end
 
 
@@ -215,36 +303,9 @@ def due_for_relay(
 ) -> list[QueuedDelivery]:
     """Pending deliveries whose lease passed; their lease moves on so others skip them.
     Those of the ``held`` departments (paused) are left as they are."""
-    pending = and_(DeliveryRow.state.in_(RELAYED_STATES), DeliveryRow.lease_until <= now)
-    if held:
-        pending = and_(pending, DeliveryRow.department.not_in(sorted(held)))
-    # A materialized CTE runs once: PostgreSQL may re-run a plain IN subquery and so
-    # exceed the LIMIT.
-    due = (
-        select(DeliveryRow.id)
-        .where(pending)
-        .order_by(DeliveryRow.lease_until)
-        .limit(limit)
-        .with_for_update(skip_locked=True)  # PostgreSQL; SQLite has one writer anyway
-        .cte("due")
-        .prefix_with("MATERIALIZED", dialect="postgresql")
-    )
-    rows = connection.execute(
-        update(DeliveryRow)
-        .where(DeliveryRow.id.in_(select(due.c.id)), pending)
-        .values(
-            lease_until=lease_until,
-            # A worker that died mid-delivery left it "delivering": make it claimable again.
-            state=case((DeliveryRow.state == "delivering", "queued"), else_=DeliveryRow.state),
-        )
-        .returning(
-            DeliveryRow.id,
-            DeliveryRow.department,
-            DeliveryRow.idempotency_key,
-            DeliveryRow.attempts,
-            DeliveryRow.attempts_at_replay,
-        )
-    ).all()
+    statement = _due_update(connection.dialect.name == "postgresql", bool(held))
+    params = {"c_now": now, "r_lease": lease_until, "r_limit": limit, "r_held": sorted(held)}
+    rows = connection.execute(statement, params).all()
     return sorted(
         QueuedDelivery(
             row.id,
@@ -262,21 +323,27 @@ def release_leases(connection: Connection, delivery_ids: Sequence[int], now: dat
     attempt: a delivery a worker holds keeps its lease."""
     if not delivery_ids:
         return 0
-    result = connection.execute(
-        update(DeliveryRow)
-        .where(
-            DeliveryRow.id.in_(sorted(set(delivery_ids))),
-            DeliveryRow.state.in_(("queued", "retrying")),
-            DeliveryRow.lease_until > now,
-        )
-        .values(lease_until=now)
-    )
+    release = _RELEASE_ARRAY if connection.dialect.name == "postgresql" else _RELEASE_LIST
+    result = connection.execute(release, {"c_ids": sorted(set(delivery_ids)), "c_now": now})
     return int(result.rowcount or 0)
+
+
+def _release(ids: ColumnElement[bool]) -> Update:
+    return (
+        update(DeliveryRow)
+        .where(ids, DeliveryRow.state.in_(("queued", "retrying")), DeliveryRow.lease_until > _NOW)
+        .values(lease_until=_NOW)
+    )
+
+
+_RELEASE_ARRAY = _release(DeliveryRow.id == any_(_ID_ARRAY))  # PostgreSQL
+_RELEASE_LIST = _release(DeliveryRow.id.in_(_ID_LIST))
 
 
 def _attempt_values(claimed: ClaimedDelivery, attempt: AttemptRecord) -> dict[str, Any]:
     return {
         "delivery_id": claimed.delivery_id,
+        "attempt": claimed.attempt,
         "started_at": attempt.started_at,
         "duration_ms": attempt.duration_ms,
         "outcome": attempt.outcome,

@@ -130,11 +130,17 @@ class DeliveryRow(Base):
 
 class AttemptRow(Base):
     __tablename__ = "attempts"
+    __table_args__ = (
+        # A record retried after its commit's answer was lost is known by it (leases.py);
+        # it also serves the lookups by delivery that ix_attempts_delivery_id served.
+        Index("uq_attempts_delivery_attempt", "delivery_id", "attempt", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    delivery_id: Mapped[int] = mapped_column(
-        ForeignKey("deliveries.id", ondelete="CASCADE"), index=True
-    )
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("deliveries.id", ondelete="CASCADE"))
+    # The claim's attempt number (deliveries.attempts when claimed; 0026_attempt_numbers).
+    # NULL for a mailbox's or a bundle's settlement and for rows older than the column.
+    attempt: Mapped[int | None] = mapped_column(Integer)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)  # dashboard, alerts
     duration_ms: Mapped[int] = mapped_column(Integer)
     outcome: Mapped[str] = mapped_column(String(20))
