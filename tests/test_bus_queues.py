@@ -116,6 +116,51 @@ def test_many_deliveries_published_in_one_call_are_all_confirmed_and_delivered(
     assert sorted(t.delivery_id for t in got) == list(range(300))
 
 
+def test_deliveries_published_by_many_request_threads_at_once_are_each_confirmed_once(
+    bus_url: str, queue_prefix: str
+) -> None:
+    # Concurrent callers' tasks go out together, with one wait for the confirms.
+    publisher = Publisher(bus_url, queue_prefix=queue_prefix)
+    start = threading.Barrier(12)
+    answers: list[bool] = []
+
+    def publish_a_message(first: int) -> None:
+        tasks = [DeliveryTask(first, "TAX", "k"), DeliveryTask(first + 1, "SOCIAL_SECURITY", "k")]
+        start.wait()
+        answers.append(publisher.publish_all_quietly(tasks))
+
+    threads = [threading.Thread(target=publish_a_message, args=(n * 2,)) for n in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    publisher.close()
+    assert answers == [True] * 12
+    got = drain(bus_url, "TAX", queue_prefix, 12) + drain(
+        bus_url, "SOCIAL_SECURITY", queue_prefix, 12
+    )
+    assert sorted(t.delivery_id for t in got) == list(range(24))
+
+
+def test_concurrent_publishes_the_broker_never_got_are_each_handed_to_the_relay_once() -> None:
+    handed: list[int] = []
+    publisher = Publisher("amqp://guest:guest@127.0.0.1:1//", on_unpublished=handed.extend)
+    start = threading.Barrier(4)
+    answers: list[bool] = []
+
+    def publish_a_message(delivery_id: int) -> None:
+        start.wait()
+        answers.append(publisher.publish_quietly("TAX", delivery_id, "k"))
+
+    threads = [threading.Thread(target=publish_a_message, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert answers == [False] * 4
+    assert sorted(handed) == [0, 1, 2, 3]
+
+
 def test_a_handler_that_raises_does_not_stop_the_queue(bus_url: str, queue_prefix: str) -> None:
     handled: list[int] = []
 

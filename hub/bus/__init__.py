@@ -27,6 +27,7 @@ from hub.errors import BusUnavailable, HubError
 from hub.identity import mask_in_text
 from hub.inprocess.queues import LocalQueues
 from hub.observability import outages
+from hub.store.batching import Batcher
 
 log = logging.getLogger(__name__)
 # memory://: the process's in-process queues, by queue name (hub/inprocess/queues.py).
@@ -163,6 +164,11 @@ class Publisher:
         self._errors = _bus_errors(self._connection)
         # memory:// cannot lose its connection: kombu's retry wrapper would only cost time.
         self._retry = not url.startswith("memory://")
+        # Concurrent callers' tasks go out together, with one wait for the broker's confirms
+        # (each request thread waited for its own before). memory:// has no confirms to share.
+        self._together: Batcher[Sequence[DeliveryTask], bool] = Batcher(
+            self._publish_together, self._publish_quietly, name="bus-publish"
+        )
 
     def publish(self, department: str, delivery_id: int, idempotency_key: str) -> None:
         """Returns once the broker confirmed the message (RabbitMQ publisher confirms).
@@ -233,15 +239,32 @@ class Publisher:
         return self.publish_all_quietly([DeliveryTask(delivery_id, department, idempotency_key)])
 
     def publish_all_quietly(self, tasks: Sequence[DeliveryTask]) -> bool:
-        """``publish_all``, or log and return False: the relay publishes what is missing."""
+        """``publish_all``, or log and return False: the relay publishes what is missing.
+        Tasks that other threads publish at the same moment go out with these, with one wait
+        for the broker's confirms (each caller still returns only once its own are confirmed)."""
+        if self._local or not tasks:
+            return self._publish_quietly(tasks)
+        return self._together.submit(tasks)
+
+    def _publish_together(self, groups: Sequence[Sequence[DeliveryTask]]) -> list[bool]:
+        unpublished = self._unpublished([task for tasks in groups for task in tasks])
+        return [not any(task.delivery_id in unpublished for task in tasks) for tasks in groups]
+
+    def _publish_quietly(self, tasks: Sequence[DeliveryTask]) -> bool:
+        return not self._unpublished(tasks)
+
+    def _unpublished(self, tasks: Sequence[DeliveryTask]) -> set[int]:
+        """Publishes; the delivery ids of the tasks that could not be (logged once per
+        outage, and told to ``on_unpublished``)."""
         try:
             self.publish_all(tasks)
         except BusUnavailable as error:
             self._outage.failed(error)
+            unpublished = [task.delivery_id for task in error.unpublished]
             if self.on_unpublished is not None:
-                self.on_unpublished([task.delivery_id for task in error.unpublished])
-            return False
-        return True
+                self.on_unpublished(unpublished)
+            return set(unpublished)
+        return set()
 
     def close(self) -> None:
         self._producers.force_close_all()
