@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from sqlalchemy import Engine, insert
+from sqlalchemy import Engine, insert, inspect
 
 from bench.backends import postgresql_database, postgresql_missing
 from bench.processes import Fleet
@@ -95,6 +95,9 @@ def fill(
     person_hash = store.identities.digest(PERSON)
     key_id = store.identities.key_id
     every = max(count // person_messages, 1)
+    # A fill at a schema before 0027_failures_newest (bench/storage.py's "before"): the
+    # migration copies the messages' arrival onto the legs when it runs.
+    arrival = "received_at" in {c["name"] for c in inspect(store.engine).get_columns("deliveries")}
     for start in range(0, count, BATCH):
         numbers = range(start, min(start + BATCH, count))
         messages, legs, attempts, identities = [], [], [], []
@@ -108,6 +111,8 @@ def fill(
                 state = _state(n, department)
                 delivered_at = received + timedelta(seconds=0.5) if state == "delivered" else None
                 leg = _leg(leg_id, message_id, department, state, received, delivered_at)
+                if not arrival:
+                    del leg["received_at"]
                 legs.append({**leg, "payload": document if delivered_at else None})
                 if received > now - timedelta(days=1):
                     attempts.append(_attempt(leg_id, received, state))
@@ -168,6 +173,7 @@ def _leg(
         "delivered_at": delivered_at,
         "idempotency_key": f"{message_id}:{department}",
         "queued_at": received,
+        "received_at": received,
     }
 
 

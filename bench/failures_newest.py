@@ -1,63 +1,60 @@
-"""An experiment, not part of `python -m bench`: would a "newest failures first" index make
-state filters cheap at 1,000,000 messages on PostgreSQL whatever the failures' age?
+"""An experiment beside `python -m bench`: state filters at 1,000,000 messages on PostgreSQL,
+before and after migration 0027_failures_newest, whatever the failures' age.
 
     python -m bench.failures_newest fill 1000000   # once: ~10 min on the shared machine
     python -m bench.failures_newest measure        # as often as wanted: the database is kept
 
-``fill`` makes the database ``govhub_bench_failures_newest`` (dropped first if it exists) at
-the head schema and fills it as bench/storage.py does (bench/console.py: two legs a message,
-1 TAX leg in 50 failed, 1 in 200 retrying, 90 days). ``measure`` gives, per filter, the query
-before 0023_storage (messages newest first, an EXISTS per message), the hub's query now
-(0023's partial index, the legs read first) and the candidate: the message's arrival copied
-onto the leg (``deliveries.received_at``, only in this database) with partial indexes
-``(state, received_at DESC)`` and ``(state, department, received_at DESC)`` WHERE state <>
-'delivered', walked newest first and stopped at the page. Two cases: failures spread evenly
-(as filled) and old failures (only in the oldest 30 of the 90 days). Median of 5, ms.
+``fill`` makes the database ``govhub_bench_newest_0027`` (dropped first if it exists) at
+0026_attempt_numbers, the schema before the legs carried their message's arrival, and fills it
+as bench/storage.py does (bench/console.py: two legs a message, 1 TAX leg in 50 failed, 1 in
+200 retrying, 90 days). ``measure`` first times the "before" query there (0023's: the legs not
+delivered read whole, then their messages sorted), then migrates to head (timed: the column
+filled for every leg, the two partial indexes built) and alternates "before" and "after"
+(``page_ids``: the legs walked newest first through 0027's indexes, stopped at the page),
+``ROUNDS`` times each. Two cases: failures spread evenly (as filled) and old failures (those of
+the newest 60 days marked delivered), each vacuumed as autovacuum would. Each figure: median
+of 5, ms, the ids of the first page (50).
 """
 
 from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import psycopg
-from sqlalchemy import TextClause, text
+from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
 from bench.backends import DEFAULT_DATABASE_URL, _env
 from bench.console import fill
-from bench.storage import _ms, _old_ids
-from hub.operations.queries import matching_ids
+from bench.storage import _ms
+from hub.operations.queries import filtered, page_ids
 from hub.operations.views import MessageFilter
-from hub.store import Store
+from hub.store import Store, migrate
+from hub.store.models import DeliveryRow, MessageRow
 
-NAME = "govhub_bench_failures_newest"
+# Not the experiment's govhub_bench_failures_newest: its candidate column is in the way of 0027.
+NAME = "govhub_bench_newest_0027"
+BEFORE_SCHEMA = "0026_attempt_numbers"
 REPEATS = 5
+ROUNDS = 2
 FILTERS = {
     "--state failed": MessageFilter(state="failed"),
     "--department TAX --state failed": MessageFilter(state="failed", department="TAX"),
     "--state retrying": MessageFilter(state="retrying"),
 }
-CANDIDATE = (
-    "ALTER TABLE deliveries ADD COLUMN IF NOT EXISTS received_at timestamptz",
-    "ALTER TABLE deliveries ADD COLUMN IF NOT EXISTS was_failed boolean",
-    "UPDATE deliveries d SET received_at = m.received_at FROM messages m "
-    "WHERE m.id = d.message_id AND d.state <> 'delivered' AND d.received_at IS NULL",
-    "CREATE INDEX IF NOT EXISTS ix_candidate_newest ON deliveries "
-    "(state, received_at DESC, message_id) WHERE state <> 'delivered'",
-    "CREATE INDEX IF NOT EXISTS ix_candidate_department_newest ON deliveries "
-    "(state, department, received_at DESC) WHERE state <> 'delivered'",
-    "ANALYZE deliveries",
-)
 # Old failures: those of the newest 60 days marked delivered (and back afterwards).
+MARKED = "ALTER TABLE deliveries ADD COLUMN IF NOT EXISTS was_failed boolean"
 MAKE_OLD = (
     "UPDATE deliveries d SET state = 'delivered', was_failed = true FROM messages m "
     "WHERE m.id = d.message_id AND d.state = 'failed' "
     "AND m.received_at > now() - interval '60 days'"
 )
 MAKE_SPREAD = "UPDATE deliveries SET state = 'failed', was_failed = NULL WHERE was_failed"
+CASES = {"spread": MAKE_SPREAD, "old": MAKE_OLD}
 
 
 def _urls() -> tuple[str, str]:
@@ -72,7 +69,7 @@ def fill_database(count: int) -> None:
         connection.execute(f'DROP DATABASE IF EXISTS "{NAME}" WITH (FORCE)')
         connection.execute(f'CREATE DATABASE "{NAME}"')
     store = Store(url)
-    store.upgrade()
+    migrate.upgrade(store.engine, BEFORE_SCHEMA)
     started = time.perf_counter()
     fill(store, count, datetime.now(UTC), spacing=timedelta(days=90) / count)
     print(f"filled {count:,} messages in {time.perf_counter() - started:.0f} s")
@@ -81,43 +78,66 @@ def fill_database(count: int) -> None:
 
 def measure() -> None:
     store = Store(_urls()[1])
-    _run(store, CANDIDATE)
-    for case, statement in (("spread", MAKE_SPREAD), ("old", MAKE_OLD)):
-        _run(store, (statement, "ANALYZE deliveries"))
-        for name, wanted in FILTERS.items():
-            before = _ms(lambda w=wanted: _count(store, _old_ids(store, w)), REPEATS)
-            now = _ms(lambda w=wanted: _count(store, matching_ids(w, store.identities)), REPEATS)
-            candidate = _ms(lambda w=wanted: _count(store, *_candidate(w)), REPEATS)
-            print(
-                f"{case:7} {name:33} before 0023 {before:8.1f}  now {now:7.1f}  "
-                f"candidate {candidate:5.1f}"
-            )
-    _run(store, (MAKE_SPREAD, "ANALYZE deliveries"))
+    _run(store, (MARKED,))
+    if migrate.schema_behind(store.engine) is not None:
+        for case in CASES:
+            _report(case, "before at 0026", _times(store, case, _before))
+        _migrated(store)
+    for round_ in range(1, ROUNDS + 1):
+        for case in CASES:
+            _report(case, f"before, round {round_}", _times(store, case, _before))
+            _report(case, f"after, round {round_}", _times(store, case, _after))
+    _run(store, (MAKE_SPREAD,))
+    _vacuumed(store)
     store.dispose()
 
 
-def _candidate(wanted: MessageFilter) -> tuple[TextClause, dict[str, Any]]:
-    """The legs newest first (a message with two such legs comes twice: the page is twice
-    the limit, as a real query would read before it dropped the repeats)."""
-    department = "AND d.department = :department " if wanted.department else ""
-    query = text(
-        "SELECT d.message_id FROM deliveries d JOIN messages m ON m.id = d.message_id "
-        f"WHERE d.state <> 'delivered' AND d.state = :state {department}"
-        "AND m.pruned_at IS NULL ORDER BY d.received_at DESC, d.message_id LIMIT :page"
-    )
-    params = {"state": wanted.state, "department": wanted.department, "page": 2 * wanted.limit}
-    return query, params
+def _migrated(store: Store) -> None:
+    with store.engine.connect() as connection:
+        legs = connection.scalar(select(func.count()).select_from(DeliveryRow))
+    started = time.perf_counter()
+    store.upgrade()
+    print(f"0027_failures_newest on {legs:,} legs: {time.perf_counter() - started:.1f} s")
+
+
+def _times(
+    store: Store, case: str, query: Callable[[Store, MessageFilter], int]
+) -> dict[str, float]:
+    _run(store, (CASES[case],))
+    _vacuumed(store)
+    return {name: _ms(lambda w=w: query(store, w), REPEATS) for name, w in FILTERS.items()}
+
+
+def _before(store: Store, wanted: MessageFilter) -> int:
+    """The hub's query before 0027 (0023_storage's): ``filtered`` still builds it for a state
+    beside a person."""
+    query = filtered(wanted, store.identities)
+    query = query.order_by(MessageRow.received_at.desc(), MessageRow.id).limit(wanted.limit)
+    with store.engine.connect() as connection:
+        return len(connection.execute(query).all())
+
+
+def _after(store: Store, wanted: MessageFilter) -> int:
+    with Session(store.engine) as session:
+        return len(page_ids(session, wanted, store.identities))
+
+
+def _report(case: str, what: str, times: dict[str, float]) -> None:
+    figures = "  ".join(f"{name} {ms:8.1f}" for name, ms in times.items())
+    print(f"{case:7} {what:22} {figures}", flush=True)
+
+
+def _vacuumed(store: Store) -> None:
+    """The legs as autovacuum leaves them after a change of state: the old row versions
+    gone from the indexes, statistics fresh, pages all-visible (index-only scans)."""
+    with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text("VACUUM ANALYZE deliveries"))
 
 
 def _run(store: Store, statements: tuple[str, ...]) -> None:
     with store.engine.begin() as connection:
         for statement in statements:
             connection.execute(text(statement))
-
-
-def _count(store: Store, query: Any, params: dict[str, Any] | None = None) -> int:
-    with store.engine.connect() as connection:
-        return len(connection.execute(query, params or {}).all())
 
 
 if __name__ == "__main__":

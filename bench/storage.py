@@ -23,13 +23,14 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Select, exists, func, select, text
+from sqlalchemy.orm import Session
 
 from bench.backends import postgresql_database, postgresql_missing
 from bench.console import PERSON, fill
 from bench.messages import mixed
 from bench.stats import ratio
 from hub.operations.prune import prune
-from hub.operations.queries import leg_condition, matching_ids, message_conditions
+from hub.operations.queries import leg_condition, message_conditions, page_ids
 from hub.operations.views import MessageFilter
 from hub.security import audit
 from hub.security.archive import archive_segment, verify_everything, verify_from_checkpoint
@@ -96,10 +97,8 @@ def _year(backend: str, url: str, count: int, work: Path) -> list[dict[str, Any]
     fill(store, count, datetime.now(UTC), spacing=SPAN / count)
     _forget_statistics(store)
     before = {name: _ms(lambda w=w: _ids(store, _old_ids(store, w))) for name, w in FILTERS}
-    store.upgrade()  # 0023_storage, and SQLite's statistics
-    after = {
-        name: _ms(lambda w=w: _ids(store, matching_ids(w, store.identities))) for name, w in FILTERS
-    }
+    store.upgrade()  # 0023_storage, 0027_failures_newest, and SQLite's statistics
+    after = {name: _ms(lambda w=w: _page(store, w)) for name, w in FILTERS}
     rows = [
         _row(backend, f"messages list {name}", before[name], after[name]) for name, _ in FILTERS
     ]
@@ -116,6 +115,12 @@ def _old_ids(store: Store, wanted: MessageFilter) -> Select[Any]:
     if legs:
         query = query.where(exists().where(DeliveryRow.message_id == MessageRow.id, *legs))
     return query.order_by(MessageRow.received_at.desc(), MessageRow.id).limit(wanted.limit)
+
+
+def _page(store: Store, wanted: MessageFilter) -> int:
+    """The hub's own query: the ids of `messages list`'s page."""
+    with Session(store.engine) as session:
+        return len(page_ids(session, wanted, store.identities))
 
 
 def _ids(store: Store, query: Select[Any]) -> int:

@@ -7,14 +7,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, or_
 from sqlalchemy.orm import Session
 
 from hub.errors import ClientError
-from hub.operations.queries import check_filter, filtered, summaries
+from hub.operations.queries import check_filter, page_ids, summaries
 from hub.operations.views import MessageFilter, MessageSummary
 from hub.store import Store
-from hub.store.models import MessageRow
 
 PAGE_SIZE = 50
 
@@ -27,18 +25,9 @@ class Page:
 
 def page(store: Store, wanted: MessageFilter, cursor: str | None) -> Page:
     check_filter(wanted)
-    query = filtered(wanted, store.identities)
-    if cursor:
-        at, last_id = _parsed(cursor)
-        query = query.where(
-            or_(
-                MessageRow.received_at < at,
-                and_(MessageRow.received_at == at, MessageRow.id > last_id),
-            )
-        )
-    query = query.order_by(MessageRow.received_at.desc(), MessageRow.id).limit(wanted.limit + 1)
+    start = _parsed(cursor) if cursor else None
     with Session(store.engine) as session:
-        ids = list(session.scalars(query))
+        ids = page_ids(session, wanted, store.identities, start, wanted.limit + 1)
         found = summaries(session, ids[: wanted.limit])
     more = len(ids) > wanted.limit and found
     return Page(found, _cursor(found[-1]) if more else None)

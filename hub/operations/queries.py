@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import CTE, Select, exists, literal_column, select
-from sqlalchemy.orm import Session
+from sqlalchemy import CTE, Select, exists, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from hub.errors import ClientError
 from hub.identity import is_valid, mask
+from hub.operations import newest
 from hub.operations.views import FILTER_STATES, LegView, MessageFilter, MessageSummary
 from hub.store import Store
 from hub.store.identities import IdentityHasher
@@ -62,6 +63,10 @@ def message_conditions(
 
 
 def _own_conditions(wanted: MessageFilter) -> list[ColumnElement[bool]]:
+    return [*_message_fields(wanted), *_arrival_conditions(wanted, MessageRow.received_at)]
+
+
+def _message_fields(wanted: MessageFilter) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
     if wanted.message_type is not None:
         conditions.append(MessageRow.message_type == wanted.message_type)
@@ -69,20 +74,29 @@ def _own_conditions(wanted: MessageFilter) -> list[ColumnElement[bool]]:
         conditions.append(MessageRow.sender == wanted.sender)
     if wanted.correlation_id is not None:
         conditions.append(MessageRow.correlation_id == wanted.correlation_id)
+    return conditions
+
+
+def _arrival_conditions(
+    wanted: MessageFilter, arrival: InstrumentedAttribute[Any]
+) -> list[ColumnElement[bool]]:
+    """Since and until on a message's arrival, or on its copy on a leg (the same value)."""
+    conditions: list[ColumnElement[bool]] = []
     if wanted.since is not None:
-        conditions.append(MessageRow.received_at >= wanted.since)
+        conditions.append(arrival >= wanted.since)
     if wanted.until is not None:
-        conditions.append(MessageRow.received_at < wanted.until)
+        conditions.append(arrival < wanted.until)
     return conditions
 
 
 def filtered(wanted: MessageFilter, identities: IdentityHasher) -> Select[Any]:
     """The ids of the messages the filter names, unordered, started from its rarest part.
 
-    A person's messages come from the identity index, a state other than delivered from the
-    partial index of the legs not delivered (migration 0023_storage); each is read whole
-    first (a MATERIALIZED CTE, so neither planner walks every message newest first hoping
-    to meet them: 12 s on SQLite, 5.3 s on PostgreSQL when the failures were old).
+    A person's messages come from the identity index, a state other than delivered (beside a
+    person: alone, ``page_ids`` walks the legs instead) from the partial index of the legs
+    not delivered (migration 0023_storage); each is read whole first (a MATERIALIZED CTE, so
+    neither planner walks every message newest first hoping to meet them: 12 s on SQLite,
+    5.3 s on PostgreSQL when the failures were old).
     """
     query = select(MessageRow.id).where(*_own_conditions(wanted))
     if wanted.person is not None:
@@ -93,10 +107,7 @@ def filtered(wanted: MessageFilter, identities: IdentityHasher) -> Select[Any]:
         query = _joined(query, _first(person, "person_messages"))
     legs = leg_condition(wanted)
     if wanted.state in _RARE_STATES:
-        # Written as the index's own condition, literally: SQLite uses a partial index only
-        # when the query repeats its WHERE term (a bound parameter would not match).
-        not_delivered = DeliveryRow.state != literal_column("'delivered'")
-        rare = select(DeliveryRow.message_id).where(not_delivered, *legs)
+        rare = select(DeliveryRow.message_id).where(newest.NOT_DELIVERED, *legs)
         query = _joined(query, _first(rare, "rare_legs"))
     elif legs:
         query = query.where(exists().where(DeliveryRow.message_id == MessageRow.id, *legs))
@@ -111,17 +122,33 @@ def _joined(query: Select[Any], ids: CTE) -> Select[Any]:
     return query.join(ids, ids.c.message_id == MessageRow.id)
 
 
-def matching_ids(wanted: MessageFilter, identities: IdentityHasher) -> Select[Any]:
-    """Newest first, at most ``limit``."""
+def page_ids(
+    session: Session,
+    wanted: MessageFilter,
+    identities: IdentityHasher,
+    start: newest.Key | None = None,
+    count: int | None = None,
+) -> list[str]:
+    """The ids of the messages the filter names, newest first (then by id), at most ``count``
+    (default: the filter's limit), after ``start`` (the last message of the page before).
+
+    A state other than delivered is walked from its legs in this order and stopped at the
+    page (hub/operations/newest.py); with a person, the person's few messages come first."""
+    count = count or wanted.limit
+    if wanted.state in _RARE_STATES and wanted.person is None:
+        legs = [*leg_condition(wanted), *_arrival_conditions(wanted, DeliveryRow.received_at)]
+        return newest.message_ids(session, legs, _message_fields(wanted), start, count)
     query = filtered(wanted, identities)
-    return query.order_by(MessageRow.received_at.desc(), MessageRow.id).limit(wanted.limit)
+    if start is not None:
+        query = query.where(newest.after(MessageRow.received_at, MessageRow.id, start))
+    query = query.order_by(MessageRow.received_at.desc(), MessageRow.id).limit(count)
+    return list(session.scalars(query))
 
 
 def list_messages(store: Store, wanted: MessageFilter) -> list[MessageSummary]:
     check_filter(wanted)
     with Session(store.engine) as session:
-        ids = list(session.scalars(matching_ids(wanted, store.identities)))
-        return summaries(session, ids)
+        return summaries(session, page_ids(session, wanted, store.identities))
 
 
 def summaries(session: Session, message_ids: Sequence[str]) -> list[MessageSummary]:

@@ -37,6 +37,7 @@ _DELIVERIES = ArrayInsert(
         "last_error",
         "idempotency_key",
         "queued_at",
+        "received_at",
     ],
     returning=("id", "message_id", "department"),
     prefix="d_",  # the tables share column names (message_id, idempotency_key)

@@ -133,6 +133,7 @@ def _delivery_row(
         "last_error": error,
         "idempotency_key": delivery_key(message.message_id, department),
         "queued_at": now,
+        "received_at": now,  # the message's own (message_values): state filters sort by it
     }
 
 

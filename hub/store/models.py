@@ -106,6 +106,10 @@ class DeliveryRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     message_id: Mapped[str] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"))
+    # The message's arrival, copied onto each leg when it is written: the legs of a state
+    # filter sort by it without reading their messages. NULL only in rows written around the
+    # store (a test's or a benchmark's bulk insert), which state filters then do not list.
+    received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     department: Mapped[str] = mapped_column(String(64))
     state: Mapped[str] = mapped_column(String(20))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -126,6 +130,27 @@ class DeliveryRow(Base):
     pinned_mapping: Mapped[str | None] = mapped_column(String(200))
     # The document as translated for the department by the latest attempt that got that far.
     payload: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+# A state filter's page read in its own order (newest first, then by message) and stopped when
+# full (hub/operations/newest.py; 0027_failures_newest). Here, as DESC needs the column.
+Index(
+    "ix_deliveries_newest",
+    DeliveryRow.state,
+    DeliveryRow.received_at.desc(),
+    DeliveryRow.message_id,
+    postgresql_where=text(NOT_DELIVERED),
+    sqlite_where=text(NOT_DELIVERED),
+)
+Index(
+    "ix_deliveries_department_newest",
+    DeliveryRow.state,
+    DeliveryRow.department,
+    DeliveryRow.received_at.desc(),
+    DeliveryRow.message_id,
+    postgresql_where=text(NOT_DELIVERED),
+    sqlite_where=text(NOT_DELIVERED),
+)
 
 
 class AttemptRow(Base):
