@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from backends import FakeClock, new_message
 from sqlalchemy import Engine, func, select
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 
 from hub.polling import wait_for
 from hub.security import audit
@@ -48,24 +48,38 @@ def writers_engine(store: Store) -> Engine:
 
 @contextmanager
 def commits(
-    engine: Engine, monkeypatch: pytest.MonkeyPatch, before: Callable[[int], bool]
+    engine: Engine,
+    monkeypatch: pytest.MonkeyPatch,
+    before: Callable[[int], bool],
+    *,
+    reaching_the_server: bool = True,
 ) -> Iterator[None]:
     """Each commit on ``engine`` (numbered from 1) goes to the server; if ``before(number)``
-    says so, the client then loses its connection and sees the driver's disconnect error."""
+    says so, the client then loses its connection and sees the driver's disconnect error
+    (or, not ``reaching_the_server``, loses it before the commit is sent)."""
     dialect = engine.dialect
     real_commit = dialect.do_commit
     numbers = iter(range(1, 1_000_000))
 
     def commit(connection: Any) -> None:
         lose = before(next(numbers))
-        real_commit(connection)
+        if reaching_the_server or not lose:
+            real_commit(connection)
         if lose:
             connection.dbapi_connection.close()
-            raise dialect.loaded_dbapi.OperationalError("server closed the connection unexpectedly")
+            raise lost_connection(dialect)
 
     monkeypatch.setattr(dialect, "do_commit", commit)
     yield
     monkeypatch.undo()
+
+
+def lost_connection(dialect: Any) -> Exception:
+    """What the driver raises when its connection is gone (as each dialect recognises it)."""
+    driver = dialect.loaded_dbapi
+    if dialect.name == "sqlite":
+        return driver.ProgrammingError("Cannot operate on a closed database.")  # type: ignore[no-any-return]
+    return driver.OperationalError("server closed the connection unexpectedly")  # type: ignore[no-any-return]
 
 
 def lost_once(number: int) -> bool:
@@ -104,7 +118,7 @@ def test_a_record_batch_whose_commit_answer_was_lost_is_retried_without_writing_
         (retried_leg, AttemptRecord("retry", now, 3, retry_at=retry_at, error_class="Down")),
     ]
     with commits(writers_engine(store), monkeypatch, before=lost_once):
-        with pytest.raises(OperationalError):
+        with pytest.raises(DBAPIError):
             store.record_attempts(batch)
         # What the group writer does after a batch failed: each record again, alone.
         assert store.record_attempts(batch[:1]) == ["delivered"]
@@ -178,13 +192,34 @@ def test_the_group_writer_retrying_a_batch_whose_commit_answer_was_lost_records_
         assert connection.scalar(select(func.count()).select_from(AttemptRow)) == 3
 
 
+@pytest.mark.parametrize("reaching_the_server", [True, False], ids=["committed", "not-sent"])
+def test_a_lone_record_whose_connection_broke_at_its_commit_is_recorded_once_and_answered(
+    store: Store, clock: FakeClock, monkeypatch: pytest.MonkeyPatch, reaching_the_server: bool
+) -> None:
+    # Committed or not, the record is written once on a fresh connection and the delivery
+    # thread hears its state, not the error (else the leg would be sent again after its lease).
+    leg = claimed_legs(store, 1)[0]
+    committer = AttemptCommitter(store, lease_seconds=30)
+    attempt = AttemptRecord("delivered", clock(), 2)
+    with commits(
+        writers_engine(store),
+        monkeypatch,
+        before=lost_once,
+        reaching_the_server=reaching_the_server,
+    ):
+        assert committer.record_attempt(leg, attempt) == "delivered"
+    assert attempt_rows(store) == [(leg.delivery_id, "delivered")]
+    assert audited_attempts(store) == [leg.message_id]
+    assert_chain_holds(store, entries=1 + 1)
+
+
 def test_a_claim_batch_whose_commit_answer_was_lost_is_not_taken_again_when_retried(
     store: Store, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     receipt = store.save_accepted(new_message(), RECEIVERS, lease_seconds=30)
     ids = [delivery.delivery_id for delivery in receipt.deliveries]
     with commits(writers_engine(store), monkeypatch, before=lost_once):
-        with pytest.raises(OperationalError):
+        with pytest.raises(DBAPIError):
             store.claim_sealed(ids, lease_seconds=30)
         # Retried alone, each finds its delivery held by the claim that did commit.
         assert [store.claim_sealed([i], lease_seconds=30) for i in ids] == [[None], [None]]

@@ -11,11 +11,16 @@ A batch that fails is written again item by item (hub/store/batching.py), also w
 COMMIT took effect and only the answer was lost: a record then finds its attempt stored (by
 delivery and claimed attempt number) and writes nothing twice; a claim finds its delivery
 held by the lost claim and answers None (the relay sends it again when that lease ends).
+A record alone whose connection broke is written once more on a fresh connection: stored
+already, it writes nothing twice; not stored, it is stored now, and its delivery is not sent
+to the department again when its lease ends.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+
+from sqlalchemy.exc import DBAPIError
 
 from hub.store.batching import DEFAULT_MAX_BATCH, Batcher
 from hub.store.records import AttemptRecord, ClaimedDelivery
@@ -68,4 +73,9 @@ class AttemptCommitter:
         return self.store.record_attempts(recorded, via=self._recording)
 
     def _record_one(self, recorded: Recorded) -> str:
-        return self._record_many([recorded])[0]
+        try:
+            return self._record_many([recorded])[0]
+        except DBAPIError as error:
+            if not error.connection_invalidated:  # not a lost connection: the same again
+                raise
+            return self._record_many([recorded])[0]  # the held connection connects afresh
