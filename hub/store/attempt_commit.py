@@ -23,10 +23,9 @@ from collections.abc import Sequence
 from sqlalchemy.exc import DBAPIError
 
 from hub.store.batching import DEFAULT_MAX_BATCH, Batcher
+from hub.store.leases import Recorded
 from hub.store.records import AttemptRecord, ClaimedDelivery
 from hub.store.store import Store
-
-Recorded = tuple[ClaimedDelivery, AttemptRecord]
 
 
 class AttemptCommitter:
