@@ -17,8 +17,9 @@ from typing import Any
 
 import psycopg
 from psycopg.types.array import ListBinaryDumper
-from sqlalchemy import Column, Connection, Table, TextClause, TypeDecorator, text
+from sqlalchemy import Connection, Table, TextClause, TypeDecorator, text
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.types import TypeEngine
 
 _DIALECT = postgresql.dialect()  # type: ignore[no-untyped-call]
 
@@ -30,6 +31,26 @@ class BinaryArray(list[Any]):
 
 
 psycopg.adapters.register_dumper(BinaryArray, ListBinaryDumper)
+
+
+class ArrayRows:
+    """``SELECT * FROM unnest(:column::type[], …) AS alias(names)``: rows from one array per
+    column, for a caller's larger statement (a CTE read by an UPDATE … FROM, say).
+
+    ``columns`` maps each name to its SQL type (a column's, so the CAST turns the element type
+    psycopg chose into it); ``prefix`` goes before each parameter's name."""
+
+    def __init__(
+        self, alias: str, columns: Mapping[str, TypeEngine[Any]], *, prefix: str = ""
+    ) -> None:
+        self.prefix = prefix
+        self.columns = dict(columns)
+        names = ", ".join(self.columns)
+        self.sql = f"SELECT * FROM {_unnest(self.columns, prefix)} AS {alias}({names})"
+
+    def parameters(self, rows: Sequence[Mapping[str, Any]]) -> dict[str, BinaryArray]:
+        """One list per column, in row order; each value as its type binds it."""
+        return {self.prefix + name: _bound(name, kind, rows) for name, kind in self.columns.items()}
 
 
 class ArrayInsert:
@@ -57,11 +78,8 @@ class ArrayInsert:
 
     def _sql(self, returning: Sequence[str], skip_conflicts_on: Sequence[str]) -> str:
         names = ", ".join(column.name for column in self.columns)
-        arrays = ", ".join(
-            f"CAST(:{self.prefix}{column.name} AS {column.type.compile(dialect=_DIALECT)}[])"
-            for column in self.columns
-        )
-        sql = f"INSERT INTO {self.table.name} ({names}) SELECT * FROM unnest({arrays})"
+        arrays = _unnest({column.name: column.type for column in self.columns}, self.prefix)
+        sql = f"INSERT INTO {self.table.name} ({names}) SELECT * FROM {arrays}"
         if skip_conflicts_on:
             sql += f" ON CONFLICT ({', '.join(skip_conflicts_on)}) DO NOTHING"
         if returning:
@@ -70,15 +88,22 @@ class ArrayInsert:
 
     def parameters(self, rows: Sequence[Mapping[str, Any]]) -> dict[str, BinaryArray]:
         """One list per column, in row order; each value as its column type binds it."""
-        return {self.prefix + column.name: _bound(column, rows) for column in self.columns}
+        return {self.prefix + c.name: _bound(c.name, c.type, rows) for c in self.columns}
 
     def execute(self, connection: Connection, rows: Sequence[Mapping[str, Any]]) -> Any:
         return connection.execute(self.statement, self.parameters(rows))
 
 
-def _bound(column: Column[Any], rows: Sequence[Mapping[str, Any]]) -> BinaryArray:
-    values = [row.get(column.name) for row in rows]
-    kind = column.type
+def _unnest(columns: Mapping[str, TypeEngine[Any]], prefix: str) -> str:
+    arrays = ", ".join(
+        f"CAST(:{prefix}{name} AS {kind.compile(dialect=_DIALECT)}[])"
+        for name, kind in columns.items()
+    )
+    return f"unnest({arrays})"
+
+
+def _bound(name: str, kind: TypeEngine[Any], rows: Sequence[Mapping[str, Any]]) -> BinaryArray:
+    values = [row.get(name) for row in rows]
     if isinstance(kind, TypeDecorator):  # e.g. UTCDateTime refuses naive datetimes
         return BinaryArray(kind.process_bind_param(value, _DIALECT) for value in values)
     return BinaryArray(values)

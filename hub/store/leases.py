@@ -35,7 +35,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
 from hub.security import audit
-from hub.store import moves
+from hub.store import moves, recorded_rows
 from hub.store.arrays import ArrayInsert
 from hub.store.models import AttemptRow, DeliveryRow, MessageRow, UTCDateTime
 from hub.store.records import RELAYED_STATES, AttemptRecord, ClaimedDelivery, QueuedDelivery
@@ -162,14 +162,34 @@ def record_many(connection: Connection, recorded: Sequence[Recorded], now: datet
     Delivery rows are locked in id order (per kind of outcome, ``moves.move``), the audit
     head last and once for all of them (``audit.append_many``), so the head's lock is held
     for a batch as long as for one. A record whose attempt is stored already writes nothing
-    again (no move, no audit entry) and answers its delivery's state as it is.
+    again (no move, no audit entry) and answers its delivery's state as it is. On PostgreSQL
+    a batch naming each delivery once is written by one statement (hub/store/recorded_rows.py).
     """
+    once = len({claimed.delivery_id for claimed, _ in recorded}) == len(recorded)
+    if connection.dialect.name == "postgresql" and once:
+        return _record_in_one_statement(connection, recorded, now)
     fresh = _insert_attempts(connection, recorded)
     moves.move(connection, fresh, now)
     states = _states_after(connection, recorded, fresh)
-    entries = [e for c, a in fresh for e in (_audit_entry(c, a, now), *a.audited)]
-    audit.append_many(connection, entries)
+    audit.append_many(connection, _audit_entries(fresh, now))
     return [states[claimed.delivery_id] for claimed, _ in recorded]
+
+
+def _record_in_one_statement(
+    connection: Connection, recorded: Sequence[Recorded], now: datetime
+) -> list[str]:
+    attempts = [_attempt_values(c, a) for c, a in recorded]
+    planned = [{**moves.planned(c, a), "entries": 1 + len(a.audited)} for c, a in recorded]
+    done = recorded_rows.record(connection, attempts, planned, now)
+    fresh = _fresh(recorded, done.fresh)
+    entries = _audit_entries(fresh, now)
+    if entries:
+        audit.append_to_taken_head(connection, entries, done.head)
+    return [done.states[claimed.delivery_id] for claimed, _ in recorded]
+
+
+def _audit_entries(fresh: Sequence[Recorded], now: datetime) -> list[audit.NewEntry]:
+    return [e for c, a in fresh for e in (_audit_entry(c, a, now), *a.audited)]
 
 
 def _insert_attempts(connection: Connection, recorded: Sequence[Recorded]) -> list[Recorded]:
@@ -179,7 +199,12 @@ def _insert_attempts(connection: Connection, recorded: Sequence[Recorded]) -> li
         rows = _ATTEMPT_ARRAYS.execute(connection, attempts)
     else:
         rows = connection.execute(_INSERT_ATTEMPTS, attempts)
-    inserted = {(row.delivery_id, row.attempt) for row in rows}
+    return _fresh(recorded, {(row.delivery_id, row.attempt) for row in rows})
+
+
+def _fresh(recorded: Sequence[Recorded], inserted: set[tuple[int, int]]) -> list[Recorded]:
+    """The records whose attempt row went in (``inserted``: their keys); the others are
+    logged, ids only."""
     fresh = []
     for claimed, attempt in recorded:
         key = (claimed.delivery_id, claimed.attempt)

@@ -93,6 +93,21 @@ def error_text(attempt: AttemptRecord) -> str | None:
     return text[:MAX_ERROR_CHARS]
 
 
+def planned(claimed: ClaimedDelivery, attempt: AttemptRecord) -> dict[str, Any]:
+    """The move as values (hub/store/recorded_rows.py makes it in one statement with others)."""
+    target = target_state(attempt)
+    return {
+        "id": claimed.delivery_id,
+        "attempt": claimed.attempt,
+        "target": target,
+        "retry_at": attempt.retry_at,
+        "error": None if target == "delivered" else error_text(attempt),
+        "mapping": attempt.outbound_mapping,
+        "version": attempt.schema_version,
+        "payload": attempt.payload,
+    }
+
+
 def _params(claimed: ClaimedDelivery, attempt: AttemptRecord, now: datetime) -> dict[str, Any]:
     return {
         "b_id": claimed.delivery_id,
