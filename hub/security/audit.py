@@ -25,6 +25,7 @@ from hub.errors import AuditChainBroken
 from hub.identity import mask_in_text
 from hub.security.tables import GENESIS_HASH, audit_archives, audit_head, audit_log
 from hub.store.arrays import ArrayInsert
+from hub.store.direct import DirectStatement
 from hub.untrusted import MAX_UNTRUSTED_CHARS, bounded, cut, shown, too_long
 
 # What happened. Free text is allowed; these are the ones the hub writes.
@@ -180,8 +181,8 @@ def append_to_taken_head(
     added = list(_chained(new, head.seq - len(new) + 1, head.hash))
     rows = [_row(entry, entry.hash) for entry in added]
     if connection.dialect.name == "postgresql":  # one round trip, one text for any count
-        connection.execute(
-            _INSERT_AND_SET_HEAD, {**_ENTRY_ARRAYS.parameters(rows), "a_hash": added[-1].hash}
+        _INSERT_AND_SET_HEAD.rows(
+            connection, {**_ENTRY_ARRAYS.parameters(rows), "a_hash": added[-1].hash}
         )
         return added
     connection.execute(_INSERT_ENTRIES, rows)
@@ -207,8 +208,11 @@ _SET_HEAD_HASH = (
 )
 # PostgreSQL: the entries from arrays (hub/store/arrays.py) and the head's hash, one statement.
 _ENTRY_ARRAYS = ArrayInsert(audit_log, [column.name for column in audit_log.columns])
-_INSERT_AND_SET_HEAD = text(
-    f"WITH added AS ({_ENTRY_ARRAYS.sql}) UPDATE audit_head SET hash = :a_hash WHERE id = {HEAD_ID}"
+_INSERT_AND_SET_HEAD = DirectStatement(  # hub/store/direct.py: run straight on psycopg
+    text(
+        f"WITH added AS ({_ENTRY_ARRAYS.sql}) "
+        f"UPDATE audit_head SET hash = :a_hash WHERE id = {HEAD_ID}"
+    )
 )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
@@ -37,6 +37,7 @@ from sqlalchemy.sql.elements import BindParameter, ColumnElement
 from hub.security import audit
 from hub.store import moves, recorded_rows
 from hub.store.arrays import ArrayInsert
+from hub.store.direct import DirectStatement
 from hub.store.models import AttemptRow, DeliveryRow, MessageRow, UTCDateTime
 from hub.store.records import RELAYED_STATES, AttemptRecord, ClaimedDelivery, QueuedDelivery
 
@@ -98,6 +99,7 @@ _TAKE_AND_READ = (
     .where(DeliveryRow.message_id == MessageRow.id)
     .returning(*_CLAIMED_COLUMNS)
 )
+_TAKE_AND_READ_DIRECT = DirectStatement(_TAKE_AND_READ)  # hub/store/direct.py
 _TAKE_IDS = _take(DeliveryRow.id.in_(_ID_LIST)).returning(DeliveryRow.id)
 # An attempt is known by its delivery and the claim's attempt number: a record already
 # stored (its batch committed, the answer was lost, the batch is retried item by item) inserts
@@ -130,8 +132,9 @@ def claim_many(
     """Take each delivery that is claimable (in id order: one lock order for all workers),
     in one guarded statement. None for each that was not taken."""
     params = {"c_ids": sorted(set(delivery_ids)), "c_now": now, "c_lease": lease_until}
+    rows: Sequence[Any]
     if connection.dialect.name == "postgresql":
-        rows = connection.execute(_TAKE_AND_READ, params).all()
+        rows = _TAKE_AND_READ_DIRECT.rows(connection, params)
     else:
         taken = list(connection.execute(_TAKE_IDS, params).scalars())
         rows = connection.execute(_READ, {"c_ids": taken}).all() if taken else []
@@ -150,7 +153,7 @@ def _claimed(row: Any, lease_until: datetime) -> ClaimedDelivery:
         attempt=row.attempts,
         lease_until=lease_until,
         canonical=row.canonical,
-        queued_at=row.queued_at,
+        queued_at=row.queued_at.astimezone(UTC),  # psycopg's: in the session's time zone
         attempts_at_replay=row.attempts_at_replay or 0,
         pinned_mapping=row.pinned_mapping,
     )

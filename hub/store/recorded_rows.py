@@ -25,13 +25,13 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
-    TextClause,
     bindparam,
     text,
 )
 
 from hub.security import audit
 from hub.store.arrays import ArrayInsert, ArrayRows
+from hub.store.direct import DirectStatement
 from hub.store.models import AttemptRow, UTCDateTime
 
 _ATTEMPT_KEY = ("delivery_id", "attempt")
@@ -90,14 +90,14 @@ class Recorded(NamedTuple):
 
 
 @cache
-def _statement() -> TextClause:
+def _statement() -> DirectStatement:
     """Built on first use: hub.security.audit and the store import each other."""
     take_head = audit.TAKE_HEAD_SQL.replace(
         ":a_count",
         # Reading moved makes every delivery row locked before the head's row (lock order).
         "(SELECT coalesce(sum(entries), 0) FROM fresh_moves) + 0 * (SELECT count(*) FROM moved)",
     )
-    return text(
+    statement = text(
         f"WITH fresh AS ({ATTEMPTS.sql}), "
         f"moves AS ({_MOVES.sql}), "
         "fresh_moves AS (SELECT moves.* FROM moves JOIN fresh "
@@ -110,6 +110,7 @@ def _statement() -> TextClause:
         "LEFT JOIN fresh_moves ON fresh_moves.id = moves.id "
         "LEFT JOIN moved ON moved.id = moves.id CROSS JOIN head"
     ).bindparams(bindparam("m_now", type_=UTCDateTime()))
+    return DirectStatement(statement)  # hub/store/direct.py
 
 
 def record(
@@ -126,7 +127,7 @@ def record(
         **_MOVES.parameters(moves),
         "m_now": now,
     }
-    rows = connection.execute(_statement(), parameters).all()
+    rows = _statement().rows(connection, parameters)
     return Recorded(
         fresh={(row.id, row.attempt) for row in rows if row.fresh},
         states={row.id: str(row.state) for row in rows},

@@ -1,0 +1,100 @@
+"""PostgreSQL: the claim, the record and the audit insert run straight on psycopg
+(hub/store/direct.py); a driver error must still reach the callers as SQLAlchemy's, so the
+group writers recover from a connection the server dropped, and the outage watch sees it.
+
+The drop is real: the writer's own backend is ended with ``pg_terminate_backend`` between two
+of its transactions, so the next statement it sends finds the connection gone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+
+import pytest
+from backends import FakeClock, fresh_postgresql_database, new_message
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from hub.observability import outages
+from hub.security import audit
+from hub.store import AttemptRecord, ClaimedDelivery, Store
+from hub.store.attempt_commit import AttemptCommitter
+from hub.store.held_connection import HeldConnection
+from hub.store.models import AttemptRow
+
+pytestmark = pytest.mark.distributed
+RECEIVERS = ("SOCIAL_SECURITY", "TAX")
+
+
+@pytest.fixture
+def store(clock: FakeClock) -> Iterator[Store]:
+    with fresh_postgresql_database() as url:
+        store = Store(url, clock=clock)
+        store.upgrade()
+        yield store
+        store.dispose()
+
+
+def legs(store: Store, messages: int) -> list[int]:
+    receipts = [
+        store.save_accepted(new_message(), RECEIVERS, lease_seconds=30) for _ in range(messages)
+    ]
+    return [d.delivery_id for r in receipts for d in r.deliveries]
+
+
+def end_backend_of(store: Store, held: HeldConnection) -> None:
+    """The server ends the held connection's session, as a restart or an admin would."""
+    kept = held._connection
+    assert kept is not None, "the writer holds no connection"
+    pid = kept.connection.driver_connection.info.backend_pid  # type: ignore[union-attr]
+    with store.engine.connect() as connection:
+        assert connection.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+
+
+def test_a_record_whose_writer_connection_the_server_ended_is_stored_once_and_answered(
+    store: Store, clock: FakeClock
+) -> None:
+    committer = AttemptCommitter(store, lease_seconds=30)
+    first, second = legs(store, 1)
+    claimed = [committer.claim(first, 30), committer.claim(second, 30)]
+    assert all(claimed)
+    one, two = (leg for leg in claimed if leg is not None)
+    assert committer.record_attempt(one, AttemptRecord("delivered", clock(), 3)) == "delivered"
+    end_backend_of(store, committer._recording)
+    # Alone, the record meets the dropped connection, is written again on a fresh one, and
+    # the delivery thread hears its state (not the driver's error).
+    assert committer.record_attempt(two, AttemptRecord("delivered", clock(), 3)) == "delivered"
+    with store.engine.connect() as connection:
+        assert connection.scalar(select(func.count()).select_from(AttemptRow)) == 2
+        report = audit.verify(connection)
+    assert report.ok and report.head_seq == 1 + 2, report.reason
+
+
+def test_a_claim_whose_writer_connection_the_server_ended_raises_a_database_outage(
+    store: Store,
+) -> None:
+    committer = AttemptCommitter(store, lease_seconds=30)
+    first, second = legs(store, 1)
+    assert committer.claim(first, 30) is not None
+    end_backend_of(store, committer._claiming)
+    with pytest.raises(DBAPIError) as raised:
+        committer.claim(second, 30)
+    assert raised.value.connection_invalidated
+    assert outages.is_database_outage(raised.value)
+    taken = committer.claim(second, 30)  # the writer connects afresh
+    assert isinstance(taken, ClaimedDelivery) and taken.delivery_id == second
+
+
+def test_a_record_the_database_refuses_raises_sqlalchemys_error_and_writes_nothing(
+    store: Store, clock: FakeClock
+) -> None:
+    leg = store.claim(legs(store, 1)[0], lease_seconds=30)
+    assert leg is not None
+    unknown = replace(leg, delivery_id=leg.delivery_id + 1000)
+    with pytest.raises(IntegrityError) as raised:
+        store.record_attempts([(unknown, AttemptRecord("delivered", clock(), 3))])
+    assert not raised.value.connection_invalidated
+    with store.engine.connect() as connection:
+        assert connection.scalar(select(func.count()).select_from(AttemptRow)) == 0
+    assert store.record_attempts([(leg, AttemptRecord("delivered", clock(), 3))]) == ["delivered"]
