@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import threading
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from backends import IDENTITY_NUMBER, PARTY_B_NUMBER, new_message
-from sqlalchemy import event, func, select
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.exc import IntegrityError
 
 from hub.errors import ClientError, NotFound
+from hub.security.tables import audit_head, audit_log
 from hub.store import AttemptRecord, Store, delivery_key
 from hub.store.models import DeliveryRow, MessageIdentityRow, MessageRow
 from hub.store.records import message_state
@@ -55,19 +58,31 @@ def test_an_accepted_message_is_visible_to_another_process_once_the_receipt_exis
 
 
 def test_a_failure_before_commit_stores_nothing_and_gives_no_receipt(store: Store) -> None:
-    def refuse_deliveries(_c: Any, _cur: Any, statement: str, *_args: Any) -> None:
-        # The audit entry is written last (after the message and its deliveries, which on
-        # PostgreSQL are one statement): failing it leaves them all written but uncommitted.
-        if "INSERT INTO audit_log" in statement:
-            raise RuntimeError("disk full")
-
+    # The audit entry is written last (after the message and its deliveries, which on
+    # PostgreSQL are one statement): a row planted where the chain's next entry goes makes
+    # that insert fail in the database, leaving them all written but uncommitted.
+    with store.engine.begin() as connection:
+        next_seq = connection.scalar(select(audit_head.c.seq)) + 1
+        connection.execute(insert(audit_log).values(seq=next_seq, **PLANTED))
     message = new_message()
-    event.listen(store.engine, "before_cursor_execute", refuse_deliveries)
-    with pytest.raises(RuntimeError):
+    with pytest.raises(IntegrityError):
         store.save_accepted(message, RECEIVERS, lease_seconds=30)
-    event.remove(store.engine, "before_cursor_execute", refuse_deliveries)
+    with store.engine.begin() as connection:
+        connection.execute(delete(audit_log).where(audit_log.c.seq == next_seq))
     assert count(store, MessageRow) == 0
+    assert count(store, DeliveryRow) == 0
     assert store.save_accepted(message, RECEIVERS, lease_seconds=30).duplicate is False
+
+
+PLANTED = {
+    "at": datetime(2026, 1, 5, tzinfo=UTC),
+    "actor": "test",
+    "action": "planted",
+    "subject": "-",
+    "details": "{}",
+    "prev_hash": "0" * 64,
+    "hash": "0" * 64,
+}
 
 
 def test_a_repeated_idempotency_key_returns_the_first_receipt_and_writes_nothing(
