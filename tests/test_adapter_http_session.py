@@ -3,6 +3,11 @@ made, and applies it exactly as requests would on every call."""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, ClassVar
+
 import pytest
 import responses
 
@@ -91,3 +96,50 @@ def test_a_response_hook_on_the_session_still_runs() -> None:
     Poster(session).post(ENDPOINT, b"record", {}, timeout=5)
 
     assert seen == [200]
+
+
+class _Recording(BaseHTTPRequestHandler):
+    """Answers 200 to every POST over kept-alive connections; notes bodies and connections."""
+
+    protocol_version = "HTTP/1.1"
+    bodies: ClassVar[list[bytes]] = []
+    connections: ClassVar[list[int]] = []
+
+    def setup(self) -> None:
+        super().setup()
+        self.connections.append(self.client_address[1])
+
+    def do_POST(self) -> None:  # http.server's name
+        self.bodies.append(self.rfile.read(int(self.headers["Content-Length"])))
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def department_url() -> Iterator[str]:
+    _Recording.bodies, _Recording.connections = [], []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Recording)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/deliver"
+    server.shutdown()
+    server.server_close()
+
+
+def test_posts_reuse_one_kept_connection_and_a_closed_session_connects_afresh(
+    department_url: str,
+) -> None:
+    session = new_session(department_url)
+    poster = Poster(session)
+    for body in (b"<first/>", b"<second/>"):
+        assert poster.post(department_url, body, {}, timeout=5).text == "ok"
+    assert len(_Recording.connections) == 1  # the pool found once kept the connection
+    session.close()  # its pools close: the next post must find a new one, not fail
+    assert poster.post(department_url, b"<third/>", {}, timeout=5).text == "ok"
+    assert _Recording.bodies == [b"<first/>", b"<second/>", b"<third/>"]
+    assert len(_Recording.connections) == 2
