@@ -8,6 +8,7 @@ of its transactions, so the next statement it sends finds the connection gone.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from dataclasses import replace
 
@@ -17,6 +18,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from hub.observability import outages
+from hub.polling import wait_for
 from hub.security import audit
 from hub.store import AttemptRecord, ClaimedDelivery, Store
 from hub.store.attempt_commit import AttemptCommitter
@@ -98,3 +100,45 @@ def test_a_record_the_database_refuses_raises_sqlalchemys_error_and_writes_nothi
     with store.engine.connect() as connection:
         assert connection.scalar(select(func.count()).select_from(AttemptRow)) == 0
     assert store.record_attempts([(leg, AttemptRecord("delivered", clock(), 3))]) == ["delivered"]
+
+
+def test_a_record_batch_locks_its_delivery_rows_before_the_audit_head(
+    store: Store, clock: FakeClock
+) -> None:
+    # The store's lock order (hub/store/leases.py): delivery rows first, the audit head last,
+    # so a replay and a record cannot deadlock. The record's one statement must keep it: while
+    # another transaction holds the head, the record waits holding its delivery row already.
+    leg = store.claim(legs(store, 1)[0], lease_seconds=30)
+    assert leg is not None
+    answers: list[list[str]] = []
+    with store.engine.connect() as holder:
+        holder.execute(text("UPDATE audit_head SET seq = seq"))  # the head, held
+        recording = threading.Thread(
+            target=lambda: answers.append(
+                store.record_attempts([(leg, AttemptRecord("delivered", clock(), 3))])
+            )
+        )
+        recording.start()
+        try:
+            assert wait_for(lambda: waiting_on_a_lock(store), seconds=30), "never waited"
+            with store.engine.connect() as other, pytest.raises(DBAPIError, match="lock"):
+                other.execute(
+                    text("SELECT id FROM deliveries WHERE id = :id FOR UPDATE NOWAIT"),
+                    {"id": leg.delivery_id},
+                )
+        finally:
+            holder.rollback()
+            recording.join(timeout=30)
+    assert answers == [["delivered"]]
+
+
+def waiting_on_a_lock(store: Store) -> bool:
+    with store.engine.connect() as connection:
+        return bool(
+            connection.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND wait_event_type = 'Lock'"
+                )
+            )
+        )
