@@ -116,8 +116,10 @@ def node_scenario(
         node.close()
 
 
-def _start_node(runtime: HubRuntime, hub_url: str, folder: Path) -> NodeDemo:
-    package = folder / "package"
+def register_county_office(runtime: HubRuntime, package: Path) -> None:
+    """Write the county office's package and register it, in use by this hub on return: the
+    marriage the scenario registers next must find the new route (the configuration watcher
+    would take it in only at its next check, which a loaded machine can delay past that)."""
     (package / "mappings" / "outbound").mkdir(parents=True, exist_ok=True)
     (package / "department.toml").write_text(_PACKAGE, encoding="utf-8")
     tax_mapping = (MAPPINGS_ROOT / "TAX" / "outbound" / "MarriageRegistered.toml").read_text(
@@ -128,6 +130,11 @@ def _start_node(runtime: HubRuntime, hub_url: str, folder: Path) -> NodeDemo:
     )
     admin = configuration_admin(runtime.settings, runtime.config.loader, runtime.config.wake)
     admin.register(read_package(package), actor="demo")
+    runtime.config.reload()
+
+
+def _start_node(runtime: HubRuntime, hub_url: str, folder: Path) -> NodeDemo:
+    register_county_office(runtime, folder / "package")
     keys = KeyRing.parse(runtime.settings.encryption_keys)
     username = f"{CODE}-node-{uuid4().hex[:6]}"  # a demo run again gets a credential of its own
     issued = CredentialStore(runtime.store.engine, keys=keys).issue(
