@@ -36,7 +36,6 @@ from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
 from hub.security import audit
 from hub.store import moves, recorded_rows
-from hub.store.arrays import ArrayInsert
 from hub.store.direct import DirectStatement
 from hub.store.models import AttemptRow, DeliveryRow, MessageRow, UTCDateTime
 from hub.store.records import RELAYED_STATES, AttemptRecord, ClaimedDelivery, QueuedDelivery
@@ -104,17 +103,10 @@ _TAKE_IDS = _take(DeliveryRow.id.in_(_ID_LIST)).returning(DeliveryRow.id)
 # An attempt is known by its delivery and the claim's attempt number: a record already
 # stored (its batch committed, the answer was lost, the batch is retried item by item) inserts
 # nothing, and only the inserted keys come back.
-_ATTEMPT_KEY = ("delivery_id", "attempt")
 _INSERT_ATTEMPTS = (
     sqlite.insert(AttemptRow)
-    .on_conflict_do_nothing(index_elements=_ATTEMPT_KEY)
+    .on_conflict_do_nothing(index_elements=recorded_rows.ATTEMPT_KEY)
     .returning(AttemptRow.delivery_id, AttemptRow.attempt)
-)
-_ATTEMPT_ARRAYS = ArrayInsert(  # PostgreSQL: the batch's attempts in one statement
-    AttemptRow.__table__,  # type: ignore[arg-type]
-    [column.name for column in AttemptRow.__table__.columns if column.name != "id"],
-    returning=_ATTEMPT_KEY,
-    skip_conflicts_on=_ATTEMPT_KEY,
 )
 _READ_STATES = select(DeliveryRow.id, DeliveryRow.state)
 _READ_STATES_ARRAY = _READ_STATES.where(DeliveryRow.id == any_(_ID_ARRAY))  # PostgreSQL
@@ -199,7 +191,7 @@ def _insert_attempts(connection: Connection, recorded: Sequence[Recorded]) -> li
     """Insert the attempts not stored yet (one statement); the records whose row went in."""
     attempts = [_attempt_values(c, a) for c, a in recorded]
     if connection.dialect.name == "postgresql":
-        rows = _ATTEMPT_ARRAYS.execute(connection, attempts)
+        rows = recorded_rows.ATTEMPTS.execute(connection, attempts)  # PostgreSQL: one statement
     else:
         rows = connection.execute(_INSERT_ATTEMPTS, attempts)
     return _fresh(recorded, {(row.delivery_id, row.attempt) for row in rows})

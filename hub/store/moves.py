@@ -109,16 +109,10 @@ def planned(claimed: ClaimedDelivery, attempt: AttemptRecord) -> dict[str, Any]:
 
 
 def _params(claimed: ClaimedDelivery, attempt: AttemptRecord, now: datetime) -> dict[str, Any]:
-    return {
-        "b_id": claimed.delivery_id,
-        "b_attempt": claimed.attempt,
-        "b_now": now,
-        "b_retry_at": attempt.retry_at,
-        "b_error": error_text(attempt),
-        "b_mapping": attempt.outbound_mapping,
-        "b_version": attempt.schema_version,
-        "b_payload": attempt.payload,
-    }
+    # The statements' parameters are prefixed: a bindparam may not take a column's name.
+    values = {f"b_{name}": value for name, value in planned(claimed, attempt).items()}
+    values["b_now"] = now
+    return values
 
 
 def to_waiting(connection: Connection, claimed: ClaimedDelivery, **values: Any) -> str:

@@ -34,12 +34,13 @@ from hub.store.arrays import ArrayInsert, ArrayRows
 from hub.store.direct import DirectStatement
 from hub.store.models import AttemptRow, UTCDateTime
 
-_ATTEMPT_KEY = ("delivery_id", "attempt")
+# An attempt is known by its delivery and the claim's attempt number (leases.py inserts them too).
+ATTEMPT_KEY = ("delivery_id", "attempt")
 ATTEMPTS = ArrayInsert(
     AttemptRow.__table__,  # type: ignore[arg-type]
     [column.name for column in AttemptRow.__table__.columns if column.name != "id"],
-    returning=_ATTEMPT_KEY,
-    skip_conflicts_on=_ATTEMPT_KEY,
+    returning=ATTEMPT_KEY,
+    skip_conflicts_on=ATTEMPT_KEY,
     prefix="t_",
 )
 # Per record: its delivery's move (moves.py: target state and values) and its audit entries.
