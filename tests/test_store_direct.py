@@ -14,6 +14,7 @@ from dataclasses import replace
 
 import pytest
 from backends import FakeClock, fresh_postgresql_database, new_message
+from psycopg.pq import TransactionStatus
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
@@ -86,6 +87,26 @@ def test_a_claim_whose_writer_connection_the_server_ended_raises_a_database_outa
     assert outages.is_database_outage(raised.value)
     taken = committer.claim(second, 30)  # the writer connects afresh
     assert isinstance(taken, ClaimedDelivery) and taken.delivery_id == second
+
+
+def test_a_claim_is_committed_by_its_statement_and_its_connection_goes_back_transactional(
+    store: Store,
+) -> None:
+    committer = AttemptCommitter(store, lease_seconds=30)
+    first, _ = legs(store, 1)
+    assert committer.claim(first, 30) is not None
+    kept = committer._claiming._connection
+    assert kept is not None
+    driver = kept.connection.driver_connection
+    assert driver.autocommit  # type: ignore[union-attr]  # no BEGIN and COMMIT round trips
+    assert driver.info.transaction_status == TransactionStatus.IDLE  # type: ignore[union-attr]
+    pid = driver.info.backend_pid  # type: ignore[union-attr]
+    committer._claiming.release()
+    # The next writer that takes this pooled connection has its transactions again.
+    with store.held_connection().begin() as connection:
+        again = connection.connection.driver_connection
+        assert again.info.backend_pid == pid  # type: ignore[union-attr]
+        assert not again.autocommit  # type: ignore[union-attr]
 
 
 def test_a_record_the_database_refuses_raises_sqlalchemys_error_and_writes_nothing(

@@ -37,7 +37,8 @@ class AttemptCommitter:
         self.store = store
         self.lease_seconds = lease_seconds
         # Each writer keeps its connection while it has work (hub/store/held_connection.py).
-        self._claiming = store.held_connection()
+        # A claim batch is one statement on PostgreSQL (leases.claim_many): no BEGIN, COMMIT.
+        self._claiming = store.held_connection(single_statements=True)
         self._recording = store.held_connection()
         self._claims: Batcher[int, ClaimedDelivery | None] = Batcher(
             self._claim_many,

@@ -122,7 +122,8 @@ def claim_many(
     connection: Connection, delivery_ids: Sequence[int], now: datetime, lease_until: datetime
 ) -> list[ClaimedDelivery | None]:
     """Take each delivery that is claimable (in id order: one lock order for all workers),
-    in one guarded statement. None for each that was not taken."""
+    in one guarded statement. None for each that was not taken. On PostgreSQL the statement
+    reads the claimed rows too: one statement, which a writer may run in autocommit."""
     params = {"c_ids": sorted(set(delivery_ids)), "c_now": now, "c_lease": lease_until}
     rows: Sequence[Any]
     if connection.dialect.name == "postgresql":

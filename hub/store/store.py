@@ -58,9 +58,11 @@ class Store:
         # Claims and attempt records: redone if lost, so they need not wait for the disk.
         self._relaxed = make_relaxed_engine(database_url, self._engine)
 
-    def held_connection(self) -> HeldConnection:
-        """A connection for one writer thread of claims and attempt records to keep."""
-        return HeldConnection(self._relaxed)
+    def held_connection(self, *, single_statements: bool = False) -> HeldConnection:
+        """A connection for one writer thread of claims and attempt records to keep;
+        ``single_statements``: its transactions are one statement each (hub/store/
+        held_connection.py)."""
+        return HeldConnection(self._relaxed, single_statements=single_statements)
 
     @property
     def engine(self) -> Engine:
