@@ -4,9 +4,11 @@ it into the form each mapping reads, or refuses it at the door naming the elemen
 from __future__ import annotations
 
 import tempfile
+import threading
 from pathlib import Path
 
 import pytest
+import xmlschema
 from hubstack import header, marriage, running_hub
 from lxml import etree
 
@@ -14,7 +16,7 @@ from hub.configuration.compile import compile_package
 from hub.configuration.package import read_package
 from hub.errors import SchemaInvalid
 from hub.ingress import checked_canonical
-from hub.mapping import Mapping, MappingRegistry
+from hub.mapping import Mapping, MappingRegistry, moments
 from hub.mapping.formats import make_converter
 from hub.mapping.moments import moment_paths
 from hub.resources import CANONICAL_NAMESPACE, CANONICAL_SCHEMA
@@ -173,3 +175,38 @@ def test_a_comment_beside_a_date_does_not_stop_it_being_normalised() -> None:
     canonical, _ = checked_canonical(SCHEMAS, record)
 
     assert b"<c:birthDate>1990-03-07</c:birthDate>" in canonical
+
+
+def test_threads_arriving_together_at_start_read_the_canonical_schemas_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The first Submits after start each need the moment paths: one thread reads the
+    schemas (a fifth of a second), the others wait for it instead of reading them too."""
+    real = xmlschema.XMLSchema10
+    reads: list[str] = []
+
+    def counted(source: str) -> xmlschema.XMLSchema10:
+        reads.append(source)
+        return real(source)
+
+    monkeypatch.setattr(moments, "_built", None)
+    monkeypatch.setattr(xmlschema, "XMLSchema10", counted)
+    moments.moment_paths.cache_clear()
+    arrived = threading.Barrier(8)
+    normalised: list[bytes] = []
+
+    def first_submit() -> None:
+        record = _record_with("AddressChanged", "recordedAt", "2026-05-20T24:00:00")
+        arrived.wait()
+        moments.normalise_moments(record)
+        normalised.append(etree.tostring(record))
+
+    threads = [threading.Thread(target=first_submit) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    moments.moment_paths.cache_clear()  # later tests read the real schema objects again
+    assert len(normalised) == 8
+    assert all(b"2026-05-21T00:00:00+08:00" in document for document in normalised)
+    assert len(reads) == len(set(reads)), "a canonical schema was read more than once"

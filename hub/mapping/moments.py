@@ -17,6 +17,7 @@ either end that moving it to another zone leaves the calendar, is refused at the
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta, tzinfo
 from functools import cache
@@ -84,10 +85,26 @@ def normalise_moments(record: etree._Element) -> None:
 _Tree = dict[str, "bool | _Tree"]
 
 
-@cache
+_built: dict[str, _Tree] | None = None
+_building = threading.Lock()
+
+
 def _moment_trees() -> dict[str, _Tree]:
+    """Built once per process (reading the schemas takes a fifth of a second): the request
+    threads that arrive first wait for the one building them instead of each building."""
+    global _built
+    if _built is None:
+        with _building:
+            if _built is None:
+                _built = _trees_of(moment_paths())
+    return _built
+
+
+def _trees_of(
+    moments: dict[str, tuple[tuple[tuple[str, ...], bool], ...]],
+) -> dict[str, _Tree]:
     trees: dict[str, _Tree] = {}
-    for root, paths in moment_paths().items():
+    for root, paths in moments.items():
         tree = trees.setdefault(root, {})
         for steps, is_date in paths:
             level = tree
