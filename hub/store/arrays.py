@@ -12,7 +12,8 @@ regular expression in Python, which was the largest share of the accept writer's
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from typing import Any
 
 import psycopg
@@ -47,10 +48,11 @@ class ArrayRows:
         self.columns = dict(columns)
         names = ", ".join(self.columns)
         self.sql = f"SELECT * FROM {_unnest(self.columns, prefix)} AS {alias}({names})"
+        self._binders = _binders(self.columns, prefix)
 
     def parameters(self, rows: Sequence[Mapping[str, Any]]) -> dict[str, BinaryArray]:
         """One list per column, in row order; each value as its type binds it."""
-        return {self.prefix + name: _bound(name, kind, rows) for name, kind in self.columns.items()}
+        return _bound(self._binders, rows)
 
 
 class ArrayInsert:
@@ -75,6 +77,7 @@ class ArrayInsert:
         self.columns = tuple(table.c[name] for name in columns)
         self.sql = self._sql(returning, skip_conflicts_on)  # for a caller's larger statement
         self.statement: TextClause = text(self.sql)
+        self._binders = _binders({c.name: c.type for c in self.columns}, prefix)
 
     def _sql(self, returning: Sequence[str], skip_conflicts_on: Sequence[str]) -> str:
         names = ", ".join(column.name for column in self.columns)
@@ -88,7 +91,7 @@ class ArrayInsert:
 
     def parameters(self, rows: Sequence[Mapping[str, Any]]) -> dict[str, BinaryArray]:
         """One list per column, in row order; each value as its column type binds it."""
-        return {self.prefix + c.name: _bound(c.name, c.type, rows) for c in self.columns}
+        return _bound(self._binders, rows)
 
     def execute(self, connection: Connection, rows: Sequence[Mapping[str, Any]]) -> Any:
         return connection.execute(self.statement, self.parameters(rows))
@@ -102,8 +105,24 @@ def _unnest(columns: Mapping[str, TypeEngine[Any]], prefix: str) -> str:
     return f"unnest({arrays})"
 
 
-def _bound(name: str, kind: TypeEngine[Any], rows: Sequence[Mapping[str, Any]]) -> BinaryArray:
-    values = [row.get(name) for row in rows]
-    if isinstance(kind, TypeDecorator):  # e.g. UTCDateTime refuses naive datetimes
-        return BinaryArray(kind.process_bind_param(value, _DIALECT) for value in values)
-    return BinaryArray(values)
+# Per column: its parameter's name, the row key it reads, and the conversion its type makes
+# before binding (e.g. UTCDateTime refuses naive datetimes), if any. Worked out once per
+# statement: building the arrays is on every claim, record and accept batch.
+_Binder = tuple[str, str, Callable[[Any], Any] | None]
+
+
+def _binders(columns: Mapping[str, TypeEngine[Any]], prefix: str) -> tuple[_Binder, ...]:
+    return tuple(
+        (prefix + name, name, partial(kind.process_bind_param, dialect=_DIALECT))
+        if isinstance(kind, TypeDecorator)
+        else (prefix + name, name, None)
+        for name, kind in columns.items()
+    )
+
+
+def _bound(binders: Sequence[_Binder], rows: Sequence[Mapping[str, Any]]) -> dict[str, BinaryArray]:
+    arrays = {}
+    for parameter, name, convert in binders:
+        values = [row.get(name) for row in rows]
+        arrays[parameter] = BinaryArray(map(convert, values) if convert else values)
+    return arrays
