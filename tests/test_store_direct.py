@@ -11,7 +11,9 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from dataclasses import replace
+from typing import Any, cast
 
+import psycopg
 import pytest
 from backends import FakeClock, fresh_postgresql_database, new_message
 from psycopg.pq import TransactionStatus
@@ -46,11 +48,16 @@ def legs(store: Store, messages: int) -> list[int]:
     return [d.delivery_id for r in receipts for d in r.deliveries]
 
 
-def end_backend_of(store: Store, held: HeldConnection) -> None:
-    """The server ends the held connection's session, as a restart or an admin would."""
+def kept_driver(held: HeldConnection) -> psycopg.Connection[Any]:
+    """The psycopg connection a writer keeps between its transactions."""
     kept = held._connection
     assert kept is not None, "the writer holds no connection"
-    pid = kept.connection.driver_connection.info.backend_pid  # type: ignore[union-attr]
+    return cast(psycopg.Connection[Any], kept.connection.driver_connection)
+
+
+def end_backend_of(store: Store, held: HeldConnection) -> None:
+    """The server ends the held connection's session, as a restart or an admin would."""
+    pid = kept_driver(held).info.backend_pid
     with store.engine.connect() as connection:
         assert connection.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
 
@@ -95,18 +102,18 @@ def test_a_claim_is_committed_by_its_statement_and_its_connection_goes_back_tran
     committer = AttemptCommitter(store, lease_seconds=30)
     first, _ = legs(store, 1)
     assert committer.claim(first, 30) is not None
-    kept = committer._claiming._connection
-    assert kept is not None
-    driver = kept.connection.driver_connection
-    assert driver.autocommit  # type: ignore[union-attr]  # no BEGIN and COMMIT round trips
-    assert driver.info.transaction_status == TransactionStatus.IDLE  # type: ignore[union-attr]
-    pid = driver.info.backend_pid  # type: ignore[union-attr]
+    driver = kept_driver(committer._claiming)
+    assert driver.autocommit  # no BEGIN and COMMIT round trips
+    assert driver.info.transaction_status == TransactionStatus.IDLE
+    pid = driver.info.backend_pid
     committer._claiming.release()
     # The next writer that takes this pooled connection has its transactions again.
-    with store.held_connection().begin() as connection:
-        again = connection.connection.driver_connection
-        assert again.info.backend_pid == pid  # type: ignore[union-attr]
-        assert not again.autocommit  # type: ignore[union-attr]
+    held = store.held_connection()
+    with held.begin():
+        pass
+    again = kept_driver(held)
+    assert again.info.backend_pid == pid
+    assert not again.autocommit
 
 
 def test_a_record_the_database_refuses_raises_sqlalchemys_error_and_writes_nothing(

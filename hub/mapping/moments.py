@@ -96,15 +96,13 @@ def _moment_trees() -> dict[str, _Tree]:
     if _built is None:
         with _building:
             if _built is None:
-                _built = _trees_of(moment_paths())
+                _built = _built_trees()
     return _built
 
 
-def _trees_of(
-    moments: dict[str, tuple[tuple[tuple[str, ...], bool], ...]],
-) -> dict[str, _Tree]:
+def _built_trees() -> dict[str, _Tree]:
     trees: dict[str, _Tree] = {}
-    for root, paths in moments.items():
+    for root, paths in moment_paths().items():
         tree = trees.setdefault(root, {})
         for steps, is_date in paths:
             level = tree
