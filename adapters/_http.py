@@ -13,8 +13,10 @@ from typing import Any, cast
 import requests
 from requests.adapters import HTTPAdapter
 from requests.cookies import extract_cookies_to_jar
+from requests.utils import select_proxy
 from urllib3 import HTTPConnectionPool
 
+from adapters.http_client import KeptConnections
 from hub.errors import DeliveryError, PermanentDeliveryError, RetryableDeliveryError
 from hub.identity import mask_in_text
 
@@ -91,6 +93,9 @@ def new_session(endpoint: str = "") -> requests.Session:
     once, here: requests re-reads it on every call, a quarter of a delivery's HTTP cost."""
     session = requests.Session()
     session.headers["User-Agent"] = USER_AGENT
+    # The codings adapters/http_client.py undoes (urllib3 would also ask for br and zstd when
+    # their packages happen to be installed).
+    session.headers["Accept-Encoding"] = "gzip, deflate"
     session.proxies = _environment_proxies(endpoint)
     ca_bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
     if ca_bundle:
@@ -102,13 +107,16 @@ def new_session(endpoint: str = "") -> requests.Session:
 
 
 class PoolPerEndpoint(HTTPAdapter):
-    """requests' transport adapter, finding a URL's connection pool once.
+    """requests' transport adapter for departments: a request without a proxy and with its
+    body in memory goes over the hub's own kept connections (adapters/http_client.py, a
+    quarter of urllib3's CPU per call); any other goes through urllib3, its URL's connection
+    pool found once.
 
     requests looks the pool up again for every request (the proxy chosen, the URL parsed, the
     pool's key built): about 4% of a delivering worker's CPU, for a department whose URL,
     proxy and TLS settings never change. A pool found is kept per URL and settings; closing
-    the session closes the kept pools too (their connections with them), and a pool closed
-    some other way is looked up afresh.
+    the session closes the kept pools and connections too, and a pool closed some other way
+    is looked up afresh.
     """
 
     MAX_KEPT = 64  # URLs per department session; past it, the kept pools are forgotten
@@ -116,6 +124,24 @@ class PoolPerEndpoint(HTTPAdapter):
     def __init__(self) -> None:
         super().__init__()
         self._pools: dict[tuple[Any, ...], HTTPConnectionPool] = {}
+        self._kept = KeptConnections()
+
+    def send(
+        self,
+        request: requests.PreparedRequest,
+        stream: bool = False,
+        timeout: Any = None,
+        verify: bool | str = True,
+        cert: Any = None,
+        proxies: Mapping[str, str] | None = None,
+    ) -> requests.Response:
+        if stream or not _in_memory(request.body) or not _plain_timeout(timeout):
+            return super().send(request, stream, timeout, verify, cert, proxies)
+        if proxies and select_proxy(request.url or "", proxies):
+            return super().send(request, stream, timeout, verify, cert, proxies)
+        response = self._kept.exchange(request, timeout=timeout, verify=verify, cert=cert)
+        response.connection = self
+        return response
 
     def get_connection_with_tls_context(
         self,
@@ -139,6 +165,7 @@ class PoolPerEndpoint(HTTPAdapter):
 
     def close(self) -> None:
         kept, self._pools = list(self._pools.values()), {}
+        self._kept.close()
         super().close()
         for pool in kept:  # urllib3's pool manager lets go of its pools without closing them
             pool.close()
@@ -200,6 +227,17 @@ def _environment_proxies(endpoint: str) -> dict[str, str]:
     if endpoint:
         return dict(requests.utils.get_environ_proxies(endpoint))
     return dict(urllib.request.getproxies())
+
+
+def _in_memory(body: object) -> bool:
+    return body is None or isinstance(body, bytes)
+
+
+def _plain_timeout(timeout: object) -> bool:
+    """A number, None or a (connect, read) pair: not urllib3's Timeout object."""
+    if isinstance(timeout, tuple):
+        return len(timeout) == 2 and all(_plain_timeout(part) for part in timeout)
+    return timeout is None or isinstance(timeout, int | float)
 
 
 def _content_type(response: requests.Response) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import department_fakes  # noqa: F401  # `responses` fakes departments where the hub's HTTP leaves
 import pytest
 from backends import DEPARTMENTS, FakeClock, amqp_url, fresh_postgresql_database
 from queue_cleanup import session_queue_prefix

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import requests
 import responses
+from department_fakes import department_fake
 from fixtures.adapters.samples import ID_NUMBER, department
 
 from adapters.base import OutboundDelivery
@@ -30,7 +31,7 @@ EVENT: dict[str, Any] = {"eventType": "marriage", "person": {"idNumber": ID_NUMB
 
 @pytest.fixture
 def fake() -> Iterator[responses.RequestsMock]:
-    with responses.RequestsMock() as mock:
+    with department_fake() as mock:
         yield mock
 
 

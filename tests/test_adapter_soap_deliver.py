@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import requests
 import responses
+from department_fakes import department_fake
 from fixtures.adapters.samples import (
     ENDPOINT,
     HY,
@@ -39,7 +40,7 @@ KEY = "9f1c2d34-0000-4000-8000-000000000001"
 
 @pytest.fixture
 def fake() -> Iterator[responses.RequestsMock]:
-    with responses.RequestsMock() as mock:
+    with department_fake() as mock:
         yield mock
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import responses
+from department_fakes import department_fake
 from fixtures.adapters.samples import (
     ENDPOINT,
     HY,
@@ -46,7 +47,7 @@ HY_ACTION = "urn:mz:hydj:2019/JieShouDiZhiBianGeng"
 
 @pytest.fixture
 def fake() -> Iterator[responses.RequestsMock]:
-    with responses.RequestsMock() as mock:
+    with department_fake() as mock:
         mock.post(ENDPOINT, body=ack(), content_type="application/soap+xml")
         yield mock
 
