@@ -1,10 +1,11 @@
 """A small HTTP/1.1 client for calls to departments: one request and its whole answer over a
 kept connection, answered as a ``requests.Response``.
 
-requests over urllib3 and http.client costs about 0.8 ms of CPU for a 2 kB POST on these
-machines, most of it in layers a department call does not use (retry bookkeeping, streaming,
-``email``'s header parser, an answer object built twice). This client writes the prepared
-request in one write and reads the answer through a buffered reader: about 0.2 ms.
+requests over urllib3 and http.client costs about 0.2 ms of CPU for a 2 kB POST on these
+machines (a quarter to a third of a delivering worker), most of it in layers a department
+call does not use (retry bookkeeping, streaming, ``email``'s header parser, an answer object
+built twice). This client writes the prepared request in one write and reads the answer
+through a buffered reader: about a quarter of that (docs/performance.md).
 ``PoolPerEndpoint.send`` (adapters/_http.py) uses it for requests without a proxy whose body
 is in memory; everything else still goes through urllib3.
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal, NamedTuple
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
-from hub.security.audit import NewEntry
+if TYPE_CHECKING:  # at run time audit imports the store: importing it here made a cycle
+    from hub.security.audit import NewEntry
 
 # skipped: never queued, its route condition failed on the record (last_error says why).
 # waiting: in its department's mailbox (hub/mailbox) until the department acknowledges it.
