@@ -234,10 +234,9 @@ def _in_memory(body: object) -> bool:
 
 
 def _plain_timeout(timeout: object) -> bool:
-    """A number, None or a (connect, read) pair: not urllib3's Timeout object."""
-    if isinstance(timeout, tuple):
-        return len(timeout) == 2 and all(_plain_timeout(part) for part in timeout)
-    return timeout is None or isinstance(timeout, int | float)
+    """A number, None or a (connect, read) pair of those: not urllib3's Timeout object."""
+    parts = timeout if isinstance(timeout, tuple) else (timeout, timeout)
+    return len(parts) == 2 and all(part is None or isinstance(part, int | float) for part in parts)
 
 
 def _content_type(response: requests.Response) -> str:
