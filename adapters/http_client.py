@@ -29,6 +29,7 @@ import ssl
 import threading
 import zlib
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import IO, Any, NoReturn
 from urllib.parse import urlsplit
 
@@ -167,20 +168,13 @@ class _Connection:
         self.sock.close()
 
 
+@dataclass(frozen=True)
 class _Answer:
-    def __init__(
-        self,
-        status: int,
-        reason: str,
-        fields: list[tuple[str, str]],
-        content: bytes,
-        keep_alive: bool,
-    ) -> None:
-        self.status = status
-        self.reason = reason
-        self.fields = fields
-        self.content = content
-        self.keep_alive = keep_alive
+    status: int
+    reason: str
+    fields: list[tuple[str, str]]
+    content: bytes
+    keep_alive: bool
 
     def response(self, request: requests.PreparedRequest) -> requests.Response:
         response = requests.Response()
