@@ -37,9 +37,9 @@ def cut_lines(text: str) -> str:
     return "\n".join(kept)
 
 
-def shown(text: str) -> str:
+def shown(text: str, limit: int = MAX_UNTRUSTED_CHARS) -> str:
     """Text that came from a caller, as a fault, a log line or the audit log may hold it."""
-    return cut(mask_in_text(text))
+    return cut(mask_in_text(text), limit)
 
 
 def too_long(value: Any) -> bool:

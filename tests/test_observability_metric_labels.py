@@ -8,7 +8,9 @@ from pathlib import Path
 
 import requests
 from hubstack import header, marriage, running_hub
-from test_observability_metrics import scrape, value
+from test_observability_metrics import Samples, scrape, value
+
+from hub.polling import wait_for
 
 
 def test_a_native_refusal_and_a_failed_delivery_are_counted_under_their_labels(
@@ -25,7 +27,10 @@ def test_a_native_refusal_and_a_failed_delivery_are_counted_under_their_labels(
         hub.mocks.tax.faults.fail_next(1, permanent=True)
         receipt = hub.client().service.Submit(header=header(), message=marriage())
         assert hub.wait_settled(receipt.messageId).state == "failed"
-        after = scrape(hub.server.url)
+        # A worker counts a leg just after its record commits: the message may read settled
+        # a moment before its second leg is counted.
+        after = wait_for(lambda: _both_legs_counted(before, scrape(hub.server.url)))
+        assert after is not None, "the two legs were never both counted"
 
     def grew(name: str, **labels: str) -> float:
         return value(after, name, **labels) - value(before, name, **labels)
@@ -37,3 +42,13 @@ def test_a_native_refusal_and_a_failed_delivery_are_counted_under_their_labels(
     assert grew("govhub_deliveries_total", department="TAX", outcome="delivered") == 0
     assert grew("govhub_delivery_seconds_count", department="TAX") == 1
     assert grew("govhub_deliveries_total", department="SOCIAL_SECURITY", outcome="delivered") == 1
+
+
+def _both_legs_counted(before: Samples, now: Samples) -> Samples | None:
+    counted = sum(
+        value(now, "govhub_deliveries_total", department=department, outcome=outcome)
+        - value(before, "govhub_deliveries_total", department=department, outcome=outcome)
+        for department in ("TAX", "SOCIAL_SECURITY")
+        for outcome in ("delivered", "failed", "duplicate")
+    )
+    return now if counted >= 2 else None

@@ -63,6 +63,25 @@ def test_appended_entries_form_a_chain_that_verifies(engine: Engine) -> None:
     assert report.ok and report.entries == 3 and report.head_seq == 3
 
 
+def test_an_entry_naming_a_long_actor_and_subject_is_stored_as_hashed(engine: Engine) -> None:
+    """A caller's text may reach an entry's actor or subject (a claimed sender, a message id):
+    it is cut to what the column holds before it is hashed, so the chain still verifies (on
+    PostgreSQL the batch insert once cut it after hashing, and the entry read as edited)."""
+    with engine.begin() as connection:
+        added = audit.append(connection, actor="a" * 250, action="b" * 60, subject="s" * 260, at=AT)
+
+    with engine.connect() as connection:
+        (stored,) = audit.entries(connection)
+    assert (stored.actor, stored.action, stored.subject) == (
+        added.actor,
+        added.action,
+        added.subject,
+    )
+    assert stored.actor.startswith("a" * 150) and stored.actor.endswith("(cut, 250 characters)")
+    assert len(stored.actor) <= 200 and len(stored.action) <= 40 and len(stored.subject) <= 200
+    assert verify(engine).ok
+
+
 def test_an_append_rolls_back_with_the_callers_transaction(engine: Engine) -> None:
     add(engine, 1)
     with pytest.raises(RuntimeError), engine.begin() as connection:

@@ -23,7 +23,15 @@ from sqlalchemy import Connection, Engine, bindparam, insert, select, text, upda
 
 from hub.errors import AuditChainBroken
 from hub.identity import mask_in_text
-from hub.security.tables import GENESIS_HASH, audit_archives, audit_head, audit_log
+from hub.security.tables import (
+    ACTION_CHARS,
+    ACTOR_CHARS,
+    GENESIS_HASH,
+    SUBJECT_CHARS,
+    audit_archives,
+    audit_head,
+    audit_log,
+)
 from hub.store.arrays import ArrayInsert
 from hub.store.direct import DirectStatement
 from hub.untrusted import MAX_UNTRUSTED_CHARS, bounded, cut, shown, too_long
@@ -222,7 +230,14 @@ def _chained(new: Sequence[NewEntry], first_seq: int, prev_hash: str) -> Iterato
         # A long value may be a caller's: each is cut (the everyday entry is only measured).
         if len(text) > MAX_UNTRUSTED_CHARS and too_long(item.details):
             text = details_text(bounded(item.details))
-        fields = (seq, item.at, shown(item.actor), cut(item.action), shown(item.subject), text)
+        fields = (
+            seq,
+            item.at,
+            shown(item.actor, ACTOR_CHARS),  # as their columns hold them: hashed as stored
+            cut(item.action, ACTION_CHARS),
+            shown(item.subject, SUBJECT_CHARS),
+            text,
+        )
         digest = entry_hash(*fields, prev_hash)
         yield AuditEntry(*fields, prev_hash, digest)
         prev_hash = digest

@@ -14,14 +14,19 @@ metadata = Base.metadata
 # Hash of "nothing before": the prev_hash of the first audit entry.
 GENESIS_HASH = "0" * 64
 
+# The longest actor, action and subject an entry holds: an entry is hashed as it is stored,
+# so a longer text is cut to these before hashing (hub/security/audit.py).
+ACTOR_CHARS = 200
+ACTION_CHARS = 40
+SUBJECT_CHARS = 200
 audit_log = Table(
     "audit_log",
     metadata,
     Column("seq", Integer, primary_key=True, autoincrement=False),
     Column("at", UTCDateTime, nullable=False),
-    Column("actor", String(200), nullable=False),
-    Column("action", String(40), nullable=False),
-    Column("subject", String(200), nullable=False),
+    Column("actor", String(ACTOR_CHARS), nullable=False),
+    Column("action", String(ACTION_CHARS), nullable=False),
+    Column("subject", String(SUBJECT_CHARS), nullable=False),
     Column("details", Text, nullable=False),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),

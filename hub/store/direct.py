@@ -23,6 +23,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ClauseElement
 
+from hub.store.arrays import BinaryArray
+
 _DIALECT = psycopg_dialect()  # type: ignore[no-untyped-call]
 
 
@@ -47,7 +49,8 @@ class DirectStatement:
         """The statement's rows (named tuples; none for a statement that returns none)."""
         bound = {**self._constants, **parameters}
         for name, processor in self._processors.items():
-            if name in parameters:
+            # An array from hub/store/arrays.py is psycopg's to dump as it is (typed).
+            if name in parameters and not isinstance(parameters[name], BinaryArray):
                 bound[name] = processor(parameters[name])
         driver = connection.connection.driver_connection
         cursor = driver.cursor(row_factory=namedtuple_row)  # type: ignore[union-attr]
