@@ -56,7 +56,7 @@ class DirectStatement:
         cursor = driver.cursor(row_factory=namedtuple_row)  # type: ignore[union-attr]
         try:
             cursor.execute(self.sql, bound)
-            return cursor.fetchall() if cursor.description else []
+            return cursor.fetchall() if _has_rows(cursor.pgresult) else []
         except psycopg.Error as error:
             lost = bool(connection.dialect.is_disconnect(error, driver, cursor))  # type: ignore[arg-type]
             if lost:
@@ -66,3 +66,9 @@ class DirectStatement:
             ) from error
         finally:
             cursor.close()
+
+
+def _has_rows(result: psycopg.pq.abc.PGresult | None) -> bool:
+    """Whether the statement answered rows (zero or more). ``cursor.description`` tells the
+    same by building a column object per column, a third of a claim's CPU."""
+    return result is not None and result.status == psycopg.pq.ExecStatus.TUPLES_OK
