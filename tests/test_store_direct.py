@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any, cast
 
@@ -17,7 +18,7 @@ import psycopg
 import pytest
 from backends import FakeClock, fresh_postgresql_database, new_message
 from psycopg.pq import TransactionStatus
-from sqlalchemy import func, select, text
+from sqlalchemy import Connection, func, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from hub.observability import outages
@@ -114,6 +115,52 @@ def test_a_claim_is_committed_by_its_statement_and_its_connection_goes_back_tran
     again = kept_driver(held)
     assert again.info.backend_pid == pid
     assert not again.autocommit
+
+
+def test_a_writer_that_rests_holds_no_result_and_a_pooled_user_takes_its_own_cursors(
+    store: Store,
+) -> None:
+    """A writer's statements share one cursor while it holds its connection; the cursor holds
+    the last result (a claim's canonical bodies) only until the writer rests."""
+    committer = AttemptCommitter(store, lease_seconds=30)
+    first, second = legs(store, 1)
+    assert committer.claim(first, 30) is not None
+    cursor = kept_cursor(committer._claiming)
+    assert cursor is not None and cursor.pgresult is not None  # the claimed row
+    assert committer.claim(second, 30) is not None
+    assert kept_cursor(committer._claiming) is cursor
+    pid = kept_driver(committer._claiming).info.backend_pid
+
+    committer._claiming.release()
+
+    assert cursor.closed
+    with store.engine.connect() as connection:  # the pool's, perhaps the same backend
+        taken = store.claim_sealed([first], 30, via=_ConnectionAsIs(connection))
+        assert taken == [None]  # claimed already, answered all the same
+        assert "govhub.direct.kept_cursor" not in connection.info
+    held = store.held_connection(single_statements=True)
+    with held.begin():
+        pass
+    assert kept_driver(held).info.backend_pid == pid  # the same connection, a fresh cursor
+    assert kept_cursor(held) is None
+
+
+def kept_cursor(held: HeldConnection) -> psycopg.Cursor[Any] | None:
+    kept = held._connection
+    assert kept is not None, "the writer holds no connection"
+    return cast("psycopg.Cursor[Any] | None", kept.info.get("govhub.direct.kept_cursor"))
+
+
+class _ConnectionAsIs:
+    """``Transactions`` over a connection the test took from the pool."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        with self.connection.begin():
+            yield self.connection
 
 
 def test_a_record_the_database_refuses_raises_sqlalchemys_error_and_writes_nothing(

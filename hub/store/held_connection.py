@@ -21,6 +21,8 @@ from typing import Protocol
 
 from sqlalchemy import Connection, Engine
 
+from hub.store.direct import drop_cursor, keep_cursor
+
 
 class Transactions(Protocol):
     """Where a store method runs its transaction: an ``Engine`` or a ``HeldConnection``."""
@@ -51,7 +53,7 @@ class HeldConnection:
                 with connection.begin():
                     yield connection
         except BaseException:
-            connection.close()  # perhaps broken: the next transaction connects afresh
+            _let_go(connection)  # perhaps broken: the next transaction connects afresh
             raise
         self._connection = connection
 
@@ -59,10 +61,17 @@ class HeldConnection:
         connection = self._engine.connect()
         if self._autocommit:  # undone by the pool when the connection goes back
             connection.execution_options(isolation_level="AUTOCOMMIT")
+        keep_cursor(connection)  # its direct statements share one cursor (hub/store/direct.py)
         return connection
 
     def release(self) -> None:
         """Give the connection back to the pool (its writer rests)."""
         connection, self._connection = self._connection, None
         if connection is not None:
-            connection.close()
+            _let_go(connection)
+
+
+def _let_go(connection: Connection) -> None:
+    if not connection.invalidated:  # (an invalidated one's info went with its DBAPI connection)
+        drop_cursor(connection)  # before the pool has it: a pooled user takes its own cursors
+    connection.close()
