@@ -77,7 +77,7 @@ class DirectStatement:
 
 # A writer's kept connection (hub/store/held_connection.py) runs its direct statements on one
 # cursor: a new cursor per statement sets up its adapters and result loaders afresh, about a
-# fifth of a claim's CPU. The cursor holds its last result until the next statement, so it is
+# sixth of a claim's CPU. The cursor holds its last result until the next statement, so it is
 # kept only while the writer holds the connection (in the pool's record of it: dropped first).
 _KEPT_CURSOR = "govhub.direct.kept_cursor"
 
