@@ -15,7 +15,7 @@ every execution, which was a tenth of a delivery worker's CPU.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from functools import partial
 from typing import Any
@@ -93,7 +93,7 @@ _BY_PYTHON_TYPE: dict[type, type[BinaryArray]] = {
 def typed_array(kind: TypeEngine[Any]) -> type[BinaryArray]:
     """The array class for a column of SQL type ``kind`` (after its TypeDecorator's
     conversion): one of the typed ones above, or psycopg's inspection for any other."""
-    impl = kind.impl_instance if isinstance(kind, TypeDecorator) else kind
+    impl = _stored_type(kind)
     try:
         python_type = impl.python_type
     except NotImplementedError:
@@ -103,9 +103,9 @@ def typed_array(kind: TypeEngine[Any]) -> type[BinaryArray]:
     return _BY_PYTHON_TYPE.get(python_type, BinaryArray)
 
 
-def int_array(values: Iterable[int]) -> BinaryArray:
-    """Integers (ids) for an ``= ANY(…)`` or a CAST to ``INTEGER[]``."""
-    return IntArray(values)
+def _stored_type(kind: TypeEngine[Any]) -> TypeEngine[Any]:
+    """The SQL type a value is stored as: a TypeDecorator's underlying one."""
+    return kind.impl_instance if isinstance(kind, TypeDecorator) else kind
 
 
 class ArrayRows:
@@ -181,7 +181,7 @@ def _unnest(columns: Mapping[str, TypeEngine[Any]], prefix: str) -> str:
 def _element_sql(kind: TypeEngine[Any]) -> str:
     """The array's element type: the column's, but a bounded string's as TEXT, since a CAST
     to VARCHAR(n) cuts a longer value silently; the column's own check refuses it instead."""
-    impl = kind.impl_instance if isinstance(kind, TypeDecorator) else kind
+    impl = _stored_type(kind)
     if isinstance(impl, String) and impl.length is not None:
         return "TEXT"
     return kind.compile(dialect=_DIALECT)

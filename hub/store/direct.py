@@ -54,7 +54,7 @@ class DirectStatement:
                 bound[name] = processor(parameters[name])
         driver = connection.connection.driver_connection
         kept = _KEPT_CURSOR in connection.info
-        cursor = connection.info.get(_KEPT_CURSOR) if kept else None
+        cursor = connection.info.get(_KEPT_CURSOR)
         if cursor is None:
             cursor = driver.cursor(row_factory=namedtuple_row)  # type: ignore[union-attr]
             if kept:

@@ -36,7 +36,7 @@ from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
 from hub.security import audit
 from hub.store import moves, recorded_rows
-from hub.store.arrays import int_array
+from hub.store.arrays import IntArray
 from hub.store.direct import DirectStatement
 from hub.store.models import AttemptRow, DeliveryRow, MessageRow, UTCDateTime
 from hub.store.records import RELAYED_STATES, AttemptRecord, ClaimedDelivery, QueuedDelivery
@@ -129,7 +129,7 @@ def claim_many(
     params = {"c_ids": ids, "c_now": now, "c_lease": lease_until}
     rows: Sequence[Any]
     if connection.dialect.name == "postgresql":  # the ids typed: psycopg need not inspect them
-        rows = _TAKE_AND_READ_DIRECT.rows(connection, {**params, "c_ids": int_array(ids)})
+        rows = _TAKE_AND_READ_DIRECT.rows(connection, {**params, "c_ids": IntArray(ids)})
     else:
         taken = list(connection.execute(_TAKE_IDS, params).scalars())
         rows = connection.execute(_READ, {"c_ids": taken}).all() if taken else []
